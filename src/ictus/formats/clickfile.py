@@ -1,0 +1,569 @@
+"""The ``.click`` text format (a superset of klick's tempo maps) and klick's own syntax.
+
+One line per section::
+
+    [label:] bars [meter [(grouping)]] tempo [pattern] [volume] [option=value ...] [# comment]
+
+plus header lines (``title:``, ``count-in:``, ``scale:``). Every klick file is a valid
+``.click`` file with the same meaning; :func:`parse_klick` accepts klick's syntax only.
+:func:`format_click` writes a map back so that ``parse_click(format_click(m)) == m``.
+
+>>> m = parse_click('''
+... title: Example
+... count-in: 1 bar
+... intro:  4 4/4 96
+... bridge: 3 7/8 (2+2+3) e=312 X.x sub=pulse
+... outro:  4 104-72 ramp=time vol=0.8
+... ''')
+>>> [s.label for s in m.sections], m.count_in.bars, m.sections[1].beats_per_bar
+(['intro', 'bridge', 'outro'], 1, 3)
+>>> print(format_click(m))
+title: Example
+count-in: 1 bar
+intro:  4 4/4 96
+bridge: 3 7/8 (2+2+3) e=312 X.x sub=pulse
+outro:  4 4/4 104-72 ramp=time vol=0.8
+<BLANKLINE>
+>>> parse_click("verse: 8 4/4 0", "song.click")
+Traceback (most recent call last):
+...
+ictus.errors.ParseError: song.click:1:14: tempo must be greater than 0, got 0
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+from ictus.errors import ParameterError, ParseError, SourcePos
+from ictus.tempomap.model import (
+    RAMP_SHAPES,
+    CountIn,
+    Cue,
+    Meter,
+    Section,
+    Tempo,
+    TempoMap,
+    parse_unit,
+    unit_name,
+)
+
+#: Header keys: they look like labels, so no section may be called by these names.
+HEADERS = ("title", "count-in", "scale")
+#: Named section options, for error messages and the README.
+OPTIONS = ("vol", "sub", "sub-vol", "ramp", "pattern", "cue", "cue@BAR[.BEAT]", "mute")
+
+_NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_EXACT = rf"(?:{_NUM}|\d+/\d+)"
+_TEMPO_RE = re.compile(
+    rf"^(?:(?P<unit>[whqes]\.?)=)?(?P<a>{_EXACT})"
+    rf"(?:-(?P<b>{_EXACT})|(?P<list>(?:,{_EXACT})+))?$"
+)
+_KLICK_TEMPO_RE = re.compile(rf"^(?P<a>{_NUM})(?:-(?P<b>{_NUM})|(?P<list>(?:,{_NUM})+))?$")
+_METER_RE = re.compile(r"^(\d+)/(\d+)(\(.*\))?$")
+_GROUP_RE = re.compile(r"^\(\s*(\d+(?:\s*\+\s*\d+)*)\s*\)$")
+_PATTERN_RE = re.compile(r"^[Xx.]+$")
+_FLOAT_RE = re.compile(rf"^{_NUM}$")
+_INT_RE = re.compile(r"^\d+$")
+_CLICK_LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_KLICK_LABEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_CUE_AT_RE = re.compile(r"^cue@(\d+)(?:\.(\d+))?$")
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    column: int  # 1-based
+
+
+class _Line:
+    """One source line, its tokens, and a way to raise errors that point into it."""
+
+    def __init__(self, filename: str, number: int, text: str) -> None:
+        self.filename, self.number, self.text = filename, number, text
+
+    def error(self, message: str, column: int) -> ParseError:
+        return ParseError(message, SourcePos(self.filename, self.number, column, self.text))
+
+    def tokens(self) -> list[_Token]:
+        """Split on blanks, keeping ``"quoted text"`` and ``( groups )`` whole; drop comments."""
+        text, out, i, n = self.text, [], 0, len(self.text)
+        while i < n:
+            if text[i] in " \t\r":
+                i += 1
+                continue
+            if text[i] == "#":
+                break
+            start, depth, quote = i, 0, False
+            while i < n:
+                c = text[i]
+                if quote:
+                    quote = c != '"'
+                elif c == '"':
+                    quote = True
+                elif c == "(":
+                    depth += 1
+                elif c == ")":
+                    depth -= 1
+                elif depth <= 0 and (c in " \t\r" or c == "#"):
+                    break
+                i += 1
+            if quote:
+                raise self.error("unterminated quoted text (missing \")", start + 1)
+            if depth > 0:
+                raise self.error("unclosed '(' in grouping", start + 1)
+            out.append(_Token(text[start:i], start + 1))
+        return out
+
+
+def _lines(text: str, filename: str) -> Iterator[tuple[_Line, list[_Token]]]:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _Line(filename, number, raw.rstrip("\n"))
+        tokens = line.tokens()
+        if tokens:
+            yield line, tokens
+
+
+def _split_label(line: _Line, tokens: list[_Token]) -> tuple[_Token | None, list[_Token]]:
+    """Take ``label:`` off the front (also ``label:8`` written without a blank)."""
+    first = tokens[0]
+    if ":" not in first.text or first.text.startswith(('"', "cue")):
+        return None, tokens
+    name, _, rest = first.text.partition(":")
+    label = _Token(name, first.column)
+    if rest:
+        return label, [_Token(rest, first.column + len(name) + 1), *tokens[1:]]
+    return label, tokens[1:]
+
+
+def _fraction(text: str) -> Fraction:
+    return Fraction(text)
+
+
+def _call(line: _Line, column: int, build: Callable[[], object]) -> object:
+    """Run a model constructor; a ParameterError becomes a ParseError at ``column``."""
+    try:
+        return build()
+    except ParameterError as err:
+        raise line.error(str(err), column) from None
+
+
+def _parse_tempo(
+    line: _Line, token: _Token, klick: bool
+) -> tuple[Tempo, Tempo | None, tuple[Fraction, ...] | None]:
+    m = (_KLICK_TEMPO_RE if klick else _TEMPO_RE).match(token.text)
+    if m is None:
+        expected = "a tempo such as 120, 96-104 or 120,122,124,126"
+        if not klick:
+            expected += ", with an optional beat unit (q.=92, e=240)"
+        raise line.error(f"expected {expected}, got {token.text!r}", token.column)
+    unit = None
+    if not klick and m.group("unit"):
+        unit = parse_unit(m.group("unit"))
+    elif "/" in m.group("a") or "/" in (m.group("b") or "") or "/" in (m.group("list") or ""):
+        raise line.error("a fraction tempo (400/3) needs a beat unit: q=400/3", token.column)
+    tempo = _call(line, token.column, lambda: Tempo(_fraction(m.group("a")), unit))
+    assert isinstance(tempo, Tempo)
+    end = None
+    if m.group("b"):
+        end = _call(line, token.column, lambda: Tempo(_fraction(m.group("b")), unit))
+        assert isinstance(end, Tempo)
+    tempi = None
+    if m.group("list"):
+        values = [tempo, *(Tempo(_fraction(v), unit) if _fraction(v) > 0 else None
+                           for v in m.group("list")[1:].split(","))]
+        if any(v is None for v in values):
+            raise line.error("tempo must be greater than 0 in a per-beat list", token.column)
+        tempi = tuple(v.quarter_bpm for v in values if v is not None)
+    return tempo, end, tempi
+
+
+def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
+    label_tok, rest = _split_label(line, tokens)
+    label = None
+    if label_tok is not None:
+        ok = (_KLICK_LABEL_RE if klick else _CLICK_LABEL_RE).match(label_tok.text)
+        if not ok:
+            raise line.error(
+                f"a label may only use letters, digits, '_' and '-', got {label_tok.text!r}",
+                label_tok.column,
+            )
+        label = label_tok.text
+    if not rest:
+        raise line.error("expected the number of bars after the label", len(line.text) + 1)
+
+    it = iter(rest)
+    bars_tok = next(it)
+    if not _INT_RE.match(bars_tok.text):
+        raise line.error(f"expected the number of bars, got {bars_tok.text!r}", bars_tok.column)
+    bars = int(bars_tok.text)
+    if bars < 1:
+        raise line.error("number of bars must be greater than 0", bars_tok.column)
+
+    remaining = list(it)
+    if not remaining:
+        raise line.error("expected a tempo after the number of bars", len(line.text) + 1)
+
+    meter = Meter(4, 4)
+    meter_tok = None
+    tok = remaining[0]
+    m = _METER_RE.match(tok.text)
+    if m:
+        meter_tok = tok
+        remaining.pop(0)
+        group_text = m.group(3)
+        if group_text is None and remaining and remaining[0].text.startswith("(") and not klick:
+            group_text = remaining.pop(0).text
+        grouping = None
+        if group_text is not None:
+            if klick:
+                raise line.error("klick syntax has no groupings", tok.column)
+            gm = _GROUP_RE.match(group_text)
+            if gm is None:
+                raise line.error(f"expected a grouping such as (2+2+3), got {group_text!r}",
+                                 tok.column)
+            grouping = tuple(int(g) for g in re.split(r"\s*\+\s*", gm.group(1)))
+        built = _call(line, tok.column, lambda: Meter(int(m.group(1)), int(m.group(2)), grouping))
+        assert isinstance(built, Meter)
+        meter = built
+    if not remaining:
+        raise line.error("expected a tempo after the meter", len(line.text) + 1)
+
+    tempo_tok = remaining.pop(0)
+    tempo, tempo_end, tempi = _parse_tempo(line, tempo_tok, klick)
+
+    # provisional section: knows the beats per bar that patterns and lists must match
+    shape = _call(line, (meter_tok or tempo_tok).column,
+                  lambda: Section(bars=bars, tempo=tempo, meter=meter))
+    assert isinstance(shape, Section)
+    if tempi is not None and len(tempi) != bars * shape.beats_per_bar:
+        raise line.error(
+            f"per-beat tempo list has {len(tempi)} values, but {bars} bars of "
+            f"{shape.beats_per_bar} beats need {bars * shape.beats_per_bar}",
+            tempo_tok.column,
+        )
+
+    fields: dict[str, object] = {}
+    cues: list[Cue] = []
+    positional = ["pattern", "volume"]
+    for tok in remaining:
+        text = tok.text
+        if "=" not in text:
+            if klick and positional and positional[0] == "pattern" and not _PATTERN_RE.match(text):
+                positional.pop(0)
+            if positional and positional[0] == "pattern" and _PATTERN_RE.match(text):
+                positional.pop(0)
+                fields["pattern"] = (text, tok.column)
+                continue
+            if positional and _FLOAT_RE.match(text):
+                positional.clear()
+                fields["volume"] = (float(text), tok.column)
+                continue
+            if text == "mute" and not klick:
+                fields["mute"] = (True, tok.column)
+                positional.clear()
+                continue
+            if klick:
+                raise line.error(f"unexpected {text!r} (klick syntax: "
+                                 "[label:] bars [meter] tempo [pattern] [volume])", tok.column)
+            raise line.error(
+                f"unexpected {text!r}: expected an accent pattern (X.x.), a volume (0.8) "
+                f"or an option ({', '.join(OPTIONS)})",
+                tok.column,
+            )
+        if klick:
+            raise line.error(f"klick syntax has no options such as {text!r}", tok.column)
+        positional.clear()
+        key, _, value = text.partition("=")
+        key_l = key.lower()
+        if key_l in ("vol", "volume"):
+            if not _FLOAT_RE.match(value):
+                raise line.error(f"expected a volume such as 0.8, got {value!r}", tok.column)
+            fields["volume"] = (float(value), tok.column)
+        elif key_l == "sub-vol":
+            if not _FLOAT_RE.match(value):
+                raise line.error(f"expected a volume such as 0.5, got {value!r}", tok.column)
+            fields["sub_volume"] = (float(value), tok.column)
+        elif key_l == "sub":
+            if value == "pulse":
+                fields["sub"] = ("pulse", tok.column)
+            elif _INT_RE.match(value):
+                fields["sub"] = (int(value), tok.column)
+            else:
+                raise line.error(f"expected sub=2..16 or sub=pulse, got {value!r}", tok.column)
+        elif key_l == "ramp":
+            if value not in RAMP_SHAPES:
+                raise line.error(f"unknown ramp shape {value!r}; choose one of "
+                                 f"{', '.join(RAMP_SHAPES)}", tok.column)
+            fields["ramp"] = (value, tok.column)
+        elif key_l == "pattern":
+            fields["pattern"] = (value, tok.column)
+        elif key_l == "cue" or _CUE_AT_RE.match(key_l):
+            cues.append(_parse_cue(line, tok, key_l, value))
+        else:
+            raise line.error(
+                f"unknown option {key!r}; options are: {', '.join(OPTIONS)}", tok.column
+            )
+
+    pattern_field = fields.get("pattern")
+    if isinstance(pattern_field, tuple):
+        pattern, column = pattern_field
+        assert isinstance(pattern, str)
+        if not _PATTERN_RE.match(pattern):
+            raise line.error(f"an accent pattern uses X (accent), x (normal), . (silent), "
+                             f"got {pattern!r}", column)
+        if len(pattern) != shape.beats_per_bar:
+            raise line.error(
+                f"accent pattern {pattern!r} has {len(pattern)} beats, but a bar of "
+                f"{shape.meter} has {shape.beats_per_bar}",
+                column,
+            )
+    kwargs: dict[str, object] = {k: v[0] for k, v in fields.items() if isinstance(v, tuple)}
+    built_section = shape
+    try:
+        built_section = replace(
+            shape, tempo_end=tempo_end, tempi=tempi, label=label, cues=tuple(cues), **kwargs
+        )
+    except ParameterError as err:
+        # point at the option the model refused, when we know which one it was
+        column = next((v[1] for k, v in fields.items() if isinstance(v, tuple)
+                       and k.replace("_", "-") in str(err)), rest[0].column)
+        raise line.error(str(err), int(column)) from None
+    return built_section
+
+
+def _parse_cue(line: _Line, tok: _Token, key: str, value: str) -> Cue:
+    if len(value) < 2 or not (value.startswith('"') and value.endswith('"')):
+        raise line.error('expected quoted cue text: cue="Verse"', tok.column)
+    bar, beat = 1, 1
+    m = _CUE_AT_RE.match(key)
+    if m:
+        bar = int(m.group(1))
+        beat = int(m.group(2) or 1)
+    cue = _call(line, tok.column, lambda: Cue(value[1:-1], bar, beat))
+    assert isinstance(cue, Cue)
+    return cue
+
+
+_COUNT_IN_RE = re.compile(r"^(\d+)\s*(bars?|beats?)$")
+
+
+def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[str, object]) -> None:
+    name = key.text.lower()
+    if name in headers:
+        raise line.error(f"{name}: given twice", key.column)
+    if not rest:
+        raise line.error(f"{name}: expected a value", len(line.text) + 1)
+    start = rest[0].column - 1
+    end = rest[-1].column - 1 + len(rest[-1].text)
+    value = line.text[start:end]
+    if name == "title":
+        headers[name] = value.strip('"')
+        return
+    if name == "scale":
+        text = value.strip()
+        percent = text.endswith("%")
+        number = text[:-1] if percent else text
+        if not _FLOAT_RE.match(number):
+            raise line.error(f"scale: expected a factor such as 0.9 or 90%, got {text!r}",
+                             rest[0].column)
+        factor = Fraction(number) / (100 if percent else 1)
+        if not Fraction(1, 100) <= factor <= 100:
+            raise line.error(f"scale: must be 0.01..100, got {text}", rest[0].column)
+        headers[name] = factor
+        return
+    # count-in: N bar(s) | N beat(s) | none, then optional vol=
+    volume = 1.0
+    words = [t for t in rest if not t.text.startswith("vol=")]
+    for t in rest:
+        if t.text.startswith("vol="):
+            v = t.text[4:]
+            if not _FLOAT_RE.match(v) or float(v) > 4:
+                raise line.error(f"count-in volume must be 0..4, got {v!r}", t.column)
+            volume = float(v)
+    phrase = " ".join(t.text for t in words)
+    if phrase in ("none", "0", "off"):
+        headers[name] = CountIn()
+        return
+    m = _COUNT_IN_RE.match(phrase)
+    if m is None:
+        raise line.error(f"count-in: expected '1 bar', '2 bars' or '4 beats', got {phrase!r}",
+                         rest[0].column)
+    n = int(m.group(1))
+    kind = "bars" if m.group(2).startswith("bar") else "beats"
+    built = _call(line, rest[0].column, lambda: CountIn(**{kind: n}, volume=volume))
+    assert isinstance(built, CountIn)
+    headers[name] = built
+
+
+def parse_click(text: str, filename: str = "<string>") -> TempoMap:
+    """Read a ``.click`` tempo map (klick's syntax is included).
+
+    Raises
+    ------
+    ParseError
+        With ``file:line:column``, the line and a caret, and what was expected.
+    """
+    return _parse(text, filename, klick=False)
+
+
+def parse_klick(text: str, filename: str = "<string>") -> TempoMap:
+    """Read a tempo map in klick's own syntax (no headers, no options, no groupings)."""
+    return _parse(text, filename, klick=True)
+
+
+def _parse(text: str, filename: str, klick: bool) -> TempoMap:
+    sections: list[Section] = []
+    headers: dict[str, object] = {}
+    seen_labels: dict[str, int] = {}
+    for line, tokens in _lines(text, filename):
+        label_tok, rest = _split_label(line, tokens)
+        if not klick and label_tok is not None and label_tok.text.lower() in HEADERS:
+            _parse_header(line, label_tok, rest, headers)
+            continue
+        section = _parse_section(line, tokens, klick)
+        if section.label is not None and not klick and section.label in seen_labels:
+            assert label_tok is not None
+            raise line.error(
+                f"label {section.label!r} is already used on line {seen_labels[section.label]}",
+                label_tok.column,
+            )
+        if section.label is not None:
+            seen_labels[section.label] = line.number
+        sections.append(section)
+    if not sections:
+        raise ParseError("the tempo map has no sections (expected lines like 'intro: 4 4/4 120')",
+                         SourcePos(filename, 1, 1, text.splitlines()[0] if text.strip() else ""))
+    title = headers.get("title")
+    count_in = headers.get("count-in", CountIn())
+    scale = headers.get("scale", Fraction(1))
+    assert title is None or isinstance(title, str)
+    assert isinstance(count_in, CountIn) and isinstance(scale, Fraction)
+    return TempoMap(tuple(sections), title=title, count_in=count_in, scale=scale)
+
+
+# -- writing -------------------------------------------------------------------------
+
+
+def format_number(value: Fraction) -> str:
+    """Shortest exact decimal for ``value``, or ``p/q`` when it has none.
+
+    >>> format_number(Fraction(96)), format_number(Fraction("133.33")), format_number(Fraction(400, 3))
+    ('96', '133.33', '400/3')
+    """
+    if value.denominator == 1:
+        return str(value.numerator)
+    d = value.denominator
+    twos = fives = 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    if d != 1:
+        return f"{value.numerator}/{value.denominator}"
+    places = max(twos, fives)
+    digits = value.numerator * 10**places // value.denominator
+    sign = "-" if digits < 0 else ""
+    s = str(abs(digits)).rjust(places + 1, "0")
+    return f"{sign}{s[:-places]}.{s[-places:]}".rstrip("0").rstrip(".")
+
+
+def _format_tempo(section: Section) -> str:
+    unit = section.tempo.unit
+    if section.tempi is not None:
+        values = [format_number(t) for t in section.tempi]
+        prefix = "q=" if any("/" in v for v in values) else ""
+        return prefix + ",".join(values)
+    values = [format_number(section.tempo.bpm)]
+    if section.tempo_end is not None:
+        values.append(format_number(section.tempo_end.bpm))
+    text = "-".join(values)
+    if unit is not None:
+        return f"{unit_name(unit)}={text}"
+    return ("q=" + text) if "/" in text else text
+
+
+def _format_float(value: float) -> str:
+    return repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(value)
+
+
+def format_section(section: Section) -> str:
+    """One section as a ``.click`` line (without the label)."""
+    parts = [str(section.bars), str(section.meter), _format_tempo(section)]
+    if section.pattern is not None:
+        parts.append(section.pattern)
+    if section.sub != 1:
+        parts.append(f"sub={section.sub}")
+    if section.sub_volume != 1.0:
+        parts.append(f"sub-vol={_format_float(section.sub_volume)}")
+    if section.tempo_end is not None and section.ramp != "beats":
+        parts.append(f"ramp={section.ramp}")
+    if section.volume != 1.0:
+        parts.append(f"vol={_format_float(section.volume)}")
+    if section.mute:
+        parts.append("mute")
+    for cue in section.cues:
+        at = "" if (cue.bar, cue.beat) == (1, 1) else (
+            f"@{cue.bar}" if cue.beat == 1 else f"@{cue.bar}.{cue.beat}")
+        parts.append(f'cue{at}="{cue.text}"')
+    return " ".join(parts)
+
+
+def format_click(tempo_map: TempoMap) -> str:
+    """Write ``tempo_map`` as ``.click`` text that :func:`parse_click` reads back equal."""
+    out = []
+    if tempo_map.title is not None:
+        out.append(f"title: {tempo_map.title}")
+    ci = tempo_map.count_in
+    if ci:
+        n, kind = (ci.bars, "bar") if ci.bars else (ci.beats, "beat")
+        vol = "" if ci.volume == 1.0 else f" vol={_format_float(ci.volume)}"
+        out.append(f"count-in: {n} {kind}{'s' if n != 1 else ''}{vol}")
+    if tempo_map.scale != 1:
+        out.append(f"scale: {format_number(tempo_map.scale)}")
+    width = max((len(s.label) + 1 for s in tempo_map.sections if s.label), default=0)
+    for section in tempo_map.sections:
+        head = f"{section.label}:" if section.label else ""
+        out.append((head.ljust(width) + " " + format_section(section)).strip()
+                   if width else format_section(section))
+    return "\n".join(out) + "\n"
+
+
+def format_klick(tempo_map: TempoMap) -> str:
+    """Write ``tempo_map`` in klick's syntax; ParameterError names what klick cannot say.
+
+    Title, count-in and scale are left out: klick takes those on its command line.
+    """
+    out = []
+    for i, s in enumerate(tempo_map.sections, start=1):
+        where = f"section {i}" + (f" ({s.label})" if s.label else "")
+        problems = []
+        if s.meter.grouping is not None:
+            problems.append("a grouping")
+        if s.tempo.unit is not None:
+            problems.append("a beat unit other than the quarter")
+        if s.sub != 1:
+            problems.append("subdivisions")
+        if s.tempo_end is not None and s.ramp != "beats":
+            problems.append(f"a '{s.ramp}' ramp (klick ramps are linear in beats)")
+        if s.mute or s.cues or s.sub_volume != 1.0:
+            problems.append("mute, cues or sub-vol")
+        if s.label is not None and not _KLICK_LABEL_RE.match(s.label):
+            problems.append(f"the label {s.label!r}")
+        tempo = _format_tempo(s)
+        if "/" in tempo:
+            problems.append("a tempo that is not a decimal number")
+        if problems:
+            raise ParameterError(f"klick's format cannot hold {where}: it uses {', '.join(problems)}")
+        line = f"{s.label}: " if s.label else ""
+        line += f"{s.bars} {s.meter} {tempo}"
+        if s.pattern is not None:
+            line += f" {s.pattern}"
+        if s.volume != 1.0:
+            line += f" {_format_float(s.volume)}"
+        out.append(line)
+    return "\n".join(out) + "\n"

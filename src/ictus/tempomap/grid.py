@@ -1,0 +1,375 @@
+"""The click grid: every click of a tempo map, computed once, read by every output.
+
+:func:`build_grid` is the one place where a :class:`~ictus.tempomap.model.TempoMap`
+becomes time. Click positions are exact quarter-note offsets; times come from the closed
+forms in :mod:`ictus.tempomap.ramps` added to exactly summed section starts, so nothing
+accumulates: the millionth click is as exact as the first.
+
+>>> from ictus.tempomap.model import Section, Tempo, TempoMap, CountIn
+>>> grid = build_grid(TempoMap((Section(2, Tempo(120)),), count_in=CountIn(bars=1)))
+>>> len(grid), grid.time[:5].tolist(), grid.bar[:5].tolist(), grid.beat[:5].tolist()
+(12, [0.0, 0.5, 1.0, 1.5, 2.0], [0, 0, 0, 0, 1], [1, 2, 3, 4, 1])
+>>> grid.duration, int(grid.samples(48000)[4])
+(6.0, 96000)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ictus.errors import ParameterError
+from ictus.tempomap import ramps
+from ictus.tempomap.model import ACCENT, LEVELS, NORMAL, SILENT, SUB, Section, TempoMap
+
+COUNT_IN = "count-in"
+
+
+@dataclass(frozen=True)
+class GridCue:
+    """A text cue placed in time."""
+
+    time: float
+    bar: int
+    beat: int
+    text: str
+    section: str
+
+
+@dataclass(frozen=True, eq=False)
+class ClickGrid:
+    """Every click of a map as parallel numpy arrays, in time order.
+
+    Attributes
+    ----------
+    time : float64 seconds from the start of the render (count-in included)
+    bar : int32, map bar number from 1 (count-in bars are 0, -1, ...)
+    beat : int16, beat in the bar from 1
+    sub : int16, 0 on the beat, 1..n-1 on subdivisions
+    level : int8 code into :data:`~ictus.tempomap.model.LEVELS`
+    volume : float32 gain from the map (section volume, sub volume, count-in volume)
+    section : int16 index into ``section_names``
+    tempo : float64 quarter-note tempo at the click (scale applied)
+    position : float64 quarter notes from the first bar of the map (count-in negative)
+    """
+
+    time: NDArray[np.float64]
+    bar: NDArray[np.int32]
+    beat: NDArray[np.int16]
+    sub: NDArray[np.int16]
+    level: NDArray[np.int8]
+    volume: NDArray[np.float32]
+    section: NDArray[np.int16]
+    tempo: NDArray[np.float64]
+    position: NDArray[np.float64]
+    section_names: tuple[str, ...]
+    duration: float
+    cues: tuple[GridCue, ...] = ()
+    title: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def samples(self, rate: int) -> NDArray[np.int64]:
+        """The sample where each click starts at ``rate``: ``round(time * rate)``."""
+        if rate <= 0:
+            raise ParameterError(f"sample rate must be > 0, got {rate}")
+        return np.rint(self.time * rate).astype(np.int64)
+
+    def level_names(self) -> list[str]:
+        return [LEVELS[i] for i in self.level]
+
+    def audible(self) -> NDArray[np.bool_]:
+        return self.level != SILENT
+
+    def at(self, index: int) -> dict[str, Any]:
+        """One click as a plain dict (for display and tests)."""
+        return {
+            "time": float(self.time[index]),
+            "bar": int(self.bar[index]),
+            "beat": int(self.beat[index]),
+            "sub": int(self.sub[index]),
+            "level": LEVELS[self.level[index]],
+            "tempo": float(self.tempo[index]),
+            "section": self.section_names[self.section[index]],
+        }
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """Exact start (seconds, unscaled) of every section and the end of the map."""
+
+    starts: tuple[Fraction, ...]
+    end: Fraction
+
+
+def section_duration(section: Section) -> Fraction:
+    """Seconds one section lasts at scale 1 (exact for constant tempos and tempo lists)."""
+    if section.tempi is not None:
+        lengths = _beat_lengths(section)
+        per_bar = len(lengths)
+        return sum(
+            (lengths[i % per_bar] * 60 / t for i, t in enumerate(section.tempi)), Fraction(0)
+        )
+    t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
+    length = section.length_quarters
+    if t0 == t1:
+        return length * 60 / t0
+    # Fraction(float) is exact, so summing section starts adds no error of its own
+    return Fraction(ramps.duration(float(t0), float(t1), float(length), section.ramp))
+
+
+def _beat_lengths(section: Section) -> tuple[Fraction, ...]:
+    offsets = section.beat_offsets()
+    ends = (*offsets[1:], section.bar_quarters)
+    return tuple(e - s for s, e in zip(offsets, ends, strict=True))
+
+
+def _timing(tempo_map: TempoMap) -> _Timing:
+    starts, at = [], Fraction(0)
+    for section in tempo_map.sections:
+        starts.append(at)
+        at += section_duration(section)
+    return _Timing(tuple(starts), at)
+
+
+def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
+    """One bar's clicks: offsets (quarters), beat numbers, sub numbers, beat index, levels."""
+    offsets = section.beat_offsets()
+    levels = section.beat_levels()
+    offs, beats, subs, beat_index, lvls = [], [], [], [], []
+    for b, (start, sub_offs) in enumerate(zip(offsets, section.sub_offsets(), strict=True)):
+        for k, off in enumerate(sub_offs):
+            offs.append(start + off)
+            beats.append(b + 1)
+            subs.append(k)
+            beat_index.append(b)
+            lvls.append(levels[b] if k == 0 else SUB)
+    if section.mute:
+        lvls = [SILENT] * len(lvls)
+    return (
+        np.array([float(o) for o in offs]),
+        np.array(beats, dtype=np.int16),
+        np.array(subs, dtype=np.int16),
+        np.array(beat_index, dtype=np.int64),
+        np.array(lvls, dtype=np.int8),
+    )
+
+
+def _section_clicks(
+    section: Section, first_bar: int, bar_from: int
+) -> tuple[dict[str, NDArray[Any]], NDArray[np.float64], NDArray[np.float64]]:
+    """Clicks of bars ``bar_from..`` of a section: (columns, seconds from section start, tempo)."""
+    offs, beats, subs, beat_index, lvls = _bar_template(section)
+    bar_q = float(section.bar_quarters)
+    nbars = section.bars - bar_from
+    per_bar = len(offs)
+    bar_idx = np.repeat(np.arange(bar_from, section.bars, dtype=np.int64), per_bar)
+    q = bar_idx * bar_q + np.tile(offs, nbars)
+    if section.tempi is not None:
+        # klick's tempo per beat: each beat lasts its own length at its own tempo
+        lengths = _beat_lengths(section)
+        bpb = len(lengths)
+        tempi = section.tempi
+        beat_starts, at = [], Fraction(0)
+        for i, t in enumerate(tempi):
+            beat_starts.append(at)
+            at += lengths[i % bpb] * 60 / t
+        global_beat = bar_idx * bpb + np.tile(beat_index, nbars)
+        starts = np.array([float(s) for s in beat_starts])
+        tempo_arr = np.array([float(t) for t in tempi])
+        beat_offset_in_bar = np.array([float(o) for o in section.beat_offsets()])
+        within = np.tile(offs - beat_offset_in_bar[beat_index], nbars)
+        seconds = starts[global_beat] + within * 60.0 / tempo_arr[global_beat]
+        tempo = tempo_arr[global_beat]
+    else:
+        t0, t1 = float(section.start_quarter_bpm), float(section.end_quarter_bpm)
+        length = float(section.length_quarters)
+        seconds = ramps.seconds(q, t0, t1, length, section.ramp)
+        tempo = ramps.tempo_at(q, t0, t1, length, section.ramp)
+    volume = np.full(len(q), section.volume, dtype=np.float32)
+    volume[np.tile(subs, nbars) > 0] *= section.sub_volume
+    cols = {
+        "bar": (first_bar + bar_idx).astype(np.int32),
+        "beat": np.tile(beats, nbars),
+        "sub": np.tile(subs, nbars),
+        "level": np.tile(lvls, nbars),
+        "volume": volume,
+        "q": q,
+    }
+    return cols, seconds, tempo
+
+
+def _time_in_section(section: Section, q: Fraction) -> Fraction:
+    """Exact-as-possible seconds from a section's start to quarter position ``q``."""
+    if q == 0:
+        return Fraction(0)
+    if section.tempi is not None:
+        lengths = _beat_lengths(section)
+        bpb = len(lengths)
+        at, pos = Fraction(0), Fraction(0)
+        for i, t in enumerate(section.tempi):
+            if pos >= q:
+                break
+            at += lengths[i % bpb] * 60 / t
+            pos += lengths[i % bpb]
+        return at
+    t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
+    if t0 == t1:
+        return q * 60 / t0
+    arr = ramps.seconds(np.array([float(q)]), float(t0), float(t1),
+                        float(section.length_quarters), section.ramp)
+    return Fraction(float(arr[0]))
+
+
+def _tempo_in_section(section: Section, q: Fraction) -> float:
+    if section.tempi is not None:
+        beat = int(q / section.bar_quarters) * section.beats_per_bar
+        return float(section.tempi[min(beat, len(section.tempi) - 1)])
+    t0, t1 = float(section.start_quarter_bpm), float(section.end_quarter_bpm)
+    arr = ramps.tempo_at(np.array([float(q)]), t0, t1, float(section.length_quarters), section.ramp)
+    return float(arr[0])
+
+
+def build_grid(
+    tempo_map: TempoMap,
+    *,
+    start_label: str | None = None,
+    start_bar: int | None = None,
+) -> ClickGrid:
+    """Compute every click of ``tempo_map``.
+
+    Parameters
+    ----------
+    tempo_map : TempoMap
+    start_label, start_bar : optional
+        Start at the first section with this label, or at this 1-based map bar. The
+        count-in (if any) then plays at the tempo found there, and time 0 is the first
+        count-in click (or the start bar's downbeat without a count-in).
+
+    Returns
+    -------
+    ClickGrid
+        Silent clicks (pattern ``.``, muted bars) are included with level ``silent``.
+    """
+    if start_label is not None and start_bar is not None:
+        raise ParameterError("start from a label or from a bar, not both")
+    if start_label is not None:
+        index = tempo_map.section_index(start_label)
+        i0, b0 = index, 0
+    elif start_bar is not None:
+        i0, b0 = tempo_map.bar_start(start_bar)
+    else:
+        i0, b0 = 0, 0
+
+    timing = _timing(tempo_map)
+    first = tempo_map.sections[i0]
+    origin_q = b0 * first.bar_quarters
+    origin = timing.starts[i0] + _time_in_section(first, origin_q)
+    scale = float(tempo_map.scale)
+
+    names: list[str] = [COUNT_IN]
+    name_index: dict[str, int] = {COUNT_IN: 0}
+    parts: list[dict[str, NDArray[Any]]] = []
+
+    # count-in: at the tempo where playback starts, in that section's meter
+    count_in = tempo_map.count_in
+    lead = Fraction(0)
+    if count_in:
+        tempo_start = _tempo_in_section(first, origin_q)
+        parts_ci, lead = _count_in_clicks(first, count_in.bars, count_in.beats, count_in.volume,
+                                          tempo_start)
+        parts.append(parts_ci)
+
+    map_q_starts = []
+    acc = Fraction(0)
+    for section in tempo_map.sections:
+        map_q_starts.append(acc)
+        acc += section.length_quarters
+
+    cues: list[GridCue] = []
+    for i in range(i0, len(tempo_map.sections)):
+        section = tempo_map.sections[i]
+        bar_from = b0 if i == i0 else 0
+        name = section.label or ""
+        if name not in name_index:
+            name_index[name] = len(names)
+            names.append(name)
+        cols, seconds, tempo = _section_clicks(section, tempo_map.first_bar_of(i), bar_from)
+        offset = float(timing.starts[i] - origin + lead)
+        cols["time"] = offset + seconds
+        cols["tempo"] = tempo
+        cols["section"] = np.full(len(seconds), name_index[name], dtype=np.int16)
+        cols["position"] = float(map_q_starts[i]) + cols.pop("q")
+        parts.append(cols)
+        for cue in section.cues:
+            if cue.bar - 1 < bar_from:
+                continue
+            q = (cue.bar - 1) * section.bar_quarters + section.beat_offsets()[cue.beat - 1]
+            t = timing.starts[i] - origin + lead + _time_in_section(section, q)
+            cues.append(GridCue(float(t) / scale, tempo_map.first_bar_of(i) + cue.bar - 1,
+                                cue.beat, cue.text, name))
+
+    def cat(key: str, dtype: Any) -> NDArray[Any]:
+        return np.concatenate([p[key] for p in parts]).astype(dtype, copy=False)
+
+    time = cat("time", np.float64)
+    if scale != 1.0:
+        time = time / scale
+    return ClickGrid(
+        time=time,
+        bar=cat("bar", np.int32),
+        beat=cat("beat", np.int16),
+        sub=cat("sub", np.int16),
+        level=cat("level", np.int8),
+        volume=cat("volume", np.float32),
+        section=cat("section", np.int16),
+        tempo=cat("tempo", np.float64) * scale,
+        position=cat("position", np.float64),
+        section_names=tuple(names),
+        duration=float(timing.end - origin + lead) / scale,
+        cues=tuple(cues),
+        title=tempo_map.title,
+    )
+
+
+def _count_in_clicks(
+    section: Section, bars: int, beats: int, volume: float, tempo: float
+) -> tuple[dict[str, NDArray[Any]], Fraction]:
+    """Count-in clicks at constant ``tempo``; returns columns (time from 0) and its length."""
+    tempo_q = Fraction(tempo)
+    offsets = section.beat_offsets()
+    if bars:
+        per_bar = len(offsets)
+        bar_q = section.bar_quarters
+        q = [b * bar_q + o for b in range(bars) for o in offsets]
+        bar_no = [b - bars + 1 for b in range(bars) for _ in offsets]
+        beat_no = [k + 1 for _ in range(bars) for k in range(per_bar)]
+        total_q = bars * bar_q
+    else:
+        lengths = _beat_lengths(section)
+        step = lengths[0]
+        q = [k * step for k in range(beats)]
+        bar_no = [0] * beats
+        beat_no = list(range(1, beats + 1))
+        total_q = beats * step
+    n = len(q)
+    levels = np.full(n, NORMAL, dtype=np.int8)
+    levels[np.array(beat_no) == 1] = ACCENT
+    lead = total_q * 60 / tempo_q
+    cols = {
+        "time": np.array([float(x * 60 / tempo_q) for x in q]),
+        "bar": np.array(bar_no, dtype=np.int32),
+        "beat": np.array(beat_no, dtype=np.int16),
+        "sub": np.zeros(n, dtype=np.int16),
+        "level": levels,
+        "volume": np.full(n, volume, dtype=np.float32),
+        "section": np.zeros(n, dtype=np.int16),
+        "tempo": np.full(n, tempo),
+        "position": np.array([float(x - total_q) for x in q]),
+    }
+    return cols, lead

@@ -1,0 +1,474 @@
+"""The tempo map: an immutable description of the music's bars, meters and tempos.
+
+A :class:`TempoMap` knows nothing of audio or files. It is a tuple of
+:class:`Section` values (bars of one meter at one tempo or ramp), plus a title, an
+optional :class:`CountIn` and a whole-map tempo ``scale``. Every value is checked when
+it is built, so a map that exists is a map that can be played.
+
+Positions inside a bar are measured in quarter notes (exact :class:`~fractions.Fraction`),
+because tempo is "quarter notes per minute" in MIDI files, DAWs and klick alike.
+
+>>> verse = Section(bars=8, meter=Meter(4, 4), tempo=Tempo(96), label="verse")
+>>> verse.beats_per_bar, verse.bar_quarters
+(4, Fraction(4, 1))
+>>> Section(bars=3, meter=Meter(7, 8, (2, 2, 3)), tempo=Tempo(312, EIGHTH)).beat_offsets()
+(Fraction(0, 1), Fraction(1, 1), Fraction(2, 1))
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Literal
+
+from ictus.errors import ParameterError
+
+#: Ramp shapes (docs/REFERENCE.md section 2): how tempo moves from start to end.
+RAMP_SHAPES: tuple[str, ...] = ("beats", "time", "period")
+RampShape = Literal["beats", "time", "period"]
+
+#: Levels a click can have, in the order of their grid codes.
+LEVELS: tuple[str, ...] = ("accent", "normal", "sub", "silent")
+ACCENT, NORMAL, SUB, SILENT = range(4)
+
+#: Pattern characters, as in klick: accent, normal, silent.
+PATTERN_CHARS = {"X": ACCENT, "x": NORMAL, ".": SILENT}
+
+QUARTER = Fraction(1, 4)
+EIGHTH = Fraction(1, 8)
+DOTTED_QUARTER = Fraction(3, 8)
+HALF = Fraction(1, 2)
+
+#: Beat-unit names used in tempo marks (``q.=92``): fraction of a whole note.
+UNIT_NAMES: dict[str, Fraction] = {
+    "w": Fraction(1),
+    "h": Fraction(1, 2),
+    "q": Fraction(1, 4),
+    "e": Fraction(1, 8),
+    "s": Fraction(1, 16),
+}
+
+_LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def unit_name(unit: Fraction) -> str:
+    """The tempo-mark name of a beat unit (``Fraction(3, 8)`` is ``"q."``).
+
+    >>> unit_name(Fraction(3, 8)), unit_name(Fraction(1, 8)), unit_name(Fraction(3, 4))
+    ('q.', 'e', 'h.')
+    """
+    for name, value in UNIT_NAMES.items():
+        if unit == value:
+            return name
+        if unit == value * Fraction(3, 2):
+            return name + "."
+    raise ParameterError(f"beat unit {unit} has no name (use w, h, q, e, s, optionally dotted)")
+
+
+def parse_unit(name: str) -> Fraction:
+    """Inverse of :func:`unit_name`: ``"q."`` -> ``Fraction(3, 8)``.
+
+    >>> parse_unit("e"), parse_unit("h.")
+    (Fraction(1, 8), Fraction(3, 4))
+    """
+    dotted = name.endswith(".")
+    base = UNIT_NAMES.get(name[:-1] if dotted else name)
+    if base is None:
+        raise ParameterError(
+            f"unknown beat unit {name!r}; use one of w, h, q, e, s, optionally dotted (q.)"
+        )
+    return base * Fraction(3, 2) if dotted else base
+
+
+def _exact(value: object, what: str) -> Fraction:
+    """A finite positive exact number from an int, Fraction, decimal string or float."""
+    try:
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ParameterError(f"{what} must be a finite number, got {value}")
+            number = Fraction(value)
+        elif isinstance(value, int | Fraction | str):
+            number = Fraction(value)
+        else:
+            raise TypeError
+    except (ValueError, ZeroDivisionError, TypeError):
+        raise ParameterError(f"{what} must be a number, got {value!r}") from None
+    if number <= 0:
+        raise ParameterError(f"{what} must be greater than 0, got {value}")
+    return number
+
+
+@dataclass(frozen=True)
+class Meter:
+    """A time signature ``count/unit`` with an optional grouping of its pulses.
+
+    ``Meter(7, 8, (2, 2, 3))`` is 7/8 felt as three uneven beats.
+
+    >>> str(Meter(7, 8, (2, 2, 3))), Meter(6, 8).bar_quarters
+    ('7/8 (2+2+3)', Fraction(3, 1))
+    >>> Meter(4, 0)
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: meter denominator must be 1..64, got 4/0
+    """
+
+    count: int
+    unit: int
+    grouping: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.count, int) or self.count < 1:
+            raise ParameterError(f"meter numerator must be >= 1, got {self.count}/{self.unit}")
+        if not isinstance(self.unit, int) or not 1 <= self.unit <= 64:
+            raise ParameterError(f"meter denominator must be 1..64, got {self.count}/{self.unit}")
+        if self.grouping is not None:
+            grouping = tuple(self.grouping)
+            object.__setattr__(self, "grouping", grouping)
+            if not grouping or any(not isinstance(g, int) or g < 1 for g in grouping):
+                raise ParameterError(f"grouping parts must be >= 1, got {grouping}")
+            if sum(grouping) != self.count:
+                joined = "+".join(map(str, grouping))
+                raise ParameterError(
+                    f"grouping {joined} adds up to {sum(grouping)}, "
+                    f"but the meter {self.count}/{self.unit} has {self.count} pulses"
+                )
+
+    @property
+    def pulse_quarters(self) -> Fraction:
+        """Length of one 1/unit pulse in quarter notes."""
+        return Fraction(4, self.unit)
+
+    @property
+    def bar_quarters(self) -> Fraction:
+        """Length of one bar in quarter notes."""
+        return self.count * self.pulse_quarters
+
+    def __str__(self) -> str:
+        text = f"{self.count}/{self.unit}"
+        if self.grouping is not None:
+            text += " (" + "+".join(map(str, self.grouping)) + ")"
+        return text
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """A tempo mark: ``bpm`` beats per minute of a beat ``unit`` (a fraction of a whole note).
+
+    ``unit=None`` (or a quarter, which is stored as None) means a plain number as in
+    klick and MIDI: quarter notes per minute, with the click on the meter's pulses. A
+    unit other than a quarter also moves the click onto that unit when a bar holds a
+    whole number of them (``q.=92`` in 6/8 clicks two dotted quarters per bar).
+
+    >>> Tempo(92, DOTTED_QUARTER).quarter_bpm
+    Fraction(138, 1)
+    >>> Tempo("133.33").quarter_bpm
+    Fraction(13333, 100)
+    >>> Tempo(0)
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: tempo must be greater than 0, got 0
+    """
+
+    bpm: Fraction
+    unit: Fraction | None = None
+
+    def __init__(self, bpm: int | str | float | Fraction, unit: Fraction | None = None) -> None:
+        object.__setattr__(self, "bpm", _exact(bpm, "tempo"))
+        if unit is not None:
+            unit = _exact(unit, "beat unit")
+            # a quarter is what a plain number means already: one spelling, one value
+            if unit == QUARTER:
+                unit = None
+        object.__setattr__(self, "unit", unit)
+
+    @property
+    def quarter_bpm(self) -> Fraction:
+        """The same tempo in quarter notes per minute."""
+        unit = QUARTER if self.unit is None else self.unit
+        return self.bpm * unit / QUARTER
+
+    def scaled(self, factor: Fraction) -> Tempo:
+        return Tempo(self.bpm * factor, self.unit)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A text cue at ``bar`` and ``beat`` (1-based) of its section.
+
+    >>> Cue("Verse")
+    Cue(text='Verse', bar=1, beat=1)
+    """
+
+    text: str
+    bar: int = 1
+    beat: int = 1
+
+    def __post_init__(self) -> None:
+        if self.bar < 1 or self.beat < 1:
+            raise ParameterError(f"cue position must count from 1, got bar {self.bar} beat {self.beat}")
+        if "\n" in self.text or '"' in self.text:
+            raise ParameterError(f"cue text may not contain newlines or double quotes: {self.text!r}")
+
+
+#: ``sub`` is the number of equal parts per beat (1 = no subdivision), or ``"pulse"``
+#: for the meter's own pulses inside grouped or compound beats.
+Subdivision = int | Literal["pulse"]
+
+
+@dataclass(frozen=True)
+class Section:
+    """Bars of one meter, at one tempo or ramp, with one accent pattern.
+
+    Parameters
+    ----------
+    bars : int >= 1
+    meter : Meter, default 4/4
+    tempo : Tempo
+        The tempo at the start (and throughout, without a ramp).
+    tempo_end : Tempo or None
+        Ramp target, reached on the downbeat *after* the section (klick's rule).
+    ramp : {"beats", "time", "period"}
+        How the tempo moves (docs/REFERENCE.md section 2).
+    tempi : tuple of Fraction or None
+        klick's per-beat tempo list: one quarter-note tempo per beat of the section.
+    pattern : str or None
+        One of ``X`` (accent), ``x`` (normal), ``.`` (silent) per beat; default ``Xxx…``.
+    sub : int in 1..16 or "pulse"
+        Subdivisions per beat.
+    sub_volume, volume : float in 0..4
+        Gains for this section's subdivisions and for the whole section.
+    mute : bool
+        A gap: the bars pass in time but make no sound.
+    label : str or None
+    cues : tuple of Cue
+    """
+
+    bars: int
+    tempo: Tempo
+    meter: Meter = field(default_factory=lambda: Meter(4, 4))
+    tempo_end: Tempo | None = None
+    ramp: str = "beats"
+    tempi: tuple[Fraction, ...] | None = None
+    pattern: str | None = None
+    sub: Subdivision = 1
+    sub_volume: float = 1.0
+    volume: float = 1.0
+    mute: bool = False
+    label: str | None = None
+    cues: tuple[Cue, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.bars, int) or isinstance(self.bars, bool) or self.bars < 1:
+            raise ParameterError(f"number of bars must be greater than 0, got {self.bars}")
+        if self.ramp not in RAMP_SHAPES:
+            raise ParameterError(f"unknown ramp shape {self.ramp!r}; choose one of {', '.join(RAMP_SHAPES)}")
+        if self.tempo_end is not None and self.tempo_end.unit != self.tempo.unit:
+            raise ParameterError("a ramp's start and end tempo must use the same beat unit")
+        if self.tempi is not None:
+            if self.tempo_end is not None:
+                raise ParameterError("a section has either a ramp or a per-beat tempo list, not both")
+            tempi = tuple(_exact(t, "tempo") for t in self.tempi)
+            object.__setattr__(self, "tempi", tempi)
+            want = self.bars * self.beats_per_bar
+            if len(tempi) != want:
+                raise ParameterError(
+                    f"per-beat tempo list has {len(tempi)} values, but {self.bars} bars of "
+                    f"{self.beats_per_bar} beats need {want}"
+                )
+        if self.pattern is not None:
+            bad = set(self.pattern) - set(PATTERN_CHARS)
+            if bad:
+                raise ParameterError(
+                    f"accent pattern {self.pattern!r} may only use X (accent), x (normal), . (silent)"
+                )
+            if len(self.pattern) != self.beats_per_bar:
+                raise ParameterError(
+                    f"accent pattern {self.pattern!r} has {len(self.pattern)} beats, "
+                    f"but a bar of {self.meter} has {self.beats_per_bar}"
+                )
+        if self.sub != "pulse" and (
+            not isinstance(self.sub, int) or isinstance(self.sub, bool) or not 1 <= self.sub <= 16
+        ):
+            raise ParameterError(f"subdivision must be 1..16 or 'pulse', got {self.sub!r}")
+        for name in ("volume", "sub_volume"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or not 0 <= value <= 4 or math.isnan(value):
+                raise ParameterError(f"{name.replace('_', '-')} must be 0..4, got {value!r}")
+        if self.label is not None and not _LABEL_RE.match(self.label):
+            raise ParameterError(
+                f"label {self.label!r} may only use letters, digits, '_', '-' and '.'"
+            )
+        object.__setattr__(self, "cues", tuple(self.cues))
+        for cue in self.cues:
+            if cue.bar > self.bars or cue.beat > self.beats_per_bar:
+                raise ParameterError(
+                    f"cue {cue.text!r} at bar {cue.bar} beat {cue.beat} lies outside the section "
+                    f"({self.bars} bars of {self.beats_per_bar} beats)"
+                )
+
+    # -- the shape of one bar -------------------------------------------------------
+
+    def _unit_beats(self) -> Fraction | None:
+        """Beat length in quarters when the tempo's unit sets the click, else None."""
+        unit = self.tempo.unit
+        if unit is None or self.meter.grouping is not None:
+            return None
+        beat = unit / QUARTER
+        if beat == self.meter.pulse_quarters or (self.meter.bar_quarters / beat).denominator != 1:
+            return None
+        return beat
+
+    @property
+    def beats_per_bar(self) -> int:
+        """How many beats (clicks on the beat) one bar has."""
+        if self.meter.grouping is not None:
+            return len(self.meter.grouping)
+        beat = self._unit_beats()
+        if beat is not None:
+            return int(self.meter.bar_quarters / beat)
+        return self.meter.count
+
+    @property
+    def bar_quarters(self) -> Fraction:
+        return self.meter.bar_quarters
+
+    @property
+    def length_quarters(self) -> Fraction:
+        return self.bars * self.meter.bar_quarters
+
+    def beat_offsets(self) -> tuple[Fraction, ...]:
+        """Where each beat starts inside a bar, in quarter notes from the bar line."""
+        pulse = self.meter.pulse_quarters
+        if self.meter.grouping is not None:
+            starts, at = [], 0
+            for group in self.meter.grouping:
+                starts.append(at * pulse)
+                at += group
+            return tuple(starts)
+        beat = self._unit_beats() or pulse
+        return tuple(i * beat for i in range(self.beats_per_bar))
+
+    def beat_levels(self) -> tuple[int, ...]:
+        """Level code of each beat of a bar, from the pattern (default: accent, then normal)."""
+        if self.pattern is None:
+            return (ACCENT,) + (NORMAL,) * (self.beats_per_bar - 1)
+        return tuple(PATTERN_CHARS[c] for c in self.pattern)
+
+    def sub_offsets(self) -> tuple[tuple[Fraction, ...], ...]:
+        """For each beat, the offsets (quarters from the beat) of its clicks, 0 first."""
+        offsets = self.beat_offsets()
+        ends = (*offsets[1:], self.bar_quarters)
+        result = []
+        for start, end in zip(offsets, ends, strict=True):
+            length = end - start
+            if self.sub == "pulse":
+                pulse = self.meter.pulse_quarters
+                n = max(1, int(length / pulse))
+                result.append(tuple(i * pulse for i in range(n)))
+            else:
+                result.append(tuple(length * i / self.sub for i in range(self.sub)))
+        return tuple(result)
+
+    @property
+    def is_ramp(self) -> bool:
+        return self.tempo_end is not None and self.tempo_end.quarter_bpm != self.tempo.quarter_bpm
+
+    @property
+    def start_quarter_bpm(self) -> Fraction:
+        return self.tempi[0] if self.tempi else self.tempo.quarter_bpm
+
+    @property
+    def end_quarter_bpm(self) -> Fraction:
+        """The tempo the section moves toward (its last beat's tempo for a tempo list)."""
+        if self.tempi:
+            return self.tempi[-1]
+        return (self.tempo_end or self.tempo).quarter_bpm
+
+
+@dataclass(frozen=True)
+class CountIn:
+    """Clicks before the music: ``bars`` whole bars, or ``beats`` single beats, at the
+    first tempo and meter, at their own ``volume``.
+
+    >>> CountIn(bars=1).bars, CountIn(beats=2).beats
+    (1, 2)
+    """
+
+    bars: int = 0
+    beats: int = 0
+    volume: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.bars < 0 or self.beats < 0 or (self.bars and self.beats):
+            raise ParameterError("a count-in is a number of bars or a number of beats (>= 0)")
+        if self.bars > 64 or self.beats > 256:
+            raise ParameterError("a count-in is at most 64 bars or 256 beats")
+        if not 0 <= self.volume <= 4:
+            raise ParameterError(f"count-in volume must be 0..4, got {self.volume}")
+
+    def __bool__(self) -> bool:
+        return bool(self.bars or self.beats)
+
+
+@dataclass(frozen=True)
+class TempoMap:
+    """A whole song or cue: sections in order, plus title, count-in and tempo scale.
+
+    >>> m = TempoMap((Section(4, Tempo(120), label="intro"), Section(2, Tempo(90))))
+    >>> m.total_bars, m.section_index("intro"), m.bar_start(5)
+    (6, 0, (1, 0))
+    """
+
+    sections: tuple[Section, ...]
+    title: str | None = None
+    count_in: CountIn = field(default_factory=CountIn)
+    scale: Fraction = Fraction(1)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sections", tuple(self.sections))
+        if not self.sections:
+            raise ParameterError("a tempo map needs at least one section")
+        object.__setattr__(self, "scale", _exact(self.scale, "tempo scale"))
+        if not Fraction(1, 100) <= self.scale <= 100:
+            raise ParameterError(f"tempo scale must be 0.01..100, got {float(self.scale)}")
+        if self.title is not None and "\n" in self.title:
+            raise ParameterError("a title is one line")
+
+    @property
+    def total_bars(self) -> int:
+        return sum(s.bars for s in self.sections)
+
+    def labels(self) -> list[str]:
+        return [s.label for s in self.sections if s.label]
+
+    def section_index(self, label: str) -> int:
+        """Index of the first section labelled ``label``; ParameterError names the choices."""
+        for i, section in enumerate(self.sections):
+            if section.label == label:
+                return i
+        known = ", ".join(self.labels()) or "(this map has no labels)"
+        raise ParameterError(f"no section is labelled {label!r}; labels: {known}")
+
+    def bar_start(self, bar: int) -> tuple[int, int]:
+        """(section index, bar offset in it) of the 1-based ``bar`` of the whole map."""
+        if not 1 <= bar <= self.total_bars:
+            raise ParameterError(f"bar {bar} is outside the map (bars 1..{self.total_bars})")
+        first = 1
+        for i, section in enumerate(self.sections):
+            if bar < first + section.bars:
+                return i, bar - first
+            first += section.bars
+        raise AssertionError("unreachable")
+
+    def first_bar_of(self, index: int) -> int:
+        """1-based map bar number where section ``index`` starts."""
+        return 1 + sum(s.bars for s in self.sections[:index])
+
+    def with_scale(self, scale: Fraction | float | str) -> TempoMap:
+        """The same map with every tempo multiplied by ``scale`` (0.9 = 10 % slower)."""
+        return replace(self, scale=_exact(scale, "tempo scale"))
+
+    def with_count_in(self, count_in: CountIn) -> TempoMap:
+        return replace(self, count_in=count_in)
