@@ -1,0 +1,109 @@
+"""Readers and writers of tempo maps, picked by name or by file extension.
+
+=========  ==========================  =====================
+name       extensions                  read / write
+=========  ==========================  =====================
+click      .click .txt                 both
+klick      .klick                      both
+json       .json                       both
+=========  ==========================  =====================
+
+``-`` reads standard input (``.click`` syntax unless it starts with ``{`` or a format
+is named). Every reader raises :class:`~ictus.errors.ParseError` or
+:class:`~ictus.errors.IctusError` with the file name in the message.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from ictus.errors import IctusError, ParameterError
+from ictus.formats.clickfile import format_click, format_klick, parse_click, parse_klick
+from ictus.formats.jsonmap import from_json, to_json
+from ictus.tempomap.model import TempoMap
+
+Reader = Callable[[str, str], TempoMap]
+Writer = Callable[[TempoMap], str]
+
+TEXT_READERS: dict[str, Reader] = {"click": parse_click, "klick": parse_klick, "json": from_json}
+TEXT_WRITERS: dict[str, Writer] = {"click": format_click, "klick": format_klick, "json": to_json}
+
+EXTENSIONS: dict[str, str] = {
+    ".click": "click",
+    ".txt": "click",
+    ".klick": "klick",
+    ".json": "json",
+}
+
+
+def format_names() -> list[str]:
+    return sorted(TEXT_READERS)
+
+
+def guess_format(path: str, fmt: str | None = None) -> str:
+    """The format name for ``path``: ``fmt`` if given, else by extension (default click)."""
+    if fmt is not None:
+        if fmt not in TEXT_READERS:
+            raise ParameterError(f"unknown format {fmt!r}; choose one of {', '.join(format_names())}")
+        return fmt
+    return EXTENSIONS.get(Path(path).suffix.lower(), "click")
+
+
+def read_map(source: str | os.PathLike[str], fmt: str | None = None) -> TempoMap:
+    """Read a tempo map from a file path or ``-`` (standard input).
+
+    >>> read_map("no/such/file.click")
+    Traceback (most recent call last):
+    ...
+    ictus.errors.IctusError: no/such/file.click: no such file
+    """
+    path = os.fspath(source)
+    if path == "-":
+        text = sys.stdin.read()
+        name = "<stdin>"
+        if fmt is None and text.lstrip().startswith("{"):
+            fmt = "json"
+        return TEXT_READERS[guess_format(name, fmt)](text, name)
+    name = path
+    fmt = guess_format(path, fmt)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise IctusError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IctusError(f"{path}: is a folder, not a tempo map") from None
+    except UnicodeDecodeError as err:
+        raise IctusError(f"{path}: not a text file (byte {err.start} is not UTF-8)") from None
+    except OSError as err:
+        raise IctusError(f"{path}: cannot read ({err.strerror})") from None
+    return TEXT_READERS[fmt](text, name)
+
+
+def write_map(tempo_map: TempoMap, dest: str | os.PathLike[str], fmt: str | None = None) -> None:
+    """Write ``tempo_map`` to ``dest`` (or ``-`` for standard output), atomically."""
+    path = os.fspath(dest)
+    fmt = guess_format(path, fmt)
+    text = TEXT_WRITERS[fmt](tempo_map)
+    if path == "-":
+        sys.stdout.write(text)
+        return
+    from ictus.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+
+
+__all__ = [
+    "format_click",
+    "format_klick",
+    "from_json",
+    "guess_format",
+    "parse_click",
+    "parse_klick",
+    "read_map",
+    "to_json",
+    "write_map",
+]

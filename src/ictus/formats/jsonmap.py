@@ -1,0 +1,208 @@
+"""JSON import and export of the tempo-map model (schema ``ictus-tempo-map/1``).
+
+Tempos are strings holding exact decimals or fractions (``"133.33"``, ``"400/3"``) so
+nothing is lost; plain JSON numbers are accepted on input. The schema (all keys but
+``sections``, ``bars`` and ``tempo`` optional)::
+
+    {"format": "ictus-tempo-map/1", "title": "Song", "scale": "0.9",
+     "count_in": {"bars": 1, "beats": 0, "volume": 1.0},
+     "sections": [{"label": "verse", "bars": 8, "meter": "7/8", "grouping": [2, 2, 3],
+                   "tempo": "96", "unit": "q.", "tempo_end": "104", "ramp": "beats",
+                   "tempi": ["120", "121"], "pattern": "X.x", "sub": 2, "sub_volume": 1.0,
+                   "volume": 1.0, "mute": false,
+                   "cues": [{"text": "Verse", "bar": 1, "beat": 1}]}]}
+
+>>> from ictus.formats.clickfile import parse_click
+>>> m = parse_click("verse: 8 7/8 (2+2+3) e=312-280 ramp=period cue@2=\\"Go\\"")
+>>> from_json(to_json(m)) == m
+True
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Any
+
+from ictus.errors import ParameterError, ParseError, SourcePos
+from ictus.formats.clickfile import format_number
+from ictus.tempomap.model import CountIn, Cue, Meter, Section, Tempo, TempoMap, parse_unit, unit_name
+
+FORMAT = "ictus-tempo-map/1"
+
+_SECTION_KEYS = {"label", "bars", "meter", "grouping", "tempo", "unit", "tempo_end", "ramp",
+                 "tempi", "pattern", "sub", "sub_volume", "volume", "mute", "cues"}
+_TOP_KEYS = {"format", "title", "scale", "count_in", "sections"}
+
+
+def _num(value: Fraction) -> str:
+    return format_number(value)
+
+
+def map_to_dict(tempo_map: TempoMap) -> dict[str, Any]:
+    """The map as plain JSON-ready data."""
+    sections = []
+    for s in tempo_map.sections:
+        d: dict[str, Any] = {"bars": s.bars, "meter": f"{s.meter.count}/{s.meter.unit}"}
+        if s.label is not None:
+            d = {"label": s.label, **d}
+        if s.meter.grouping is not None:
+            d["grouping"] = list(s.meter.grouping)
+        d["tempo"] = _num(s.tempo.bpm)
+        if s.tempo.unit is not None:
+            d["unit"] = unit_name(s.tempo.unit)
+        if s.tempo_end is not None:
+            d["tempo_end"] = _num(s.tempo_end.bpm)
+            d["ramp"] = s.ramp
+        if s.tempi is not None:
+            d["tempi"] = [_num(t) for t in s.tempi]
+        if s.pattern is not None:
+            d["pattern"] = s.pattern
+        if s.sub != 1:
+            d["sub"] = s.sub
+        if s.sub_volume != 1.0:
+            d["sub_volume"] = s.sub_volume
+        if s.volume != 1.0:
+            d["volume"] = s.volume
+        if s.mute:
+            d["mute"] = True
+        if s.cues:
+            d["cues"] = [{"text": c.text, "bar": c.bar, "beat": c.beat} for c in s.cues]
+        sections.append(d)
+    out: dict[str, Any] = {"format": FORMAT}
+    if tempo_map.title is not None:
+        out["title"] = tempo_map.title
+    if tempo_map.scale != 1:
+        out["scale"] = _num(tempo_map.scale)
+    if tempo_map.count_in:
+        ci = tempo_map.count_in
+        out["count_in"] = {"bars": ci.bars, "beats": ci.beats, "volume": ci.volume}
+    out["sections"] = sections
+    return out
+
+
+def to_json(tempo_map: TempoMap) -> str:
+    """JSON text for ``tempo_map`` (indented, one key per line)."""
+    return json.dumps(map_to_dict(tempo_map), indent=2) + "\n"
+
+
+def _exact(value: Any, where: str) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ParameterError(f"{where}: expected a number or a string such as \"96.5\"")
+    try:
+        return Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise ParameterError(f"{where}: expected a number, got {value!r}") from None
+
+
+def _int(d: dict[str, Any], key: str, where: str, default: int | None = None) -> int:
+    value = d.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParameterError(f"{where}.{key}: expected a whole number, got {value!r}")
+    return value
+
+
+def _float(d: dict[str, Any], key: str, where: str, default: float) -> float:
+    value = d.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParameterError(f"{where}.{key}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _section(d: Any, where: str) -> Section:
+    if not isinstance(d, dict):
+        raise ParameterError(f"{where}: expected an object")
+    unknown = set(d) - _SECTION_KEYS
+    if unknown:
+        raise ParameterError(f"{where}: unknown key {sorted(unknown)[0]!r}; "
+                             f"keys are {', '.join(sorted(_SECTION_KEYS))}")
+    if "tempo" not in d or "bars" not in d:
+        raise ParameterError(f"{where}: 'bars' and 'tempo' are required")
+    meter_text = d.get("meter", "4/4")
+    try:
+        count, unit = (int(x) for x in str(meter_text).split("/"))
+    except ValueError:
+        raise ParameterError(f"{where}.meter: expected N/D such as \"7/8\", got {meter_text!r}") from None
+    grouping = d.get("grouping")
+    if grouping is not None and (not isinstance(grouping, list)
+                                 or not all(isinstance(g, int) for g in grouping)):
+        raise ParameterError(f"{where}.grouping: expected a list of whole numbers")
+    beat_unit = parse_unit(d["unit"]) if d.get("unit") is not None else None
+    tempo = Tempo(_exact(d["tempo"], f"{where}.tempo"), beat_unit)
+    tempo_end = None
+    if d.get("tempo_end") is not None:
+        tempo_end = Tempo(_exact(d["tempo_end"], f"{where}.tempo_end"), beat_unit)
+    tempi = None
+    if d.get("tempi") is not None:
+        if not isinstance(d["tempi"], list):
+            raise ParameterError(f"{where}.tempi: expected a list")
+        tempi = tuple(_exact(t, f"{where}.tempi[{i}]") for i, t in enumerate(d["tempi"]))
+    cues = []
+    for i, c in enumerate(d.get("cues", [])):
+        if not isinstance(c, dict) or not isinstance(c.get("text"), str):
+            raise ParameterError(f"{where}.cues[{i}]: expected {{\"text\": ..., \"bar\": 1, \"beat\": 1}}")
+        cues.append(Cue(c["text"], _int(c, "bar", f"{where}.cues[{i}]", 1),
+                        _int(c, "beat", f"{where}.cues[{i}]", 1)))
+    sub = d.get("sub", 1)
+    mute = d.get("mute", False)
+    if not isinstance(mute, bool):
+        raise ParameterError(f"{where}.mute: expected true or false")
+    try:
+        return Section(
+            bars=_int(d, "bars", where),
+            tempo=tempo,
+            meter=Meter(count, unit, tuple(grouping) if grouping is not None else None),
+            tempo_end=tempo_end,
+            ramp=d.get("ramp", "beats"),
+            tempi=tempi,
+            pattern=d.get("pattern"),
+            sub=sub,
+            sub_volume=_float(d, "sub_volume", where, 1.0),
+            volume=_float(d, "volume", where, 1.0),
+            mute=mute,
+            label=d.get("label"),
+            cues=tuple(cues),
+        )
+    except ParameterError as err:
+        raise ParameterError(f"{where}: {err}") from None
+
+
+def dict_to_map(data: Any) -> TempoMap:
+    """Build a map from data shaped like :func:`map_to_dict`'s output."""
+    if not isinstance(data, dict):
+        raise ParameterError("expected a JSON object with a 'sections' list")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise ParameterError(f"unknown key {sorted(unknown)[0]!r}; keys are {', '.join(sorted(_TOP_KEYS))}")
+    if data.get("format", FORMAT) != FORMAT:
+        raise ParameterError(f"format {data['format']!r} is not {FORMAT!r}")
+    sections = data.get("sections")
+    if not isinstance(sections, list) or not sections:
+        raise ParameterError("'sections' must be a non-empty list")
+    ci = data.get("count_in") or {}
+    if not isinstance(ci, dict):
+        raise ParameterError("count_in: expected an object")
+    count_in = CountIn(bars=_int(ci, "bars", "count_in", 0), beats=_int(ci, "beats", "count_in", 0),
+                       volume=_float(ci, "volume", "count_in", 1.0))
+    title = data.get("title")
+    if title is not None and not isinstance(title, str):
+        raise ParameterError("title: expected a string")
+    return TempoMap(
+        tuple(_section(s, f"sections[{i}]") for i, s in enumerate(sections)),
+        title=title,
+        count_in=count_in,
+        scale=_exact(data.get("scale", 1), "scale"),
+    )
+
+
+def from_json(text: str, filename: str = "<string>") -> TempoMap:
+    """Read JSON text; errors name the file and line:column (syntax) or the key path."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        line = text.splitlines()[err.lineno - 1] if text.splitlines() else ""
+        raise ParseError(f"invalid JSON: {err.msg}", SourcePos(filename, err.lineno, err.colno, line)) from None
+    try:
+        return dict_to_map(data)
+    except ParameterError as err:
+        raise ParseError(f"{filename}: {err}") from None

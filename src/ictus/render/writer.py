@@ -1,0 +1,164 @@
+"""Write a click grid to an audio file: streamed in blocks, constant memory, atomic.
+
+>>> import tempfile, os, soundfile
+>>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
+>>> from ictus.sounds import synth_voice
+>>> path = os.path.join(tempfile.mkdtemp(), "click.wav")
+>>> render_file(build_grid(TempoMap((Section(1, Tempo(120)),))), path,
+...             voice=synth_voice("beep", 48000), rate=48000, bit_depth="16")
+96000
+>>> soundfile.info(path).subtype, soundfile.info(path).frames
+('PCM_16', 96000)
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ictus.atomic import atomic_path
+from ictus.errors import AudioFileError, ParameterError
+from ictus.render.mixer import BlockMixer
+from ictus.sounds import Voice
+from ictus.tempomap.grid import ClickGrid
+
+#: Container formats by name (and file extension), with libsndfile's major format.
+FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"}
+BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
+_EXT_ALIASES = {".aif": "aiff", ".wave": "wav", ".oga": "ogg"}
+
+Progress = Callable[[int, int], None]
+
+#: subtype -> (full scale, integer type handed to libsndfile, left shift into it)
+_INT_CODING: dict[str, tuple[float, type, int]] = {
+    "PCM_16": (32767.0, np.int16, 0),
+    "PCM_24": (8388607.0, np.int32, 8),
+}
+
+
+def guess_audio_format(path: str, fmt: str | None) -> str:
+    """Format name from ``fmt`` or the file extension."""
+    if fmt is None:
+        ext = Path(path).suffix.lower()
+        fmt = _EXT_ALIASES.get(ext, ext.lstrip("."))
+        if fmt not in FORMATS:
+            raise ParameterError(
+                f"{path}: cannot tell the audio format from the extension {ext or '(none)'!r}; "
+                f"use --format {'|'.join(FORMATS)}"
+            )
+    if fmt not in FORMATS:
+        raise ParameterError(f"unknown audio format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return fmt
+
+
+def subtype_for(fmt: str, bit_depth: str | None) -> str:
+    """libsndfile subtype for a format and bit depth (``None``: 24-bit, or the codec)."""
+    if fmt == "ogg":
+        return "VORBIS"
+    if fmt == "mp3":
+        return "MPEG_LAYER_III"
+    depth = bit_depth or "24"
+    if depth not in BIT_DEPTHS:
+        raise ParameterError(f"unknown bit depth {depth!r}; choose one of {', '.join(BIT_DEPTHS)}")
+    if fmt == "flac" and depth == "32f":
+        raise ParameterError("FLAC stores integers only: use --bit-depth 16 or 24")
+    return BIT_DEPTHS[depth]
+
+
+def render_file(
+    grid: ClickGrid,
+    path: str | os.PathLike[str],
+    *,
+    voice: Voice,
+    rate: int = 48000,
+    fmt: str | None = None,
+    bit_depth: str | None = None,
+    channels: int = 1,
+    click_on: Sequence[int] | None = None,
+    gains: Mapping[str, float] | None = None,
+    block: int = 1 << 16,
+    progress: Progress | None = None,
+) -> int:
+    """Render ``grid`` into the audio file ``path``; returns the number of frames written.
+
+    Each click starts exactly at sample ``round(time * rate)``. The file appears only
+    when it is complete: on any error or interruption nothing is left behind.
+    """
+    import soundfile
+
+    path = os.fspath(path)
+    fmt = guess_audio_format(path, fmt)
+    subtype = subtype_for(fmt, bit_depth)
+    if not 8000 <= rate <= 384000:
+        raise ParameterError(f"sample rate must be 8000..384000 Hz, got {rate}")
+    if fmt == "mp3" and rate > 48000:
+        raise ParameterError(f"MP3 supports sample rates up to 48000 Hz, got {rate}")
+    mixer = BlockMixer(grid, voice, rate=rate, channels=channels, click_on=click_on, gains=gains)
+    total = mixer.length
+    buf = np.zeros((block, channels), dtype=np.float32)
+    mixer.prepare(block)
+    encode = _encoder(subtype, block, channels)
+    with atomic_path(path) as tmp:
+        try:
+            with soundfile.SoundFile(tmp, "w", samplerate=rate, channels=channels,
+                                     subtype=subtype, format=FORMATS[fmt]) as f:
+                done = 0
+                while done < total:
+                    out = buf[:min(block, total - done)]
+                    sounded = mixer.mix(done, out)
+                    f.write(encode(out, sounded))
+                    done += len(out)
+                    if progress is not None:
+                        progress(done, total)
+        except (soundfile.LibsndfileError, AssertionError, RuntimeError) as err:
+            # soundfile reports a short write as an assertion; a full disk is the usual cause
+            if _disk_full(tmp):
+                raise OSError(errno.ENOSPC, "disk full") from None
+            raise AudioFileError(f"{path}: cannot write audio ({err or 'short write'})") from None
+    return total
+
+
+def _encoder(subtype: str, block: int, channels: int) -> Callable[[Any, bool], Any]:
+    """A function turning a mixed float block into what libsndfile should get.
+
+    Integer files get integers from us: libsndfile's own float conversion is several
+    times slower than numpy here. The scaling is libsndfile's (x * 0x7FFF, rounded),
+    and 24-bit samples sit in the top bits of an int32, as libsndfile expects.
+    """
+    coding = _INT_CODING.get(subtype)
+    if coding is None:
+        def as_float(out: Any, sounded: bool) -> Any:
+            # the voices peak below 1.0, but stacked clicks or gains may not
+            return np.clip(out, -1.0, 1.0, out=out)
+
+        return as_float
+    scale, itype, shift = coding
+    ibuf = np.zeros((block, channels), dtype=itype)
+
+    def as_int(out: Any, sounded: bool) -> Any:
+        iout = ibuf[: len(out)]
+        if not sounded:
+            iout.fill(0)
+            return iout
+        np.multiply(out, scale, out=out)
+        np.rint(out, out=out)
+        np.clip(out, -scale, scale, out=out)
+        iout[:] = out
+        if shift:
+            np.left_shift(iout, shift, out=iout)
+        return iout
+
+    return as_int
+
+
+def _disk_full(tmp: str) -> bool:
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(tmp)))
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 1 << 20

@@ -1,0 +1,110 @@
+"""Exact film time: frame rates, timecode, feet+frames and frame clicks.
+
+Everything here is exact (:class:`~fractions.Fraction`) and free of floats, so that
+a frame, a label and a tempo mean the same thing in every output:
+
+- :mod:`~ictus.timebase.rates`: :class:`FrameRate` (23.976 is 24000/1001 fps) and
+  :func:`parse_rate`.
+- :mod:`~ictus.timebase.timecode`: timecode labels <-> frame counts <-> seconds,
+  including drop-frame (labels are not seconds: 01:00:00:00 at 29.97 NDF is 3603.6 s).
+- :mod:`~ictus.timebase.feet`: feet+frames from picture start (35 mm: 16 frames/foot).
+- :mod:`~ictus.timebase.frameclick`: frame clicks ``F-e`` (frames + eighths per beat).
+
+Examples
+--------
+>>> from ictus.timebase import parse_rate, parse_timecode, frames_to_seconds
+>>> rate = parse_rate("29.97ndf")
+>>> frames_to_seconds(parse_timecode("00:01:00:00", rate), rate) * 120 / 60  # beat at 120 BPM
+Fraction(3003, 25)
+"""
+
+from ictus.timebase._exact import Number, Rounding
+from ictus.timebase.feet import (
+    GAUGE_16MM,
+    GAUGE_35MM,
+    GAUGES,
+    FilmGauge,
+    PictureStart,
+    feet_per_minute,
+    format_feet,
+    parse_feet,
+    parse_gauge,
+)
+from ictus.timebase.frameclick import (
+    FrameClick,
+    bpm_to_click,
+    bpm_to_frames,
+    click_to_bpm,
+    format_click,
+    parse_click,
+)
+from ictus.timebase.rates import (
+    FPS_23_976,
+    FPS_24,
+    FPS_25,
+    FPS_29_97_DF,
+    FPS_29_97_NDF,
+    FPS_30,
+    FPS_48,
+    FPS_50,
+    FPS_59_94_DF,
+    FPS_59_94_NDF,
+    FPS_60,
+    RATE_CHOICES,
+    RATES,
+    FrameRate,
+    parse_rate,
+)
+from ictus.timebase.timecode import (
+    Timecode,
+    format_timecode,
+    frames_per_day,
+    frames_to_seconds,
+    parse_timecode,
+    seconds_to_frames,
+    seconds_to_timecode,
+    timecode_to_seconds,
+)
+
+__all__ = [
+    "FPS_23_976",
+    "FPS_24",
+    "FPS_25",
+    "FPS_29_97_DF",
+    "FPS_29_97_NDF",
+    "FPS_30",
+    "FPS_48",
+    "FPS_50",
+    "FPS_59_94_DF",
+    "FPS_59_94_NDF",
+    "FPS_60",
+    "GAUGES",
+    "GAUGE_16MM",
+    "GAUGE_35MM",
+    "RATES",
+    "RATE_CHOICES",
+    "FilmGauge",
+    "FrameClick",
+    "FrameRate",
+    "Number",
+    "PictureStart",
+    "Rounding",
+    "Timecode",
+    "bpm_to_click",
+    "bpm_to_frames",
+    "click_to_bpm",
+    "feet_per_minute",
+    "format_click",
+    "format_feet",
+    "format_timecode",
+    "frames_per_day",
+    "frames_to_seconds",
+    "parse_click",
+    "parse_feet",
+    "parse_gauge",
+    "parse_rate",
+    "parse_timecode",
+    "seconds_to_frames",
+    "seconds_to_timecode",
+    "timecode_to_seconds",
+]
