@@ -10,7 +10,7 @@ import errno
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ictus.errors import IctusError
@@ -53,7 +53,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
         _remove(tmp)
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
             raise IctusError(f"{dest}: disk full; nothing was written") from None
-        raise IctusError(f"{dest}: cannot write ({err.strerror or err}); nothing was written") from None
+        raise IctusError(
+            f"{dest}: cannot write ({err.strerror or err}); nothing was written"
+        ) from None
     except BaseException:
         _remove(tmp)
         raise
@@ -66,7 +68,5 @@ def _umask() -> int:
 
 
 def _remove(path: str) -> None:
-    try:
+    with suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass

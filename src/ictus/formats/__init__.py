@@ -47,7 +47,9 @@ def guess_format(path: str, fmt: str | None = None) -> str:
     """The format name for ``path``: ``fmt`` if given, else by extension (default click)."""
     if fmt is not None:
         if fmt not in TEXT_READERS:
-            raise ParameterError(f"unknown format {fmt!r}; choose one of {', '.join(format_names())}")
+            raise ParameterError(
+                f"unknown format {fmt!r}; choose one of {', '.join(format_names())}"
+            )
         return fmt
     return EXTENSIONS.get(Path(path).suffix.lower(), "click")
 

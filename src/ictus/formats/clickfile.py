@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Any, TypeVar
 
 from ictus.errors import ParameterError, ParseError, SourcePos
 from ictus.tempomap.model import (
@@ -49,6 +50,8 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
+
+T = TypeVar("T")
 
 #: Header keys: they look like labels, so no section may be called by these names.
 HEADERS = ("title", "count-in", "scale")
@@ -111,7 +114,7 @@ class _Line:
                     break
                 i += 1
             if quote:
-                raise self.error("unterminated quoted text (missing \")", start + 1)
+                raise self.error('unterminated quoted text (missing ")', start + 1)
             if depth > 0:
                 raise self.error("unclosed '(' in grouping", start + 1)
             out.append(_Token(text[start:i], start + 1))
@@ -142,7 +145,7 @@ def _fraction(text: str) -> Fraction:
     return Fraction(text)
 
 
-def _call(line: _Line, column: int, build: Callable[[], object]) -> object:
+def _call(line: _Line, column: int, build: Callable[[], T]) -> T:
     """Run a model constructor; a ParameterError becomes a ParseError at ``column``."""
     try:
         return build()
@@ -165,15 +168,18 @@ def _parse_tempo(
     elif "/" in m.group("a") or "/" in (m.group("b") or "") or "/" in (m.group("list") or ""):
         raise line.error("a fraction tempo (400/3) needs a beat unit: q=400/3", token.column)
     tempo = _call(line, token.column, lambda: Tempo(_fraction(m.group("a")), unit))
-    assert isinstance(tempo, Tempo)
     end = None
     if m.group("b"):
         end = _call(line, token.column, lambda: Tempo(_fraction(m.group("b")), unit))
-        assert isinstance(end, Tempo)
     tempi = None
     if m.group("list"):
-        values = [tempo, *(Tempo(_fraction(v), unit) if _fraction(v) > 0 else None
-                           for v in m.group("list")[1:].split(","))]
+        values = [
+            tempo,
+            *(
+                Tempo(_fraction(v), unit) if _fraction(v) > 0 else None
+                for v in m.group("list")[1:].split(",")
+            ),
+        ]
         if any(v is None for v in values):
             raise line.error("tempo must be greater than 0 in a per-beat list", token.column)
         tempi = tuple(v.quarter_bpm for v in values if v is not None)
@@ -222,11 +228,11 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
                 raise line.error("klick syntax has no groupings", tok.column)
             gm = _GROUP_RE.match(group_text)
             if gm is None:
-                raise line.error(f"expected a grouping such as (2+2+3), got {group_text!r}",
-                                 tok.column)
+                raise line.error(
+                    f"expected a grouping such as (2+2+3), got {group_text!r}", tok.column
+                )
             grouping = tuple(int(g) for g in re.split(r"\s*\+\s*", gm.group(1)))
         built = _call(line, tok.column, lambda: Meter(int(m.group(1)), int(m.group(2)), grouping))
-        assert isinstance(built, Meter)
         meter = built
     if not remaining:
         raise line.error("expected a tempo after the meter", len(line.text) + 1)
@@ -235,9 +241,9 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
     tempo, tempo_end, tempi = _parse_tempo(line, tempo_tok, klick)
 
     # provisional section: knows the beats per bar that patterns and lists must match
-    shape = _call(line, (meter_tok or tempo_tok).column,
-                  lambda: Section(bars=bars, tempo=tempo, meter=meter))
-    assert isinstance(shape, Section)
+    shape = _call(
+        line, (meter_tok or tempo_tok).column, lambda: Section(bars=bars, tempo=tempo, meter=meter)
+    )
     if tempi is not None and len(tempi) != bars * shape.beats_per_bar:
         raise line.error(
             f"per-beat tempo list has {len(tempi)} values, but {bars} bars of "
@@ -266,8 +272,11 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
                 positional.clear()
                 continue
             if klick:
-                raise line.error(f"unexpected {text!r} (klick syntax: "
-                                 "[label:] bars [meter] tempo [pattern] [volume])", tok.column)
+                raise line.error(
+                    f"unexpected {text!r} (klick syntax: "
+                    "[label:] bars [meter] tempo [pattern] [volume])",
+                    tok.column,
+                )
             raise line.error(
                 f"unexpected {text!r}: expected an accent pattern (X.x.), a volume (0.8) "
                 f"or an option ({', '.join(OPTIONS)})",
@@ -295,8 +304,10 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
                 raise line.error(f"expected sub=2..16 or sub=pulse, got {value!r}", tok.column)
         elif key_l == "ramp":
             if value not in RAMP_SHAPES:
-                raise line.error(f"unknown ramp shape {value!r}; choose one of "
-                                 f"{', '.join(RAMP_SHAPES)}", tok.column)
+                raise line.error(
+                    f"unknown ramp shape {value!r}; choose one of {', '.join(RAMP_SHAPES)}",
+                    tok.column,
+                )
             fields["ramp"] = (value, tok.column)
         elif key_l == "pattern":
             fields["pattern"] = (value, tok.column)
@@ -312,15 +323,17 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
         pattern, column = pattern_field
         assert isinstance(pattern, str)
         if not _PATTERN_RE.match(pattern):
-            raise line.error(f"an accent pattern uses X (accent), x (normal), . (silent), "
-                             f"got {pattern!r}", column)
+            raise line.error(
+                f"an accent pattern uses X (accent), x (normal), . (silent), got {pattern!r}",
+                column,
+            )
         if len(pattern) != shape.beats_per_bar:
             raise line.error(
                 f"accent pattern {pattern!r} has {len(pattern)} beats, but a bar of "
                 f"{shape.meter} has {shape.beats_per_bar}",
                 column,
             )
-    kwargs: dict[str, object] = {k: v[0] for k, v in fields.items() if isinstance(v, tuple)}
+    kwargs: dict[str, Any] = {k: v[0] for k, v in fields.items() if isinstance(v, tuple)}
     built_section = shape
     try:
         built_section = replace(
@@ -328,8 +341,14 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
         )
     except ParameterError as err:
         # point at the option the model refused, when we know which one it was
-        column = next((v[1] for k, v in fields.items() if isinstance(v, tuple)
-                       and k.replace("_", "-") in str(err)), rest[0].column)
+        column = next(
+            (
+                v[1]
+                for k, v in fields.items()
+                if isinstance(v, tuple) and k.replace("_", "-") in str(err)
+            ),
+            rest[0].column,
+        )
         raise line.error(str(err), int(column)) from None
     return built_section
 
@@ -343,7 +362,6 @@ def _parse_cue(line: _Line, tok: _Token, key: str, value: str) -> Cue:
         bar = int(m.group(1))
         beat = int(m.group(2) or 1)
     cue = _call(line, tok.column, lambda: Cue(value[1:-1], bar, beat))
-    assert isinstance(cue, Cue)
     return cue
 
 
@@ -367,8 +385,9 @@ def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[st
         percent = text.endswith("%")
         number = text[:-1] if percent else text
         if not _FLOAT_RE.match(number):
-            raise line.error(f"scale: expected a factor such as 0.9 or 90%, got {text!r}",
-                             rest[0].column)
+            raise line.error(
+                f"scale: expected a factor such as 0.9 or 90%, got {text!r}", rest[0].column
+            )
         factor = Fraction(number) / (100 if percent else 1)
         if not Fraction(1, 100) <= factor <= 100:
             raise line.error(f"scale: must be 0.01..100, got {text}", rest[0].column)
@@ -389,12 +408,12 @@ def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[st
         return
     m = _COUNT_IN_RE.match(phrase)
     if m is None:
-        raise line.error(f"count-in: expected '1 bar', '2 bars' or '4 beats', got {phrase!r}",
-                         rest[0].column)
+        raise line.error(
+            f"count-in: expected '1 bar', '2 bars' or '4 beats', got {phrase!r}", rest[0].column
+        )
     n = int(m.group(1))
     kind = "bars" if m.group(2).startswith("bar") else "beats"
     built = _call(line, rest[0].column, lambda: CountIn(**{kind: n}, volume=volume))
-    assert isinstance(built, CountIn)
     headers[name] = built
 
 
@@ -434,8 +453,10 @@ def _parse(text: str, filename: str, klick: bool) -> TempoMap:
             seen_labels[section.label] = line.number
         sections.append(section)
     if not sections:
-        raise ParseError("the tempo map has no sections (expected lines like 'intro: 4 4/4 120')",
-                         SourcePos(filename, 1, 1, text.splitlines()[0] if text.strip() else ""))
+        raise ParseError(
+            "the tempo map has no sections (expected lines like 'intro: 4 4/4 120')",
+            SourcePos(filename, 1, 1, text.splitlines()[0] if text.strip() else ""),
+        )
     title = headers.get("title")
     count_in = headers.get("count-in", CountIn())
     scale = headers.get("scale", Fraction(1))
@@ -450,8 +471,8 @@ def _parse(text: str, filename: str, klick: bool) -> TempoMap:
 def format_number(value: Fraction) -> str:
     """Shortest exact decimal for ``value``, or ``p/q`` when it has none.
 
-    >>> format_number(Fraction(96)), format_number(Fraction("133.33")), format_number(Fraction(400, 3))
-    ('96', '133.33', '400/3')
+    >>> [format_number(Fraction(x)) for x in (96, "133.33", "400/3")]
+    ['96', '133.33', '400/3']
     """
     if value.denominator == 1:
         return str(value.numerator)
@@ -507,8 +528,11 @@ def format_section(section: Section) -> str:
     if section.mute:
         parts.append("mute")
     for cue in section.cues:
-        at = "" if (cue.bar, cue.beat) == (1, 1) else (
-            f"@{cue.bar}" if cue.beat == 1 else f"@{cue.bar}.{cue.beat}")
+        at = (
+            ""
+            if (cue.bar, cue.beat) == (1, 1)
+            else (f"@{cue.bar}" if cue.beat == 1 else f"@{cue.bar}.{cue.beat}")
+        )
         parts.append(f'cue{at}="{cue.text}"')
     return " ".join(parts)
 
@@ -528,8 +552,11 @@ def format_click(tempo_map: TempoMap) -> str:
     width = max((len(s.label) + 1 for s in tempo_map.sections if s.label), default=0)
     for section in tempo_map.sections:
         head = f"{section.label}:" if section.label else ""
-        out.append((head.ljust(width) + " " + format_section(section)).strip()
-                   if width else format_section(section))
+        out.append(
+            (head.ljust(width) + " " + format_section(section)).strip()
+            if width
+            else format_section(section)
+        )
     return "\n".join(out) + "\n"
 
 
@@ -558,7 +585,9 @@ def format_klick(tempo_map: TempoMap) -> str:
         if "/" in tempo:
             problems.append("a tempo that is not a decimal number")
         if problems:
-            raise ParameterError(f"klick's format cannot hold {where}: it uses {', '.join(problems)}")
+            raise ParameterError(
+                f"klick's format cannot hold {where}: it uses {', '.join(problems)}"
+            )
         line = f"{s.label}: " if s.label else ""
         line += f"{s.bars} {s.meter} {tempo}"
         if s.pattern is not None:

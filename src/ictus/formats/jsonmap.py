@@ -26,12 +26,36 @@ from typing import Any
 
 from ictus.errors import ParameterError, ParseError, SourcePos
 from ictus.formats.clickfile import format_number
-from ictus.tempomap.model import CountIn, Cue, Meter, Section, Tempo, TempoMap, parse_unit, unit_name
+from ictus.tempomap.model import (
+    CountIn,
+    Cue,
+    Meter,
+    Section,
+    Tempo,
+    TempoMap,
+    parse_unit,
+    unit_name,
+)
 
 FORMAT = "ictus-tempo-map/1"
 
-_SECTION_KEYS = {"label", "bars", "meter", "grouping", "tempo", "unit", "tempo_end", "ramp",
-                 "tempi", "pattern", "sub", "sub_volume", "volume", "mute", "cues"}
+_SECTION_KEYS = {
+    "label",
+    "bars",
+    "meter",
+    "grouping",
+    "tempo",
+    "unit",
+    "tempo_end",
+    "ramp",
+    "tempi",
+    "pattern",
+    "sub",
+    "sub_volume",
+    "volume",
+    "mute",
+    "cues",
+}
 _TOP_KEYS = {"format", "title", "scale", "count_in", "sections"}
 
 
@@ -88,7 +112,7 @@ def to_json(tempo_map: TempoMap) -> str:
 
 def _exact(value: Any, where: str) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ParameterError(f"{where}: expected a number or a string such as \"96.5\"")
+        raise ParameterError(f'{where}: expected a number or a string such as "96.5"')
     try:
         return Fraction(value)
     except (ValueError, ZeroDivisionError):
@@ -114,18 +138,23 @@ def _section(d: Any, where: str) -> Section:
         raise ParameterError(f"{where}: expected an object")
     unknown = set(d) - _SECTION_KEYS
     if unknown:
-        raise ParameterError(f"{where}: unknown key {sorted(unknown)[0]!r}; "
-                             f"keys are {', '.join(sorted(_SECTION_KEYS))}")
+        raise ParameterError(
+            f"{where}: unknown key {sorted(unknown)[0]!r}; "
+            f"keys are {', '.join(sorted(_SECTION_KEYS))}"
+        )
     if "tempo" not in d or "bars" not in d:
         raise ParameterError(f"{where}: 'bars' and 'tempo' are required")
     meter_text = d.get("meter", "4/4")
     try:
         count, unit = (int(x) for x in str(meter_text).split("/"))
     except ValueError:
-        raise ParameterError(f"{where}.meter: expected N/D such as \"7/8\", got {meter_text!r}") from None
+        raise ParameterError(
+            f'{where}.meter: expected N/D such as "7/8", got {meter_text!r}'
+        ) from None
     grouping = d.get("grouping")
-    if grouping is not None and (not isinstance(grouping, list)
-                                 or not all(isinstance(g, int) for g in grouping)):
+    if grouping is not None and (
+        not isinstance(grouping, list) or not all(isinstance(g, int) for g in grouping)
+    ):
         raise ParameterError(f"{where}.grouping: expected a list of whole numbers")
     beat_unit = parse_unit(d["unit"]) if d.get("unit") is not None else None
     tempo = Tempo(_exact(d["tempo"], f"{where}.tempo"), beat_unit)
@@ -140,9 +169,16 @@ def _section(d: Any, where: str) -> Section:
     cues = []
     for i, c in enumerate(d.get("cues", [])):
         if not isinstance(c, dict) or not isinstance(c.get("text"), str):
-            raise ParameterError(f"{where}.cues[{i}]: expected {{\"text\": ..., \"bar\": 1, \"beat\": 1}}")
-        cues.append(Cue(c["text"], _int(c, "bar", f"{where}.cues[{i}]", 1),
-                        _int(c, "beat", f"{where}.cues[{i}]", 1)))
+            raise ParameterError(
+                f'{where}.cues[{i}]: expected {{"text": ..., "bar": 1, "beat": 1}}'
+            )
+        cues.append(
+            Cue(
+                c["text"],
+                _int(c, "bar", f"{where}.cues[{i}]", 1),
+                _int(c, "beat", f"{where}.cues[{i}]", 1),
+            )
+        )
     sub = d.get("sub", 1)
     mute = d.get("mute", False)
     if not isinstance(mute, bool):
@@ -173,7 +209,9 @@ def dict_to_map(data: Any) -> TempoMap:
         raise ParameterError("expected a JSON object with a 'sections' list")
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise ParameterError(f"unknown key {sorted(unknown)[0]!r}; keys are {', '.join(sorted(_TOP_KEYS))}")
+        raise ParameterError(
+            f"unknown key {sorted(unknown)[0]!r}; keys are {', '.join(sorted(_TOP_KEYS))}"
+        )
     if data.get("format", FORMAT) != FORMAT:
         raise ParameterError(f"format {data['format']!r} is not {FORMAT!r}")
     sections = data.get("sections")
@@ -182,8 +220,11 @@ def dict_to_map(data: Any) -> TempoMap:
     ci = data.get("count_in") or {}
     if not isinstance(ci, dict):
         raise ParameterError("count_in: expected an object")
-    count_in = CountIn(bars=_int(ci, "bars", "count_in", 0), beats=_int(ci, "beats", "count_in", 0),
-                       volume=_float(ci, "volume", "count_in", 1.0))
+    count_in = CountIn(
+        bars=_int(ci, "bars", "count_in", 0),
+        beats=_int(ci, "beats", "count_in", 0),
+        volume=_float(ci, "volume", "count_in", 1.0),
+    )
     title = data.get("title")
     if title is not None and not isinstance(title, str):
         raise ParameterError("title: expected a string")
@@ -201,7 +242,9 @@ def from_json(text: str, filename: str = "<string>") -> TempoMap:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         line = text.splitlines()[err.lineno - 1] if text.splitlines() else ""
-        raise ParseError(f"invalid JSON: {err.msg}", SourcePos(filename, err.lineno, err.colno, line)) from None
+        raise ParseError(
+            f"invalid JSON: {err.msg}", SourcePos(filename, err.lineno, err.colno, line)
+        ) from None
     try:
         return dict_to_map(data)
     except ParameterError as err:

@@ -103,26 +103,38 @@ class BlockMixer:
         self.max_voice = max(len(v) for v in self.voices)
         tail = 0
         if len(self.starts):
-            tail = int(max(s + len(self.voices[lv]) for s, lv in
-                           zip(self.starts[-8:], self.levels[-8:], strict=True)))
-        self.length = max(int(round(grid.duration * rate)) + max(offset, 0), tail)
+            tail = int(
+                max(
+                    s + len(self.voices[lv])
+                    for s, lv in zip(self.starts[-8:], self.levels[-8:], strict=True)
+                )
+            )
+        self.length = max(round(grid.duration * rate) + max(offset, 0), tail)
         self._mono = np.zeros(0, dtype=np.float32)
+        self._dirty: list[tuple[int, int]] = []
 
     def prepare(self, max_frames: int) -> None:
         """Allocate the scratch buffer once, outside the audio callback."""
         if len(self._mono) < max_frames:
             self._mono = np.zeros(max_frames, dtype=np.float32)
+            self._dirty = []
 
-    def mix(self, frame0: int, out: NDArray[np.float32]) -> bool:
-        """Fill ``out`` (frames x channels) with the audio from absolute sample ``frame0``.
+    def mix_mono(
+        self, frame0: int, frames: int
+    ) -> tuple[NDArray[np.float32], list[tuple[int, int]]]:
+        """The click signal for ``frames`` samples from absolute sample ``frame0``.
 
-        Returns False when the block is pure silence (a file writer can then skip work).
+        Returns a view of an internal buffer (valid until the next call) and the spans
+        ``(start, stop)`` inside it where clicks sound; it is exactly zero elsewhere.
+        Only the spans dirtied last time are cleared, so a block costs in proportion to
+        the clicks in it, not to its length.
         """
-        frames = out.shape[0]
         if len(self._mono) < frames:
             self.prepare(frames)
-        mono = self._mono[:frames]
-        mono.fill(0.0)
+        buf = self._mono
+        for a, b in self._dirty:
+            buf[a:b] = 0.0
+        spans: list[tuple[int, int]] = []
         starts = self.starts
         lo = int(np.searchsorted(starts, frame0 - self.max_voice, side="right"))
         hi = int(np.searchsorted(starts, frame0 + frames, side="left"))
@@ -134,9 +146,19 @@ class BlockMixer:
             dst = at if at > 0 else 0
             n = min(len(sound) - src, frames - dst)
             if n > 0:
-                mono[dst:dst + n] += amps[i] * sound[src:src + n]
+                buf[dst : dst + n] += amps[i] * sound[src : src + n]
+                spans.append((dst, dst + n))
+        self._dirty = spans
+        return buf[:frames], spans
+
+    def mix(self, frame0: int, out: NDArray[np.float32]) -> bool:
+        """Fill ``out`` (frames x channels) with the audio from absolute sample ``frame0``.
+
+        Returns False when the block is pure silence.
+        """
+        mono, spans = self.mix_mono(frame0, out.shape[0])
         out.fill(0.0)
-        if lo >= hi:
+        if not spans:
             return False
         for ch in self.click_on:
             out[:, ch] = mono

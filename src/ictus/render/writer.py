@@ -100,19 +100,19 @@ def render_file(
         raise ParameterError(f"MP3 supports sample rates up to 48000 Hz, got {rate}")
     mixer = BlockMixer(grid, voice, rate=rate, channels=channels, click_on=click_on, gains=gains)
     total = mixer.length
-    buf = np.zeros((block, channels), dtype=np.float32)
     mixer.prepare(block)
-    encode = _encoder(subtype, block, channels)
+    encode = _encoder(subtype, block, channels, mixer.click_on)
     with atomic_path(path) as tmp:
         try:
-            with soundfile.SoundFile(tmp, "w", samplerate=rate, channels=channels,
-                                     subtype=subtype, format=FORMATS[fmt]) as f:
+            with soundfile.SoundFile(
+                tmp, "w", samplerate=rate, channels=channels, subtype=subtype, format=FORMATS[fmt]
+            ) as f:
                 done = 0
                 while done < total:
-                    out = buf[:min(block, total - done)]
-                    sounded = mixer.mix(done, out)
-                    f.write(encode(out, sounded))
-                    done += len(out)
+                    n = min(block, total - done)
+                    mono, spans = mixer.mix_mono(done, n)
+                    f.write(encode(mono, spans))
+                    done += n
                     if progress is not None:
                         progress(done, total)
         except (soundfile.LibsndfileError, AssertionError, RuntimeError) as err:
@@ -123,37 +123,43 @@ def render_file(
     return total
 
 
-def _encoder(subtype: str, block: int, channels: int) -> Callable[[Any, bool], Any]:
-    """A function turning a mixed float block into what libsndfile should get.
+def _encoder(
+    subtype: str, block: int, channels: int, click_on: Sequence[int]
+) -> Callable[[Any, list[tuple[int, int]]], Any]:
+    """A function turning the mixer's click signal into the block libsndfile should get.
 
+    Only the spans where clicks sound are converted and routed; the rest of the output
+    buffer stays zero from the start (spans written last time are cleared first).
     Integer files get integers from us: libsndfile's own float conversion is several
-    times slower than numpy here. The scaling is libsndfile's (x * 0x7FFF, rounded),
-    and 24-bit samples sit in the top bits of an int32, as libsndfile expects.
+    times slower. The scaling is libsndfile's (x * 0x7FFF, rounded), and 24-bit samples
+    sit in the top bits of an int32, as libsndfile expects.
     """
-    coding = _INT_CODING.get(subtype)
-    if coding is None:
-        def as_float(out: Any, sounded: bool) -> Any:
-            # the voices peak below 1.0, but stacked clicks or gains may not
-            return np.clip(out, -1.0, 1.0, out=out)
+    scale, itype, shift = _INT_CODING.get(subtype, (1.0, np.float32, 0))
+    out: np.ndarray[Any, Any] = np.zeros((block, channels), dtype=itype)
+    previous: list[tuple[int, int]] = []
 
-        return as_float
-    scale, itype, shift = coding
-    ibuf = np.zeros((block, channels), dtype=itype)
+    def encode(mono: Any, spans: list[tuple[int, int]]) -> Any:
+        for a, b in previous:
+            out[a:b] = 0
+        for a, b in spans:
+            x = mono[a:b] * scale
+            if itype is np.float32:
+                # the voices peak below 1.0, but stacked clicks or gains may not
+                np.clip(x, -1.0, 1.0, out=x)
+                for ch in click_on:
+                    out[a:b, ch] = x
+                continue
+            np.rint(x, out=x)
+            np.clip(x, -scale, scale, out=x)
+            y = x.astype(itype)
+            if shift:
+                np.left_shift(y, shift, out=y)
+            for ch in click_on:
+                out[a:b, ch] = y
+        previous[:] = spans
+        return out[: len(mono)]
 
-    def as_int(out: Any, sounded: bool) -> Any:
-        iout = ibuf[: len(out)]
-        if not sounded:
-            iout.fill(0)
-            return iout
-        np.multiply(out, scale, out=out)
-        np.rint(out, out=out)
-        np.clip(out, -scale, scale, out=out)
-        iout[:] = out
-        if shift:
-            np.left_shift(iout, shift, out=iout)
-        return iout
-
-    return as_int
+    return encode
 
 
 def _disk_full(tmp: str) -> bool:

@@ -1,6 +1,13 @@
 """The model (:class:`TempoMap`) and the one exact grid (:class:`ClickGrid`) it becomes."""
 
-from ictus.tempomap.grid import COUNT_IN, ClickGrid, GridCue, build_grid, section_duration
+from ictus.tempomap.grid import (
+    COUNT_IN,
+    ClickGrid,
+    GridCue,
+    build_grid,
+    section_duration,
+    section_times,
+)
 from ictus.tempomap.model import (
     ACCENT,
     LEVELS,
@@ -37,5 +44,6 @@ __all__ = [
     "build_grid",
     "parse_unit",
     "section_duration",
+    "section_times",
     "unit_name",
 ]

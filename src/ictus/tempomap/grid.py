@@ -84,7 +84,8 @@ class ClickGrid:
         return [LEVELS[i] for i in self.level]
 
     def audible(self) -> NDArray[np.bool_]:
-        return self.level != SILENT
+        mask: NDArray[np.bool_] = self.level != SILENT
+        return mask
 
     def at(self, index: int) -> dict[str, Any]:
         """One click as a plain dict (for display and tests)."""
@@ -135,6 +136,18 @@ def _timing(tempo_map: TempoMap) -> _Timing:
         starts.append(at)
         at += section_duration(section)
     return _Timing(tuple(starts), at)
+
+
+def section_times(tempo_map: TempoMap) -> list[tuple[Fraction, Fraction]]:
+    """(start, duration) in seconds of every section, at scale 1, without count-in.
+
+    >>> from ictus.tempomap.model import Section, Tempo, TempoMap
+    >>> section_times(TempoMap((Section(2, Tempo(120)), Section(1, Tempo(60)))))
+    [(Fraction(0, 1), Fraction(4, 1)), (Fraction(4, 1), Fraction(4, 1))]
+    """
+    timing = _timing(tempo_map)
+    ends = (*timing.starts[1:], timing.end)
+    return [(s, e - s) for s, e in zip(timing.starts, ends, strict=True)]
 
 
 def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
@@ -221,8 +234,9 @@ def _time_in_section(section: Section, q: Fraction) -> Fraction:
     t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
     if t0 == t1:
         return q * 60 / t0
-    arr = ramps.seconds(np.array([float(q)]), float(t0), float(t1),
-                        float(section.length_quarters), section.ramp)
+    arr = ramps.seconds(
+        np.array([float(q)]), float(t0), float(t1), float(section.length_quarters), section.ramp
+    )
     return Fraction(float(arr[0]))
 
 
@@ -281,8 +295,9 @@ def build_grid(
     lead = Fraction(0)
     if count_in:
         tempo_start = _tempo_in_section(first, origin_q)
-        parts_ci, lead = _count_in_clicks(first, count_in.bars, count_in.beats, count_in.volume,
-                                          tempo_start)
+        parts_ci, lead = _count_in_clicks(
+            first, count_in.bars, count_in.beats, count_in.volume, tempo_start
+        )
         parts.append(parts_ci)
 
     map_q_starts = []
@@ -311,8 +326,15 @@ def build_grid(
                 continue
             q = (cue.bar - 1) * section.bar_quarters + section.beat_offsets()[cue.beat - 1]
             t = timing.starts[i] - origin + lead + _time_in_section(section, q)
-            cues.append(GridCue(float(t) / scale, tempo_map.first_bar_of(i) + cue.bar - 1,
-                                cue.beat, cue.text, name))
+            cues.append(
+                GridCue(
+                    float(t) / scale,
+                    tempo_map.first_bar_of(i) + cue.bar - 1,
+                    cue.beat,
+                    cue.text,
+                    name,
+                )
+            )
 
     def cat(key: str, dtype: Any) -> NDArray[Any]:
         return np.concatenate([p[key] for p in parts]).astype(dtype, copy=False)

@@ -207,9 +207,13 @@ class Cue:
 
     def __post_init__(self) -> None:
         if self.bar < 1 or self.beat < 1:
-            raise ParameterError(f"cue position must count from 1, got bar {self.bar} beat {self.beat}")
+            raise ParameterError(
+                f"cue position must count from 1, got bar {self.bar} beat {self.beat}"
+            )
         if "\n" in self.text or '"' in self.text:
-            raise ParameterError(f"cue text may not contain newlines or double quotes: {self.text!r}")
+            raise ParameterError(
+                f"cue text may not contain newlines or double quotes: {self.text!r}"
+            )
 
 
 #: ``sub`` is the number of equal parts per beat (1 = no subdivision), or ``"pulse"``
@@ -263,12 +267,16 @@ class Section:
         if not isinstance(self.bars, int) or isinstance(self.bars, bool) or self.bars < 1:
             raise ParameterError(f"number of bars must be greater than 0, got {self.bars}")
         if self.ramp not in RAMP_SHAPES:
-            raise ParameterError(f"unknown ramp shape {self.ramp!r}; choose one of {', '.join(RAMP_SHAPES)}")
+            raise ParameterError(
+                f"unknown ramp shape {self.ramp!r}; choose one of {', '.join(RAMP_SHAPES)}"
+            )
         if self.tempo_end is not None and self.tempo_end.unit != self.tempo.unit:
             raise ParameterError("a ramp's start and end tempo must use the same beat unit")
         if self.tempi is not None:
             if self.tempo_end is not None:
-                raise ParameterError("a section has either a ramp or a per-beat tempo list, not both")
+                raise ParameterError(
+                    "a section has either a ramp or a per-beat tempo list, not both"
+                )
             tempi = tuple(_exact(t, "tempo") for t in self.tempi)
             object.__setattr__(self, "tempi", tempi)
             want = self.bars * self.beats_per_bar
@@ -281,7 +289,8 @@ class Section:
             bad = set(self.pattern) - set(PATTERN_CHARS)
             if bad:
                 raise ParameterError(
-                    f"accent pattern {self.pattern!r} may only use X (accent), x (normal), . (silent)"
+                    f"accent pattern {self.pattern!r} may only use "
+                    "X (accent), x (normal), . (silent)"
                 )
             if len(self.pattern) != self.beats_per_bar:
                 raise ParameterError(

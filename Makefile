@@ -1,0 +1,39 @@
+# The two commands: `make demo` and `make test`. Both set everything up first.
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.ictus-installed
+# Debian packages: the JACK server and PortAudio for the live engine's tests, sox for
+# the benchmark's peer. Installed when running as root, else one apt-get line is printed.
+DEB_PACKAGES := jackd2 libjack-jackd2-0 libportaudio2 sox
+DEMO_OUT := demo-out
+
+.PHONY: setup demo test bench soak lint clean
+
+$(STAMP): pyproject.toml tools/setup.sh
+	sh tools/setup.sh $(DEB_PACKAGES)
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	@mkdir -p $(DEMO_OUT)
+	$(BIN)/ictus render examples/example.click -o $(DEMO_OUT)/example.wav
+	$(BIN)/ictus info examples/example.click
+	$(BIN)/ictus plot examples/example.click -o $(DEMO_OUT)/example-tempo.png
+	@echo "demo: listen to $(DEMO_OUT)/example.wav, look at $(DEMO_OUT)/example-tempo.png"
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -m "not soak" --doctest-modules src tests
+
+bench: setup
+	$(BIN)/python bench/bench.py
+
+soak: setup
+	$(BIN)/pytest -m soak tests
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,211 @@
+"""`make bench`: ictus side by side with a peer in the same run, as ratios.
+
+Timings on a shared machine are noisy, so each command runs several times and the
+median counts; ratios against a peer measured in the same run are what to compare.
+
+- render of a 3-hour 120 BPM 4/4 map to 16-bit mono 48 kHz WAV, against sox making
+  the same-length, same-format file of 20 ms beeps (wall time, peak RSS);
+- a 10-minute render, start-up included, against the same sox command for 10 minutes;
+- the start-up of the command alone (`ictus --version`);
+- computing a grid of 10^6 clicks (in-process).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+ICTUS = str(BIN / "ictus")
+REPEATS = int(os.environ.get("ICTUS_BENCH_REPEATS", "3"))
+
+
+def run(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"bench: {' '.join(cmd)} failed: {err}")
+    return wall, usage.ru_maxrss // 1024
+
+
+def median_run(cmd: list[str], cleanup: Path | None = None) -> tuple[float, int]:
+    walls, rss = [], 0
+    for _ in range(REPEATS):
+        wall, peak = run(cmd)
+        walls.append(wall)
+        rss = max(rss, peak)
+        if cleanup is not None:
+            cleanup.unlink(missing_ok=True)
+    return statistics.median(walls), rss
+
+
+def sox_cmd(out: Path, beats: int) -> list[str]:
+    return [
+        "sox",
+        "-D",
+        "-n",
+        "-r",
+        "48000",
+        "-c",
+        "1",
+        "-b",
+        "16",
+        str(out),
+        "synth",
+        "0.02",
+        "sine",
+        "1000",
+        "fade",
+        "h",
+        "0",
+        "0.02",
+        "0.015",
+        "gain",
+        "-1",
+        "pad",
+        "0",
+        "0.48",
+        "repeat",
+        str(beats - 1),
+    ]
+
+
+def grid_time() -> tuple[float, int]:
+    from ictus.tempomap import Section, Tempo, TempoMap, build_grid
+
+    sections = (
+        Section(125_000, Tempo(120)),
+        Section(125_000, Tempo("133.33"), sub=1),
+        Section(1, Tempo(90), tempo_end=Tempo(140)),
+    )
+    tempo_map = TempoMap(sections)
+    times = []
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        grid = build_grid(tempo_map)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), len(grid)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def main() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    if shutil.which("sox") is None:
+        raise SystemExit("bench: sox is not installed (apt-get install sox)")
+    console = Console()
+    rows: list[tuple[str, str, str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="ictus-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        three_hours = tmp / "3h.click"
+        three_hours.write_text("5400 4/4 120\n")  # 21600 beats = 3 h
+        ten_minutes = tmp / "10m.click"
+        ten_minutes.write_text("300 4/4 120\n")  # 1200 beats = 10 min
+        out = tmp / "out.wav"
+
+        console.print(f"[bold]machine:[/] {machine()}")
+        console.print(f"median of {REPEATS} runs each\n")
+
+        ic_wall, ic_rss = median_run(
+            [
+                ICTUS,
+                "render",
+                str(three_hours),
+                "-o",
+                str(out),
+                "--bit-depth",
+                "16",
+                "-r",
+                "48000",
+                "--sound",
+                "beep",
+                "-q",
+            ],
+            out,
+        )
+        sx_wall, sx_rss = median_run(sox_cmd(out, 21600), out)
+        rows.append(
+            (
+                "render 3 h, 16-bit mono 48 kHz WAV",
+                f"{ic_wall:.2f} s",
+                f"{sx_wall:.2f} s",
+                f"{ic_wall / sx_wall:.2f}",
+                "<= 1.0",
+            )
+        )
+        rows.append(("  peak RSS (ictus / sox)", f"{ic_rss} MB", f"{sx_rss} MB", "", "<= 150 MB"))
+
+        ic10, _ = median_run(
+            [
+                ICTUS,
+                "render",
+                str(ten_minutes),
+                "-o",
+                str(out),
+                "--bit-depth",
+                "16",
+                "--sound",
+                "beep",
+                "-q",
+            ],
+            out,
+        )
+        sx10, _ = median_run(sox_cmd(out, 1200), out)
+        rows.append(
+            (
+                "render 10 min, start-up included",
+                f"{ic10:.3f} s",
+                f"{sx10:.3f} s",
+                f"{ic10 / sx10:.2f}",
+                "",
+            )
+        )
+
+        start_ic, _ = median_run([ICTUS, "--version"])
+        start_py, _ = median_run([sys.executable, "-c", "pass"])
+        rows.append(
+            (
+                "start-up (ictus --version / bare python)",
+                f"{start_ic:.3f} s",
+                f"{start_py:.3f} s",
+                f"{start_ic / start_py:.1f}",
+                "",
+            )
+        )
+
+    gt, n = grid_time()
+    rows.append((f"grid of {n:,} clicks (in process)", f"{gt:.3f} s", "", "", "< 0.5 s"))
+
+    table = Table(title="ictus benchmarks", title_justify="left")
+    for col in ("what", "ictus", "peer (sox / python)", "ratio", "target"):
+        table.add_column(col, justify="left" if col == "what" else "right")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The ``ictus`` command: thin wrappers that parse arguments and call the packages."""

@@ -1,0 +1,84 @@
+"""``ictus info``: a map's sections, timings and tempo range as a Rich table."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from ictus.cli.common import format_clock
+from ictus.formats.clickfile import format_number
+from ictus.tempomap.grid import build_grid, section_times
+from ictus.tempomap.model import Section, TempoMap, unit_name
+
+
+def tempo_text(section: Section) -> str:
+    """How a musician would read the section's tempo: ``96``, ``96→104 (time)``, ``q.=92``."""
+    unit = f"{unit_name(section.tempo.unit)}=" if section.tempo.unit is not None else ""
+    if section.tempi is not None:
+        lo, hi = min(section.tempi), max(section.tempi)
+        return f"per beat {format_number(lo)}..{format_number(hi)}"
+    text = unit + format_number(section.tempo.bpm)
+    if section.tempo_end is not None:
+        text += f"→{format_number(section.tempo_end.bpm)} ({section.ramp})"
+    return text
+
+
+def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
+    console = console or Console()
+    grid = build_grid(tempo_map)
+    scale = float(tempo_map.scale)
+    lead = float(grid.time[grid.bar >= 1][0]) if (grid.bar >= 1).any() else 0.0
+    table = Table(title=tempo_map.title or "tempo map", title_justify="left")
+    for col, justify in (
+        ("#", "right"),
+        ("section", "left"),
+        ("bars", "right"),
+        ("meter", "left"),
+        ("tempo", "left"),
+        ("start", "right"),
+        ("length", "right"),
+        ("notes", "left"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    times = section_times(tempo_map)
+    first = 1
+    for i, (section, (start, length)) in enumerate(zip(tempo_map.sections, times, strict=True)):
+        notes = []
+        if section.pattern:
+            notes.append(section.pattern)
+        if section.sub != 1:
+            notes.append(f"sub={section.sub}")
+        if section.mute:
+            notes.append("mute")
+        if section.volume != 1.0:
+            notes.append(f"vol={section.volume:g}")
+        notes.extend(f'"{c.text}"' for c in section.cues)
+        last = first + section.bars - 1
+        table.add_row(
+            str(i + 1),
+            section.label or "",
+            f"{first}-{last}" if last > first else str(first),
+            str(section.meter),
+            tempo_text(section),
+            format_clock(lead + float(start) / scale),
+            format_clock(float(length) / scale),
+            " ".join(notes),
+        )
+        first = last + 1
+    console.print(table)
+    tempos = [
+        float(t) * scale
+        for s in tempo_map.sections
+        for t in ((s.tempi or ()) + (s.start_quarter_bpm, s.end_quarter_bpm))
+    ]
+    facts = Table.grid(padding=(0, 2))
+    facts.add_row("duration", format_clock(grid.duration))
+    if tempo_map.count_in:
+        facts.add_row("count-in", format_clock(lead))
+    facts.add_row("bars", str(tempo_map.total_bars))
+    facts.add_row("sections", str(len(tempo_map.sections)))
+    facts.add_row("tempo range", f"{min(tempos):g} - {max(tempos):g} BPM (quarter notes)")
+    facts.add_row("clicks", f"{int(grid.audible().sum())} sounding, {len(grid)} in all")
+    if tempo_map.scale != 1:
+        facts.add_row("scale", f"{scale:g}")
+    console.print(facts)
