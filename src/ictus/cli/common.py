@@ -64,8 +64,19 @@ def load_map(
     fmt: str | None = None,
     scale: str | None = None,
     count_in: str | None = None,
+    click_unit: str | None = None,
+    bars: int | None = None,
 ) -> TempoMap:
-    tempo_map = read_map(path, fmt)
+    """Read a map and apply the command line's scale and count-in.
+
+    ``click_unit`` and ``bars`` are options of the MIDI reader (``--click-unit``, ``--bars``).
+    """
+    options: dict[str, object] = {}
+    if click_unit is not None:
+        options["click_unit"] = click_unit
+    if bars is not None:
+        options["bars"] = bars
+    tempo_map = read_map(path, fmt, **options)
     if scale is not None:
         tempo_map = tempo_map.with_scale(tempo_map.scale * parse_scale(scale))
     if count_in is not None:
@@ -81,8 +92,12 @@ def load_grid(
     count_in: str | None = None,
     from_label: str | None = None,
     from_bar: int | None = None,
+    click_unit: str | None = None,
+    bars: int | None = None,
 ) -> ClickGrid:
-    tempo_map = load_map(path, fmt=fmt, scale=scale, count_in=count_in)
+    tempo_map = load_map(
+        path, fmt=fmt, scale=scale, count_in=count_in, click_unit=click_unit, bars=bars
+    )
     return build_grid(tempo_map, start_label=from_label, start_bar=from_bar)
 
 

@@ -75,6 +75,18 @@ SoundFileOpt = Annotated[
         help="Your own samples per level; one file serves several levels.",
     ),
 ]
+ClickUnitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--click-unit",
+        metavar="meter|file",
+        help="MIDI input: click every 1/denominator pulse (meter, default) "
+        "or follow the file's clocks_per_click (file).",
+    ),
+]
+BarsOpt = Annotated[
+    int | None, typer.Option("--bars", help="MIDI input: end the map after this many bars.")
+]
 GainOpt = Annotated[
     str | None,
     typer.Option(
@@ -136,6 +148,8 @@ def render(
     count_in: CountInOpt = None,
     from_label: FromLabelOpt = None,
     from_bar: FromBarOpt = None,
+    click_unit: ClickUnitOpt = None,
+    bars: BarsOpt = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
@@ -162,6 +176,8 @@ def render(
         count_in=count_in,
         from_label=from_label,
         from_bar=from_bar,
+        click_unit=click_unit,
+        bars=bars,
     )
     targets = parse_channels(
         channels, common.parse_int_list(click_on, "--click-on") if click_on else None
@@ -206,6 +222,8 @@ def beats(
     count_in: CountInOpt = None,
     from_label: FromLabelOpt = None,
     from_bar: FromBarOpt = None,
+    click_unit: ClickUnitOpt = None,
+    bars: BarsOpt = None,
 ) -> None:
     """Print every click of MAP: time, sample, bar, beat, level, tempo, section.
 
@@ -229,6 +247,8 @@ def beats(
         count_in=count_in,
         from_label=from_label,
         from_bar=from_bar,
+        click_unit=click_unit,
+        bars=bars,
     )
     write_beats(grid, sys.stdout, fmt=fmt, rate=sample_rate)
 
@@ -239,6 +259,8 @@ def info(
     source_format: FromOpt = None,
     scale: ScaleOpt = None,
     count_in: CountInOpt = None,
+    click_unit: ClickUnitOpt = None,
+    bars: BarsOpt = None,
 ) -> None:
     """Summarise MAP: duration, bars, sections and tempo range, as a table.
 
@@ -250,7 +272,14 @@ def info(
     """
     from ictus.cli.summary import print_summary
 
-    tempo_map = common.load_map(map_file, fmt=source_format, scale=scale, count_in=count_in)
+    tempo_map = common.load_map(
+        map_file,
+        fmt=source_format,
+        scale=scale,
+        count_in=count_in,
+        click_unit=click_unit,
+        bars=bars,
+    )
     print_summary(tempo_map)
 
 
@@ -263,6 +292,8 @@ def plot(
     source_format: FromOpt = None,
     scale: ScaleOpt = None,
     count_in: CountInOpt = None,
+    click_unit: ClickUnitOpt = None,
+    bars: BarsOpt = None,
 ) -> None:
     """Plot tempo over time with bar lines and section names.
 
@@ -274,7 +305,14 @@ def plot(
     """
     from ictus.cli.plotting import plot_tempo
 
-    tempo_map = common.load_map(map_file, fmt=source_format, scale=scale, count_in=count_in)
+    tempo_map = common.load_map(
+        map_file,
+        fmt=source_format,
+        scale=scale,
+        count_in=count_in,
+        click_unit=click_unit,
+        bars=bars,
+    )
     plot_tempo(tempo_map, output)
     sys.stderr.write(f"wrote {output}\n")
 
@@ -350,6 +388,13 @@ def sounds(
     grid = build_grid(TempoMap((Section(2, Tempo(100), sub=2),)))
     render_file(grid, output, voice=voice, rate=sample_rate)
     sys.stderr.write(f"wrote {output}: two bars of '{preview}' (accent, normal, sub)\n")
+
+
+# commands of the other areas live in their own modules and register themselves here
+from ictus.cli import film, interchange, live  # noqa: E402
+
+for _area in (interchange, live, film):
+    _area.register(app)
 
 
 def main() -> None:

@@ -6,11 +6,15 @@ name       extensions                  read / write
 click      .click .txt                 both
 klick      .klick                      both
 json       .json                       both
+midi       .mid .midi .smf             both (binary)
+musicxml   .musicxml .mxl .xml         read
 =========  ==========================  =====================
 
 ``-`` reads standard input (``.click`` syntax unless it starts with ``{`` or a format
 is named). Every reader raises :class:`~ictus.errors.ParseError` or
-:class:`~ictus.errors.IctusError` with the file name in the message.
+:class:`~ictus.errors.IctusError` with the file name in the message. Binary formats
+are imported lazily (their libraries load only when such a file is read), and take
+format-specific keyword options (``read_map("song.mid", click_unit="file")``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ictus.errors import IctusError, ParameterError
 from ictus.formats.clickfile import format_click, format_klick, parse_click, parse_klick
@@ -27,6 +32,30 @@ from ictus.tempomap.model import TempoMap
 
 Reader = Callable[[str, str], TempoMap]
 Writer = Callable[[TempoMap], str]
+FileReader = Callable[..., TempoMap]  # (path, **options) -> TempoMap
+FileWriter = Callable[..., None]  # (tempo_map, path, **options) -> None
+
+
+def _read_midi(path: str, **options: Any) -> TempoMap:
+    from ictus.formats.midi import read_midi
+
+    return read_midi(path, **options)
+
+
+def _write_midi(tempo_map: TempoMap, path: str, **options: Any) -> None:
+    from ictus.formats.midi import write_midi
+
+    write_midi(tempo_map, path, **options)
+
+
+def _read_musicxml(path: str, **options: Any) -> TempoMap:
+    from ictus.formats.musicxml import read_musicxml
+
+    return read_musicxml(path, **options)
+
+
+FILE_READERS: dict[str, FileReader] = {"midi": _read_midi, "musicxml": _read_musicxml}
+FILE_WRITERS: dict[str, FileWriter] = {"midi": _write_midi}
 
 TEXT_READERS: dict[str, Reader] = {"click": parse_click, "klick": parse_klick, "json": from_json}
 TEXT_WRITERS: dict[str, Writer] = {"click": format_click, "klick": format_klick, "json": to_json}
@@ -36,17 +65,23 @@ EXTENSIONS: dict[str, str] = {
     ".txt": "click",
     ".klick": "klick",
     ".json": "json",
+    ".mid": "midi",
+    ".midi": "midi",
+    ".smf": "midi",
+    ".musicxml": "musicxml",
+    ".mxl": "musicxml",
+    ".xml": "musicxml",
 }
 
 
 def format_names() -> list[str]:
-    return sorted(TEXT_READERS)
+    return sorted({*TEXT_READERS, *FILE_READERS})
 
 
 def guess_format(path: str, fmt: str | None = None) -> str:
     """The format name for ``path``: ``fmt`` if given, else by extension (default click)."""
     if fmt is not None:
-        if fmt not in TEXT_READERS:
+        if fmt not in TEXT_READERS and fmt not in FILE_READERS:
             raise ParameterError(
                 f"unknown format {fmt!r}; choose one of {', '.join(format_names())}"
             )
@@ -54,7 +89,7 @@ def guess_format(path: str, fmt: str | None = None) -> str:
     return EXTENSIONS.get(Path(path).suffix.lower(), "click")
 
 
-def read_map(source: str | os.PathLike[str], fmt: str | None = None) -> TempoMap:
+def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: Any) -> TempoMap:
     """Read a tempo map from a file path or ``-`` (standard input).
 
     >>> read_map("no/such/file.click")
@@ -68,9 +103,18 @@ def read_map(source: str | os.PathLike[str], fmt: str | None = None) -> TempoMap
         name = "<stdin>"
         if fmt is None and text.lstrip().startswith("{"):
             fmt = "json"
-        return TEXT_READERS[guess_format(name, fmt)](text, name)
+        fmt = guess_format(name, fmt)
+        if fmt in FILE_READERS:
+            raise ParameterError(f"{fmt} files cannot be read from standard input; give a path")
+        return TEXT_READERS[fmt](text, name)
     name = path
     fmt = guess_format(path, fmt)
+    if fmt in FILE_READERS:
+        if not Path(path).exists():
+            raise IctusError(f"{path}: no such file")
+        return FILE_READERS[fmt](path, **options)
+    if options:
+        raise ParameterError(f"{', '.join(options)}: only for MIDI and MusicXML files")
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -84,10 +128,23 @@ def read_map(source: str | os.PathLike[str], fmt: str | None = None) -> TempoMap
     return TEXT_READERS[fmt](text, name)
 
 
-def write_map(tempo_map: TempoMap, dest: str | os.PathLike[str], fmt: str | None = None) -> None:
+def write_map(
+    tempo_map: TempoMap, dest: str | os.PathLike[str], fmt: str | None = None, **options: Any
+) -> None:
     """Write ``tempo_map`` to ``dest`` (or ``-`` for standard output), atomically."""
     path = os.fspath(dest)
     fmt = guess_format(path, fmt)
+    if fmt in FILE_WRITERS:
+        if path == "-":
+            raise ParameterError(f"{fmt} files cannot be written to standard output; give a path")
+        FILE_WRITERS[fmt](tempo_map, path, **options)
+        return
+    if fmt not in TEXT_WRITERS:
+        raise ParameterError(
+            f"cannot write {fmt} files; write one of {', '.join(sorted(TEXT_WRITERS))}, midi"
+        )
+    if options:
+        raise ParameterError(f"{', '.join(options)}: only for MIDI files")
     text = TEXT_WRITERS[fmt](tempo_map)
     if path == "-":
         sys.stdout.write(text)
