@@ -14,9 +14,10 @@ from ictus.tempomap.model import Section, TempoMap, unit_name
 def tempo_text(section: Section) -> str:
     """How a musician would read the section's tempo: ``96``, ``96→104 (time)``, ``q.=92``."""
     unit = f"{unit_name(section.tempo.unit)}=" if section.tempo.unit is not None else ""
-    if section.tempi is not None:
-        lo, hi = min(section.tempi), max(section.tempi)
-        return f"per beat {format_number(lo)}..{format_number(hi)}"
+    if section.tempi is not None or section.steps is not None:
+        tempos = section.quarter_tempos()
+        kind = "per beat" if section.tempi is not None else "stepped"
+        return f"{kind} {format_number(min(tempos))}..{format_number(max(tempos))}"
     text = unit + format_number(section.tempo.bpm)
     if section.tempo_end is not None:
         text += f"→{format_number(section.tempo_end.bpm)} ({section.ramp})"
@@ -66,11 +67,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
         )
         first = last + 1
     console.print(table)
-    tempos = [
-        float(t) * scale
-        for s in tempo_map.sections
-        for t in ((s.tempi or ()) + (s.start_quarter_bpm, s.end_quarter_bpm))
-    ]
+    tempos = [float(t) * scale for s in tempo_map.sections for t in s.quarter_tempos()]
     facts = Table.grid(padding=(0, 2))
     facts.add_row("duration", format_clock(grid.duration))
     if tempo_map.count_in:

@@ -56,7 +56,7 @@ T = TypeVar("T")
 #: Header keys: they look like labels, so no section may be called by these names.
 HEADERS = ("title", "count-in", "scale")
 #: Named section options, for error messages and the README.
-OPTIONS = ("vol", "sub", "sub-vol", "ramp", "pattern", "cue", "cue@BAR[.BEAT]", "mute")
+OPTIONS = ("vol", "sub", "sub-vol", "ramp", "pattern", "steps", "cue", "cue@BAR[.BEAT]", "mute")
 
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _EXACT = rf"(?:{_NUM}|\d+/\d+)"
@@ -311,6 +311,8 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
             fields["ramp"] = (value, tok.column)
         elif key_l == "pattern":
             fields["pattern"] = (value, tok.column)
+        elif key_l == "steps":
+            fields["steps"] = (_parse_steps(line, tok, value), tok.column)
         elif key_l == "cue" or _CUE_AT_RE.match(key_l):
             cues.append(_parse_cue(line, tok, key_l, value))
         else:
@@ -351,6 +353,24 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
         )
         raise line.error(str(err), int(column)) from None
     return built_section
+
+
+_STEP_RE = re.compile(rf"^({_EXACT}):({_EXACT})$")
+
+
+def _parse_steps(line: _Line, tok: _Token, value: str) -> tuple[tuple[Fraction, Fraction], ...]:
+    """``steps=2.5:130,5:140``: quarter-note position in the section, then quarter BPM."""
+    steps = []
+    for part in value.split(","):
+        m = _STEP_RE.match(part)
+        if m is None:
+            raise line.error(
+                f"expected steps=POSITION:TEMPO,... (quarter notes from the section start, "
+                f"e.g. steps=2.5:130,5:140), got {part!r}",
+                tok.column,
+            )
+        steps.append((Fraction(m.group(1)), Fraction(m.group(2))))
+    return tuple(steps)
 
 
 def _parse_cue(line: _Line, tok: _Token, key: str, value: str) -> Cue:
@@ -523,6 +543,9 @@ def format_section(section: Section) -> str:
         parts.append(f"sub-vol={_format_float(section.sub_volume)}")
     if section.tempo_end is not None and section.ramp != "beats":
         parts.append(f"ramp={section.ramp}")
+    if section.steps:
+        steps = ",".join(f"{format_number(q)}:{format_number(t)}" for q, t in section.steps)
+        parts.append(f"steps={steps}")
     if section.volume != 1.0:
         parts.append(f"vol={_format_float(section.volume)}")
     if section.mute:
@@ -577,8 +600,8 @@ def format_klick(tempo_map: TempoMap) -> str:
             problems.append("subdivisions")
         if s.tempo_end is not None and s.ramp != "beats":
             problems.append(f"a '{s.ramp}' ramp (klick ramps are linear in beats)")
-        if s.mute or s.cues or s.sub_volume != 1.0:
-            problems.append("mute, cues or sub-vol")
+        if s.mute or s.cues or s.sub_volume != 1.0 or s.steps:
+            problems.append("mute, cues, steps or sub-vol")
         if s.label is not None and not _KLICK_LABEL_RE.match(s.label):
             problems.append(f"the label {s.label!r}")
         tempo = _format_tempo(s)

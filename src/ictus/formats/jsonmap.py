@@ -8,8 +8,8 @@ nothing is lost; plain JSON numbers are accepted on input. The schema (all keys 
      "count_in": {"bars": 1, "beats": 0, "volume": 1.0},
      "sections": [{"label": "verse", "bars": 8, "meter": "7/8", "grouping": [2, 2, 3],
                    "tempo": "96", "unit": "q.", "tempo_end": "104", "ramp": "beats",
-                   "tempi": ["120", "121"], "pattern": "X.x", "sub": 2, "sub_volume": 1.0,
-                   "volume": 1.0, "mute": false,
+                   "tempi": ["120", "121"], "steps": [["2.5", "130"]], "pattern": "X.x",
+                   "sub": 2, "sub_volume": 1.0, "volume": 1.0, "mute": false,
                    "cues": [{"text": "Verse", "bar": 1, "beat": 1}]}]}
 
 >>> from ictus.formats.clickfile import parse_click
@@ -49,6 +49,7 @@ _SECTION_KEYS = {
     "tempo_end",
     "ramp",
     "tempi",
+    "steps",
     "pattern",
     "sub",
     "sub_volume",
@@ -80,6 +81,8 @@ def map_to_dict(tempo_map: TempoMap) -> dict[str, Any]:
             d["ramp"] = s.ramp
         if s.tempi is not None:
             d["tempi"] = [_num(t) for t in s.tempi]
+        if s.steps is not None:
+            d["steps"] = [[_num(q), _num(t)] for q, t in s.steps]
         if s.pattern is not None:
             d["pattern"] = s.pattern
         if s.sub != 1:
@@ -166,6 +169,15 @@ def _section(d: Any, where: str) -> Section:
         if not isinstance(d["tempi"], list):
             raise ParameterError(f"{where}.tempi: expected a list")
         tempi = tuple(_exact(t, f"{where}.tempi[{i}]") for i, t in enumerate(d["tempi"]))
+    steps = None
+    if d.get("steps") is not None:
+        raw = d["steps"]
+        if not isinstance(raw, list) or not all(isinstance(x, list) and len(x) == 2 for x in raw):
+            raise ParameterError(f"{where}.steps: expected a list of [position, tempo] pairs")
+        steps = tuple(
+            (_exact(q, f"{where}.steps[{i}][0]"), _exact(t, f"{where}.steps[{i}][1]"))
+            for i, (q, t) in enumerate(raw)
+        )
     cues = []
     for i, c in enumerate(d.get("cues", [])):
         if not isinstance(c, dict) or not isinstance(c.get("text"), str):
@@ -191,6 +203,7 @@ def _section(d: Any, where: str) -> Section:
             tempo_end=tempo_end,
             ramp=d.get("ramp", "beats"),
             tempi=tempi,
+            steps=steps,
             pattern=d.get("pattern"),
             sub=sub,
             sub_volume=_float(d, "sub_volume", where, 1.0),

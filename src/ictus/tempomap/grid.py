@@ -109,19 +109,49 @@ class _Timing:
 
 
 def section_duration(section: Section) -> Fraction:
-    """Seconds one section lasts at scale 1 (exact for constant tempos and tempo lists)."""
-    if section.tempi is not None:
-        lengths = _beat_lengths(section)
-        per_bar = len(lengths)
-        return sum(
-            (lengths[i % per_bar] * 60 / t for i, t in enumerate(section.tempi)), Fraction(0)
-        )
+    """Seconds one section lasts at scale 1 (exact for constant and stepped tempos)."""
+    steps = piecewise(section)
+    if steps is not None:
+        return steps[2][-1]
     t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
     length = section.length_quarters
     if t0 == t1:
         return length * 60 / t0
     # Fraction(float) is exact, so summing section starts adds no error of its own
     return Fraction(ramps.duration(float(t0), float(t1), float(length), section.ramp))
+
+
+def piecewise(
+    section: Section,
+) -> tuple[list[Fraction], list[Fraction], list[Fraction]] | None:
+    """A stepped section's tempo as breakpoints, or None for a constant tempo or ramp.
+
+    Returns ``(positions, tempos, times)``: the tempo ``tempos[k]`` holds from quarter
+    position ``positions[k]`` (section-relative) until the next one, and ``times[k]`` is
+    the exact time of ``positions[k]``. The lists end with the section's end (its
+    position and time, the last tempo repeated). klick's per-beat lists are steps at
+    every beat.
+    """
+    if section.tempi is not None:
+        lengths = _beat_lengths(section)
+        per_bar = len(lengths)
+        positions, at = [], Fraction(0)
+        for i in range(len(section.tempi)):
+            positions.append(at)
+            at += lengths[i % per_bar]
+        tempos = list(section.tempi)
+    elif section.steps is not None:
+        positions = [Fraction(0), *(q for q, _ in section.steps)]
+        tempos = [section.tempo.quarter_bpm, *(t for _, t in section.steps)]
+    else:
+        return None
+    positions.append(section.length_quarters)
+    tempos.append(tempos[-1])
+    times, t = [Fraction(0)], Fraction(0)
+    for k in range(len(positions) - 1):
+        t += (positions[k + 1] - positions[k]) * 60 / tempos[k]
+        times.append(t)
+    return positions, tempos, times
 
 
 def _beat_lengths(section: Section) -> tuple[Fraction, ...]:
@@ -151,16 +181,15 @@ def section_times(tempo_map: TempoMap) -> list[tuple[Fraction, Fraction]]:
 
 
 def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
-    """One bar's clicks: offsets (quarters), beat numbers, sub numbers, beat index, levels."""
+    """One bar's clicks: offsets (quarters), beat numbers, sub numbers, levels."""
     offsets = section.beat_offsets()
     levels = section.beat_levels()
-    offs, beats, subs, beat_index, lvls = [], [], [], [], []
+    offs, beats, subs, lvls = [], [], [], []
     for b, (start, sub_offs) in enumerate(zip(offsets, section.sub_offsets(), strict=True)):
         for k, off in enumerate(sub_offs):
             offs.append(start + off)
             beats.append(b + 1)
             subs.append(k)
-            beat_index.append(b)
             lvls.append(levels[b] if k == 0 else SUB)
     if section.mute:
         lvls = [SILENT] * len(lvls)
@@ -168,7 +197,6 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
         np.array([float(o) for o in offs]),
         np.array(beats, dtype=np.int16),
         np.array(subs, dtype=np.int16),
-        np.array(beat_index, dtype=np.int64),
         np.array(lvls, dtype=np.int8),
     )
 
@@ -177,28 +205,21 @@ def _section_clicks(
     section: Section, first_bar: int, bar_from: int
 ) -> tuple[dict[str, NDArray[Any]], NDArray[np.float64], NDArray[np.float64]]:
     """Clicks of bars ``bar_from..`` of a section: (columns, seconds from section start, tempo)."""
-    offs, beats, subs, beat_index, lvls = _bar_template(section)
+    offs, beats, subs, lvls = _bar_template(section)
     bar_q = float(section.bar_quarters)
     nbars = section.bars - bar_from
     per_bar = len(offs)
     bar_idx = np.repeat(np.arange(bar_from, section.bars, dtype=np.int64), per_bar)
     q = bar_idx * bar_q + np.tile(offs, nbars)
-    if section.tempi is not None:
-        # klick's tempo per beat: each beat lasts its own length at its own tempo
-        lengths = _beat_lengths(section)
-        bpb = len(lengths)
-        tempi = section.tempi
-        beat_starts, at = [], Fraction(0)
-        for i, t in enumerate(tempi):
-            beat_starts.append(at)
-            at += lengths[i % bpb] * 60 / t
-        global_beat = bar_idx * bpb + np.tile(beat_index, nbars)
-        starts = np.array([float(s) for s in beat_starts])
-        tempo_arr = np.array([float(t) for t in tempi])
-        beat_offset_in_bar = np.array([float(o) for o in section.beat_offsets()])
-        within = np.tile(offs - beat_offset_in_bar[beat_index], nbars)
-        seconds = starts[global_beat] + within * 60.0 / tempo_arr[global_beat]
-        tempo = tempo_arr[global_beat]
+    steps = piecewise(section)
+    if steps is not None:
+        positions, tempos, times = steps
+        qb = np.array([float(p) for p in positions])
+        seg = np.searchsorted(qb, q, side="right") - 1
+        seg = np.clip(seg, 0, len(qb) - 2)
+        tempo_arr = np.array([float(t) for t in tempos])
+        seconds = np.array([float(t) for t in times])[seg] + (q - qb[seg]) * 60.0 / tempo_arr[seg]
+        tempo = tempo_arr[seg]
     else:
         t0, t1 = float(section.start_quarter_bpm), float(section.end_quarter_bpm)
         length = float(section.length_quarters)
@@ -221,16 +242,11 @@ def _time_in_section(section: Section, q: Fraction) -> Fraction:
     """Exact-as-possible seconds from a section's start to quarter position ``q``."""
     if q == 0:
         return Fraction(0)
-    if section.tempi is not None:
-        lengths = _beat_lengths(section)
-        bpb = len(lengths)
-        at, pos = Fraction(0), Fraction(0)
-        for i, t in enumerate(section.tempi):
-            if pos >= q:
-                break
-            at += lengths[i % bpb] * 60 / t
-            pos += lengths[i % bpb]
-        return at
+    steps = piecewise(section)
+    if steps is not None:
+        positions, tempos, times = steps
+        k = max(i for i, p in enumerate(positions[:-1]) if p <= q)
+        return times[k] + (q - positions[k]) * 60 / tempos[k]
     t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
     if t0 == t1:
         return q * 60 / t0
@@ -241,9 +257,10 @@ def _time_in_section(section: Section, q: Fraction) -> Fraction:
 
 
 def _tempo_in_section(section: Section, q: Fraction) -> float:
-    if section.tempi is not None:
-        beat = int(q / section.bar_quarters) * section.beats_per_bar
-        return float(section.tempi[min(beat, len(section.tempi) - 1)])
+    steps = piecewise(section)
+    if steps is not None:
+        positions, tempos, _ = steps
+        return float(tempos[max(i for i, p in enumerate(positions[:-1]) if p <= q)])
     t0, t1 = float(section.start_quarter_bpm), float(section.end_quarter_bpm)
     arr = ramps.tempo_at(np.array([float(q)]), t0, t1, float(section.length_quarters), section.ramp)
     return float(arr[0])

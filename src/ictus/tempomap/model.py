@@ -237,6 +237,10 @@ class Section:
         How the tempo moves (docs/REFERENCE.md section 2).
     tempi : tuple of Fraction or None
         klick's per-beat tempo list: one quarter-note tempo per beat of the section.
+    steps : tuple of (Fraction, Fraction) or None
+        Tempo changes inside the section, anywhere (MIDI files put them mid-beat):
+        ``(position, quarter_bpm)`` with positions in quarter notes from the section
+        start, strictly increasing, inside the section. ``tempo`` holds until the first.
     pattern : str or None
         One of ``X`` (accent), ``x`` (normal), ``.`` (silent) per beat; default ``Xxx…``.
     sub : int in 1..16 or "pulse"
@@ -255,6 +259,7 @@ class Section:
     tempo_end: Tempo | None = None
     ramp: str = "beats"
     tempi: tuple[Fraction, ...] | None = None
+    steps: tuple[tuple[Fraction, Fraction], ...] | None = None
     pattern: str | None = None
     sub: Subdivision = 1
     sub_volume: float = 1.0
@@ -285,6 +290,8 @@ class Section:
                     f"per-beat tempo list has {len(tempi)} values, but {self.bars} bars of "
                     f"{self.beats_per_bar} beats need {want}"
                 )
+        if self.steps is not None:
+            self._check_steps()
         if self.pattern is not None:
             bad = set(self.pattern) - set(PATTERN_CHARS)
             if bad:
@@ -316,6 +323,24 @@ class Section:
                     f"cue {cue.text!r} at bar {cue.bar} beat {cue.beat} lies outside the section "
                     f"({self.bars} bars of {self.beats_per_bar} beats)"
                 )
+
+    def _check_steps(self) -> None:
+        assert self.steps is not None
+        if self.tempo_end is not None or self.tempi is not None:
+            raise ParameterError("tempo steps cannot be combined with a ramp or a per-beat list")
+        steps = tuple(
+            (_exact(q, "tempo step position") if q != 0 else Fraction(0), _exact(t, "tempo"))
+            for q, t in self.steps
+        )
+        object.__setattr__(self, "steps", steps)
+        previous = Fraction(0)
+        for q, _ in steps:
+            if not previous < q < self.length_quarters:
+                raise ParameterError(
+                    f"tempo step at {q} quarters must lie after {previous} and inside the "
+                    f"section (0..{self.length_quarters})"
+                )
+            previous = q
 
     # -- the shape of one bar -------------------------------------------------------
 
@@ -390,10 +415,21 @@ class Section:
 
     @property
     def end_quarter_bpm(self) -> Fraction:
-        """The tempo the section moves toward (its last beat's tempo for a tempo list)."""
+        """The tempo the section moves toward (its last step's tempo when stepped)."""
         if self.tempi:
             return self.tempi[-1]
+        if self.steps:
+            return self.steps[-1][1]
         return (self.tempo_end or self.tempo).quarter_bpm
+
+    def quarter_tempos(self) -> tuple[Fraction, ...]:
+        """Every tempo the section sets (start, end, steps, per-beat values)."""
+        return (
+            self.start_quarter_bpm,
+            self.end_quarter_bpm,
+            *(self.tempi or ()),
+            *(t for _, t in self.steps or ()),
+        )
 
 
 @dataclass(frozen=True)
