@@ -45,26 +45,36 @@ FromOpt = Annotated[
     ),
 ]
 ScaleOpt = Annotated[
-    str | None, typer.Option("--scale", help="Scale every tempo: 0.9 or 90% plays 10% slower.")
+    str | None,
+    typer.Option(
+        "--scale", metavar="FACTOR", help="Scale every tempo: 0.9 or 90% plays 10% slower."
+    ),
 ]
 CountInOpt = Annotated[
     str | None,
     typer.Option(
         "--count-in",
+        metavar="N[ bars|beats]",
         help="Count-in: '1' (bar), '2 bars', '4 beats', '0' for none; overrides the map's.",
     ),
 ]
 FromLabelOpt = Annotated[
-    str | None, typer.Option("--from-label", help="Start at the section with this label.")
+    str | None,
+    typer.Option("--from-label", metavar="LABEL", help="Start at the section with this label."),
 ]
 FromBarOpt = Annotated[
-    int | None, typer.Option("--from-bar", help="Start at this bar (1 = first bar of the map).")
+    int | None,
+    typer.Option("--from-bar", metavar="BAR", help="Start at this bar (1 = first bar of the map)."),
 ]
-RateOpt = Annotated[int, typer.Option("--sample-rate", "-r", help="Sample rate in Hz.")]
+RateOpt = Annotated[
+    int, typer.Option("--sample-rate", "-r", metavar="HZ", help="Sample rate in Hz.")
+]
 SoundOpt = Annotated[
     str | None,
     typer.Option(
-        "--sound", help=f"Built-in voice (default {common.DEFAULT_SOUND}); see 'ictus sounds'."
+        "--sound",
+        metavar="NAME",
+        help=f"Built-in voice (default {common.DEFAULT_SOUND}); see 'ictus sounds'.",
     ),
 ]
 SoundFileOpt = Annotated[
@@ -85,7 +95,8 @@ ClickUnitOpt = Annotated[
     ),
 ]
 BarsOpt = Annotated[
-    int | None, typer.Option("--bars", help="MIDI input: end the map after this many bars.")
+    int | None,
+    typer.Option("--bars", metavar="N", help="MIDI input: end the map after this many bars."),
 ]
 GainOpt = Annotated[
     str | None,
@@ -119,18 +130,26 @@ def _root(
 def render(
     map_file: MapArg,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="Output audio file (.wav .flac .ogg .mp3 .aiff).")
+        str,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Output audio file (.wav .flac .ogg .mp3 .aiff)."
+        ),
     ],
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="wav, flac, ogg, mp3, aiff (default: by extension)."),
+        typer.Option(
+            "--format", metavar="FORMAT", help="wav, flac, ogg, mp3, aiff (default: by extension)."
+        ),
     ] = None,
     bit_depth: Annotated[
-        str | None, typer.Option("--bit-depth", help="16, 24 or 32f (WAV/FLAC/AIFF; default 24).")
+        str | None,
+        typer.Option(
+            "--bit-depth", metavar="16|24|32f", help="16, 24 or 32f (WAV/FLAC/AIFF; default 24)."
+        ),
     ] = None,
     sample_rate: RateOpt = 48000,
     channels: Annotated[
-        int, typer.Option("--channels", "-c", help="Number of channels in the file.")
+        int, typer.Option("--channels", "-c", metavar="N", help="Number of channels in the file.")
     ] = 1,
     click_on: Annotated[
         str | None,
@@ -215,7 +234,7 @@ def render(
 @app.command()
 def beats(
     map_file: MapArg,
-    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="csv or json.")] = "csv",
     sample_rate: RateOpt = 48000,
     source_format: FromOpt = None,
     scale: ScaleOpt = None,
@@ -287,7 +306,10 @@ def info(
 def plot(
     map_file: MapArg,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="Image file: .png or .svg (also .pdf).")
+        str,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Image file: .png or .svg (also .pdf)."
+        ),
     ],
     source_format: FromOpt = None,
     scale: ScaleOpt = None,
@@ -355,7 +377,9 @@ def sounds(
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Where --preview writes (.wav, .flac, ...)."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Where --preview writes (.wav, .flac, ...)."
+        ),
     ] = None,
     sample_rate: RateOpt = 48000,
 ) -> None:
