@@ -47,12 +47,15 @@ def plot_tempo(tempo_map: TempoMap, output: str) -> None:
     for x in t[(beat == 1)]:
         ax.axvline(x, color="#bbbbbb", linewidth=0.5, zorder=0)
     names = [grid.section_names[i] for i in grid.section[on_beat]]
-    shown = None
+    shown, row = None, 0
     for x, name, b in zip(t, names, bar, strict=True):
         if name != shown:
             shown = name
             ax.axvline(x, color="#444444", linewidth=1.0, zorder=1)
-            ax.text(x, hi + pad * 1.6, f" {name or '(no label)'}\n bar {b}", fontsize=8, va="top")
+            # alternate two rows so short sections' names do not overlap
+            y = hi + pad * (1.9 if row % 2 == 0 else 1.1)
+            ax.text(x, y, f" {name or '(no label)'}\n bar {b}", fontsize=8, va="top")
+            row += 1
     ci = grid.section == 0
     if ci.any() and grid.section_names[0] == COUNT_IN:
         end = float(grid.time[~ci][0]) if (~ci).any() else grid.duration
