@@ -332,8 +332,12 @@ def build_grid(
             name_index[name] = len(names)
             names.append(name)
         cols, seconds, tempo = _section_clicks(section, tempo_map.first_bar_of(i), bar_from)
-        offset = float(timing.starts[i] - origin + lead)
-        cols["time"] = offset + seconds
+        if i == i0 and bar_from > 0:
+            # starting mid-section: measure from the start bar's own (float) downbeat, so
+            # the first click is exactly at the count-in's end, not a rounding error off
+            cols["time"] = float(lead) + (seconds - seconds[0])
+        else:
+            cols["time"] = float(timing.starts[i] - origin + lead) + seconds
         cols["tempo"] = tempo
         cols["section"] = np.full(len(seconds), name_index[name], dtype=np.int16)
         cols["position"] = float(map_q_starts[i]) + cols.pop("q")
@@ -390,12 +394,15 @@ def _count_in_clicks(
         beat_no = [k + 1 for _ in range(bars) for k in range(per_bar)]
         total_q = bars * bar_q
     else:
+        # the bar's own beats in order (2+2+3 stays uneven), repeated if N is longer
         lengths = _beat_lengths(section)
-        step = lengths[0]
-        q = [k * step for k in range(beats)]
+        q, at = [], Fraction(0)
+        for k in range(beats):
+            q.append(at)
+            at += lengths[k % len(lengths)]
         bar_no = [0] * beats
         beat_no = list(range(1, beats + 1))
-        total_q = beats * step
+        total_q = at
     n = len(q)
     levels = np.full(n, NORMAL, dtype=np.int8)
     levels[np.array(beat_no) == 1] = ACCENT
