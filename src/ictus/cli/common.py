@@ -137,6 +137,21 @@ def progress_bar(label: str, enabled: bool) -> Iterator[object]:
         yield progress
 
 
+@contextmanager
+def closed_pipe_is_fine() -> Iterator[None]:
+    """``ictus beats ... | head`` closes the pipe early: stop writing, exit 0, no noise."""
+    import os
+
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # later flushes (at exit) would fail again: point stdout at /dev/null
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise SystemExit(0) from None
+
+
 def format_clock(seconds: float) -> str:
     """``h:mm:ss.mmm`` or ``m:ss.mmm``.
 

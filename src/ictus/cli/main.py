@@ -269,7 +269,8 @@ def beats(
         click_unit=click_unit,
         bars=bars,
     )
-    write_beats(grid, sys.stdout, fmt=fmt, rate=sample_rate)
+    with common.closed_pipe_is_fine():
+        write_beats(grid, sys.stdout, fmt=fmt, rate=sample_rate)
 
 
 @app.command()
@@ -421,17 +422,21 @@ for _area in (interchange, live, film):
     _area.register(app)
 
 
+def _terminated(signum: int, frame: object) -> None:
+    # SIGTERM unwinds like Ctrl-C, so atomic writes remove their temporary files
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point: run the app; turn IctusErrors into one clean message and exit 1."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except IctusError as err:
         common.fail(err)
         sys.exit(1)
-    except BrokenPipeError:
-        # `ictus beats ... | head` closes the pipe early: that is not an error
-        sys.stderr.close()
-        sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -101,14 +101,9 @@ class BlockMixer:
         self.amps: NDArray[np.float32] = (grid.volume[audible] * level_gain[levels])[order]
         self.voices = (voice.accent, voice.normal, voice.sub)
         self.max_voice = max(len(v) for v in self.voices)
-        tail = 0
-        if len(self.starts):
-            tail = int(
-                max(
-                    s + len(self.voices[lv])
-                    for s, lv in zip(self.starts[-8:], self.levels[-8:], strict=True)
-                )
-            )
+        # the file must hold every click's whole sound, even a long sample early on
+        lengths = np.array([len(v) for v in self.voices], dtype=np.int64)[self.levels]
+        tail = int((self.starts + lengths).max()) if len(self.starts) else 0
         self.length = max(round(grid.duration * rate) + max(offset, 0), tail)
         self._mono = np.zeros(0, dtype=np.float32)
         self._dirty: list[tuple[int, int]] = []

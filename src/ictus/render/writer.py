@@ -58,10 +58,10 @@ def guess_audio_format(path: str, fmt: str | None) -> str:
 
 def subtype_for(fmt: str, bit_depth: str | None) -> str:
     """libsndfile subtype for a format and bit depth (``None``: 24-bit, or the codec)."""
-    if fmt == "ogg":
-        return "VORBIS"
-    if fmt == "mp3":
-        return "MPEG_LAYER_III"
+    if fmt in ("ogg", "mp3"):
+        if bit_depth is not None:
+            raise ParameterError(f"--bit-depth applies to WAV, FLAC and AIFF; {fmt} is lossy")
+        return "VORBIS" if fmt == "ogg" else "MPEG_LAYER_III"
     depth = bit_depth or "24"
     if depth not in BIT_DEPTHS:
         raise ParameterError(f"unknown bit depth {depth!r}; choose one of {', '.join(BIT_DEPTHS)}")
