@@ -68,5 +68,12 @@ class ParseError(IctusError, ValueError):
         return f"{self._one_line()}\n  {self.pos.text}\n  {caret}"
 
 
+class IctusWarning(UserWarning):
+    """Something was read leniently (a DAW's quirk in a file); the command goes on.
+
+    The command line prints it as one line: ``ictus: warning: ...``.
+    """
+
+
 class AudioFileError(IctusError):
     """An audio file cannot be read or written (names the file and the reason)."""

@@ -7,6 +7,7 @@ caret where there is one) and exit with status 1; usage mistakes exit with statu
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Annotated
 
 import typer
@@ -34,14 +35,16 @@ app = typer.Typer(
 
 MapArg = Annotated[
     str,
-    typer.Argument(metavar="MAP", help="Tempo map file (.click, .klick, .json) or - for stdin."),
+    typer.Argument(
+        metavar="MAP", help="Tempo map (.click .klick .json .mid .musicxml .mxl) or - for stdin."
+    ),
 ]
 FromOpt = Annotated[
     str | None,
     typer.Option(
         "--from",
         metavar="FORMAT",
-        help="Read MAP as this format: click, klick, json (default: by extension).",
+        help="Read MAP as click, klick, json, midi or musicxml (default: by extension).",
     ),
 ]
 ScaleOpt = Annotated[
@@ -96,7 +99,9 @@ ClickUnitOpt = Annotated[
 ]
 BarsOpt = Annotated[
     int | None,
-    typer.Option("--bars", metavar="N", help="MIDI input: end the map after this many bars."),
+    typer.Option(
+        "--bars", metavar="N", help="MIDI/MusicXML input: end the map after this many bars."
+    ),
 ]
 GainOpt = Annotated[
     str | None,
@@ -422,6 +427,13 @@ for _area in (interchange, live, film):
     _area.register(app)
 
 
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: object, **kwargs: object
+) -> None:
+    # a lenient reader's note is one line for the user, not a source listing
+    sys.stderr.write(f"ictus: warning: {message}\n")
+
+
 def _terminated(signum: int, frame: object) -> None:
     # SIGTERM unwinds like Ctrl-C, so atomic writes remove their temporary files
     raise SystemExit(128 + signum)
@@ -432,6 +444,7 @@ def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminated)
+    warnings.showwarning = _show_warning
     try:
         app()
     except IctusError as err:
