@@ -353,11 +353,52 @@ def convert(
     to: Annotated[
         str | None,
         typer.Option(
-            "--to", metavar="FORMAT", help="click, klick, json (default: by OUT's extension)."
+            "--to",
+            metavar="FORMAT",
+            help="click, klick, json or midi (default: by OUT's extension).",
         ),
     ] = None,
+    click_unit: ClickUnitOpt = None,
+    bars: BarsOpt = None,
+    ppq: Annotated[
+        int | None, typer.Option("--ppq", metavar="N", help="MIDI output: ticks per quarter (960).")
+    ] = None,
+    ramp_steps: Annotated[
+        str | None,
+        typer.Option(
+            "--ramp-steps",
+            metavar="beat|8th|16th",
+            help="MIDI output: tempo steps for ramps (default beat).",
+        ),
+    ] = None,
+    notes: Annotated[
+        str | None,
+        typer.Option(
+            "--notes",
+            metavar="LEVEL=NOTE,...",
+            help="MIDI output: click notes, e.g. accent=76,normal=77,sub=77.",
+        ),
+    ] = None,
+    velocities: Annotated[
+        str | None,
+        typer.Option(
+            "--velocities",
+            metavar="LEVEL=VEL,...",
+            help="MIDI output: velocities, e.g. accent=127,normal=100,sub=70.",
+        ),
+    ] = None,
+    tracks_per_level: Annotated[
+        bool, typer.Option("--tracks-per-level", help="MIDI output: one track per click level.")
+    ] = False,
+    channel: Annotated[
+        int | None,
+        typer.Option("--channel", metavar="1-16", help="MIDI output: click channel (10)."),
+    ] = None,
 ) -> None:
-    """Convert a tempo map between .click, klick and JSON.
+    """Convert a tempo map between .click, klick, JSON and MIDI (MusicXML reads too).
+
+    MIDI output holds the tempo map (ramps as exact tempo steps), meters, markers for
+    sections and cues, and the click as notes on channel 10.
 
     Examples:
 
@@ -366,11 +407,38 @@ def convert(
       ictus convert song.click song.json
 
       ictus convert song.click - --to klick
+
+      ictus convert song.click song.mid --ramp-steps 16th
+
+      ictus convert session.mid song.click
+
+      ictus convert score.mxl score.click
     """
     from ictus.formats import read_map, write_map
 
-    tempo_map = read_map(source, source_format)
-    write_map(tempo_map, dest, to)
+    read_options: dict[str, object] = {}
+    if click_unit is not None:
+        read_options["click_unit"] = click_unit
+    if bars is not None:
+        read_options["bars"] = bars
+    tempo_map = read_map(source, source_format, **read_options)
+    write_options: dict[str, object] = {}
+    if ppq is not None:
+        write_options["ppq"] = ppq
+    if ramp_steps is not None:
+        write_options["ramp_steps"] = ramp_steps
+    if tracks_per_level:
+        write_options["tracks_per_level"] = True
+    if channel is not None:
+        write_options["channel"] = channel
+    if notes is not None or velocities is not None:
+        from ictus.formats.midi import parse_levels
+
+        if notes is not None:
+            write_options["notes"] = parse_levels(notes, "--notes")
+        if velocities is not None:
+            write_options["velocities"] = parse_levels(velocities, "--velocities")
+    write_map(tempo_map, dest, to, **write_options)
     if dest != "-":
         sys.stderr.write(f"wrote {dest}\n")
 
