@@ -198,6 +198,10 @@ def main() -> None:
 
     gt, n = grid_time()
     rows.append((f"grid of {n:,} clicks (in process)", f"{gt:.3f} s", "", "", "< 0.5 s"))
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_film import film_rows
+
+    rows.extend(film_rows())
 
     table = Table(title="ictus benchmarks", title_justify="left")
     for col in ("what", "ictus", "peer (sox / python)", "ratio", "target"):

@@ -100,8 +100,10 @@ def test_df_labels_stay_close_to_real_time(case: tuple[FrameRate, int]) -> None:
     label_seconds = h * 3600 + m * 60 + s + Fraction(f, rate.nominal)
     drift = label_seconds - frames_to_seconds(frame, rate)
     if rate.drop_frame:
-        # DF drifts by at most ~0.09 s per day (2.6 frames at 29.97).
-        assert abs(drift) < Fraction(1, 10)
+        # DF labels fall behind by 0.6 ms every 10 minutes (86.4 ms a day), and swing
+        # up to 2 frames' worth (0.067 s) inside each 10-minute cycle: a day's worst is
+        # 0.1463 s (enumerated by the prose rule), so not 0.1 s as first written here.
+        assert abs(drift) < Fraction(3, 20)
     elif rate.fps.denominator == 1:
         assert drift == 0
     else:

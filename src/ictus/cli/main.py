@@ -263,19 +263,20 @@ def beats(
       ictus beats song.click --from-label chorus --count-in 1
     """
     from ictus.formats.beatlist import write_beats
+    from ictus.tempomap import build_grid
 
-    grid = common.load_grid(
+    tempo_map = common.load_map(
         map_file,
         fmt=source_format,
         scale=scale,
         count_in=count_in,
-        from_label=from_label,
-        from_bar=from_bar,
         click_unit=click_unit,
         bars=bars,
     )
+    grid = build_grid(tempo_map, start_label=from_label, start_bar=from_bar)
     with common.closed_pipe_is_fine():
-        write_beats(grid, sys.stdout, fmt=fmt, rate=sample_rate)
+        # a map with a `start:` timecode adds a tenth column, timecode
+        write_beats(grid, sys.stdout, fmt=fmt, rate=sample_rate, tempo_map=tempo_map)
 
 
 @app.command()

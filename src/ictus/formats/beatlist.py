@@ -4,6 +4,10 @@ The CSV header is fixed (other tools rely on it)::
 
     index,time_s,sample,bar,beat,sub,level,tempo_bpm,section
 
+When the map has a start timecode (``start: 01:00:00:00 @ 24``) and is passed as
+``tempo_map``, a tenth column ``timecode`` follows: the label of the frame nearest each
+click. Without a start the nine columns stay exactly as they are.
+
 >>> import io
 >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
 >>> out = io.StringIO()
@@ -19,10 +23,12 @@ import json
 from typing import TextIO
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
-from ictus.tempomap.grid import ClickGrid
-from ictus.tempomap.model import LEVELS
+from ictus.tempomap.grid import ClickGrid, build_grid
+from ictus.tempomap.model import LEVELS, CountIn, TempoMap
+from ictus.timebase import Timecode
 
 HEADER = ("index", "time_s", "sample", "bar", "beat", "sub", "level", "tempo_bpm", "section")
 
@@ -50,12 +56,73 @@ def beat_rows(grid: ClickGrid, rate: int) -> list[dict[str, object]]:
     ]
 
 
-def write_beats(grid: ClickGrid, stream: TextIO, *, fmt: str = "csv", rate: int = 48000) -> None:
-    """Write one row per click (silent ones included) as ``csv`` or ``json``."""
+def seconds_from_map_start(tempo_map: TempoMap, grid: ClickGrid) -> NDArray[np.float64]:
+    """Each click's time from the map's first downbeat (bar 1), wherever the grid starts.
+
+    ``grid`` must come from ``tempo_map`` (any start label or bar, any count-in): its
+    music clicks are the last clicks of the whole map's grid, so their times there say
+    where the grid's own time 0 falls. Count-in clicks come out negative.
+
+    >>> from ictus.tempomap import Section, Tempo, TempoMap, CountIn, build_grid
+    >>> m = TempoMap((Section(2, Tempo(120)),), count_in=CountIn(bars=1))
+    >>> seconds_from_map_start(m, build_grid(m, start_bar=2))[:5].tolist()
+    [0.0, 0.5, 1.0, 1.5, 2.0]
+    """
+    music = np.flatnonzero(grid.bar >= 1)
+    if not len(music):
+        return grid.time.copy()
+    first = int(music[0])
+    origin = 0.0
+    if grid.position[first] != 0:
+        whole = build_grid(tempo_map.with_count_in(CountIn()))
+        origin = float(whole.time[len(whole) - len(music)])
+    shifted: NDArray[np.float64] = grid.time - grid.time[first] + origin
+    return shifted
+
+
+def click_timecodes(tempo_map: TempoMap, grid: ClickGrid) -> list[str]:
+    """The timecode label of the frame nearest each click; ``""`` before 00:00:00:00.
+
+    >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
+    >>> from ictus.timebase import FPS_24
+    >>> m = TempoMap((Section(1, Tempo(120)),), start=Timecode.parse("01:00:00:00", FPS_24))
+    >>> click_timecodes(m, build_grid(m))
+    ['01:00:00:00', '01:00:00:12', '01:00:01:00', '01:00:01:12']
+    """
+    start = tempo_map.start
+    if start is None:
+        raise ParameterError("the map has no start timecode (a 'start: 01:00:00:00 @ 24' line)")
+    rate = start.rate
+    fps = float(rate.fps)
+    frames = np.floor(seconds_from_map_start(tempo_map, grid) * fps + 0.5).astype(np.int64)
+    frames += start.to_frame()
+    return [str(Timecode.from_frame(f, rate)) if f >= 0 else "" for f in frames.tolist()]
+
+
+def write_beats(
+    grid: ClickGrid,
+    stream: TextIO,
+    *,
+    fmt: str = "csv",
+    rate: int = 48000,
+    tempo_map: TempoMap | None = None,
+) -> None:
+    """Write one row per click (silent ones included) as ``csv`` or ``json``.
+
+    Pass the ``tempo_map`` the grid was built from to add a ``timecode`` column (after
+    the nine fixed ones) when the map has a start timecode.
+    """
     if fmt not in ("csv", "json"):
         raise ParameterError(f"unknown beat-list format {fmt!r}; choose csv or json")
+    timecodes = None
+    if tempo_map is not None and tempo_map.start is not None:
+        timecodes = click_timecodes(tempo_map, grid)
     if fmt == "json":
-        json.dump(beat_rows(grid, rate), stream, indent=1)
+        rows = beat_rows(grid, rate)
+        if timecodes is not None:
+            for row, label in zip(rows, timecodes, strict=True):
+                row["timecode"] = label
+        json.dump(rows, stream, indent=1)
         stream.write("\n")
         return
     samples = grid.samples(rate)
@@ -65,18 +132,18 @@ def write_beats(grid: ClickGrid, stream: TextIO, *, fmt: str = "csv", rate: int 
     levels = [LEVELS[x] for x in grid.level.tolist()]
     sections = [grid.section_names[x] for x in grid.section.tolist()]
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(
-        zip(
-            range(len(grid)),
-            times.tolist(),
-            samples.tolist(),
-            grid.bar.tolist(),
-            grid.beat.tolist(),
-            grid.sub.tolist(),
-            levels,
-            tempos,
-            sections,
-            strict=True,
-        )
-    )
+    columns = [
+        range(len(grid)),
+        times.tolist(),
+        samples.tolist(),
+        grid.bar.tolist(),
+        grid.beat.tolist(),
+        grid.sub.tolist(),
+        levels,
+        tempos,
+        sections,
+    ]
+    if timecodes is not None:
+        columns.append(timecodes)
+    writer.writerow((*HEADER, "timecode") if timecodes is not None else HEADER)
+    writer.writerows(zip(*columns, strict=True))

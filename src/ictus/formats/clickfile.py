@@ -4,7 +4,10 @@ One line per section::
 
     [label:] bars [meter [(grouping)]] tempo [pattern] [volume] [option=value ...] [# comment]
 
-plus header lines (``title:``, ``count-in:``, ``scale:``). Every klick file is a valid
+plus header lines (``title:``, ``count-in:``, ``scale:``, and ``start: 01:00:00:00 @ 23.976``:
+the timecode and frame rate of bar 1's downbeat). A tempo may also be a film composer's
+frame click ``F-e@RATE`` (``12-2@24``: 12 2/8 frames a beat at 24 fps, kept exact as
+frames per beat). Every klick file is a valid
 ``.click`` file with the same meaning; :func:`parse_klick` accepts klick's syntax only.
 :func:`format_click` writes a map back so that ``parse_click(format_click(m)) == m``.
 
@@ -50,19 +53,22 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
+from ictus.timebase.timecode import Timecode
 
 T = TypeVar("T")
 
 #: Header keys: they look like labels, so no section may be called by these names.
-HEADERS = ("title", "count-in", "scale")
+HEADERS = ("title", "count-in", "scale", "start")
 #: Named section options, for error messages and the README.
 OPTIONS = ("vol", "sub", "sub-vol", "ramp", "pattern", "steps", "cue", "cue@BAR[.BEAT]", "mute")
 
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _EXACT = rf"(?:{_NUM}|\d+/\d+)"
+# a frame click F-e@RATE (12-2@24: 12 2/8 frames per beat at 24 fps) is a tempo too
+_FRAME_CLICK = r"\d+-\d+@[0-9][0-9.]*[A-Za-z]*"
 _TEMPO_RE = re.compile(
-    rf"^(?:(?P<unit>[whqes]\.?)=)?(?P<a>{_EXACT})"
-    rf"(?:-(?P<b>{_EXACT})|(?P<list>(?:,{_EXACT})+))?$"
+    rf"^(?:(?P<unit>[whqes]\.?)=)?(?P<a>{_FRAME_CLICK}|{_EXACT})"
+    rf"(?:-(?P<b>{_FRAME_CLICK}|{_EXACT})|(?P<list>(?:,{_EXACT})+))?$"
 )
 _KLICK_TEMPO_RE = re.compile(rf"^(?P<a>{_NUM})(?:-(?P<b>{_NUM})|(?P<list>(?:,{_NUM})+))?$")
 _METER_RE = re.compile(r"^(\d+)/(\d+)(\(.*\))?$")
@@ -167,12 +173,14 @@ def _parse_tempo(
         unit = parse_unit(m.group("unit"))
     elif "/" in m.group("a") or "/" in (m.group("b") or "") or "/" in (m.group("list") or ""):
         raise line.error("a fraction tempo (400/3) needs a beat unit: q=400/3", token.column)
-    tempo = _call(line, token.column, lambda: Tempo(_fraction(m.group("a")), unit))
+    tempo = _call(line, token.column, lambda: tempo_value(m.group("a"), unit))
     end = None
     if m.group("b"):
-        end = _call(line, token.column, lambda: Tempo(_fraction(m.group("b")), unit))
+        end = _call(line, token.column, lambda: tempo_value(m.group("b"), unit))
     tempi = None
     if m.group("list"):
+        if "@" in m.group("a"):
+            raise line.error("a per-beat tempo list takes BPM, not frame clicks", token.column)
         values = [
             tempo,
             *(
@@ -184,6 +192,34 @@ def _parse_tempo(
             raise line.error("tempo must be greater than 0 in a per-beat list", token.column)
         tempi = tuple(v.quarter_bpm for v in values if v is not None)
     return tempo, end, tempi
+
+
+def tempo_value(text: str, unit: Fraction | None = None) -> Tempo:
+    """A tempo from a BPM (``"117.5"``, ``"400/3"``) or a frame click (``"12-2@24"``).
+
+    >>> tempo_value("12-2@24").bpm, frame_click_text(tempo_value("12-2@24"))
+    (Fraction(5760, 49), '12-2@24')
+    """
+    if "@" not in text:
+        try:
+            value = _fraction(text)
+        except (ValueError, ZeroDivisionError):
+            raise ParameterError(f"tempo must be a number, got {text!r}") from None
+        return Tempo(value, unit)
+    from ictus.timebase import parse_click, parse_rate
+
+    click, _, rate = text.partition("@")
+    return Tempo.from_frame_click(parse_click(click), parse_rate(rate), unit)
+
+
+def frame_click_text(tempo: Tempo) -> str:
+    """``F-e@RATE`` for a frame-click tempo, else its BPM as :func:`format_number` writes it."""
+    if tempo.frame_click is None:
+        return format_number(tempo.bpm)
+    from ictus.timebase import format_click as click_label
+
+    frames, rate = tempo.frame_click
+    return f"{click_label(frames)}@{rate.name}"
 
 
 def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
@@ -413,6 +449,9 @@ def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[st
             raise line.error(f"scale: must be 0.01..100, got {text}", rest[0].column)
         headers[name] = factor
         return
+    if name == "start":
+        headers[name] = _parse_start(line, rest[0], value)
+        return
     # count-in: N bar(s) | N beat(s) | none, then optional vol=
     volume = 1.0
     words = [t for t in rest if not t.text.startswith("vol=")]
@@ -453,13 +492,37 @@ def parse_klick(text: str, filename: str = "<string>") -> TempoMap:
     return _parse(text, filename, klick=True)
 
 
+_START_RE = re.compile(r"^(?P<label>\S+)\s*@\s*(?P<rate>\S+)$")
+
+
+def _parse_start(line: _Line, first: _Token, value: str) -> Timecode:
+    """``start: 01:00:00:00 @ 23.976``: the timecode of the first downbeat and its rate."""
+    from ictus.timebase import parse_rate
+
+    m = _START_RE.match(value.strip())
+    if m is None:
+        raise line.error(
+            f"start: expected TIMECODE @ RATE such as 01:00:00:00 @ 23.976, got {value!r}",
+            first.column,
+        )
+    return _call(line, first.column, lambda: Timecode.parse(m["label"], parse_rate(m["rate"])))
+
+
+def _is_header(label: _Token, rest: list[_Token]) -> bool:
+    name = label.text.lower()
+    if name == "start":
+        # `start: 4 4/4 120` is still a section labelled "start"; the header is a timecode
+        return bool(rest) and (":" in rest[0].text or "@" in rest[0].text)
+    return name in HEADERS
+
+
 def _parse(text: str, filename: str, klick: bool) -> TempoMap:
     sections: list[Section] = []
     headers: dict[str, object] = {}
     seen_labels: dict[str, int] = {}
     for line, tokens in _lines(text, filename):
         label_tok, rest = _split_label(line, tokens)
-        if not klick and label_tok is not None and label_tok.text.lower() in HEADERS:
+        if not klick and label_tok is not None and _is_header(label_tok, rest):
             _parse_header(line, label_tok, rest, headers)
             continue
         section = _parse_section(line, tokens, klick)
@@ -480,9 +543,11 @@ def _parse(text: str, filename: str, klick: bool) -> TempoMap:
     title = headers.get("title")
     count_in = headers.get("count-in", CountIn())
     scale = headers.get("scale", Fraction(1))
+    start = headers.get("start")
     assert title is None or isinstance(title, str)
     assert isinstance(count_in, CountIn) and isinstance(scale, Fraction)
-    return TempoMap(tuple(sections), title=title, count_in=count_in, scale=scale)
+    assert start is None or isinstance(start, Timecode)
+    return TempoMap(tuple(sections), title=title, count_in=count_in, scale=scale, start=start)
 
 
 # -- writing -------------------------------------------------------------------------
@@ -513,15 +578,16 @@ def format_number(value: Fraction) -> str:
     return f"{sign}{s[:-places]}.{s[-places:]}".rstrip("0").rstrip(".")
 
 
-def _format_tempo(section: Section) -> str:
+def _format_tempo(section: Section, clicks: bool = True) -> str:
     unit = section.tempo.unit
     if section.tempi is not None:
         values = [format_number(t) for t in section.tempi]
         prefix = "q=" if any("/" in v for v in values) else ""
         return prefix + ",".join(values)
-    values = [format_number(section.tempo.bpm)]
+    number = frame_click_text if clicks else (lambda t: format_number(t.bpm))
+    values = [number(section.tempo)]
     if section.tempo_end is not None:
-        values.append(format_number(section.tempo_end.bpm))
+        values.append(number(section.tempo_end))
     text = "-".join(values)
     if unit is not None:
         return f"{unit_name(unit)}={text}"
@@ -572,6 +638,8 @@ def format_click(tempo_map: TempoMap) -> str:
         out.append(f"count-in: {n} {kind}{'s' if n != 1 else ''}{vol}")
     if tempo_map.scale != 1:
         out.append(f"scale: {format_number(tempo_map.scale)}")
+    if tempo_map.start is not None:
+        out.append(f"start: {tempo_map.start} @ {tempo_map.start.rate.name}")
     width = max((len(s.label) + 1 for s in tempo_map.sections if s.label), default=0)
     for section in tempo_map.sections:
         head = f"{section.label}:" if section.label else ""
@@ -604,7 +672,7 @@ def format_klick(tempo_map: TempoMap) -> str:
             problems.append("mute, cues, steps or sub-vol")
         if s.label is not None and not _KLICK_LABEL_RE.match(s.label):
             problems.append(f"the label {s.label!r}")
-        tempo = _format_tempo(s)
+        tempo = _format_tempo(s, clicks=False)
         if "/" in tempo:
             problems.append("a tempo that is not a decimal number")
         if problems:

@@ -12,6 +12,10 @@ nothing is lost; plain JSON numbers are accepted on input. The schema (all keys 
                    "sub": 2, "sub_volume": 1.0, "volume": 1.0, "mute": false,
                    "cues": [{"text": "Verse", "bar": 1, "beat": 1}]}]}
 
+A map with a start timecode has ``"start": {"timecode": "01:00:00:00", "rate": "24"}``;
+a frame-click tempo keeps its exact BPM in ``tempo`` and adds ``"frame_click": "12-2@24"``
+(``"frame_click_end"`` for a ramp's end), which must agree with it.
+
 >>> from ictus.formats.clickfile import parse_click
 >>> m = parse_click("verse: 8 7/8 (2+2+3) e=312-280 ramp=period cue@2=\\"Go\\"")
 >>> from_json(to_json(m)) == m
@@ -25,7 +29,7 @@ from fractions import Fraction
 from typing import Any
 
 from ictus.errors import ParameterError, ParseError, SourcePos
-from ictus.formats.clickfile import format_number
+from ictus.formats.clickfile import format_number, frame_click_text, tempo_value
 from ictus.tempomap.model import (
     CountIn,
     Cue,
@@ -36,6 +40,7 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
+from ictus.timebase import Timecode, parse_rate
 
 FORMAT = "ictus-tempo-map/1"
 
@@ -56,8 +61,10 @@ _SECTION_KEYS = {
     "volume",
     "mute",
     "cues",
+    "frame_click",
+    "frame_click_end",
 }
-_TOP_KEYS = {"format", "title", "scale", "count_in", "sections"}
+_TOP_KEYS = {"format", "title", "scale", "count_in", "sections", "start"}
 
 
 def _num(value: Fraction) -> str:
@@ -76,9 +83,13 @@ def map_to_dict(tempo_map: TempoMap) -> dict[str, Any]:
         d["tempo"] = _num(s.tempo.bpm)
         if s.tempo.unit is not None:
             d["unit"] = unit_name(s.tempo.unit)
+        if s.tempo.frame_click is not None:
+            d["frame_click"] = frame_click_text(s.tempo)
         if s.tempo_end is not None:
             d["tempo_end"] = _num(s.tempo_end.bpm)
             d["ramp"] = s.ramp
+            if s.tempo_end.frame_click is not None:
+                d["frame_click_end"] = frame_click_text(s.tempo_end)
         if s.tempi is not None:
             d["tempi"] = [_num(t) for t in s.tempi]
         if s.steps is not None:
@@ -104,6 +115,8 @@ def map_to_dict(tempo_map: TempoMap) -> dict[str, Any]:
     if tempo_map.count_in:
         ci = tempo_map.count_in
         out["count_in"] = {"bars": ci.bars, "beats": ci.beats, "volume": ci.volume}
+    if tempo_map.start is not None:
+        out["start"] = {"timecode": str(tempo_map.start), "rate": tempo_map.start.rate.name}
     out["sections"] = sections
     return out
 
@@ -136,6 +149,22 @@ def _float(d: dict[str, Any], key: str, where: str, default: float) -> float:
     return float(value)
 
 
+def _tempo(d: dict[str, Any], key: str, click_key: str, where: str, unit: Any) -> Tempo:
+    """A BPM, or a frame click (``"12-2@24"``) that must agree with the BPM beside it."""
+    bpm = _exact(d[key], f"{where}.{key}")
+    click = d.get(click_key)
+    if click is None:
+        return Tempo(bpm, unit)
+    if not isinstance(click, str) or "@" not in click:
+        raise ParameterError(f'{where}.{click_key}: expected a frame click such as "12-2@24"')
+    tempo = tempo_value(click, unit)
+    if tempo.bpm != bpm:
+        raise ParameterError(
+            f"{where}.{click_key}: {click} is {float(tempo.bpm):.3f} BPM, but {key} is {d[key]}"
+        )
+    return tempo
+
+
 def _section(d: Any, where: str) -> Section:
     if not isinstance(d, dict):
         raise ParameterError(f"{where}: expected an object")
@@ -160,10 +189,10 @@ def _section(d: Any, where: str) -> Section:
     ):
         raise ParameterError(f"{where}.grouping: expected a list of whole numbers")
     beat_unit = parse_unit(d["unit"]) if d.get("unit") is not None else None
-    tempo = Tempo(_exact(d["tempo"], f"{where}.tempo"), beat_unit)
+    tempo = _tempo(d, "tempo", "frame_click", where, beat_unit)
     tempo_end = None
     if d.get("tempo_end") is not None:
-        tempo_end = Tempo(_exact(d["tempo_end"], f"{where}.tempo_end"), beat_unit)
+        tempo_end = _tempo(d, "tempo_end", "frame_click_end", where, beat_unit)
     tempi = None
     if d.get("tempi") is not None:
         if not isinstance(d["tempi"], list):
@@ -246,7 +275,18 @@ def dict_to_map(data: Any) -> TempoMap:
         title=title,
         count_in=count_in,
         scale=_exact(data.get("scale", 1), "scale"),
+        start=_start(data.get("start")),
     )
+
+
+def _start(value: Any) -> Timecode | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(k), str) for k in ("timecode", "rate")
+    ):
+        raise ParameterError('start: expected {"timecode": "01:00:00:00", "rate": "24"}')
+    return Timecode.parse(value["timecode"], parse_rate(value["rate"]))
 
 
 def from_json(text: str, filename: str = "<string>") -> TempoMap:

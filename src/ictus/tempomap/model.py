@@ -24,6 +24,8 @@ from fractions import Fraction
 from typing import Literal
 
 from ictus.errors import ParameterError
+from ictus.timebase.rates import FrameRate
+from ictus.timebase.timecode import Timecode
 
 #: Ramp shapes (docs/REFERENCE.md section 2): how tempo moves from start to end.
 RAMP_SHAPES: tuple[str, ...] = ("beats", "time", "period")
@@ -169,12 +171,27 @@ class Tempo:
     Traceback (most recent call last):
     ...
     ictus.errors.ParameterError: tempo must be greater than 0, got 0
+
+    A film composer's frame click (``12-2`` at 24 fps, 12 2/8 frames per beat) keeps
+    its frames per beat and rate in ``frame_click`` so it can be written back as such:
+
+    >>> from ictus.timebase import FPS_24
+    >>> t = Tempo.from_frame_click(Fraction(49, 4), FPS_24)
+    >>> t.bpm, t.frame_click[0]
+    (Fraction(5760, 49), Fraction(49, 4))
     """
 
     bpm: Fraction
     unit: Fraction | None = None
+    #: ``(frames per beat, frame rate)`` when the tempo was given as a frame click.
+    frame_click: tuple[Fraction, FrameRate] | None = None
 
-    def __init__(self, bpm: int | str | float | Fraction, unit: Fraction | None = None) -> None:
+    def __init__(
+        self,
+        bpm: int | str | float | Fraction,
+        unit: Fraction | None = None,
+        frame_click: tuple[Fraction, FrameRate] | None = None,
+    ) -> None:
         object.__setattr__(self, "bpm", _exact(bpm, "tempo"))
         if unit is not None:
             unit = _exact(unit, "beat unit")
@@ -182,6 +199,17 @@ class Tempo:
             if unit == QUARTER:
                 unit = None
         object.__setattr__(self, "unit", unit)
+        if frame_click is not None:
+            frame_click = _check_frame_click(frame_click, self.bpm)
+        object.__setattr__(self, "frame_click", frame_click)
+
+    @classmethod
+    def from_frame_click(
+        cls, frames_per_beat: Fraction, rate: FrameRate, unit: Fraction | None = None
+    ) -> Tempo:
+        """The exact tempo of a click of ``frames_per_beat`` (whole eighths) at ``rate``."""
+        frames = _exact(frames_per_beat, "frames per beat")
+        return cls(60 * rate.fps / frames, unit, (frames, rate))
 
     @property
     def quarter_bpm(self) -> Fraction:
@@ -191,6 +219,27 @@ class Tempo:
 
     def scaled(self, factor: Fraction) -> Tempo:
         return Tempo(self.bpm * factor, self.unit)
+
+
+def _check_frame_click(
+    frame_click: tuple[Fraction, FrameRate], bpm: Fraction
+) -> tuple[Fraction, FrameRate]:
+    """A frame click must be whole eighth-frames (so ``F-e`` can say it) and match ``bpm``."""
+    if not isinstance(frame_click, tuple) or len(frame_click) != 2:
+        raise ParameterError(f"frame click must be (frames per beat, rate), got {frame_click!r}")
+    frames, rate = frame_click
+    if not isinstance(rate, FrameRate):
+        raise ParameterError(f"frame click rate must be a FrameRate, got {rate!r}")
+    frames = _exact(frames, "frames per beat")
+    if frames < 1 or (frames * 8).denominator != 1:
+        raise ParameterError(
+            f"a frame click is whole eighths of a frame, at least 1 frame, got {frames}"
+        )
+    if 60 * rate.fps / frames != bpm:
+        raise ParameterError(
+            f"tempo {bpm} is not the frame click of {frames} frames per beat at {rate.name}"
+        )
+    return frames, rate
 
 
 @dataclass(frozen=True)
@@ -470,9 +519,13 @@ class TempoMap:
     title: str | None = None
     count_in: CountIn = field(default_factory=CountIn)
     scale: Fraction = Fraction(1)
+    #: Timecode (and frame rate) of the first downbeat, so every click has a timecode.
+    start: Timecode | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sections", tuple(self.sections))
+        if self.start is not None and not isinstance(self.start, Timecode):
+            raise ParameterError(f"map start must be a Timecode, got {self.start!r}")
         if not self.sections:
             raise ParameterError("a tempo map needs at least one section")
         object.__setattr__(self, "scale", _exact(self.scale, "tempo scale"))

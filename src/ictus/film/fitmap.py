@@ -1,0 +1,587 @@
+"""Fitting a tempo map with changes: the fewest tempo changes that catch every hit.
+
+When no single tempo catches all the hits, the music changes tempo. This module finds a
+chain of **segments**, each running from one sync point to the next, by dynamic
+programming over the hits:
+
+- A segment starts at the cue start or at a hit, and ends exactly on a later hit, after
+  a whole number of beats: its tempo is exact (``60 * beats / seconds``).
+- It is **constant**, or a **ramp** that starts from the tempo the music arrives with and
+  ends on the tempo that lands the hit (solved with the ramp's own closed form, shape
+  ``beats``, ``time`` or ``period``, see :mod:`ictus.tempomap.ramps`).
+- Every hit between the segment's ends must land within half a frame of its grid; a
+  hit that cannot costs as much as a thousand changes.
+- Cost = ``penalty`` per change + the weighted square errors (frames): so the fewest
+  changes win, and among those the smallest errors.
+
+The result is written as a tempo map: each segment becomes whole bars plus, where the
+beats do not fill a bar, one short bar (``3/4`` in a ``4/4`` cue), so every sync point
+falls on a downbeat, as a composer writes it. The map is then checked against its own
+click grid (:func:`ictus.tempomap.build_grid`), and those errors are what is reported.
+
+>>> from ictus.timebase import FPS_24
+>>> from ictus.film.hits import Hit
+>>> from ictus.formats import format_click
+>>> hits = [Hit(Fraction(f, 24)) for f in (96, 192, 245, 298)]  # no one tempo catches all
+>>> fit = fit_map(hits, rate=FPS_24, lo=100, hi=130)
+>>> [(s.beats, s.bpm_start) for s in fit.segments], fit.changes, fit.statuses
+([(16, Fraction(120, 1)), (8, Fraction(5760, 53))], 1, ('hit', 'hit', 'hit', 'hit'))
+>>> print(format_click(fit.tempo_map), end="")
+4 4/4 12-0@24
+2 4/4 13-2@24
+1 4/4 13-2@24
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ictus.errors import ParameterError
+from ictus.film.fit import HIT, Candidate, classify
+from ictus.film.hits import Hit
+from ictus.tempomap import CountIn, Cue, Meter, Section, Tempo, TempoMap, build_grid, ramps
+from ictus.timebase import FrameRate, Timecode
+
+_MISS_COST = 1000.0  # in changes: a missed hit costs a thousand changes
+_RAMP_EXTRA = 0.25  # in changes: a ramp is a little more to conduct than a step
+_BEAM = 6  # arrival tempos kept per hit (ramps start from them)
+_SHORT_BAR = 0.2  # in changes: a segment that ends in a short bar
+# The map's own grid is float seconds: half a frame and a hair is still half a frame.
+_GRID_EPS = 1e-6
+
+
+def _status(error_frames: float) -> str:
+    if abs(error_frames) <= 0.5 + _GRID_EPS:
+        return HIT
+    return classify(Fraction(error_frames))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One stretch of the fitted map.
+
+    Attributes
+    ----------
+    start, end : exact seconds from the cue start (``end`` is a hit, or the cue end)
+    beats : whole beats in the segment
+    bpm_start, bpm_end : tempo at the start and at the downbeat after the segment
+    ramp : ramp shape, or None for a constant tempo
+    hit : index (in time order) of the hit the segment lands on
+    """
+
+    start: Fraction
+    end: Fraction
+    beats: int
+    bpm_start: Fraction
+    bpm_end: Fraction
+    ramp: str | None
+    hit: int
+
+
+@dataclass(frozen=True)
+class MapFit:
+    """A fitted map and how the hits land in its own click grid.
+
+    Attributes
+    ----------
+    tempo_map : the map (its ``start`` is the cue start when one was given)
+    segments : the segments, in order
+    errors_frames : per hit (time order), hit - nearest allowed click time, in frames
+    statuses : per hit, ``"hit"``, ``"near"`` or ``"miss"``
+    """
+
+    tempo_map: TempoMap
+    segments: tuple[Segment, ...]
+    hits: tuple[Hit, ...]
+    errors_frames: tuple[float, ...]
+    statuses: tuple[str, ...]
+
+    @property
+    def changes(self) -> int:
+        return len(self.segments) - 1
+
+
+@dataclass
+class _State:
+    cost: float
+    bpm: Fraction
+    back: tuple[int, int] | None  # (knot, state index) it came from
+    segment: Segment | None
+
+
+def _grid_errors(
+    rel: NDArray[np.float64], grid_times: NDArray[np.float64], fps: float
+) -> NDArray[np.float64]:
+    return (rel - grid_times) * fps
+
+
+def _constant_costs(
+    rel: NDArray[np.float64],
+    d: NDArray[np.float64],
+    w: NDArray[np.float64],
+    duration: float,
+    beats: NDArray[np.int64],
+    fps: float,
+) -> NDArray[np.float64]:
+    """Cost (square errors + misses) of the inner hits for each beat count."""
+    if not len(rel):
+        return np.zeros(len(beats))
+    step = (duration / beats)[:, None] / d[None, :]
+    n = np.floor(rel[None, :] / step + 0.5)
+    err = (rel[None, :] - n * step) * fps
+    miss = np.abs(err) > 0.5 + 1e-9
+    result: NDArray[np.float64] = (w * err * err).sum(1) * 1e-3 + miss.sum(1) * _MISS_COST
+    return result
+
+
+def _solve_ramp_end(t0: float, per_beat: float, shape: str, lo: float, hi: float) -> float | None:
+    """The end tempo whose ramp from ``t0`` lasts ``per_beat`` seconds a beat on average."""
+
+    def f(t1: float) -> float:
+        return ramps.duration(t0, t1, 1.0, shape) - per_beat
+
+    a, b = lo, hi
+    fa, fb = f(a), f(b)
+    if fa * fb > 0:
+        return None
+    # Illinois false position: the duration is smooth and monotonic in the end tempo.
+    for _ in range(60):
+        c = b - fb * (b - a) / (fb - fa)
+        fc = f(c)
+        if abs(fc) < 1e-13 * per_beat or abs(b - a) < 1e-10:
+            return c
+        if fc * fb < 0:
+            a, fa = b, fb
+        else:
+            fa /= 2
+        b, fb = c, fc
+    return b
+
+
+def _ramp_cost(
+    rel: NDArray[np.float64],
+    d: NDArray[np.float64],
+    w: NDArray[np.float64],
+    t0: float,
+    t1: float,
+    beats: int,
+    shape: str,
+    fps: float,
+) -> float:
+    if not len(rel):
+        return 0.0
+    q = ramps.position_at(rel, t0, t1, float(beats), shape)
+    grid = np.round(q * d) / d
+    err = _grid_errors(rel, ramps.seconds(grid, t0, t1, float(beats), shape), fps)
+    miss = np.abs(err) > 0.5 + 1e-9
+    return float((w * err * err).sum() * 1e-3 + miss.sum() * _MISS_COST)
+
+
+def _round_bpm(value: float) -> Fraction:
+    # a thousandth of a BPM moves a 16-beat ramp's end by well under a millisecond
+    return Fraction(round(value * 1000), 1000)
+
+
+def fit_map(
+    hits: Sequence[Hit],
+    *,
+    rate: FrameRate,
+    lo: float | Fraction,
+    hi: float | Fraction,
+    meter: Meter | None = None,
+    penalty: float = 1.0,
+    ramps_allowed: bool = True,
+    ramp_shape: str = "beats",
+    max_ramp_hits: int = 6,
+    start: Timecode | None = None,
+    warning_bars: int = 0,
+    title: str | None = None,
+) -> MapFit:
+    """Fit a tempo map with the fewest changes that catch every hit (see the module doc).
+
+    Parameters
+    ----------
+    hits
+        Hit points, seconds after the cue start (the first downbeat).
+    rate
+        The picture's frame rate: errors are in its frames; clicks that are whole
+        eighth-frames are written as frame clicks at this rate.
+    lo, hi
+        Tempo range in BPM of the meter's beat.
+    meter
+        The cue's meter (default 4/4); a plain ``N/D`` with the click on each 1/D.
+    penalty
+        Cost of one change, in units where a missed hit costs 1000 and a square frame
+        of error (times its weight) 0.001.
+    ramps_allowed, ramp_shape, max_ramp_hits
+        Whether segments may ramp, how (``beats``, ``time`` or ``period``) and across
+        how many hits at most.
+    start, warning_bars, title
+        Written into the map: its start timecode, a count-in of warning bars, a title.
+    """
+    meter = meter or Meter(4, 4)
+    if meter.grouping is not None:
+        raise ParameterError("fit a map in a plain meter such as 4/4 or 6/8 (no grouping)")
+    lo_f, hi_f = float(lo), float(hi)
+    if not 0 < lo_f <= hi_f:
+        raise ParameterError(f"tempo range must be LO-HI with 0 < LO <= HI, got {lo}-{hi}")
+    if penalty < 0:
+        raise ParameterError(f"the penalty per change must be >= 0, got {penalty}")
+    if ramp_shape not in ramps_shapes():
+        raise ParameterError(
+            f"unknown ramp shape {ramp_shape!r}; choose one of beats, time, period"
+        )
+    hits = sorted(hits, key=lambda h: h.time)
+    if hits and hits[0].time < 0:
+        raise ParameterError(f"hit {hits[0].label!r} is before the cue start")
+    if not hits or hits[-1].time <= 0:
+        raise ParameterError("fitting a map needs at least one hit after the cue start")
+    fps = float(rate.fps)
+    t = np.array([float(h.time) for h in hits])
+    d = np.array([float(h.divisions) for h in hits])
+    w = np.array([float(h.weight) for h in hits])
+    # knots: the cue start, then every distinct hit time after it
+    knot_times = [Fraction(0)]
+    knot_hit = [-1]
+    for i, h in enumerate(hits):
+        if h.time > knot_times[-1]:
+            knot_times.append(h.time)
+            knot_hit.append(i)
+        else:
+            knot_hit[-1] = i  # same time as the knot before: that hit lands with it
+    n_knots = len(knot_times)
+    states: list[list[_State]] = [[] for _ in range(n_knots)]
+    states[0] = [_State(0.0, Fraction(0), None, None)]
+    change = penalty
+    centre = math.sqrt(lo_f * hi_f)
+    per_bar = meter.count
+    for j in range(1, n_knots):
+        candidates: list[_State] = []
+        for i in range(j):
+            if not states[i]:
+                continue
+            span = knot_times[j] - knot_times[i]
+            duration = float(span)
+            inner = (t > float(knot_times[i])) & (t < float(knot_times[j]))
+            rel = t[inner] - float(knot_times[i])
+            di, wi = d[inner], w[inner]
+            first_beats = max(1, math.ceil(duration * lo_f / 60 - 1e-9))
+            last_beats = math.floor(duration * hi_f / 60 + 1e-9)
+            base = min(s.cost for s in states[i])
+            best_from = min(range(len(states[i])), key=lambda k: states[i][k].cost)
+            if last_beats >= first_beats:
+                beats = np.arange(first_beats, last_beats + 1)
+                costs = _constant_costs(rel, di, wi, duration, beats, fps)
+                tempos = 60 * beats / duration
+                if i > 0:
+                    # a change is cheaper the smaller the jump: smooth tempo moves first
+                    jump = np.abs(np.log(tempos / float(states[i][best_from].bpm)))
+                    costs = costs + change * (1 + 0.25 * jump)
+                else:
+                    # the first tempo: near the middle of the range, round if it can be
+                    costs = costs + 1e-3 * np.abs(np.log(tempos / centre))
+                    costs = costs + 1e-4 * (np.abs(tempos - np.round(tempos)) > 1e-9)
+                # a short bar to land the hit is fine, whole bars are finer
+                costs = costs + _SHORT_BAR * change * (beats % per_bar != 0)
+                for k in np.argsort(costs, kind="stable")[:3].tolist():
+                    n = int(beats[k])
+                    bpm = Fraction(60 * n) / span
+                    seg = Segment(knot_times[i], knot_times[j], n, bpm, bpm, None, knot_hit[j])
+                    candidates.append(_State(base + float(costs[k]), bpm, (i, best_from), seg))
+                    if j == n_knots - 1:
+                        # nothing follows the last segment: it need not land exactly on
+                        # the last hit, so its tempo may be the least-squares one
+                        soft = _soft_ending(
+                            hits, knot_times[i], knot_hit[j], bpm, n, rate, lo_f, hi_f
+                        )
+                        if soft is not None:
+                            soft_seg, soft_cost = soft
+                            extra = float(costs[k]) - float(
+                                _constant_costs(rel, di, wi, duration, beats[k : k + 1], fps)[0]
+                            )
+                            candidates.append(
+                                _State(
+                                    base + extra + soft_cost,
+                                    soft_seg.bpm_end,
+                                    (i, best_from),
+                                    soft_seg,
+                                )
+                            )
+            if not ramps_allowed or i == 0 or j - i > max_ramp_hits:
+                continue
+            for k, state in enumerate(states[i]):
+                t0 = float(state.bpm)
+                low, high = max(lo_f, t0 / 1.5), min(hi_f, t0 * 1.5)
+                n_lo = max(1, math.ceil(duration / ramps.duration(t0, low, 1.0, ramp_shape)))
+                n_hi = math.floor(duration / ramps.duration(t0, high, 1.0, ramp_shape))
+                for n in range(n_lo, n_hi + 1):
+                    t1 = _solve_ramp_end(t0, duration / n, ramp_shape, low, high)
+                    if t1 is None or abs(t1 - t0) < 1e-6 * t0:
+                        continue  # no ramp lands the hit, or it is a constant tempo
+                    end = _round_bpm(t1)
+                    cost = _ramp_cost(rel, di, wi, t0, float(end), n, ramp_shape, fps)
+                    seg = Segment(
+                        knot_times[i], knot_times[j], n, state.bpm, end, ramp_shape, knot_hit[j]
+                    )
+                    ramp_jump = abs(math.log(t1 / t0))
+                    short = _SHORT_BAR if n % per_bar else 0.0
+                    total = state.cost + change * (1 + _RAMP_EXTRA + short + 0.25 * ramp_jump)
+                    total += cost
+                    candidates.append(_State(total, end, (i, k), seg))
+        # keep the cheapest arrival for each distinct tempo, then the best few
+        candidates.sort(key=lambda s: s.cost)
+        kept: list[_State] = []
+        for cand in candidates:
+            if all(cand.bpm != k.bpm for k in kept):
+                kept.append(cand)
+            if len(kept) >= _BEAM:
+                break
+        states[j] = kept
+    if not states[-1]:
+        raise ParameterError(f"no tempo in {lo}-{hi} BPM reaches the last hit; widen the range")
+    segments: list[Segment] = []
+    at: tuple[int, int] | None = (n_knots - 1, 0)
+    while at is not None:
+        state = states[at[0]][at[1]]
+        if state.segment is not None:
+            segments.append(state.segment)
+        at = state.back
+    segments.reverse()
+    tempo_map = segments_to_map(
+        segments,
+        hits,
+        meter=meter,
+        rate=rate,
+        start=start,
+        warning_bars=warning_bars,
+        title=title,
+    )
+    errors = hit_errors(tempo_map, hits, rate)
+    return MapFit(
+        tempo_map,
+        tuple(segments),
+        tuple(hits),
+        tuple(float(e) for e in errors),
+        tuple(_status(e) for e in errors),
+    )
+
+
+def _soft_ending(
+    hits: Sequence[Hit],
+    start: Fraction,
+    last: int,
+    bpm: Fraction,
+    beats: int,
+    rate: FrameRate,
+    lo: float,
+    hi: float,
+) -> tuple[Segment, float] | None:
+    """The last segment refitted by exact weighted least squares over its hits.
+
+    The hits keep the grid points the exactly landing tempo gives them; the cost is
+    counted as for any segment (square errors, misses).
+    """
+    beat = 60 / bpm
+    rows = []
+    for h in hits[: last + 1]:
+        if h.time <= start:
+            continue
+        step = beat / h.divisions
+        k = math.floor((h.time - start) / step + Fraction(1, 2))
+        rows.append((h, Fraction(k, h.divisions)))
+    weighted = [(h.weight, h.time - start, b) for h, b in rows if h.weight > 0]
+    sbb = sum((w * b * b for w, _, b in weighted), Fraction(0))
+    if sbb == 0:
+        return None
+    fitted = sum((w * t * b for w, t, b in weighted), Fraction(0)) / sbb
+    new_bpm = 60 / fitted
+    if not lo <= new_bpm <= hi or new_bpm == bpm:
+        return None
+    cost = 0.0
+    for h, b in rows:
+        error = float((h.time - start - b * fitted) * rate.fps)
+        cost += float(h.weight) * error * error * 1e-3
+        if abs(error) > 0.5 + 1e-9:
+            cost += _MISS_COST
+    end = start + beats * fitted
+    return Segment(start, end, beats, new_bpm, new_bpm, None, last), cost
+
+
+def ramps_shapes() -> tuple[str, ...]:
+    from ictus.tempomap import RAMP_SHAPES
+
+    return RAMP_SHAPES
+
+
+def _tempo(bpm: Fraction, rate: FrameRate, unit: Fraction | None) -> Tempo:
+    """A frame click when the tempo is whole eighth-frames at the picture's rate."""
+    frames = 60 * rate.fps / bpm
+    if (frames * 8).denominator == 1 and frames >= 1:
+        return Tempo.from_frame_click(frames, rate, unit)
+    return Tempo(bpm, unit)
+
+
+def _cue_text(label: str) -> str:
+    return label.replace('"', "'").replace("\n", " ").strip()
+
+
+def segments_to_map(
+    segments: Sequence[Segment],
+    hits: Sequence[Hit],
+    *,
+    meter: Meter,
+    rate: FrameRate,
+    start: Timecode | None = None,
+    warning_bars: int = 0,
+    title: str | None = None,
+) -> TempoMap:
+    """Sections for the segments: whole bars, a short bar to land each sync point on a
+    downbeat, and a last bar after the final hit. Hits become cues at their beats."""
+    per_bar = meter.count
+    unit = None if meter.unit == 4 else Fraction(1, meter.unit)
+    sections: list[Section] = []
+    for seg in segments:
+        full, rest = divmod(seg.beats, per_bar)
+        parts: list[tuple[int, Meter, int]] = []  # (bars, meter, beats)
+        if full:
+            parts.append((full, meter, full * per_bar))
+        if rest:
+            parts.append((1, Meter(rest, meter.unit), rest))
+        done = 0
+        for bars, part_meter, beats in parts:
+            t0 = _bpm_at(seg, done)
+            t1 = _bpm_at(seg, done + beats)
+            if seg.ramp is None:
+                section = Section(bars, _tempo(seg.bpm_start, rate, unit), part_meter)
+            else:
+                section = Section(
+                    bars, Tempo(t0, unit), part_meter, tempo_end=Tempo(t1, unit), ramp=seg.ramp
+                )
+            sections.append(section)
+            done += beats
+    last = segments[-1].bpm_end if segments else Fraction(120)
+    sections.append(Section(1, _tempo(last, rate, unit), meter))
+    count_in = CountIn(bars=warning_bars) if warning_bars else CountIn()
+    plain = TempoMap(tuple(sections), title=title, count_in=count_in, start=start)
+    return with_hit_cues(plain, hits, rate)
+
+
+def with_hit_cues(tempo_map: TempoMap, hits: Sequence[Hit], rate: FrameRate) -> TempoMap:
+    """The map with a cue (the hit's label) on the beat each labelled hit lands on."""
+    grid = build_grid(replace(tempo_map, count_in=CountIn()))
+    on_beat = grid.sub == 0
+    times, bars, beats = grid.time[on_beat], grid.bar[on_beat], grid.beat[on_beat]
+    fps = float(rate.fps)
+    added: dict[int, list[Cue]] = {}
+    for h in hits:
+        if not h.label:
+            continue
+        k = int(np.argmin(np.abs(times - float(h.time))))
+        if abs(times[k] - float(h.time)) * fps > 0.5 + 1e-9:
+            continue  # not on a beat: the click sheet shows it
+        index, offset = tempo_map.bar_start(int(bars[k]))
+        added.setdefault(index, []).append(Cue(_cue_text(h.label), offset + 1, int(beats[k])))
+    sections = tuple(
+        replace(s, cues=(*s.cues, *added.get(i, ()))) for i, s in enumerate(tempo_map.sections)
+    )
+    return replace(tempo_map, sections=sections)
+
+
+def _bpm_at(seg: Segment, beat: int) -> Fraction:
+    if seg.ramp is None or beat == 0:
+        return seg.bpm_start
+    if beat == seg.beats:
+        return seg.bpm_end
+    value = ramps.tempo_at(
+        np.array([float(beat)]),
+        float(seg.bpm_start),
+        float(seg.bpm_end),
+        float(seg.beats),
+        seg.ramp,
+    )
+    return _round_bpm(float(value[0]))
+
+
+def hit_errors(tempo_map: TempoMap, hits: Sequence[Hit], rate: FrameRate) -> list[float]:
+    """Each hit's error (frames) against the map's own clicks on its grid.
+
+    The map is built with 12 subdivisions a beat (so 8ths, 16ths and triplets are all
+    clicks) and no count-in; the first downbeat is the cue start.
+    """
+    fine = replace(
+        tempo_map,
+        sections=tuple(replace(s, sub=12, pattern=None) for s in tempo_map.sections),
+        count_in=CountIn(),
+    )
+    grid = build_grid(fine)
+    fps = float(rate.fps)
+    errors = []
+    for h in hits:
+        allowed = grid.sub % (12 // h.divisions) == 0
+        times = grid.time[allowed]
+        k = int(np.argmin(np.abs(times - float(h.time))))
+        errors.append((float(h.time) - float(times[k])) * fps)
+    return errors
+
+
+def statuses_ok(fit: MapFit) -> bool:
+    """Whether every hit is caught within half a frame."""
+    return all(s == HIT for s in fit.statuses)
+
+
+def candidate_map(
+    candidate: Candidate,
+    meter: Meter | None = None,
+    *,
+    start_frame: int = 0,
+    warning_bars: int = 1,
+    title: str | None = None,
+) -> TempoMap:
+    """A one-tempo map for a fitted candidate, through the bar after the last hit.
+
+    The map starts (``start:``) at the first downbeat; pickup beats before it and
+    ``warning_bars`` bars of warning clicks are its count-in. The tempo is a frame click
+    when it is whole eighth-frames. Hits on beats become cues.
+
+    >>> from ictus.timebase import FPS_24
+    >>> from ictus.film.fit import fit_tempo
+    >>> from ictus.formats import format_click
+    >>> hits = [Hit(Fraction(f, 24), f"h{f}") for f in (53, 106, 212, 265)]
+    >>> best = fit_tempo(hits, rate=FPS_24, lo=100, hi=120)[0]
+    >>> print(format_click(candidate_map(best, start_frame=86400)), end="")
+    count-in: 1 bar
+    start: 01:00:00:00 @ 24
+    7 4/4 13-2@24 cue@2="h53" cue@3="h106" cue@5="h212" cue@6="h265"
+    """
+    meter = meter or Meter(4, 4)
+    rate = candidate.rate
+    per_bar = candidate.beats_per_bar
+    unit = None if meter.unit == 4 else Fraction(1, meter.unit)
+    last = max((r.beat for r in candidate.results), default=Fraction(0))
+    bars = max(1, math.floor(last / per_bar) + 2)
+    frames = candidate.offset * rate.fps
+    downbeat = start_frame + math.floor(frames + Fraction(1, 2))
+    pickup = candidate.pickup_beats
+    if pickup:
+        count_in = CountIn(beats=pickup + per_bar * warning_bars)
+    else:
+        count_in = CountIn(bars=warning_bars) if warning_bars else CountIn()
+    tempo_map = TempoMap(
+        (Section(bars, _tempo(candidate.bpm, rate, unit), meter),),
+        title=title,
+        count_in=count_in,
+        start=Timecode.from_frame(downbeat, rate),
+    )
+    shifted = [replace(h, time=h.time - candidate.offset) for h in candidate_hits(candidate)]
+    return with_hit_cues(tempo_map, shifted, rate)
+
+
+def candidate_hits(candidate: Candidate) -> list[Hit]:
+    """The hits after the first downbeat (those before it cannot carry a cue)."""
+    return [r.hit for r in candidate.results if r.hit.time >= candidate.offset]
