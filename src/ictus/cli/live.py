@@ -1,9 +1,313 @@
-"""Commands of the live area, registered on the main app by :func:`register`."""
+"""Commands of the live area, registered on the main app by :func:`register`:
+``ictus play`` (the live engine) and ``ictus devices`` (where it can play)."""
 
-from __future__ import annotations
+# no ``from __future__ import annotations``: Typer reads the option annotations, which
+# name the shared options of ictus.cli.main, imported inside register()
+import os
+import sys
+from typing import Annotated, Any
 
 import typer
+
+from ictus.errors import ParameterError
+
+BACKEND_NAMES = ("jack", "portaudio", "null")
+
+
+def parse_latency(text: str) -> list[float]:
+    """``-12.5`` or ``-10,0``: milliseconds, one for all click channels or one each.
+
+    >>> parse_latency("-12.5"), parse_latency("-10, 0")
+    ([-12.5], [-10.0, 0.0])
+    """
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ParameterError(
+            f"--latency: expected milliseconds such as -12.5 or -10,0, got {text!r}"
+        ) from None
+    if not values or any(not -2000 <= v <= 2000 for v in values):
+        raise ParameterError(f"--latency: each value must be -2000..2000 ms, got {text!r}")
+    return values
+
+
+def parse_connect(text: str) -> str | list[str]:
+    """``auto``, ``none`` or ports/clients separated by commas.
+
+    >>> parse_connect("auto"), parse_connect("rec:in_1, rec:in_2"), parse_connect("system")
+    ('auto', ['rec:in_1', 'rec:in_2'], ['system'])
+    """
+    value = text.strip()
+    if value in ("auto", "none"):
+        return value
+    items = [x.strip() for x in value.split(",") if x.strip()]
+    if not items:
+        raise ParameterError("--connect: give auto, none, or JACK ports/clients")
+    return items
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
+    from ictus.cli import main as m
+
+    @app.command()
+    def play(
+        map_file: m.MapArg,
+        backend: Annotated[
+            str | None,
+            typer.Option(
+                "--backend",
+                "-b",
+                metavar="jack|portaudio|null",
+                help="Audio backend (default $ICTUS_BACKEND, else jack if a JACK server "
+                "runs, else portaudio).",
+            ),
+        ] = None,
+        device: Annotated[
+            str | None,
+            typer.Option(
+                "--device",
+                "-d",
+                help="PortAudio: device index or name (see 'ictus devices'); "
+                "JACK: server name.",
+            ),
+        ] = None,
+        client_name: Annotated[
+            str, typer.Option("--client-name", help="JACK client name (ports NAME:out_1...).")
+        ] = "ictus",
+        connect: Annotated[
+            str,
+            typer.Option(
+                "--connect",
+                metavar="auto|none|PORT,...",
+                help="JACK: connect out_1, out_2... to these ports or clients "
+                "(auto: the physical outputs).",
+            ),
+        ] = "auto",
+        channels: Annotated[
+            int, typer.Option("--channels", "-c", help="Number of outputs.")
+        ] = 2,
+        click_on: Annotated[
+            str | None,
+            typer.Option(
+                "--click-on", metavar="CH,...", help="Outputs (from 1) that carry the click."
+            ),
+        ] = None,
+        latency: Annotated[
+            str | None,
+            typer.Option(
+                "--latency",
+                metavar="MS[,MS...]",
+                help="Offset per click output in ms (one for all, or one per --click-on "
+                "channel); negative plays early to make up for a slow in-ear system.",
+            ),
+        ] = None,
+        loop: Annotated[
+            str | None,
+            typer.Option(
+                "--loop",
+                metavar="LABEL",
+                help="Repeat this section (starting there unless --from-* says otherwise).",
+            ),
+        ] = None,
+        reconnect: Annotated[
+            bool,
+            typer.Option(
+                "--reconnect", help="If the JACK server goes away, wait for it and go on."
+            ),
+        ] = False,
+        period: Annotated[
+            int,
+            typer.Option(
+                "--period", help="PortAudio/null: frames per block (0: the device's choice)."
+            ),
+        ] = 0,
+        sample_rate: Annotated[
+            int | None,
+            typer.Option(
+                "--sample-rate", "-r", help="Sample rate (JACK: must match the server's)."
+            ),
+        ] = None,
+        sound: m.SoundOpt = None,
+        sound_file: m.SoundFileOpt = None,
+        gain: m.GainOpt = None,
+        source_format: m.FromOpt = None,
+        scale: m.ScaleOpt = None,
+        count_in: m.CountInOpt = None,
+        from_label: m.FromLabelOpt = None,
+        from_bar: m.FromBarOpt = None,
+        click_unit: m.ClickUnitOpt = None,
+        bars: m.BarsOpt = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
+    ) -> None:
+        """Play the click of MAP live, sample for sample what 'ictus render' writes.
+
+        With a terminal it shows a live display (space start/stop, arrows move a bar,
+        +/- tempo, t tap, l loop, q quit); without one (stdin not a terminal) it plays
+        the map once and exits at its end.
+
+        Examples:
+
+          ictus play song.click
+
+          ictus play song.click --backend jack --connect system:playback_3,system:playback_4
+
+          ictus play show.klick -c 8 --click-on 7,8 --latency=-4 --from-label chorus
+
+          ictus play song.click --backend portaudio --device "USB Audio" --scale 90%
+
+          ictus play song.click --loop verse --count-in 1
+        """
+        from ictus.cli import common
+        from ictus.engine import Engine, make_backend
+        from ictus.render import parse_channels
+        from ictus.sounds import parse_gains
+
+        tempo_map = common.load_map(
+            map_file,
+            fmt=source_format,
+            scale=scale,
+            count_in=count_in,
+            click_unit=click_unit,
+            bars=bars,
+        )
+        targets = parse_channels(
+            channels, common.parse_int_list(click_on, "--click-on") if click_on else None
+        )
+        latency_ms = parse_latency(latency) if latency else None
+        gains = parse_gains(gain) if gain else None
+        if sound is not None and sound_file is not None:
+            raise ParameterError("give --sound or --sound-file, not both")
+        if period < 0 or period > 8192:
+            raise ParameterError(f"--period must be 0..8192 frames, got {period}")
+        if loop is not None and from_label is None and from_bar is None:
+            from_label = loop  # --loop alone: start at the section it repeats
+        interactive = sys.stdin.isatty()
+        name = backend or None
+        if name is not None and name not in BACKEND_NAMES:
+            raise ParameterError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}")
+        options: dict[str, Any] = {}
+        from ictus.engine.backends import default_backend
+
+        name = name or default_backend()
+        if name == "jack":
+            options = {
+                "client_name": client_name,
+                "connect": parse_connect(connect),
+                "server": device,
+            }
+        elif name == "portaudio":
+            options = {"device": device, "period": period}
+        elif name == "null":
+            options = {
+                "rate": sample_rate or 48000,
+                "period": period or 256,
+                "driver": "paced" if interactive else "fast",
+            }
+        audio = make_backend(name, **options)
+
+        def voice(rate: int) -> Any:
+            return common.load_voice_for(sound, sound_file, rate)
+
+        engine = Engine(
+            tempo_map,
+            audio,
+            voice=voice,
+            channels=channels,
+            click_on=targets,
+            gains=gains,
+            latency_ms=latency_ms,
+            start_label=from_label,
+            start_bar=from_bar,
+            loop=loop,
+            reconnect=reconnect,
+            rate=sample_rate,
+        )
+        engine.open()
+        if audio.realtime:
+            from ictus.engine.control import gil_holder_priority
+
+            gil_holder_priority()  # this thread waits and draws: see the docstring
+        try:
+            if not quiet and not interactive:
+                sys.stderr.write(f"ictus: playing {map_file} on {audio.describe()}\n")
+            engine.start()
+            if interactive:
+                from ictus.engine import display
+
+                outcome = display.run(engine)
+            else:
+                outcome = engine.wait()
+        except KeyboardInterrupt:
+            engine.close()
+            raise typer.Exit(130) from None
+        failure = engine.failure
+        engine.close()
+        if outcome == "offline":
+            from ictus.engine.backends import BackendError
+
+            hint = "; use --reconnect to wait for it" if name == "jack" else ""
+            raise BackendError(f"{failure}{hint}")
+        if not quiet and not interactive and audio.xruns:
+            sys.stderr.write(f"ictus: {audio.xruns} xrun(s) while playing\n")
+
+    @app.command()
+    def devices() -> None:
+        """List where 'ictus play' can play: backends, PortAudio devices, JACK ports.
+
+        Examples:
+
+          ictus devices
+
+          JACK_DEFAULT_SERVER=stage ictus devices
+        """
+        from rich.console import Console
+        from rich.table import Table
+
+        from ictus.engine.backends import BackendError, jack_server_running
+
+        console = Console()
+        jack_ok = jack_server_running()
+        backends = Table("backend", "state", title="backends (--backend NAME)")
+        backends.add_row("jack", "server running" if jack_ok else "no JACK server answers")
+        pa_rows: list[dict[str, Any]] = []
+        pa_state = "available"
+        try:
+            from ictus.engine.backends.portaudio import output_devices
+
+            pa_rows = output_devices()
+        except BackendError as err:
+            pa_state = str(err)
+        backends.add_row("portaudio", f"{pa_state}, {len(pa_rows)} output device(s)")
+        backends.add_row("null", "always (plays into nothing)")
+        console.print(backends)
+        if pa_rows:
+            table = Table(
+                "index", "name", "host API", "outputs", "rate", "",
+                title="PortAudio output devices (--backend portaudio --device INDEX|NAME)",
+            )
+            for r in pa_rows:
+                table.add_row(
+                    str(r["index"]), r["name"], r["api"], str(r["channels"]),
+                    str(r["rate"]), "default" if r["default"] else "",
+                )
+            console.print(table)
+        if jack_ok:
+            import jack
+
+            client = jack.Client("ictus-devices", no_start_server=True)
+            try:
+                ports = client.get_ports(is_input=True, is_audio=True)
+                table = Table(
+                    "port", "physical",
+                    title=f"JACK inputs at {client.samplerate} Hz, {client.blocksize} frames "
+                    "(--connect PORT,...)",
+                )
+                for p in ports:
+                    table.add_row(p.name, "yes" if p.is_physical else "")
+                console.print(table)
+            finally:
+                client.close()
+        server = os.environ.get("JACK_DEFAULT_SERVER")
+        if server:
+            console.print(f"JACK server name from JACK_DEFAULT_SERVER: {server}")

@@ -515,7 +515,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)
     warnings.showwarning = _show_warning
     try:
-        app()
+        app(prog_name="ictus")
     except IctusError as err:
         common.fail(err)
         sys.exit(1)

@@ -138,7 +138,7 @@ def _lines(text: str, filename: str) -> Iterator[tuple[_Line, list[_Token]]]:
 def _split_label(line: _Line, tokens: list[_Token]) -> tuple[_Token | None, list[_Token]]:
     """Take ``label:`` off the front (also ``label:8`` written without a blank)."""
     first = tokens[0]
-    if ":" not in first.text or first.text.startswith(('"', "cue")):
+    if ":" not in first.text:
         return None, tokens
     name, _, rest = first.text.partition(":")
     label = _Token(name, first.column)
@@ -148,7 +148,10 @@ def _split_label(line: _Line, tokens: list[_Token]) -> tuple[_Token | None, list
 
 
 def _fraction(text: str) -> Fraction:
-    return Fraction(text)
+    try:
+        return Fraction(text)
+    except ZeroDivisionError:
+        raise ParameterError(f"{text!r} divides by zero") from None
 
 
 def _call(line: _Line, column: int, build: Callable[[], T]) -> T:
@@ -181,16 +184,12 @@ def _parse_tempo(
     if m.group("list"):
         if "@" in m.group("a"):
             raise line.error("a per-beat tempo list takes BPM, not frame clicks", token.column)
+        rest = m.group("list")[1:].split(",")
         values = [
             tempo,
-            *(
-                Tempo(_fraction(v), unit) if _fraction(v) > 0 else None
-                for v in m.group("list")[1:].split(",")
-            ),
+            *(_call(line, token.column, lambda v=v: Tempo(_fraction(v), unit)) for v in rest),
         ]
-        if any(v is None for v in values):
-            raise line.error("tempo must be greater than 0 in a per-beat list", token.column)
-        tempi = tuple(v.quarter_bpm for v in values if v is not None)
+        tempi = tuple(v.quarter_bpm for v in values)
     return tempo, end, tempi
 
 
@@ -313,6 +312,12 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
                     "[label:] bars [meter] tempo [pattern] [volume])",
                     tok.column,
                 )
+            if _PATTERN_RE.match(text) or _FLOAT_RE.match(text):
+                raise line.error(
+                    f"{text!r} must come right after the tempo (pattern, then volume); "
+                    "after options write pattern= or vol=",
+                    tok.column,
+                )
             raise line.error(
                 f"unexpected {text!r}: expected an accent pattern (X.x.), a volume (0.8) "
                 f"or an option ({', '.join(OPTIONS)})",
@@ -405,7 +410,9 @@ def _parse_steps(line: _Line, tok: _Token, value: str) -> tuple[tuple[Fraction, 
                 f"e.g. steps=2.5:130,5:140), got {part!r}",
                 tok.column,
             )
-        steps.append((Fraction(m.group(1)), Fraction(m.group(2))))
+        steps.append(
+            _call(line, tok.column, lambda m=m: (_fraction(m.group(1)), _fraction(m.group(2))))
+        )
     return tuple(steps)
 
 
@@ -434,15 +441,18 @@ def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[st
     end = rest[-1].column - 1 + len(rest[-1].text)
     value = line.text[start:end]
     if name == "title":
-        headers[name] = value.strip('"')
+        # a title with '#' or parentheses is written in quotes; take one pair off
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        headers[name] = value
         return
     if name == "scale":
         text = value.strip()
         percent = text.endswith("%")
         number = text[:-1] if percent else text
-        if not _FLOAT_RE.match(number):
+        if not _FLOAT_RE.match(number) and not (re.match(r"^\d+/[1-9]\d*$", number)):
             raise line.error(
-                f"scale: expected a factor such as 0.9 or 90%, got {text!r}", rest[0].column
+                f"scale: expected a factor such as 0.9, 90% or 2/3, got {text!r}", rest[0].column
             )
         factor = Fraction(number) / (100 if percent else 1)
         if not Fraction(1, 100) <= factor <= 100:
@@ -581,7 +591,11 @@ def format_number(value: Fraction) -> str:
 def _format_tempo(section: Section, clicks: bool = True) -> str:
     unit = section.tempo.unit
     if section.tempi is not None:
-        values = [format_number(t) for t in section.tempi]
+        # tempi are kept as quarter-note tempos; write them back in the section's unit
+        per_quarter = (unit / Fraction(1, 4)) if unit is not None else Fraction(1)
+        values = [format_number(t / per_quarter) for t in section.tempi]
+        if unit is not None:
+            return f"{unit_name(unit)}=" + ",".join(values)
         prefix = "q=" if any("/" in v for v in values) else ""
         return prefix + ",".join(values)
     number = frame_click_text if clicks else (lambda t: format_number(t.bpm))
@@ -595,7 +609,10 @@ def _format_tempo(section: Section, clicks: bool = True) -> str:
 
 
 def _format_float(value: float) -> str:
-    return repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(value)
+    """Shortest positional digits that read back as the same float (no ``1e-05``)."""
+    import numpy as np
+
+    return str(np.format_float_positional(float(value), trim="-"))
 
 
 def format_section(section: Section) -> str:
@@ -630,7 +647,9 @@ def format_click(tempo_map: TempoMap) -> str:
     """Write ``tempo_map`` as ``.click`` text that :func:`parse_click` reads back equal."""
     out = []
     if tempo_map.title is not None:
-        out.append(f"title: {tempo_map.title}")
+        title = tempo_map.title
+        needs_quotes = any(c in title for c in "#()") or title.startswith('"')
+        out.append(f'title: "{title}"' if needs_quotes else f"title: {title}")
     ci = tempo_map.count_in
     if ci:
         n, kind = (ci.bars, "bar") if ci.bars else (ci.beats, "beat")

@@ -131,8 +131,9 @@ def _exact(value: Any, where: str) -> Fraction:
         raise ParameterError(f'{where}: expected a number or a string such as "96.5"')
     try:
         return Fraction(value)
-    except (ValueError, ZeroDivisionError):
-        raise ParameterError(f"{where}: expected a number, got {value!r}") from None
+    except (ValueError, ZeroDivisionError, OverflowError):
+        # OverflowError: JSON's Infinity
+        raise ParameterError(f"{where}: expected a finite number, got {value!r}") from None
 
 
 def _int(d: dict[str, Any], key: str, where: str, default: int | None = None) -> int:
@@ -154,7 +155,10 @@ def _tempo(d: dict[str, Any], key: str, click_key: str, where: str, unit: Any) -
     bpm = _exact(d[key], f"{where}.{key}")
     click = d.get(click_key)
     if click is None:
-        return Tempo(bpm, unit)
+        try:
+            return Tempo(bpm, unit)
+        except ParameterError as err:
+            raise ParameterError(f"{where}.{key}: {err}") from None
     if not isinstance(click, str) or "@" not in click:
         raise ParameterError(f'{where}.{click_key}: expected a frame click such as "12-2@24"')
     tempo = tempo_value(click, unit)
@@ -165,7 +169,26 @@ def _tempo(d: dict[str, Any], key: str, click_key: str, where: str, unit: Any) -
     return tempo
 
 
+def _text(d: dict[str, Any], key: str, where: str) -> Any:
+    """An optional string value; anything else is a clear error, not a crash later."""
+    value = d.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ParameterError(f"{where}.{key}: expected a string, got {value!r}")
+    return value
+
+
 def _section(d: Any, where: str) -> Section:
+    """One section; every error names its place (``sections[2].tempo: ...``)."""
+    try:
+        return _section_unchecked(d, where)
+    except ParameterError as err:
+        message = str(err)
+        raise ParameterError(
+            message if message.startswith(where) else f"{where}: {message}"
+        ) from None
+
+
+def _section_unchecked(d: Any, where: str) -> Section:
     if not isinstance(d, dict):
         raise ParameterError(f"{where}: expected an object")
     unknown = set(d) - _SECTION_KEYS
@@ -188,6 +211,8 @@ def _section(d: Any, where: str) -> Section:
         not isinstance(grouping, list) or not all(isinstance(g, int) for g in grouping)
     ):
         raise ParameterError(f"{where}.grouping: expected a list of whole numbers")
+    for key in ("unit", "pattern", "label", "ramp"):
+        _text(d, key, where)
     beat_unit = parse_unit(d["unit"]) if d.get("unit") is not None else None
     tempo = _tempo(d, "tempo", "frame_click", where, beat_unit)
     tempo_end = None
@@ -208,41 +233,48 @@ def _section(d: Any, where: str) -> Section:
             for i, (q, t) in enumerate(raw)
         )
     cues = []
+    if not isinstance(d.get("cues", []), list):
+        raise ParameterError(f"{where}.cues: expected a list")
     for i, c in enumerate(d.get("cues", [])):
         if not isinstance(c, dict) or not isinstance(c.get("text"), str):
             raise ParameterError(
                 f'{where}.cues[{i}]: expected {{"text": ..., "bar": 1, "beat": 1}}'
             )
-        cues.append(
-            Cue(
-                c["text"],
-                _int(c, "bar", f"{where}.cues[{i}]", 1),
-                _int(c, "beat", f"{where}.cues[{i}]", 1),
+        try:
+            cues.append(
+                Cue(
+                    c["text"],
+                    _int(c, "bar", f"{where}.cues[{i}]", 1),
+                    _int(c, "beat", f"{where}.cues[{i}]", 1),
+                )
             )
-        )
+        except ParameterError as err:
+            message = str(err)
+            if not message.startswith(where):
+                message = f"{where}.cues[{i}]: {message}"
+            raise ParameterError(message) from None
     sub = d.get("sub", 1)
+    if sub != "pulse" and (isinstance(sub, bool) or not isinstance(sub, int)):
+        raise ParameterError(f'{where}.sub: expected 1..16 or "pulse", got {sub!r}')
     mute = d.get("mute", False)
     if not isinstance(mute, bool):
         raise ParameterError(f"{where}.mute: expected true or false")
-    try:
-        return Section(
-            bars=_int(d, "bars", where),
-            tempo=tempo,
-            meter=Meter(count, unit, tuple(grouping) if grouping is not None else None),
-            tempo_end=tempo_end,
-            ramp=d.get("ramp", "beats"),
-            tempi=tempi,
-            steps=steps,
-            pattern=d.get("pattern"),
-            sub=sub,
-            sub_volume=_float(d, "sub_volume", where, 1.0),
-            volume=_float(d, "volume", where, 1.0),
-            mute=mute,
-            label=d.get("label"),
-            cues=tuple(cues),
-        )
-    except ParameterError as err:
-        raise ParameterError(f"{where}: {err}") from None
+    return Section(
+        bars=_int(d, "bars", where),
+        tempo=tempo,
+        meter=Meter(count, unit, tuple(grouping) if grouping is not None else None),
+        tempo_end=tempo_end,
+        ramp=d.get("ramp", "beats"),
+        tempi=tempi,
+        steps=steps,
+        pattern=d.get("pattern"),
+        sub=sub,
+        sub_volume=_float(d, "sub_volume", where, 1.0),
+        volume=_float(d, "volume", where, 1.0),
+        mute=mute,
+        label=d.get("label"),
+        cues=tuple(cues),
+    )
 
 
 def dict_to_map(data: Any) -> TempoMap:
@@ -294,7 +326,9 @@ def from_json(text: str, filename: str = "<string>") -> TempoMap:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        line = text.splitlines()[err.lineno - 1] if text.splitlines() else ""
+        lines = text.splitlines()
+        # a file cut short can be reported on the line after its last one
+        line = lines[err.lineno - 1] if 0 < err.lineno <= len(lines) else ""
         raise ParseError(
             f"invalid JSON: {err.msg}", SourcePos(filename, err.lineno, err.colno, line)
         ) from None

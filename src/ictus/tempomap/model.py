@@ -54,6 +54,32 @@ UNIT_NAMES: dict[str, Fraction] = {
 
 _LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
+#: Words a label cannot be: the .click format's header lines look like labels.
+RESERVED_LABELS = frozenset({"title", "count-in", "scale"})
+
+#: Tempo range in quarter notes per minute: beyond it no click track makes sense, and
+#: the float seconds of the grid would lose their precision.
+MIN_BPM, MAX_BPM = Fraction(1, 1000), Fraction(100_000)
+
+
+def check_text(text: str, what: str) -> None:
+    """Titles and cue texts are one printable line without double quotes."""
+    if not isinstance(text, str):
+        raise ParameterError(f"{what} must be text, got {text!r}")
+    if not text or text != text.strip():
+        raise ParameterError(f"{what} must be non-empty, without spaces at its ends: {text!r}")
+    if '"' in text or not text.isprintable():
+        raise ParameterError(
+            f"{what} may not contain double quotes or control characters: {text!r}"
+        )
+
+
+def check_tempo_range(bpm: Fraction, what: str = "tempo") -> Fraction:
+    if not MIN_BPM <= bpm <= MAX_BPM:
+        shown = "a number beyond 10^5" if bpm > MAX_BPM else f"{float(bpm):g}"
+        raise ParameterError(f"{what} must be between 0.001 and 100000 BPM, got {shown}")
+    return bpm
+
 
 def unit_name(unit: Fraction) -> str:
     """The tempo-mark name of a beat unit (``Fraction(3, 8)`` is ``"q."``).
@@ -193,12 +219,16 @@ class Tempo:
         frame_click: tuple[Fraction, FrameRate] | None = None,
     ) -> None:
         object.__setattr__(self, "bpm", _exact(bpm, "tempo"))
+        check_tempo_range(self.bpm)
         if unit is not None:
             unit = _exact(unit, "beat unit")
             # a quarter is what a plain number means already: one spelling, one value
+            if not Fraction(1, 64) <= unit <= 4:
+                raise ParameterError(f"beat unit must be 1/64..4 whole notes, got {unit}")
             if unit == QUARTER:
                 unit = None
         object.__setattr__(self, "unit", unit)
+        check_tempo_range(self.quarter_bpm)
         if frame_click is not None:
             frame_click = _check_frame_click(frame_click, self.bpm)
         object.__setattr__(self, "frame_click", frame_click)
@@ -259,10 +289,7 @@ class Cue:
             raise ParameterError(
                 f"cue position must count from 1, got bar {self.bar} beat {self.beat}"
             )
-        if "\n" in self.text or '"' in self.text:
-            raise ParameterError(
-                f"cue text may not contain newlines or double quotes: {self.text!r}"
-            )
+        check_text(self.text, "cue text")
 
 
 #: ``sub`` is the number of equal parts per beat (1 = no subdivision), or ``"pulse"``
@@ -331,7 +358,7 @@ class Section:
                 raise ParameterError(
                     "a section has either a ramp or a per-beat tempo list, not both"
                 )
-            tempi = tuple(_exact(t, "tempo") for t in self.tempi)
+            tempi = tuple(check_tempo_range(_exact(t, "tempo")) for t in self.tempi)
             object.__setattr__(self, "tempi", tempi)
             want = self.bars * self.beats_per_bar
             if len(tempi) != want:
@@ -361,9 +388,15 @@ class Section:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0 <= value <= 4 or math.isnan(value):
                 raise ParameterError(f"{name.replace('_', '-')} must be 0..4, got {value!r}")
-        if self.label is not None and not _LABEL_RE.match(self.label):
+        if self.label is not None and (
+            not isinstance(self.label, str) or not _LABEL_RE.match(self.label)
+        ):
             raise ParameterError(
                 f"label {self.label!r} may only use letters, digits, '_', '-' and '.'"
+            )
+        if self.label is not None and self.label.lower() in RESERVED_LABELS:
+            raise ParameterError(
+                f"{self.label!r} cannot be a label: it is a header word of the .click format"
             )
         object.__setattr__(self, "cues", tuple(self.cues))
         for cue in self.cues:
@@ -378,7 +411,10 @@ class Section:
         if self.tempo_end is not None or self.tempi is not None:
             raise ParameterError("tempo steps cannot be combined with a ramp or a per-beat list")
         steps = tuple(
-            (_exact(q, "tempo step position") if q != 0 else Fraction(0), _exact(t, "tempo"))
+            (
+                _exact(q, "tempo step position") if q != 0 else Fraction(0),
+                check_tempo_range(_exact(t, "tempo")),
+            )
             for q, t in self.steps
         )
         object.__setattr__(self, "steps", steps)
@@ -531,8 +567,8 @@ class TempoMap:
         object.__setattr__(self, "scale", _exact(self.scale, "tempo scale"))
         if not Fraction(1, 100) <= self.scale <= 100:
             raise ParameterError(f"tempo scale must be 0.01..100, got {float(self.scale)}")
-        if self.title is not None and "\n" in self.title:
-            raise ParameterError("a title is one line")
+        if self.title is not None:
+            check_text(self.title, "title")
 
     @property
     def total_bars(self) -> int:

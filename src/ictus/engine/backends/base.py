@@ -1,0 +1,88 @@
+"""The small interface every audio backend implements, and the callback it drives.
+
+A backend owns one audio stream of ``channels`` outputs. The engine opens it (which
+fixes the sample rate and period), then starts it with a *process* function; from then
+on the backend calls ``process(out, now)`` from its audio thread for every block:
+
+- ``out``: float32 array of shape ``(frames, channels)`` to fill completely (any
+  strides: JACK's is channel-major, PortAudio's interleaved). A backend may hand over
+  the very same array object block after block; it then holds what the last call left
+  there (the transport relies on that to skip rewriting silence), so nothing else may
+  write to it;
+- ``now``: the backend's frame clock at the first sample of the block, an ``int`` that
+  grows by ``frames`` per block and jumps forward when frames were lost (an xrun), so
+  the transport can stay aligned to it.
+
+The process function must not block, do I/O or allocate much (see
+:mod:`ictus.engine.transport`). Backends report trouble through attributes the engine
+polls from its control thread, never by calling back into it: ``xruns`` (a count) and
+``failure`` (why the stream stopped, or None).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ictus.errors import IctusError
+
+Process = Callable[[NDArray[np.float32], int], None]
+
+
+class BackendError(IctusError):
+    """An audio backend cannot open its device or server, or lost it."""
+
+
+class Backend(ABC):
+    """One audio output stream. Subclasses set :attr:`name` and the four hooks."""
+
+    #: the name users pick it by (``--backend``, ``ICTUS_BACKEND``)
+    name: ClassVar[str] = "?"
+    #: True when blocks come from a real clock (the engine then waits for them)
+    realtime: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.rate = 0
+        self.period = 0
+        self.channels = 0
+        self.xruns = 0
+        self.failure: str | None = None
+
+    @abstractmethod
+    def open(self, channels: int, rate: int | None = None) -> None:
+        """Connect to the device or server; afterwards ``rate`` and ``period`` are known.
+
+        ``rate`` None: the device's or server's own rate. No blocks are processed yet.
+        """
+
+    @abstractmethod
+    def start(self, process: Process) -> None:
+        """Begin calling ``process`` for every block."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop and release everything; safe to call twice and after a failure."""
+
+    def reopen(self) -> bool:
+        """After a failure, try once to get the stream back (same ports and names).
+
+        Returns True when the backend is open again (``rate`` may have changed); the
+        engine then calls :meth:`start` again. Backends that cannot come back say False.
+        """
+        return False
+
+    def check(self) -> None:
+        """Called by the engine's supervisor thread every few milliseconds: a chance to
+        notice a device that stopped without saying so (set ``failure`` then)."""
+
+    def settle(self, timeout: float = 1.0) -> None:
+        """Wait (control thread) until the outputs are connected and blocks flow."""
+        del timeout
+
+    def describe(self) -> str:
+        """One line for the user: what plays where."""
+        return f"{self.name} ({self.channels} ch, {self.rate} Hz, {self.period} frames)"

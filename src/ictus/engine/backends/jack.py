@@ -1,0 +1,304 @@
+"""JACK backend (JACK-Client): named output ports, optional auto-connect, server's clock.
+
+The engine's outputs become ports ``<client>:out_1`` ... ``out_N``. The backend follows
+the server: its sample rate (the click voice is made at that rate) and its period
+(which may change while playing). The block clock handed to the transport is the
+server's frame time (``jack_last_frame_time``, widened past its 32-bit wrap), so when
+the server loses a period in an xrun the transport sees the jump and stays aligned.
+
+If the server goes away, the shutdown callback records why in ``failure``; the engine
+notices within a few milliseconds and either stops or calls :meth:`JackBackend.reopen`
+until the server is back (``ictus play --reconnect``).
+
+``connect`` chooses where the outputs go: ``"auto"`` (the physical playback ports, in
+order), ``"none"``, or a list whose items are port names (``system:playback_3``) or
+client names (``recorder``: all of its audio inputs, in order); the resulting ports are
+connected to ``out_1``, ``out_2``, ... in turn.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ictus.engine.backends.base import Backend, BackendError, Process
+
+_WRAP = 1 << 32
+
+
+def _jack() -> Any:
+    try:
+        import jack
+    except (ImportError, OSError) as err:  # OSError: libjack itself is missing
+        raise BackendError(
+            f"the JACK backend needs JACK-Client and libjack ({err}); "
+            "install them (pip install JACK-Client; apt-get install libjack-jackd2-0) "
+            "or use --backend portaudio"
+        ) from None
+    return jack
+
+
+def _frame_time(client: Any) -> Any:
+    """A function returning the frame time of the current cycle, bound to ``client``
+    (not to the backend, which drops its client while closing)."""
+    jack = _jack()
+    lib = getattr(jack, "_lib", None)
+    ptr = getattr(client, "_ptr", None)
+    if lib is None or ptr is None:
+        return lambda: client.last_frame_time
+    last_frame_time = lib.jack_last_frame_time
+    return lambda: last_frame_time(ptr)
+
+
+class JackBackend(Backend):
+    """Play through a JACK server; see the module docstring.
+
+    Parameters
+    ----------
+    client_name : str
+        Name of our JACK client (JACK adds a suffix if it is taken).
+    connect : "auto", "none" or sequence of str
+    server : str or None
+        Server name; None: ``$JACK_DEFAULT_SERVER`` or the default server.
+    measure : int
+        Keep the cost (ns, whole process callback) of the last ``measure`` cycles in
+        ``costs`` (a ring; ``cycles`` counts them all). 0: do not measure.
+    """
+
+    name = "jack"
+
+    def __init__(
+        self,
+        client_name: str = "ictus",
+        connect: str | Sequence[str] = "auto",
+        server: str | None = None,
+        measure: int = 0,
+    ) -> None:
+        super().__init__()
+        self.client_name = client_name
+        self.connect = connect
+        self.server = server
+        self.messages: list[str] = []  # libjack's own complaints, newest last
+        self._client: Any = None
+        self._ports: list[Any] = []
+        self._process: Process | None = None
+        self._scratch = np.zeros((0, 0), dtype=np.float32)
+        self._view: Any = None
+        self._view_frames = -1
+        self._copy: Any = None
+        self._last_raw = -1
+        self._high = 0
+        self.cycles = 0
+        self.costs = np.zeros(measure, dtype=np.int64)
+
+    # -- opening ---------------------------------------------------------------------
+
+    def open(self, channels: int, rate: int | None = None) -> None:
+        self.channels = channels
+        self._open_client()
+        if rate is not None and rate != self.rate:
+            server_rate = self.rate
+            self.close()
+            raise BackendError(
+                f"the JACK server runs at {server_rate} Hz, not {rate} Hz: "
+                "drop --sample-rate (the click follows the server) or restart jackd"
+            )
+
+    def _open_client(self) -> None:
+        jack = _jack()
+        jack.set_error_function(self._message)
+        jack.set_info_function(self._message)
+        try:
+            client = jack.Client(self.client_name, no_start_server=True, servername=self.server)
+        except jack.JackOpenError:
+            where = f"'{self.server}'" if self.server else "(the default server)"
+            raise BackendError(
+                f"cannot reach the JACK server {where}: start jackd (or PipeWire's JACK), "
+                "or use --backend portaudio"
+            ) from None
+        self._client = client
+        self.failure = None
+        self.rate = client.samplerate
+        self.period = client.blocksize
+        self._ports = [client.outports.register(f"out_{i + 1}") for i in range(self.channels)]
+        self._size(max(self.period, 1024))
+        self._last_raw = -1
+        self._high = 0
+        frame_time = _frame_time(client)
+        costs = self.costs
+        if len(costs):
+            clock_ns = time.perf_counter_ns
+            ring = len(costs)
+
+            def on_process(frames: int) -> None:
+                begin = clock_ns()
+                self._on_process(frames, frame_time())
+                costs[(self.cycles - 1) % ring] = clock_ns() - begin
+
+        else:
+
+            def on_process(frames: int) -> None:
+                self._on_process(frames, frame_time())
+
+        client.set_process_callback(on_process)
+        client.set_xrun_callback(self._on_xrun)
+        client.set_shutdown_callback(self._on_shutdown)
+        client.set_blocksize_callback(self._on_blocksize)
+        client.set_samplerate_callback(self._on_samplerate)
+
+    def _message(self, text: str) -> None:
+        self.messages = [*self.messages[-19:], text]
+
+    def _size(self, frames: int) -> None:
+        """Channel-major scratch: each output's samples are contiguous, one copy per port."""
+        self._scratch = np.zeros((self.channels, frames), dtype=np.float32)
+        self._view_frames = -1
+        self._copy = self._port_copier()
+
+    def _port_copier(self) -> Any:
+        """A function copying the scratch rows into the port buffers of one cycle.
+
+        JACK-Client's ``get_array`` builds a new numpy array per port per cycle; going
+        through its cffi handle with precomputed row pointers costs a third of that.
+        """
+        jack = _jack()
+        ffi = getattr(jack, "_ffi", None)
+        lib = getattr(jack, "_lib", None)
+        ports, scratch = self._ports, self._scratch
+        if ffi is None or lib is None or not all(hasattr(p, "_ptr") for p in ports):
+
+            def copy_slow(frames: int) -> None:
+                for i, port in enumerate(ports):
+                    port.get_array()[:] = scratch[i, :frames]
+
+            return copy_slow
+        get_buffer, memmove = lib.jack_port_get_buffer, ffi.memmove
+        pairs = [(p._ptr, ffi.from_buffer(scratch[i])) for i, p in enumerate(ports)]
+
+        def copy(frames: int) -> None:
+            size = frames * 4
+            for port, row in pairs:
+                memmove(get_buffer(port, frames), row, size)
+
+        return copy
+
+    # -- running ---------------------------------------------------------------------
+
+    def start(self, process: Process) -> None:
+        self._process = process
+        client = self._client
+        client.activate()
+        for ours, theirs in zip(self._ports, self._targets(), strict=False):
+            if theirs not in {p.name for p in client.get_all_connections(ours)}:
+                client.connect(ours, theirs)
+
+    def _targets(self) -> list[str]:
+        client = self._client
+        if self.connect == "none":
+            return []
+        if self.connect == "auto":
+            ports = client.get_ports(is_physical=True, is_input=True, is_audio=True)
+            return [p.name for p in ports]
+        names: list[str] = []
+        for item in self.connect:
+            if ":" in item:
+                try:
+                    client.get_port_by_name(item)
+                except Exception:
+                    raise BackendError(
+                        f"--connect: no JACK port {item!r}; input ports: {self._inputs()}"
+                    ) from None
+                names.append(item)
+                continue
+            ports = [
+                p.name
+                for p in client.get_ports(is_input=True, is_audio=True)
+                if p.name.split(":", 1)[0] == item
+            ]
+            if not ports:
+                raise BackendError(
+                    f"--connect: no JACK client {item!r} with audio inputs; "
+                    f"input ports: {self._inputs()}"
+                )
+            names.extend(ports)
+        return names
+
+    def _inputs(self) -> str:
+        ports = self._client.get_ports(is_input=True, is_audio=True)
+        return ", ".join(p.name for p in ports) or "(none)"
+
+    def settle(self, timeout: float = 1.0) -> None:
+        # a new connection takes effect a cycle or two after connect() returns; wait
+        # so the first click is not lost to a recorder or speaker still being patched
+        target = self.cycles + 3
+        deadline = time.monotonic() + timeout
+        while self.cycles < target and time.monotonic() < deadline and self.failure is None:
+            time.sleep(0.002)
+
+    def _on_process(self, frames: int, raw: int) -> None:
+        if raw < self._last_raw:
+            self._high += _WRAP  # jack_nframes_t wraps after 2^32 frames (a day at 48 kHz)
+        self._last_raw = raw
+        if frames != self._view_frames:
+            if frames > self._scratch.shape[1]:
+                self._size(frames)  # the period grew: one allocation, then steady again
+            self._view = self._scratch[:, :frames].T
+            self._view_frames = frames
+        assert self._process is not None
+        self._process(self._view, self._high + raw)
+        self._copy(frames)
+        self.cycles += 1
+
+    def _on_xrun(self, delayed_usecs: float) -> None:
+        self.xruns += 1
+
+    def _on_shutdown(self, status: Any, reason: str) -> None:
+        self.failure = f"the JACK server went away ({reason or status})"
+
+    def _on_blocksize(self, frames: int) -> None:
+        self.period = frames
+
+    def _on_samplerate(self, rate: int) -> None:
+        if self.rate and rate != self.rate:
+            self.failure = f"the JACK server changed its sample rate to {rate} Hz"
+
+    # -- ending and coming back -------------------------------------------------------
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        # after a shutdown the client is dead: closing it still frees libjack's side, but
+        # never let a confused library hold up the exit
+        done = threading.Event()
+
+        def shut() -> None:
+            try:
+                if self.failure is None:
+                    client.deactivate()
+                client.close()
+            except Exception:
+                pass
+            done.set()
+
+        threading.Thread(target=shut, name="ictus-jack-close", daemon=True).start()
+        done.wait(0.5)
+
+    def reopen(self) -> bool:
+        self.close()
+        try:
+            self._open_client()
+        except BackendError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        name = self._client.name if self._client is not None else self.client_name
+        return f"JACK client '{name}' ({self.channels} out, {self.rate} Hz, {self.period} frames)"
+
+    def port_names(self) -> list[str]:
+        return [p.name for p in self._ports]

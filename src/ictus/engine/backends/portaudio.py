@@ -1,0 +1,177 @@
+"""PortAudio backend (python-sounddevice): any output device on Linux, macOS, Windows.
+
+Pick the device by index or by (part of) its name, as ``ictus devices`` lists them. The
+block clock is a frame counter: PortAudio reports an underflow but not how many frames
+it lost, so after one the transport simply continues (the JACK backend, which knows,
+re-aligns instead).
+
+On Linux, PortAudio's JACK host API shows a running JACK server as a device (named after
+the server's clients, usually ``system``); PortAudio looks for the server when
+sounddevice is first imported, so set ``JACK_DEFAULT_SERVER`` before that.
+"""
+
+from __future__ import annotations
+
+import atexit
+import time
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ictus.engine.backends.base import Backend, BackendError, Process
+
+
+def _sounddevice() -> Any:
+    try:
+        import sounddevice
+    except (ImportError, OSError) as err:  # OSError: the PortAudio library is missing
+        raise BackendError(
+            f"the PortAudio backend needs sounddevice and libportaudio ({err}); "
+            "install them (pip install sounddevice; apt-get install libportaudio2)"
+        ) from None
+    return sounddevice
+
+
+def output_devices() -> list[dict[str, Any]]:
+    """Every PortAudio device with outputs: index, name, host API, channels, rate."""
+    sd = _sounddevice()
+    apis = sd.query_hostapis()
+    rows = []
+    for dev in sd.query_devices():
+        if dev["max_output_channels"] > 0:
+            rows.append(
+                {
+                    "index": dev["index"],
+                    "name": dev["name"],
+                    "api": apis[dev["hostapi"]]["name"],
+                    "channels": dev["max_output_channels"],
+                    "rate": int(dev["default_samplerate"]),
+                    "default": dev["index"] == sd.default.device[1],
+                }
+            )
+    return rows
+
+
+def _listing() -> str:
+    rows = output_devices()
+    if not rows:
+        return "there are no output devices"
+    return "output devices: " + "; ".join(f"[{r['index']}] {r['name']}" for r in rows)
+
+
+class PortAudioBackend(Backend):
+    """Play through a PortAudio device; see the module docstring.
+
+    Parameters
+    ----------
+    device : int, str or None
+        Index, or a unique part of the name; None: the default output.
+    period : int
+        Frames per block; 0 lets PortAudio choose (often varying block sizes).
+    latency : "low", "high" or seconds
+    """
+
+    name = "portaudio"
+
+    def __init__(
+        self, device: int | str | None = None, period: int = 0, latency: str | float = "low"
+    ) -> None:
+        super().__init__()
+        self.device = device
+        self.period = period
+        self.latency = latency
+        self.clock = 0
+        self._stream: Any = None
+        self._process: Process | None = None
+        self._closing = False
+        self._last_block = 0.0
+        self.device_name = ""
+
+    def _resolve(self, sd: Any) -> Any:
+        device = self.device
+        if isinstance(device, str) and device.strip().isdigit():
+            device = int(device)
+        try:
+            return sd.query_devices(device, "output")
+        except (ValueError, sd.PortAudioError) as err:
+            raise BackendError(f"--device {self.device}: {err}; {_listing()}") from None
+
+    def open(self, channels: int, rate: int | None = None) -> None:
+        sd = _sounddevice()
+        info = self._resolve(sd)
+        if info["max_output_channels"] < channels:
+            raise BackendError(
+                f"device [{info['index']}] {info['name']} has {info['max_output_channels']} "
+                f"outputs, {channels} asked for; {_listing()}"
+            )
+        self.channels = channels
+        self.rate = rate or int(info["default_samplerate"])
+        self.device_name = info["name"]
+        try:
+            self._stream = sd.OutputStream(
+                device=info["index"],
+                samplerate=self.rate,
+                channels=channels,
+                dtype="float32",
+                blocksize=self.period,
+                latency=self.latency,
+                callback=self._on_block,
+                finished_callback=self._on_finished,
+            )
+        except sd.PortAudioError as err:
+            raise BackendError(f"cannot open [{info['index']}] {info['name']}: {err}") from None
+        self.rate = int(self._stream.samplerate)
+
+    def start(self, process: Process) -> None:
+        self._process = process
+        self._stream.start()
+
+    def _on_block(self, outdata: NDArray[np.float32], frames: int, when: Any, status: Any) -> None:
+        if status.output_underflow:
+            self.xruns += 1
+        assert self._process is not None
+        self._process(outdata, self.clock)
+        self.clock += frames
+        self._last_block = time.monotonic()
+        if not self.period:
+            self.period = frames
+
+    def check(self) -> None:
+        # PortAudio's JACK host API just stops calling back when the server dies
+        if self._stream is None or self.failure is not None or not self._last_block:
+            return
+        allowed = 0.5 + 4 * (self.period or 4096) / self.rate
+        if time.monotonic() - self._last_block > allowed:
+            self.failure = (
+                f"the audio device {self.device_name!r} stopped "
+                f"(no audio asked for in {allowed:.1f} s)"
+            )
+
+    def _on_finished(self) -> None:
+        if not self._closing:
+            self.failure = f"the audio device {self.device_name!r} stopped"
+
+    def close(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        self._closing = True
+        if self.failure is not None:
+            # a stream whose device vanished can hang in abort(), and PortAudio's JACK
+            # host API aborts the process when terminated without its server: leave both
+            sd = _sounddevice()
+            atexit.unregister(sd._exit_handler)
+            return
+        try:
+            stream.abort()
+            stream.close()
+        except Exception:
+            pass
+
+    def describe(self) -> str:
+        period = self.period or "variable"
+        return (
+            f"PortAudio device '{self.device_name}' "
+            f"({self.channels} out, {self.rate} Hz, {period} frames)"
+        )

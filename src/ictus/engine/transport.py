@@ -1,0 +1,350 @@
+"""The transport: the one owner of the play position, run by the audio callback.
+
+Only the audio thread changes the transport's state. The control thread (the
+:class:`~ictus.engine.control.Engine`) asks for changes by appending command tuples to a
+:class:`collections.deque` (``append`` and ``popleft`` are atomic, so neither side
+locks); the callback applies them at the start of its next block. The callback, in
+turn, publishes what it did: one immutable :class:`Snapshot` per block (a single
+attribute assignment, atomic) and an event tuple per change in :attr:`Transport.events`.
+
+The position is kept as an *anchor*: at backend clock ``anchor_clock`` the transport
+was at grid frame ``anchor_frame``, so at clock ``now`` it is at
+``anchor_frame + (now - anchor_clock)``. The backend's clock is the truth: when an
+xrun loses frames the clock jumps and the position jumps with it, so every later click
+is again at its grid frame relative to the clock and nothing accumulates. A locate, a
+loop, a jump or a tempo change only sets a new anchor.
+
+Callback contract (what :meth:`Transport.process` promises the backend):
+
+- fills all of ``out`` (float32, frames x channels, C-contiguous);
+- no I/O, no locks, no sleeping, no allocation beyond a few small Python objects per
+  block (the events and snapshot); the mixing is :meth:`ictus.render.BlockMixer.mix`;
+- never raises: an unexpected error silences the output and is kept in ``error``.
+
+Events are tuples ``(kind, clock, frame, plan, detail)``: from ``clock`` on, the output
+is ``plan``'s mixers at ``frame + (t - clock)`` (``plan`` None: silence). Kinds:
+``start``, ``resume``, ``locate``, ``jump``, ``loop`` (the wrap), ``scale``, ``rebase``
+(new clock after a reconnect) and the silent ones ``pause``, ``stop``, ``end``
+(:data:`ANCHORS`); plus ``skip`` (the clock jumped: frames lost in an xrun, in
+``detail``), ``set-loop``, ``set-jump`` and ``error``.
+
+>>> import numpy as np
+>>> from ictus.tempomap import Section, Tempo, TempoMap
+>>> from ictus.sounds import Voice
+>>> from ictus.engine.plan import Outputs, build_plan
+>>> one = np.ones(1, dtype=np.float32)
+>>> plan = build_plan(TempoMap((Section(1, Tempo(120)),)), Voice("i", 1000, one, one, one),
+...                   rate=1000, outputs=Outputs(1))
+>>> t = Transport(plan)
+>>> t.send("go", None, plan, None, True)
+>>> out = np.empty((600, 1), dtype=np.float32)
+>>> t.process(out, 0); np.flatnonzero(out[:, 0]).tolist()
+[0, 500]
+>>> t.process(out, 600); np.flatnonzero(out[:, 0]).tolist(), t.snapshot.frame
+([400], 1200)
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ictus.engine.plan import Plan, convert_frame
+
+#: Event kinds after which the output follows a new anchor (or falls silent).
+ANCHORS = frozenset(
+    ("start", "resume", "locate", "jump", "loop", "scale", "rebase", "pause", "stop", "end")
+)
+
+#: Stand-in bar number for "the end of the grid" (a jump from the last bar).
+END_BAR = 1 << 30
+
+Command = tuple[Any, ...]
+Event = tuple[str, int, int, "Plan | None", object]
+
+
+class Snapshot(NamedTuple):
+    """What the transport did in its last block, published once per block."""
+
+    clock: int  # backend clock at the end of the block
+    frame: int  # grid frame of the next sample to play
+    playing: bool
+    ended: bool
+    plan: Plan
+    loop: int  # map section index being looped, -1 for none
+    jump: int | None  # bar a pending jump goes to
+    blocks: int  # blocks processed since the transport was made
+    applied: int  # commands applied so far
+
+
+class Transport:
+    """Play position, loop and pending jump of one engine; see the module docstring.
+
+    Control side: :meth:`send` only. Audio side: :meth:`process` only.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self._commands: deque[Command] = deque()
+        #: changes made by the callback, oldest first; the control side pops them
+        self.events: deque[Event] = deque(maxlen=1 << 14)
+        #: the same events, kept (the latest 16384) for diagnostics and tests
+        self.history: deque[Event] = deque(maxlen=1 << 14)
+        self.error: BaseException | None = None
+        #: test-only hook called in the callback after the commands (None in real use)
+        self.hook: Any = None
+        self._plan = plan
+        self._playing = False
+        self._ended = False
+        self._anchor_frame = -plan.preroll
+        self._anchor_clock = 0
+        self._cursor = -plan.preroll  # how far playing got since the last anchor
+        self._frame_end = -plan.preroll
+        self._expect: int | None = None
+        self._loop = -1
+        # (bar at whose downbeat to jump, target bar, fallback plan holding it)
+        self._jump: tuple[int, int, Plan | None] | None = None
+        self._blocks = 0
+        self._applied = 0
+        self._zeroed: object = None  # the output array the last block left all zeros
+        self.snapshot = Snapshot(0, -plan.preroll, False, False, plan, -1, None, 0, 0)
+
+    # -- control side ------------------------------------------------------------------
+
+    def send(self, *command: Any) -> None:
+        """Queue a command for the next block (any thread; never blocks).
+
+        Commands
+        --------
+        ``("go", bar, plan, fallback, play)``
+            Move to ``bar``'s downbeat (``None``: the start of ``plan``, count-in and
+            pre-roll included) and play or stay stopped there. ``plan`` None keeps the
+            current plan if it holds ``bar``, else switches to ``fallback``.
+        ``("pause",)``, ``("resume",)``, ``("stop",)``
+        ``("loop", section)``
+            Repeat map section ``section`` whenever the transport reaches its end
+            (-1: no loop). A move to a bar after the section ends the loop.
+        ``("jump", bar, fallback)``
+            At the next bar line, go to ``bar`` (in ``fallback`` if the current plan
+            lacks it). Stopped: go there at once.
+        ``("rescale", plans)``
+            Replace the current plan (and a pending jump's) by the plan with the same
+            key in the dict ``plans``, at the same musical position.
+        ``("rebase",)``
+            The backend's clock restarted (reconnect): continue from the last position.
+        """
+        self._commands.append(command)
+
+    # -- audio side --------------------------------------------------------------------
+
+    def process(self, out: NDArray[np.float32], now: int) -> None:
+        """Fill ``out`` with the block starting at backend clock ``now`` (the callback)."""
+        try:
+            self._process(out, now)
+        except BaseException as err:  # the show goes on: silence, and say why later
+            out.fill(0.0)
+            self._zeroed = None
+            if self.error is None:
+                self.error = err
+                self._event(("error", now, self._frame_end, None, repr(err)))
+            self._playing = False
+
+    def _process(self, out: NDArray[np.float32], now: int) -> None:
+        n = out.shape[0]
+        if self._playing and self._expect is not None and now != self._expect:
+            self._event(("skip", now, self._position(now), self._plan, now - self._expect))
+        commands = self._commands
+        while commands:
+            self._apply(commands.popleft(), now)
+        if self.hook is not None:
+            self.hook(now)
+        done = 0
+        t = now
+        # most blocks fall between clicks: then the mixer's numpy work is skipped (it
+        # would write the same zeros), and so are the zeros if this very buffer was
+        # left silent by the last block
+        silent = True
+        zeroed = out is self._zeroed
+        while self._playing and done < n:
+            f = self._anchor_frame + (t - self._anchor_clock)
+            boundary, kind = self._next_boundary()
+            if f >= boundary:
+                self._cross(kind, boundary, t - (f - boundary))
+                continue
+            m = min(n - done, boundary - f)
+            if self._plan.quiet(f, m):
+                if not zeroed:
+                    out[done : done + m].fill(0.0)
+            else:
+                self._mix(f, out[done : done + m])
+                silent = False
+            done += m
+            t += m
+            self._cursor = f + m
+        if done < n and not zeroed:
+            out[done:].fill(0.0)
+        self._zeroed = out if silent else None
+        end = now + n
+        self._expect = end
+        self._frame_end = self._position(end) if self._playing else self._anchor_frame
+        self._blocks += 1
+        jump = self._jump[1] if self._jump is not None else None
+        self.snapshot = Snapshot(
+            end,
+            self._frame_end,
+            self._playing,
+            self._ended,
+            self._plan,
+            self._loop,
+            jump,
+            self._blocks,
+            self._applied,
+        )
+
+    def _event(self, event: Event) -> None:
+        self.events.append(event)
+        self.history.append(event)
+
+    def _position(self, clock: int) -> int:
+        return self._anchor_frame + (clock - self._anchor_clock)
+
+    def _mix(self, frame: int, out: NDArray[np.float32]) -> None:
+        mixers = self._plan.mixers
+        if len(mixers) == 1:
+            mixers[0].mix(frame, out)
+            return
+        # several latency groups: each mixer writes only its own channels
+        out.fill(0.0)
+        frames = out.shape[0]
+        for mixer in mixers:
+            mono, spans = mixer.mix_mono(frame, frames)
+            if spans:
+                for ch in mixer.click_on:
+                    out[:, ch] = mono
+
+    def _next_boundary(self) -> tuple[int, str]:
+        """The next frame where something happens: the end, a jump or a loop's wrap.
+
+        Bar lines and section ends are musical points: the earliest output (pre-roll)
+        reaches them ``preroll`` frames before the reference output, so they are
+        crossed that much earlier.
+        """
+        plan = self._plan
+        boundary, kind = plan.length, "end"
+        if self._jump is not None:
+            at = plan.bar_frame.get(self._jump[0], plan.end) - plan.preroll
+            if at < boundary:
+                boundary, kind = at, "jump"
+        if self._loop >= 0:
+            span = plan.section_spans.get(self._loop)
+            # measured from where playing got to, not from ``f``: after an xrun skipped
+            # over the section's end, the loop still wraps (late, at its exact place)
+            if span is not None and self._cursor + plan.preroll <= span[1]:
+                at = span[1] - plan.preroll
+                if at < boundary:
+                    boundary, kind = at, "loop"
+        return boundary, kind
+
+    def _cross(self, kind: str, boundary: int, clock: int) -> None:
+        """Pass ``boundary`` (reached at backend ``clock``): wrap, jump or end."""
+        plan = self._plan
+        if kind == "loop":
+            start = plan.section_spans[self._loop][0]
+            self._anchor(start - plan.preroll, clock)
+            self._event(("loop", clock, self._anchor_frame, plan, self._loop))
+        elif kind == "jump":
+            assert self._jump is not None
+            _, bar, fallback = self._jump
+            self._jump = None
+            self._go(bar, None, fallback, clock)
+            self._event(("jump", clock, self._anchor_frame, self._plan, bar))
+        else:
+            self._playing = False
+            self._ended = True
+            self._anchor_frame = boundary
+            self._event(("end", clock, boundary, None, None))
+
+    def _anchor(self, frame: int, clock: int) -> None:
+        self._anchor_frame = frame
+        self._anchor_clock = clock
+        self._cursor = frame
+
+    def _go(self, bar: int | None, plan: Plan | None, fallback: Plan | None, clock: int) -> None:
+        """Move to a bar (``None``: the start of ``plan``); a move past the looped
+        section ends the loop (the band left the vamp), one before it keeps it."""
+        if plan is None:
+            plan = self._plan if (bar is None or bar in self._plan.bar_frame) else fallback
+            assert plan is not None, "a locate outside the current plan needs a fallback"
+        self._plan = plan
+        frame = 0 if bar is None else plan.bar_frame[bar]
+        self._anchor(frame - plan.preroll, clock)
+        self._jump = None
+        self._ended = False
+        target = plan.anchor if bar is None else bar
+        if self._loop >= 0 and plan.bar_section.get(target, -1) > self._loop:
+            self._loop = -1
+
+    def _apply(self, command: Command, now: int) -> None:
+        self._applied += 1
+        kind = command[0]
+        if kind == "go":
+            _, bar, plan, fallback, play = command
+            was_playing = self._playing
+            self._go(bar, plan, fallback, now)
+            self._playing = bool(play)
+            what = "locate" if was_playing or not play else "start"
+            self._event((what, now, self._anchor_frame, self._plan if play else None, bar))
+        elif kind == "pause":
+            if self._playing:
+                self._anchor(self._position(now), now)
+                self._playing = False
+                self._event(("pause", now, self._anchor_frame, None, None))
+        elif kind == "resume":
+            if not self._playing and not self._ended:
+                self._anchor(self._anchor_frame, now)
+                self._playing = True
+                self._event(("resume", now, self._anchor_frame, self._plan, None))
+        elif kind == "stop":
+            if self._playing:
+                self._anchor(self._position(now), now)
+            self._playing = False
+            self._jump = None
+            self._event(("stop", now, self._anchor_frame, None, None))
+        elif kind == "loop":
+            self._loop = command[1]
+            self._event(("set-loop", now, self._position(now), None, command[1]))
+        elif kind == "jump":
+            _, bar, fallback = command
+            if not self._playing:
+                self._go(bar, None, fallback, now)
+                self._event(("locate", now, self._anchor_frame, None, bar))
+                return
+            plan = self._plan
+            m = self._position(now) + plan.preroll
+            i = bisect.bisect_right(plan.bar_frames, m)
+            at = plan.bar_numbers[i] if i < len(plan.bar_numbers) else END_BAR
+            self._jump = (at, bar, fallback)
+            self._event(("set-jump", now, m - plan.preroll, None, bar))
+        elif kind == "rescale":
+            plans = command[1]
+            new = plans.get(self._plan.key)
+            if new is not None and new is not self._plan:
+                if self._ended:
+                    self._anchor(new.length, now)
+                else:
+                    position = self._position(now) if self._playing else self._anchor_frame
+                    self._anchor(convert_frame(position, self._plan, new), now)
+                self._plan = new
+                sounding = new if self._playing else None
+                self._event(("scale", now, self._anchor_frame, sounding, new.scale))
+            if self._jump is not None and self._jump[2] is not None:
+                at, bar, fallback = self._jump
+                self._jump = (at, bar, plans.get(fallback.key, fallback))
+        elif kind == "rebase":
+            if self._playing:
+                self._anchor(self._frame_end, now)
+                self._event(("rebase", now, self._anchor_frame, self._plan, None))
+            self._expect = None
