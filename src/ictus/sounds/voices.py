@@ -316,7 +316,6 @@ def voice_descriptions() -> dict[str, str]:
     return {name: _RECIPES[name].description for name in voice_names()}
 
 
-@functools.lru_cache(maxsize=64)
 def synth_voice(name: str, rate: int) -> Voice:
     """Synthesize the built-in voice ``name`` at ``rate`` Hz.
 
@@ -360,6 +359,12 @@ def synth_voice(name: str, rate: int) -> Voice:
         raise ParameterError(f"sample rate must be an integer number of Hz, got {rate!r}")
     if rate < MIN_RATE:
         raise ParameterError(f"sample rate must be at least {MIN_RATE} Hz, got {rate}")
-    rate = int(rate)
+    return _synth_cached(name, int(rate))
+
+
+# checked before the cache: 48000.0 == 48000 would otherwise hit the int's entry
+@functools.lru_cache(maxsize=64)
+def _synth_cached(name: str, rate: int) -> Voice:
+    recipe = _RECIPES[name]
     sounds = {level: _synth_level(recipe, name, level, rate) for level in LEVELS}
     return Voice(name, rate, sounds["accent"], sounds["normal"], sounds["sub"])
