@@ -39,6 +39,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import partial
 from typing import Any, TypeVar
 
 from ictus.errors import ParameterError, ParseError, SourcePos
@@ -147,6 +148,10 @@ def _split_label(line: _Line, tokens: list[_Token]) -> tuple[_Token | None, list
     return label, tokens[1:]
 
 
+def _tempo_of(text: str, unit: Fraction | None) -> Tempo:
+    return Tempo(_fraction(text), unit)
+
+
 def _fraction(text: str) -> Fraction:
     try:
         return Fraction(text)
@@ -184,11 +189,9 @@ def _parse_tempo(
     if m.group("list"):
         if "@" in m.group("a"):
             raise line.error("a per-beat tempo list takes BPM, not frame clicks", token.column)
-        rest = m.group("list")[1:].split(",")
-        values = [
-            tempo,
-            *(_call(line, token.column, lambda v=v: Tempo(_fraction(v), unit)) for v in rest),
-        ]
+        values = [tempo]
+        for text in m.group("list")[1:].split(","):
+            values.append(_call(line, token.column, partial(_tempo_of, text, unit)))
         tempi = tuple(v.quarter_bpm for v in values)
     return tempo, end, tempi
 
@@ -410,9 +413,8 @@ def _parse_steps(line: _Line, tok: _Token, value: str) -> tuple[tuple[Fraction, 
                 f"e.g. steps=2.5:130,5:140), got {part!r}",
                 tok.column,
             )
-        steps.append(
-            _call(line, tok.column, lambda m=m: (_fraction(m.group(1)), _fraction(m.group(2))))
-        )
+        position = _call(line, tok.column, partial(_fraction, m.group(1)))
+        steps.append((position, _call(line, tok.column, partial(_fraction, m.group(2)))))
     return tuple(steps)
 
 

@@ -15,6 +15,8 @@ accumulates: the millionth click is as exact as the first.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -238,22 +240,43 @@ def _section_clicks(
     return cols, seconds, tempo
 
 
-def _time_in_section(section: Section, q: Fraction) -> Fraction:
-    """Exact-as-possible seconds from a section's start to quarter position ``q``."""
-    if q == 0:
-        return Fraction(0)
+def times_in_section(section: Section, qs: Sequence[Fraction]) -> list[Fraction]:
+    """Seconds (scale 1) from a section's start to each quarter position in ``qs``.
+
+    Exact for constant and stepped tempos; a ramp's closed form is a float made exact
+    (``Fraction(float)``). Exporters that need times at arbitrary positions call this
+    rather than repeating the dispatch over the section's kinds.
+
+    >>> from ictus.tempomap.model import Section, Tempo
+    >>> times_in_section(Section(1, Tempo(120), steps=((Fraction(2), Fraction(60)),)),
+    ...                  [Fraction(1), Fraction(3)])
+    [Fraction(1, 2), Fraction(2, 1)]
+    """
     steps = piecewise(section)
     if steps is not None:
         positions, tempos, times = steps
-        k = max(i for i, p in enumerate(positions[:-1]) if p <= q)
-        return times[k] + (q - positions[k]) * 60 / tempos[k]
+        out = []
+        for q in qs:
+            k = min(max(bisect.bisect_right(positions, q) - 1, 0), len(positions) - 2)
+            out.append(times[k] + (q - positions[k]) * 60 / tempos[k])
+        return out
     t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
     if t0 == t1:
-        return q * 60 / t0
-    arr = ramps.seconds(
-        np.array([float(q)]), float(t0), float(t1), float(section.length_quarters), section.ramp
+        return [q * 60 / t0 for q in qs]
+    seconds = ramps.seconds(
+        np.array([float(q) for q in qs]),
+        float(t0),
+        float(t1),
+        float(section.length_quarters),
+        section.ramp,
     )
-    return Fraction(float(arr[0]))
+    # the closed form at 0 is 0 already; keep it exactly 0
+    return [Fraction(float(s)) if q else Fraction(0) for q, s in zip(qs, seconds, strict=True)]
+
+
+def _time_in_section(section: Section, q: Fraction) -> Fraction:
+    """Exact-as-possible seconds from a section's start to quarter position ``q``."""
+    return times_in_section(section, [q])[0]
 
 
 def _tempo_in_section(section: Section, q: Fraction) -> float:

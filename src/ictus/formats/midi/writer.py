@@ -42,8 +42,7 @@ import numpy as np
 from ictus.errors import ParameterError
 from ictus.formats.midi.labels import count_in_marker, label_from_text
 from ictus.formats.midi.reader import MidiWarning, short_meter
-from ictus.tempomap import ramps
-from ictus.tempomap.grid import build_grid, piecewise, section_times
+from ictus.tempomap.grid import build_grid, piecewise, section_times, times_in_section
 from ictus.tempomap.model import LEVELS, SILENT, Meter, Section, TempoMap
 
 #: General MIDI percussion (channel 10): Hi Wood Block on the accent, Low Wood Block on
@@ -361,26 +360,7 @@ class _Clock:
         return out
 
     def _in_section(self, index: int, qs: list[Fraction]) -> list[Fraction]:
-        section = self.map.sections[index]
-        steps = piecewise(section)
-        if steps is not None:
-            positions, tempos, times = steps
-            out = []
-            for q in qs:
-                k = min(max(bisect.bisect_right(positions, q) - 1, 0), len(positions) - 2)
-                out.append(times[k] + (q - positions[k]) * 60 / tempos[k])
-            return out
-        t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
-        if t0 == t1:
-            return [q * 60 / t0 for q in qs]
-        seconds = ramps.seconds(
-            np.array([float(q) for q in qs]),
-            float(t0),
-            float(t1),
-            float(section.length_quarters),
-            section.ramp,
-        )
-        return [Fraction(float(s)) for s in seconds]
+        return times_in_section(self.map.sections[index], qs)
 
 
 # -- tempo events ----------------------------------------------------------------
