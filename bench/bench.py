@@ -210,6 +210,11 @@ def main() -> None:
         table.add_row(*row)
     console.print(table)
 
+    # the live engine: callback cost per period and xruns in real time (JACK dummy driver)
+    from bench_engine import main as engine_main
+
+    engine_main()
+
 
 if __name__ == "__main__":
     main()

@@ -68,8 +68,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--device",
                 "-d",
-                help="PortAudio: device index or name (see 'ictus devices'); "
-                "JACK: server name.",
+                help="PortAudio: device index or name (see 'ictus devices'); JACK: server name.",
             ),
         ] = None,
         client_name: Annotated[
@@ -84,9 +83,7 @@ def register(app: typer.Typer) -> None:
                 "(auto: the physical outputs).",
             ),
         ] = "auto",
-        channels: Annotated[
-            int, typer.Option("--channels", "-c", help="Number of outputs.")
-        ] = 2,
+        channels: Annotated[int, typer.Option("--channels", "-c", help="Number of outputs.")] = 2,
         click_on: Annotated[
             str | None,
             typer.Option(
@@ -223,6 +220,13 @@ def register(app: typer.Typer) -> None:
             reconnect=reconnect,
             rate=sample_rate,
         )
+        import signal
+
+        def stop_playing(_signum: int, _frame: Any) -> None:
+            raise KeyboardInterrupt
+
+        # SIGTERM (a show controller, systemd) ends play as cleanly as Ctrl-C
+        signal.signal(signal.SIGTERM, stop_playing)
         engine.open()
         if audio.realtime:
             from ictus.engine.control import gil_holder_priority
@@ -283,13 +287,22 @@ def register(app: typer.Typer) -> None:
         console.print(backends)
         if pa_rows:
             table = Table(
-                "index", "name", "host API", "outputs", "rate", "",
+                "index",
+                "name",
+                "host API",
+                "outputs",
+                "rate",
+                "",
                 title="PortAudio output devices (--backend portaudio --device INDEX|NAME)",
             )
             for r in pa_rows:
                 table.add_row(
-                    str(r["index"]), r["name"], r["api"], str(r["channels"]),
-                    str(r["rate"]), "default" if r["default"] else "",
+                    str(r["index"]),
+                    r["name"],
+                    r["api"],
+                    str(r["channels"]),
+                    str(r["rate"]),
+                    "default" if r["default"] else "",
                 )
             console.print(table)
         if jack_ok:
@@ -299,7 +312,8 @@ def register(app: typer.Typer) -> None:
             try:
                 ports = client.get_ports(is_input=True, is_audio=True)
                 table = Table(
-                    "port", "physical",
+                    "port",
+                    "physical",
                     title=f"JACK inputs at {client.samplerate} Hz, {client.blocksize} frames "
                     "(--connect PORT,...)",
                 )

@@ -48,7 +48,7 @@ from ictus.sounds import Voice
 from ictus.tempomap import CountIn, TempoMap
 
 #: How often the supervisor thread looks at the transport and the backend (seconds).
-POLL = 0.05
+POLL = 0.02
 #: Taps further apart than this start a new tap tempo.
 TAP_RESET = 2.0
 #: How often to try the server again while it is away (``reconnect=True``).
@@ -520,9 +520,7 @@ class Engine:
             beat_count = tm.sections[index].beats_per_bar
             tempo = float(grid.tempo[i])
         nxt: str | None = None
-        if count_in:
-            nxt = tm.sections[index].label
-        elif snap.loop == index:
+        if count_in or snap.loop == index:
             nxt = tm.sections[index].label
         elif index + 1 < len(tm.sections):
             nxt = tm.sections[index + 1].label or f"bar {tm.first_bar_of(index + 1)}"

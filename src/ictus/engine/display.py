@@ -51,9 +51,7 @@ _GLYPHS = {
     " ": ("  ", "  ", "  "),
 }
 
-KEYS_HELP = (
-    "space start/stop · ←/→ bar · +/- tempo · t tap · l loop · p pause · q quit"
-)
+KEYS_HELP = "space start/stop · ←/→ bar · +/- tempo · t tap · l loop · p pause · q quit"
 
 
 def big_text(text: str) -> list[str]:
@@ -171,8 +169,16 @@ class Keys:
                 self.on_key(key)
 
 
-_ESCAPES = {b"\x1b[C": "right", b"\x1b[D": "left", b"\x1b[A": "up", b"\x1b[B": "down",
-            b"\x1bOC": "right", b"\x1bOD": "left", b"\x1bOA": "up", b"\x1bOB": "down"}
+_ESCAPES = {
+    b"\x1b[C": "right",
+    b"\x1b[D": "left",
+    b"\x1b[A": "up",
+    b"\x1b[B": "down",
+    b"\x1bOC": "right",
+    b"\x1bOD": "left",
+    b"\x1bOA": "up",
+    b"\x1bOB": "down",
+}
 
 
 def _next_key(data: bytes) -> tuple[str | None, bytes]:
@@ -232,7 +238,7 @@ def run(engine: Engine, *, console: Any = None, fps: float = 20.0) -> str:
 
     console = console or Console()
     quit_now = threading.Event()
-    message = {"text": "", "until": 0.0}
+    message: list[tuple[str, float]] = [("", 0.0)]  # (text, shown until), swapped whole
 
     def on_key(key: str) -> None:
         try:
@@ -242,16 +248,19 @@ def run(engine: Engine, *, console: Any = None, fps: float = 20.0) -> str:
         if said == "quit":
             quit_now.set()
         elif said:
-            message["text"], message["until"] = said, time.monotonic() + 3.0
+            message[0] = (said, time.monotonic() + 3.0)
 
     def screen() -> Any:
-        text = message["text"] if time.monotonic() < message["until"] else ""
+        said, until = message[0]
+        text = said if time.monotonic() < until else ""
         if engine.failure:
             text = engine.failure
         return render_status(engine.status(), text)
 
-    with Keys(on_key), Live(get_renderable=screen, console=console,
-                            refresh_per_second=fps, transient=False):
+    with (
+        Keys(on_key),
+        Live(get_renderable=screen, console=console, refresh_per_second=fps, transient=False),
+    ):
         while not quit_now.wait(0.05):
             if engine.failure is not None:
                 return "offline"

@@ -70,8 +70,8 @@ class Outputs:
             raise ParameterError(f"click channels {click_on} outside 0..{self.channels - 1}")
         if self.offsets is not None and len(self.offsets) not in (1, len(click_on)):
             raise ParameterError(
-                f"give one latency for all click channels or one per channel "
-                f"({len(click_on)}), got {len(self.offsets)}"
+                f"latency: give one value for all click channels or one per click channel "
+                f"({len(click_on)} of them), got {len(self.offsets)}"
             )
 
     @property

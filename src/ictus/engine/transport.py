@@ -38,10 +38,10 @@ is ``plan``'s mixers at ``frame + (t - clock)`` (``plan`` None: silence). Kinds:
 >>> t = Transport(plan)
 >>> t.send("go", None, plan, None, True)
 >>> out = np.empty((600, 1), dtype=np.float32)
->>> t.process(out, 0); np.flatnonzero(out[:, 0]).tolist()
-[0, 500]
->>> t.process(out, 600); np.flatnonzero(out[:, 0]).tolist(), t.snapshot.frame
-([400], 1200)
+>>> t.process(out, 0), np.flatnonzero(out[:, 0]).tolist()
+(False, [0, 500])
+>>> t.process(out, 600), np.flatnonzero(out[:, 0]).tolist(), t.snapshot.frame
+(False, [400], 1200)
 """
 
 from __future__ import annotations
@@ -57,7 +57,19 @@ from ictus.engine.plan import Plan, convert_frame
 
 #: Event kinds after which the output follows a new anchor (or falls silent).
 ANCHORS = frozenset(
-    ("start", "resume", "locate", "jump", "loop", "scale", "rebase", "pause", "stop", "end")
+    (
+        "start",
+        "resume",
+        "locate",
+        "jump",
+        "loop",
+        "scale",
+        "rebase",
+        "pause",
+        "stop",
+        "end",
+        "error",
+    )
 )
 
 #: Stand-in bar number for "the end of the grid" (a jump from the last bar).
@@ -140,10 +152,13 @@ class Transport:
 
     # -- audio side --------------------------------------------------------------------
 
-    def process(self, out: NDArray[np.float32], now: int) -> None:
-        """Fill ``out`` with the block starting at backend clock ``now`` (the callback)."""
+    def process(self, out: NDArray[np.float32], now: int) -> bool:
+        """Fill ``out`` with the block starting at backend clock ``now`` (the callback).
+
+        Returns True when the block is all silence.
+        """
         try:
-            self._process(out, now)
+            return self._process(out, now)
         except BaseException as err:  # the show goes on: silence, and say why later
             out.fill(0.0)
             self._zeroed = None
@@ -151,8 +166,9 @@ class Transport:
                 self.error = err
                 self._event(("error", now, self._frame_end, None, repr(err)))
             self._playing = False
+            return True
 
-    def _process(self, out: NDArray[np.float32], now: int) -> None:
+    def _process(self, out: NDArray[np.float32], now: int) -> bool:
         n = out.shape[0]
         if self._playing and self._expect is not None and now != self._expect:
             self._event(("skip", now, self._position(now), self._plan, now - self._expect))
@@ -203,6 +219,7 @@ class Transport:
             self._blocks,
             self._applied,
         )
+        return silent
 
     def _event(self, event: Event) -> None:
         self.events.append(event)
@@ -340,9 +357,10 @@ class Transport:
                 self._plan = new
                 sounding = new if self._playing else None
                 self._event(("scale", now, self._anchor_frame, sounding, new.scale))
-            if self._jump is not None and self._jump[2] is not None:
+            if self._jump is not None:
                 at, bar, fallback = self._jump
-                self._jump = (at, bar, plans.get(fallback.key, fallback))
+                if fallback is not None:
+                    self._jump = (at, bar, plans.get(fallback.key, fallback))
         elif kind == "rebase":
             if self._playing:
                 self._anchor(self._frame_end, now)

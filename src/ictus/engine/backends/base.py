@@ -30,7 +30,9 @@ from numpy.typing import NDArray
 
 from ictus.errors import IctusError
 
-Process = Callable[[NDArray[np.float32], int], None]
+#: ``process(out, now)``; may return True to say the block is all silence (a hint
+#: that lets a backend skip copying zeros it already wrote)
+Process = Callable[[NDArray[np.float32], int], "bool | None"]
 
 
 class BackendError(IctusError):
@@ -78,6 +80,7 @@ class Backend(ABC):
     def check(self) -> None:
         """Called by the engine's supervisor thread every few milliseconds: a chance to
         notice a device that stopped without saying so (set ``failure`` then)."""
+        return None  # most devices say so themselves
 
     def settle(self, timeout: float = 1.0) -> None:
         """Wait (control thread) until the outputs are connected and blocks flow."""

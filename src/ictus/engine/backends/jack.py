@@ -18,6 +18,7 @@ connected to ``out_1``, ``out_2``, ... in turn.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -93,6 +94,8 @@ class JackBackend(Backend):
         self._last_raw = -1
         self._high = 0
         self.cycles = 0
+        self._graph_orders = 0
+        self._graph_wanted = 0
         self.costs = np.zeros(measure, dtype=np.int64)
 
     # -- opening ---------------------------------------------------------------------
@@ -115,7 +118,8 @@ class JackBackend(Backend):
         try:
             client = jack.Client(self.client_name, no_start_server=True, servername=self.server)
         except jack.JackOpenError:
-            where = f"'{self.server}'" if self.server else "(the default server)"
+            name = self.server or os.environ.get("JACK_DEFAULT_SERVER")
+            where = f"'{name}'" if name else "(the default server)"
             raise BackendError(
                 f"cannot reach the JACK server {where}: start jackd (or PipeWire's JACK), "
                 "or use --backend portaudio"
@@ -149,6 +153,7 @@ class JackBackend(Backend):
         client.set_shutdown_callback(self._on_shutdown)
         client.set_blocksize_callback(self._on_blocksize)
         client.set_samplerate_callback(self._on_samplerate)
+        client.set_graph_order_callback(self._on_graph_order)
 
     def _message(self, text: str) -> None:
         self.messages = [*self.messages[-19:], text]
@@ -164,6 +169,10 @@ class JackBackend(Backend):
 
         JACK-Client's ``get_array`` builds a new numpy array per port per cycle; going
         through its cffi handle with precomputed row pointers costs a third of that.
+        And most cycles fall between clicks: when the block is silence and a port's
+        buffer is the one we filled with silence last cycle (same address, same size),
+        it still holds those zeros (only its owner writes an output buffer), so the
+        copy is skipped.
         """
         jack = _jack()
         ffi = getattr(jack, "_ffi", None)
@@ -171,18 +180,30 @@ class JackBackend(Backend):
         ports, scratch = self._ports, self._scratch
         if ffi is None or lib is None or not all(hasattr(p, "_ptr") for p in ports):
 
-            def copy_slow(frames: int) -> None:
+            def copy_slow(frames: int, silent: bool) -> None:
                 for i, port in enumerate(ports):
                     port.get_array()[:] = scratch[i, :frames]
 
             return copy_slow
         get_buffer, memmove = lib.jack_port_get_buffer, ffi.memmove
         pairs = [(p._ptr, ffi.from_buffer(scratch[i])) for i, p in enumerate(ports)]
+        quiet: list[Any] = [None] * len(pairs)  # buffers known to hold zeros
+        sizes = [0]
 
-        def copy(frames: int) -> None:
+        def copy(frames: int, silent: bool) -> None:
             size = frames * 4
-            for port, row in pairs:
-                memmove(get_buffer(port, frames), row, size)
+            if size != sizes[0]:
+                quiet[:] = [None] * len(pairs)
+                sizes[0] = size
+            for k, (port, row) in enumerate(pairs):
+                buffer = get_buffer(port, frames)
+                if silent:
+                    if quiet[k] == buffer:
+                        continue
+                    quiet[k] = buffer
+                else:
+                    quiet[k] = None
+                memmove(buffer, row, size)
 
         return copy
 
@@ -194,6 +215,8 @@ class JackBackend(Backend):
         client.activate()
         for ours, theirs in zip(self._ports, self._targets(), strict=False):
             if theirs not in {p.name for p in client.get_all_connections(ours)}:
+                # settle() waits for the graph order this connection brings
+                self._graph_wanted = self._graph_orders + 1
                 client.connect(ours, theirs)
 
     def _targets(self) -> list[str]:
@@ -232,12 +255,23 @@ class JackBackend(Backend):
         return ", ".join(p.name for p in ports) or "(none)"
 
     def settle(self, timeout: float = 1.0) -> None:
-        # a new connection takes effect a cycle or two after connect() returns; wait
-        # so the first click is not lost to a recorder or speaker still being patched
-        target = self.cycles + 3
+        # connect() returns before the server has put the new order into its graph: until
+        # then whoever we feed may run before us in a cycle and hear our previous block
+        # (a whole period late). Wait for the server's graph-order notice after our
+        # connections, then for a few cycles in the new order.
         deadline = time.monotonic() + timeout
+        while (
+            self._graph_orders < self._graph_wanted
+            and time.monotonic() < deadline
+            and self.failure is None
+        ):
+            time.sleep(0.002)
+        target = self.cycles + 4
         while self.cycles < target and time.monotonic() < deadline and self.failure is None:
             time.sleep(0.002)
+
+    def _on_graph_order(self) -> None:
+        self._graph_orders += 1
 
     def _on_process(self, frames: int, raw: int) -> None:
         if raw < self._last_raw:
@@ -249,8 +283,8 @@ class JackBackend(Backend):
             self._view = self._scratch[:, :frames].T
             self._view_frames = frames
         assert self._process is not None
-        self._process(self._view, self._high + raw)
-        self._copy(frames)
+        silent = self._process(self._view, self._high + raw)
+        self._copy(frames, silent is True)
         self.cycles += 1
 
     def _on_xrun(self, delayed_usecs: float) -> None:
