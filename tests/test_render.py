@@ -743,11 +743,19 @@ def run_in_full_disk(tmp_path: Path, command: str, prepare: str = "") -> tuple[s
         pytest.skip("needs root and unshare to mount a small tmpfs")
     disk = tmp_path / "disk"
     disk.mkdir()
+    # the script unmounts at its end: inside a chroot (the fresh-clone test) the root is
+    # no mount point, its propagation cannot be made private, and the mount would
+    # otherwise outlive the namespace on the host
     script = (f"mount -t tmpfs -o size=256k tmpfs {disk} || exit 99\n{prepare}\n"
               f"{command}\necho \"rc=$?\"\necho '--- listing'\nls -A {disk}\n"
-              f"for f in {disk}/*; do [ -f \"$f\" ] && cat \"$f\"; done\ntrue\n")
+              f"for f in {disk}/*; do [ -f \"$f\" ] && cat \"$f\"; done\n"
+              f"umount {disk}\ntrue\n")
     proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True,
                           text=True, timeout=120, check=False)
+    if "propagation" in proc.stderr:
+        proc = subprocess.run(["unshare", "-m", "--propagation", "unchanged", "sh", "-c",
+                               script], capture_output=True, text=True, timeout=120,
+                              check=False)
     assert proc.returncode == 0, proc.stderr
     head, _, listing = proc.stdout.partition("--- listing\n")
     rc = int(head.strip().splitlines()[-1].removeprefix("rc="))
