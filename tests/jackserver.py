@@ -16,11 +16,13 @@ shows as a gap rather than shifting everything after it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -196,6 +198,14 @@ class Recorder:
         self._armed = False
         #: monotonic time of every xrun the server reported to us
         self.xruns: list[float] = []
+        #: frame times of the cycles this recorder ran too late in to trust
+        self.late: list[int] = []
+        #: monotonic time of each recorded cycle (parallel to ``cycles``)
+        self.when: list[float] = []
+        # a collection started by this callback would scan the whole test session's
+        # heap: keep what exists now out of the collector's sight
+        gc.collect()
+        gc.freeze()
         self.client.set_process_callback(self._process)
         self.client.set_xrun_callback(lambda _delay: self.xruns.append(time.monotonic()))
         self.client.activate()
@@ -219,15 +229,21 @@ class Recorder:
         for i, port in enumerate(self.ports):
             self.data[i, at : at + frames] = port.get_array()
         self.cycles.append(t)
+        self.when.append(time.monotonic())
+        # running into the next cycle's time: the buffers read may already be that
+        # cycle's (the server did not wait for us), so this one proves nothing
+        if self.client.frames_since_cycle_start >= frames * 3 // 4:
+            self.late.append(t)
 
     def suspect(self, margin: int = 2) -> np.ndarray:
         """A mask over ``data``'s columns: True where the recording may not hold what
         was played in that cycle.
 
         When a cycle runs late (an xrun anywhere), this recorder can read an input
-        buffer another client has not refreshed yet, or see a cycle twice or never;
-        such places show as irregular steps between recorded cycles. The ``margin``
-        cycles on each side of one are suspect, and so is every sample never recorded.
+        buffer another client has already refilled or not yet, or see a cycle twice or
+        never: such places show as cycles it ran too late in, or as irregular steps
+        between recorded cycles. The ``margin`` cycles on each side of one are suspect,
+        and so is every sample never recorded.
         """
         mask = np.ones(self.capacity, dtype=bool)
         if not self.cycles or self.origin is None:
@@ -242,6 +258,16 @@ class Recorder:
             lo = max(int(cycles[i]) - self.origin - margin * period, 0)
             hi = int(cycles[i + 1]) - self.origin + (margin + 1) * period
             mask[lo:hi] = True
+        for t in self.late:
+            lo = max(t - self.origin - margin * period, 0)
+            mask[lo : t - self.origin + (margin + 1) * period] = True
+        # and whatever ran about when the server reported an xrun (the notice comes
+        # from another thread, a little after the fact)
+        when = np.array(self.when[: len(cycles)])
+        for x in self.xruns:
+            for t in cycles[(when > x - 0.06) & (when < x + 0.02)]:
+                lo = max(int(t) - self.origin - margin * period, 0)
+                mask[lo : int(t) - self.origin + (margin + 1) * period] = True
         return mask
 
     def wait_cycles(self, count: int, timeout: float = 5.0) -> None:
@@ -388,3 +414,93 @@ class Expected:
                 out[done : done + n] = part
             done += n
         return out
+
+
+# ------------------------------------------------------------ a recorder in its own process
+
+
+class RemoteRecorder:
+    """A :class:`Recorder` run in a child process, armed from the start.
+
+    Tests that play through an engine in their own process record with this one, so
+    the recorder's Python callback never waits for the engine's interpreter lock (two
+    real-time callbacks sharing one GIL would make each other late). After
+    :meth:`close` it offers what a :class:`Recorder` does: ``data``, ``cycles``,
+    ``origin``, ``xruns``, ``late``, ``when`` and :meth:`suspect`.
+    """
+
+    def __init__(
+        self, server: JackServer, channels: int, seconds: float, name: str = "recorder"
+    ) -> None:
+        self.name = name
+        self.port_names = [f"{name}:in_{i + 1}" for i in range(channels)]
+        self._out = Path(tempfile.mkdtemp()) / "recording.npz"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "record",
+                server.name,
+                str(channels),
+                str(seconds),
+                name,
+                str(self._out),
+            ],
+            env=server.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            self.proc.kill()
+            raise RuntimeError(f"the recorder did not start: {line!r}")
+
+    def arm(self) -> None:
+        """Already armed (recording starts with the child)."""
+
+    def wait_cycles(self, count: int, timeout: float = 5.0) -> None:
+        time.sleep(count * 256 / 48000 + 0.05)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.flush()
+            self.proc.wait(30)
+        saved = np.load(self._out)
+        self.data = saved["data"]
+        self.capacity = self.data.shape[1]
+        self.cycles = saved["cycles"].tolist()
+        self.when = saved["when"].tolist()
+        self.late = saved["late"].tolist()
+        self.xruns = saved["xruns"].tolist()
+        self.origin = int(saved["origin"])
+
+    suspect = Recorder.suspect
+
+
+def _record_main(argv: list[str]) -> None:
+    """``python jackserver.py record SERVER CHANNELS SECONDS NAME OUT``: record until
+    a line arrives on stdin, then save everything to OUT (npz)."""
+    server_name, channels, seconds, name, out = argv
+    server = JackServer(name=server_name)
+    rec = Recorder(server, int(channels), float(seconds), name=name)
+    rec.arm()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    rec.close()
+    np.savez(
+        out,
+        data=rec.data,
+        cycles=np.array(rec.cycles, dtype=np.int64),
+        when=np.array(rec.when),
+        late=np.array(rec.late, dtype=np.int64),
+        xruns=np.array(rec.xruns),
+        origin=np.int64(rec.origin if rec.origin is not None else 0),
+    )
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "record":
+    _record_main(sys.argv[2:])
