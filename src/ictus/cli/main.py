@@ -18,12 +18,15 @@ from ictus.errors import IctusError
 
 app = typer.Typer(
     name="ictus",
-    help="Exact, programmable click tracks: tempo maps, rendering, export.\n\n"
+    help="Exact, programmable click tracks: tempo maps, rendering, live playback, "
+    "DAW interchange, film sync.\n\n"
     "Examples:\n\n"
     "  ictus render song.click -o click.wav\n\n"
     "  ictus beats song.click --format csv\n\n"
     "  ictus info song.click\n\n"
-    "  ictus plot song.click -o tempo.png",
+    "  ictus plot song.click -o tempo.png\n\n"
+    "  ictus play song.click --connect system:playback_3,system:playback_4\n\n"
+    "  ictus film fit hits.csv --fps 24 --range 100-140",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
