@@ -190,6 +190,7 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
 # ------------------------------------------------------------ identical to the render
 
 
+@pytest.mark.soak  # real time on a shared VM: `make soak`; freewheel runs in make test
 def test_ictus_play_is_sample_identical_to_ictus_render(jack_server, tmp_path):
     song = tmp_path / "short.click"
     song.write_text(SHORT)
@@ -579,6 +580,7 @@ def portaudio(jack_server):
         yield sd
 
 
+@pytest.mark.soak  # real time on a shared VM: `make soak`; freewheel runs in make test
 def test_portaudio_through_its_jack_host_api_is_sample_identical(jack_server, portaudio, tmp_path):
     from ictus.engine.backends.portaudio import PortAudioBackend
 
