@@ -400,14 +400,21 @@ class LtcSource:
 
     ``render(block_start_frame, n, out)`` adds the LTC for engine frames
     ``block_start_frame .. block_start_frame + n - 1`` into ``out``. Engine frame
-    ``origin_frame`` is the start of LTC frame 0, labelled ``start``. Because the
-    wave is a function of position, a locate needs no call: the next block simply
-    renders at its new position and the next whole frame after it carries the new
-    timecode (the frame cut by the locate is the only one a reader can miss).
+    ``origin_frame`` is the start of LTC frame 0, labelled ``start``. The wave is a
+    function of position (:class:`LtcSignal`), so a locate needs no call: the next
+    block renders at its new position.
 
-    To relabel (a new start timecode, say at a jump), call :meth:`anchor` between
-    blocks; at a frame boundary the change is seamless, since every frame starts
-    at the same level.
+    One thing needs memory: a block that does not follow on from the last one (a
+    locate, a new :meth:`anchor`, the first block) usually lands inside a frame whose
+    first bits were never sent. Sent as they are, a reader would take the old frame's
+    bits and the new frame's sync word for one frame with a wrong label. So from such
+    a landing until the next frame starts the source holds the level every frame
+    starts from (``-amplitude``, no edges); readers see a short dropout, then whole,
+    correct frames. A landing exactly on a frame start is seamless: every frame starts
+    at the same level and ends in the same sync word.
+
+    The engine's thread calls :meth:`render`; :meth:`anchor` may be called from another
+    thread between blocks (it replaces one attribute).
 
     Parameters
     ----------
@@ -436,6 +443,11 @@ class LtcSource:
     ) -> None:
         self.signal = signal
         self._anchor = self._make_anchor(origin_frame, start)
+        # Callback-side state: where the next block would continue seamlessly, the
+        # anchor it was rendered with, and the engine frame up to which to hold.
+        self._next_frame: int | None = None
+        self._rendered_anchor: _Anchor | None = None
+        self._hold_until = 0
 
     def _make_anchor(self, origin_frame: int, start: Timecode | str | int) -> _Anchor:
         rate = self.signal.rate
@@ -482,9 +494,24 @@ class LtcSource:
         each); a view into the engine's buffer is fine.
         """
         anchor = self._anchor  # read once: an anchor() meanwhile applies from the next block
-        samples = self.signal.render(block_start_frame - anchor.origin_frame, n, anchor.start)
         if out.shape[0] != n or out.ndim not in (1, 2):
             raise ParameterError(f"out must have shape ({n},) or ({n}, channels), got {out.shape}")
+        position = block_start_frame - anchor.origin_frame
+        samples = self.signal.render(position, n, anchor.start)
+        if block_start_frame != self._next_frame or anchor is not self._rendered_anchor:
+            # Landed somewhere new: hold until the next frame start unless on one.
+            k = self.signal.frame_at(position)
+            landed_on_start = self.signal.frame_start(k) == position
+            self._hold_until = (
+                block_start_frame
+                if landed_on_start
+                else anchor.origin_frame + self.signal.frame_start(k + 1)
+            )
+        held = min(max(self._hold_until - block_start_frame, 0), n)
+        if held:
+            samples[:held] = -self.signal.amplitude
+        self._next_frame = block_start_frame + n
+        self._rendered_anchor = anchor
         if out.ndim == 1:
             out += samples
         else:
