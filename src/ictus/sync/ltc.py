@@ -2,23 +2,23 @@
 
 The frame word (80 bits, sent bit 0 first):
 
-======  ==========================================================================
-bits    meaning
-======  ==========================================================================
-0-3     frame units (BCD, least significant bit first, as every BCD field here)
-8-9     frame tens
-10      drop-frame flag (29.97 DF only)
-11      colour-frame flag
-16-19   seconds units; 24-26 seconds tens
-27      biphase polarity correction at 24, 29.97 and 30 fps (a binary group flag at 25)
-32-35   minutes units; 40-42 minutes tens
-43, 58  binary group flags (0: no user-bit format, not wall-clock time)
-48-51   hours units; 56-57 hours tens
-59      biphase polarity correction at 25 fps (a binary group flag at the others)
-4-7 ... user bits: the eight groups 4-7, 12-15, 20-23, 28-31, 36-39, 44-47, 52-55,
-60-63   60-63, all zero here
-64-79   sync word 0011111111111101 (in the order sent)
-======  ==========================================================================
+=====================  ===========================================================
+bits                   meaning
+=====================  ===========================================================
+0-3, 8-9               frame units, tens (BCD, least significant bit first, as
+                       every BCD field here)
+10                     drop-frame flag (29.97 DF only)
+11                     colour-frame flag
+16-19, 24-26           seconds units, tens
+27                     polarity correction at 24, 29.97 and 30 fps (a binary
+                       group flag at 25)
+32-35, 40-42           minutes units, tens
+43, 58                 binary group flags, 0 (no user-bit format, not clock time)
+48-51, 56-57           hours units, tens
+59                     polarity correction at 25 fps (a group flag at the others)
+4-7, 12-15, ... 60-63  the eight groups of user bits, all 0 here
+64-79                  sync word 0011111111111101 (in the order sent)
+=====================  ===========================================================
 
 The polarity-correction bit makes every word hold an even number of zeros (so of ones),
 as libltc's ``ltc_frame_set_parity`` does. Biphase-mark coding changes the level at every
@@ -36,8 +36,11 @@ Rise time: SMPTE 12M asks for 25 +- 5 us from 10 % to 90 %. ``rise_time`` smooth
 square wave with a symmetric box filter ``rise_time / 0.8`` wide (the full width of a
 linear ramp whose 10-90 % time is ``rise_time``), applied to the position-computed square
 wave, so it too is identical however the audio is cut into blocks. Being symmetric it
-leaves each edge's mid-point where it was. Below one sample wide (under 37.5 kHz at 25 us)
-it does nothing; ``rise_time=None`` gives hard edges.
+leaves each edge's mid-point where it was. Up to one sample wide (25 us at 32 kHz and
+below) it does nothing; ``rise_time=None`` gives hard edges. Read off the samples by
+linear interpolation the 25 us default gives 25.0 us at 96, 192 and 384 kHz, and 35 us
+at 44.1 kHz, 37.5 us at 48 kHz (a sample there is 21-23 us: the converter's own
+reconstruction filter sets the analogue edge at these rates).
 
 Examples
 --------
