@@ -19,13 +19,16 @@ Examples
 [0.9, 0.7, 0.23]
 """
 
-from ictus.sounds.base import LEVELS, Voice, parse_gains
+from ictus.sounds.base import LEVELS, MAX_RATE, MIN_RATE, Voice, check_rate, parse_gains
 from ictus.sounds.samples import load_voice
 from ictus.sounds.voices import synth_voice, voice_descriptions, voice_names
 
 __all__ = [
     "LEVELS",
+    "MAX_RATE",
+    "MIN_RATE",
     "Voice",
+    "check_rate",
     "load_voice",
     "parse_gains",
     "synth_voice",
