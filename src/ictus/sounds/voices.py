@@ -31,7 +31,6 @@ ear even when a mix squashes their level difference.
 from __future__ import annotations
 
 import functools
-import numbers
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
