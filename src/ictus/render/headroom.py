@@ -13,8 +13,8 @@ of :mod:`ictus.render.routing` and the user's choice (:class:`Overs`): never sil
 >>> loud = TempoMap((Section(2, Tempo(120), volume=2.0),))
 >>> mixer = BlockMixer(build_grid(loud), Voice("v", 1000, [0.9], [0.7], [0.45]), rate=1000)
 >>> peak = click_peak(mixer)
->>> round(peak.dbfs, 2), peak.bar, round(peak.fit_db, 2)
-(5.11, 1, -5.11)
+>>> round(peak.dbfs, 2), peak.bar, peak.cut()
+(5.11, 1, 5.11)
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ictus.errors import IctusError, IctusWarning
-from ictus.render.mixer import DEFAULT_GAINS, BlockMixer
+from ictus.errors import IctusError, IctusWarning, ParameterError
+from ictus.render.mixer import BlockMixer
 from ictus.render.routing import Coding
 from ictus.sounds import Voice
 from ictus.tempomap.grid import ClickGrid
@@ -43,6 +43,19 @@ class Overs(enum.Enum):
     WARN = "warn"  # say so (peak, first bar, the gain that fits); render by the rule
     FIT = "fit"  # turn the whole click down just enough, and say by how much
     REFUSE = "refuse"  # stop with an error that names the gain that fits
+
+    @classmethod
+    def parse(cls, text: str) -> Overs:
+        """``warn``, ``fit`` or ``refuse`` (any case).
+
+        >>> Overs.parse("Fit")
+        <Overs.FIT: 'fit'>
+        """
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            choices = ", ".join(o.value for o in cls)
+            raise ParameterError(f"--overs: choose one of {choices}, got {text!r}") from None
 
 
 class OversWarning(IctusWarning):
@@ -72,10 +85,13 @@ class Peak(NamedTuple):
     def dbfs(self) -> float:
         return 20.0 * math.log10(self.level) if self.level > 0 else -math.inf
 
-    @property
-    def fit_db(self) -> float:
-        """The gain in dB (<= 0) that brings the peak down to full scale."""
-        return min(0.0, -self.dbfs)
+    def cut(self) -> float:
+        """How far to turn the click down to fit, in dB, rounded up to 0.01 dB.
+
+        >>> Peak(2.0, 1).cut(), Peak(0.5, 1).cut()
+        (6.03, 0.0)
+        """
+        return math.ceil(max(0.0, self.dbfs) * 100.0) / 100.0
 
     def where(self) -> str:
         return "the count-in" if self.bar <= 0 else f"bar {self.bar}"
@@ -137,35 +153,37 @@ def check_headroom(
     overs: Overs = Overs.WARN,
     gains: Mapping[str, float] | None = None,
     target: str = "the file",
-) -> dict[str, float]:
-    """Apply the clipping rule to ``grid`` played by ``voice``; return the gains to use.
+) -> Voice:
+    """Apply the clipping rule to ``grid`` played by ``voice``; return the voice to use.
 
-    Below full scale: ``gains`` unchanged, nothing said. Over it: :data:`Overs.WARN`
-    warns (:class:`OversWarning`) with the peak in dBFS, the first bar that goes over,
-    what ``target`` does with overs (``coding``) and the gain that fits;
-    :data:`Overs.FIT` lowers every level's gain by the same amount so the peak is at
-    most full scale, and says so; :data:`Overs.REFUSE` raises :class:`OversError`.
+    Below full scale: ``voice`` itself, nothing said. Over it: :data:`Overs.WARN` warns
+    (:class:`OversWarning`) with the peak in dBFS, the first bar that goes over, what
+    ``target`` does with overs (``coding``) and the gain that fits; :data:`Overs.FIT`
+    returns the voice turned down just enough (every sound times one factor, so the
+    render and the live engine, given the same voice, still play the same samples) and
+    says by how much; :data:`Overs.REFUSE` raises :class:`OversError`.
     """
-    base = {**DEFAULT_GAINS, **(gains or {})}
-    peak = click_peak(BlockMixer(grid, voice, rate=rate, gains=base))
+    peak = click_peak(BlockMixer(grid, voice, rate=rate, gains=gains))
     if not peak.over:
-        return base
-    said = f"the click peaks at {peak.dbfs:+.1f} dBFS, over full scale from {peak.where()}"
+        return voice
+    said = f"the click peaks at {peak.dbfs:+.2f} dBFS, over full scale from {peak.where()}"
     if overs is Overs.REFUSE:
         raise OversError(
-            f"{said}; turn it down by {-peak.fit_db:.1f} dB (--gain, or the map's vol=), "
+            f"{said}; turn it down by {peak.cut():.2f} dB (--gain, or the map's vol=), "
             "or use --overs fit"
         )
     if overs is Overs.FIT:
         factor = 1.0 / peak.level
         for _ in range(8):  # float32 rounding may leave it a hair over: step down
-            fitted = {level: g * factor for level, g in base.items()}
-            if not click_peak(BlockMixer(grid, voice, rate=rate, gains=fitted)).over:
+            fitted = voice.scaled(factor)
+            if not click_peak(BlockMixer(grid, fitted, rate=rate, gains=gains)).over:
                 break
-            factor = math.nextafter(factor, 0.0) * (1.0 - 1e-6)
+            factor *= 1.0 - 1e-6
         warnings.warn(
-            OversWarning(f"{said}; turned the whole click down {-20 * math.log10(factor):.1f} dB "
-                         "to fit (--overs fit)"),
+            OversWarning(
+                f"{said}; turned the whole click down {-20 * math.log10(factor):.2f} dB "
+                "to fit (--overs fit)"
+            ),
             stacklevel=2,
         )
         return fitted
@@ -175,9 +193,9 @@ def check_headroom(
         fate = f"{target} ({coding.name}) keeps the overs, the audio interface will clip them"
     warnings.warn(
         OversWarning(
-            f"{said}: {fate}. Turn it down by {-peak.fit_db:.1f} dB (--gain, or the map's "
+            f"{said}: {fate}. Turn it down by {peak.cut():.2f} dB (--gain, or the map's "
             "vol=), or use --overs fit"
         ),
         stacklevel=2,
     )
-    return base
+    return voice

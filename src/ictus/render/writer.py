@@ -98,8 +98,8 @@ def render_file(
     if fmt == "mp3" and rate > 48000:
         raise ParameterError(f"MP3 supports sample rates up to 48000 Hz, got {rate}")
     coding = coding_for(subtype)
-    gains = check_headroom(
-        grid, voice, rate=rate, coding=coding, overs=overs, gains=gains, target=f"{fmt} file"
+    voice = check_headroom(
+        grid, voice, rate=rate, coding=coding, overs=overs, gains=gains, target=f"the {fmt} file"
     )
     mixer = BlockMixer(grid, voice, rate=rate, channels=channels, click_on=click_on, gains=gains)
     total = mixer.length

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -104,7 +104,7 @@ class Voice:
     accent: npt.NDArray[np.float32]
     normal: npt.NDArray[np.float32]
     sub: npt.NDArray[np.float32]
-    count_in: Voice | None = None
+    count_in: Voice | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         rate = self.rate
@@ -146,6 +146,16 @@ class Voice:
             raise ParameterError(f"unknown level {level!r}; choose one of: {', '.join(LEVELS)}")
         samples: npt.NDArray[np.float32] = getattr(self, level)
         return samples
+
+    def scaled(self, factor: float) -> Voice:
+        """This voice (count-in voice included) with every sound times ``factor``.
+
+        >>> Voice("t", 8000, [0.5], [0.25], [1.0]).scaled(0.5).sub.tolist()
+        [0.5]
+        """
+        count_in = None if self.count_in is None else self.count_in.scaled(factor)
+        sounds = [np.multiply(self.level(level), np.float32(factor)) for level in LEVELS]
+        return Voice(self.name, self.rate, *sounds, count_in=count_in)
 
     @property
     def max_length(self) -> int:
