@@ -1,4 +1,4 @@
-"""Tempo fitting (REFERENCE.md section 5), checked against exhaustive search and exact
+"""Tempo fitting (docs/REFERENCE.md section 5), checked against exhaustive search and exact
 arithmetic done here by another route."""
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def test_bad_arguments() -> None:
 #
 # The tests above take their truth from the module's own evaluate(); these work every
 # error, status and ranking out again here, from the rules in docs/REFERENCE.md
-# section "Hit points", in Fractions, over every tempo of the search grid.
+# section 5, in Fractions, over every tempo of the search grid.
 
 #: Grid points per beat, written out from the rules (an 8th-note triplet is 3 a beat).
 PER_BEAT = {"beat": 1, "8th": 2, "16th": 4, "triplet": 3}
