@@ -201,6 +201,17 @@ def test_any_crowded_map_lays_out_cleanly(text: str) -> None:
     assert check_layout(fig) == []
 
 
+def test_a_long_map_has_round_bar_numbers_and_no_grey_wash() -> None:
+    fig = tempo_figure(parse_click("title: Long\nverse: 2000 4/4 120\nb: 2000 7/8 e=300\n"))
+    assert check_layout(fig) == []
+    main = next(ax for ax in fig.axes if ax.get_ylabel())
+    (top,) = main.child_axes
+    numbers = [int(t.get_text()) for t in top.get_xticklabels() if t.get_text()]
+    assert numbers[0] == 1 and all(n % 100 == 0 for n in numbers[1:])
+    assert len(main.collections[0].get_segments()) < 100  # bar lines only where numbered
+    assert "h:mm:ss" in main.get_xlabel()
+
+
 def test_ictus_plot_writes_png_svg_and_pdf(tmp_path: Path) -> None:
     song = tmp_path / "crowded.click"
     song.write_text(CROWDED)

@@ -42,6 +42,8 @@ _GAP_PX = 8.0  # space between two labels in one row
 _OFFSET_PX = 4.0  # from a label's marker to its text
 
 _SECTION, _CUE = "#333333", "#c0392b"
+_BAR_STEPS = (1, 2, 4, 8, 16, 32, 64, 100, 200, 500, 1000, 2000, 5000, 10000, 100000)
+_MIN_BAR_PX = 3.0  # closer than this, single bar lines and ticks would only make a grey wash
 _QUARTER = Fraction(1, 4)  # beat units are fractions of a whole note
 
 
@@ -99,14 +101,15 @@ def written_tempo(section: Section) -> str:
 
 
 def _clock(seconds: float, _pos: Any = None) -> str:
-    """Tick labels of a time axis in minutes and seconds.
+    """Tick labels of a time axis: ``m:ss``, or ``h:mm:ss`` from an hour on.
 
-    >>> _clock(75.0), _clock(10.0), _clock(7.5)
-    ('1:15', '0:10', '0:07.5')
+    >>> _clock(75.0), _clock(10.0), _clock(7.5), _clock(3725.0)
+    ('1:15', '0:10', '0:07.5', '1:02:05')
     """
     minutes, rest = divmod(seconds, 60)
-    whole = rest == int(rest)
-    return f"{int(minutes)}:{int(rest):02d}" if whole else f"{int(minutes)}:{rest:04.1f}"
+    text = f"{int(rest):02d}" if rest == int(rest) else f"{rest:04.1f}"
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{text}" if hours else f"{minutes}:{text}"
 
 
 def _time_step(duration: float) -> float:
@@ -117,15 +120,18 @@ def _time_step(duration: float) -> float:
     return 7200.0
 
 
+def _downbeats(grid: ClickGrid) -> tuple[Any, Any]:
+    """Bar numbers and times of every downbeat (count-in bars included)."""
+    first = (grid.beat == 1) & (grid.sub == 0)
+    return grid.bar[first], grid.time[first]
+
+
 def _section_marks(
     tempo_map: TempoMap, grid: ClickGrid
 ) -> tuple[list[Mark], list[tuple[float, float]]]:
     """Labels at section starts, and the (start, end) of every mute section."""
-    downbeat = {
-        int(b): float(t)
-        for b, t, beat, sub in zip(grid.bar, grid.time, grid.beat, grid.sub, strict=True)
-        if beat == 1 and sub == 0
-    }
+    bars, times = _downbeats(grid)
+    downbeat = dict(zip(bars.tolist(), times.tolist(), strict=True))
     starts = [downbeat[tempo_map.first_bar_of(i)] for i in range(len(tempo_map.sections))]
     ends = [*starts[1:], grid.duration]
     marks: list[Mark] = []
@@ -150,19 +156,18 @@ def _section_marks(
 def _bar_ticks(grid: ClickGrid, px_per_s: float, label_px: float) -> tuple[list[float], list[str]]:
     """Bar numbers for the upper axis: every bar, or every 2nd, 4th, 8th ... bar from
     bar 1, whichever is the first whose labels keep ``label_px`` apart."""
-    bars = [
-        (int(b), float(t))
-        for b, t, beat, sub in zip(grid.bar, grid.time, grid.beat, grid.sub, strict=True)
-        if beat == 1 and sub == 0 and b >= 1
-    ]
-    step = 1
-    while step < 4096:
-        shown = [(b, t) for b, t in bars if (b - 1) % step == 0]
+    numbers, times = _downbeats(grid)
+    bars = [(b, t) for b, t in zip(numbers.tolist(), times.tolist(), strict=True) if b >= 1]
+    for step in _BAR_STEPS:
+        # phrases from bar 1 (1, 5, 9 ...) while short; round numbers (100, 200 ...) when long
+        if step < 100:
+            shown = [(b, t) for b, t in bars if (b - 1) % step == 0]
+        else:
+            shown = [(b, t) for b, t in bars if b == 1 or b % step == 0]
         gaps = np.diff([t for _, t in shown]) * px_per_s
         if not len(gaps) or gaps.min() >= label_px:
-            return [t for _, t in shown], [str(b) for b, _ in shown]
-        step *= 2
-    return [bars[0][1]], [str(bars[0][0])]
+            break
+    return [t for _, t in shown], [str(b) for b, _ in shown]
 
 
 def _place(
@@ -232,8 +237,12 @@ def tempo_figure(tempo_map: TempoMap) -> Any:
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlim(0, duration)
     downbeats = grid.time[on_beat & (grid.beat == 1)]
-    for x in downbeats:
-        ax.axvline(float(x), color="#cccccc", linewidth=0.5, zorder=0)
+    ticks, labels = _bar_ticks(grid, px_per_s, width_px("8888") + _GAP_PX)
+    dense = len(downbeats) > 1 and np.diff(downbeats).min() * px_per_s < _MIN_BAR_PX
+    bar_lines = ticks if dense else downbeats
+    # one collection for all bar lines: a three-hour map has thousands
+    ax.vlines(bar_lines, 0, 1, transform=ax.get_xaxis_transform(), color="#cccccc",
+              linewidth=0.5, zorder=0)  # fmt: skip
     for mark in sections:
         ax.axvline(mark.x, color=_SECTION, linewidth=1.0, zorder=1)
     if grid.section_names[0] == COUNT_IN and (grid.section == 0).any():
@@ -254,15 +263,15 @@ def tempo_figure(tempo_map: TempoMap) -> Any:
     ax.xaxis.set_major_locator(MultipleLocator(_time_step(duration)))
     if duration >= 60:
         ax.xaxis.set_major_formatter(FuncFormatter(_clock))
-        ax.set_xlabel("time (m:ss)", fontsize=9)
+        ax.set_xlabel("time (h:mm:ss)" if duration >= 3600 else "time (m:ss)", fontsize=9)
     else:
         ax.set_xlabel("time (s)", fontsize=9)
     ax.tick_params(labelsize=_FONT)
 
     top = ax.secondary_xaxis("top")
-    ticks, labels = _bar_ticks(grid, px_per_s, width_px("8888") + _GAP_PX)
     top.set_xticks(ticks, labels=labels)
-    top.set_xticks([float(x) for x in downbeats], minor=True)
+    if not dense:
+        top.set_xticks([float(x) for x in downbeats], minor=True)
     top.tick_params(labelsize=_FONT)
     # named in the left margin, level with the numbers, like the lanes above
     fig.text(
