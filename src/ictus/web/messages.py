@@ -75,6 +75,8 @@ def parse(text: str | bytes) -> Message:
         data = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise Rejected("not JSON") from None
+    except RecursionError:  # [[[[...]]]]: deeper than the decoder goes
+        raise Rejected("nested too deeply") from None
     if not isinstance(data, dict):
         raise Rejected("not a JSON object")
     kind = data.get("type")

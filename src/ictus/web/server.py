@@ -215,10 +215,10 @@ class WebRemote:
         app.router.add_get("/ws", self._socket)
         for name in STATIC[1:]:
             app.router.add_get(f"/{name}", self._file(name))
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.host, self.port, shutdown_timeout=0.5)
+            site = web.TCPSite(runner, self.host, self.port)
             try:
                 await site.start()
             except OSError as err:

@@ -184,6 +184,7 @@
     if (s.loop) flags.push(`<span class="flag loop">vamp ${esc(s.loop)}</span>`);
     if (s.jump) flags.push(`<span class="flag jump">jump → bar ${s.jump}</span>`);
     $("flags").innerHTML = flags.join("");
+    $("engine").textContent = `${s.backend} backend · ${s.xruns} xrun${s.xruns === 1 ? "" : "s"}`;
     $("pause").textContent = s.state === "paused" ? "▶ continue" : "❚❚ pause";
     $("pause").dataset.do = s.state === "paused" ? "continue" : "pause";
     const playing = s.state === "playing";
