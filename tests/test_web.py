@@ -272,7 +272,8 @@ SAMPLER = """
       if (r.width * r.height < area / 2) continue;
       const s = getComputedStyle(el);
       if (s.display === 'none' || s.visibility === 'hidden') continue;
-      let op = 1; for (let e = el; e; e = e.parentElement) op *= Number(getComputedStyle(e).opacity);
+      let op = 1;
+      for (let e = el; e; e = e.parentElement) op *= Number(getComputedStyle(e).opacity);
       bright = Math.max(bright, lum(s.backgroundColor) * op);
     }
     if (bright - last > 0.2) window.flashLog.push(now);
@@ -436,7 +437,7 @@ async def crowd(url: str, n: int, seconds: float) -> list[list[float]]:
             while (left := end - time.monotonic()) > 0:
                 try:
                     msg = await ws.receive(timeout=left)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     break
@@ -449,7 +450,18 @@ async def crowd(url: str, n: int, seconds: float) -> list[list[float]]:
         return await asyncio.gather(*(one(session) for _ in range(n)))
 
 
-def test_fifty_pages_each_get_every_beat(live: Live) -> None:
+@pytest.fixture
+def realtime_habits():
+    """What the engine does on a real-time backend (``sys.setswitchinterval``): other
+    threads hand the GIL to the audio thread every 0.5 ms. The null backend is not
+    real-time, so the test sets it as JACK would."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.0005)
+    yield
+    sys.setswitchinterval(before)
+
+
+def test_fifty_pages_each_get_every_beat(live: Live, realtime_habits: None) -> None:
     url = f"ws://127.0.0.1:{live.web.port}/ws"
     result: list[list[float]] = []
     t = threading.Thread(target=lambda: result.extend(in_thread(crowd(url, 50, 4.5))))
@@ -469,8 +481,11 @@ def test_fifty_pages_each_get_every_beat(live: Live) -> None:
         assert len(seen) >= len(beats) - 1  # the last may be on its way at the cut-off
     budget = PERIOD / RATE
     worst = max(live.pacer.durations)
-    print(f"50 pages: {len(beats)} beats each; slowest block {1000 * worst:.2f} ms "
-          f"of {1000 * budget:.2f} ms, median {1000 * np.median(live.pacer.durations):.3f} ms")
+    d = np.array(live.pacer.durations) * 1000
+    print(f"50 pages: {len(beats)} beats each; blocks: slowest {d.max():.2f} ms of "
+          f"{1000 * budget:.2f} ms, 99.9% {np.percentile(d, 99.9):.2f}, "
+          f"99% {np.percentile(d, 99):.3f}, median {np.median(d):.3f} ms; "
+          f"{int((d > 1000 * budget).sum())} of {len(d)} over")
     assert worst < budget
 
 
@@ -493,7 +508,7 @@ BAD = [
 ]
 
 
-async def misbehave(url: str) -> tuple[list[str], bool]:
+async def misbehave(url: str) -> tuple[list[str], bool, int]:
     replies = []
     async with aiohttp.ClientSession() as session:
         async with session.ws_connect(url) as ws:
@@ -510,17 +525,26 @@ async def misbehave(url: str) -> tuple[list[str], bool]:
             while msg.type == aiohttp.WSMsgType.TEXT:
                 msg = await ws.receive(timeout=5)
             closed = msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
-    return replies, closed
+        async with session.ws_connect(url) as ws:
+            for i in range(200):  # a flood: most are turned away before any work
+                await ws.send_str(json.dumps({"type": "ping", "id": i}))
+            kinds: list[str] = []
+            while len(kinds) < 200:
+                data = json.loads((await ws.receive(timeout=5)).data)
+                if data["type"] in ("pong", "error"):
+                    kinds.append(data["type"])
+    return replies, closed, kinds.count("error")
 
 
 def test_bad_messages_are_refused_and_the_click_plays_on(live: Live) -> None:
     live.engine.start()
     wait_for(lambda: len(live.beats()) >= 2)
     scale = live.engine.status().scale_percent
-    replies, closed = in_thread(misbehave(f"ws://127.0.0.1:{live.web.port}/ws"))
+    replies, closed, flooded = in_thread(misbehave(f"ws://127.0.0.1:{live.web.port}/ws"))
     assert closed
     assert len(replies) == len(BAD) + 1
-    assert live.web.stats.rejected == len(BAD) + 1
+    assert flooded >= 100  # 80 may pass at once, 40 a second after that
+    assert live.web.stats.rejected == len(BAD) + 1 + flooded
     after = live.engine.status()
     assert tag(after.state) == "playing"
     assert after.scale_percent == scale and after.loop is None

@@ -51,6 +51,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8750
 #: Messages queued for one page before it counts as gone (a phone that fell asleep).
 QUEUE = 512
+#: Messages a page may send per second (sustained; twice as many in a burst): taps and
+#: pings fit easily, a flood of commands does not reach the engine.
+RATE_LIMIT = 40.0
 #: How often the status is compared with what the pages show (seconds).
 STATUS_EVERY = 0.05
 COOKIE = "ictus_token"
@@ -103,6 +106,20 @@ class _Page:
         self.role = role
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE)
         self.flashes: list[tuple[float, int, int]] = []
+        self._allowance = 2 * RATE_LIMIT
+        self._checked = time.monotonic()
+
+    def allowed(self) -> bool:
+        """Whether one more message fits the page's rate (a token bucket)."""
+        now = time.monotonic()
+        self._allowance = min(
+            2 * RATE_LIMIT, self._allowance + (now - self._checked) * RATE_LIMIT
+        )
+        self._checked = now
+        if self._allowance < 1:
+            return False
+        self._allowance -= 1
+        return True
 
     async def write(self) -> None:
         while (text := await self.queue.get()) is not None:
@@ -356,6 +373,9 @@ class WebRemote:
         self._send(page, {"type": "error", "message": reason})
 
     async def _receive(self, page: _Page, text: str) -> None:
+        if not page.allowed():
+            self._reject(page, "too many messages")
+            return
         try:
             message = parse(text)
         except Rejected as err:
