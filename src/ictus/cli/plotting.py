@@ -14,11 +14,21 @@ from ictus.tempomap.model import TempoMap
 IMAGE_FORMATS = ("png", "svg", "pdf")
 
 
-def plot_tempo(tempo_map: TempoMap, output: str) -> None:
-    """Draw the map's tempo curve (quarter-note BPM at every beat) into ``output``."""
+def check_image_format(output: str) -> str:
+    """The image format of ``output``, by its extension.
+
+    >>> check_image_format("tempo.PNG")
+    'png'
+    """
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in IMAGE_FORMATS:
         raise ParameterError(f"{output}: plot to .png, .svg or .pdf")
+    return fmt
+
+
+def plot_tempo(tempo_map: TempoMap, output: str) -> None:
+    """Draw the map's tempo curve (quarter-note BPM at every beat) into ``output``."""
+    fmt = check_image_format(output)
     import matplotlib
 
     matplotlib.use("Agg")
