@@ -181,7 +181,7 @@ def register(app: typer.Typer) -> None:
         interactive = sys.stdin.isatty()
         name = backend or None
         if name is not None and name not in BACKEND_NAMES:
-            raise UsageError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}")
+            raise UsageError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}, got {name!r}")
         options: dict[str, Any] = {}
         from ictus.engine.backends import default_backend
 
