@@ -56,6 +56,20 @@ def test_the_cli_modules_import_no_cycle() -> None:
         visit(module, ())
 
 
+def test_the_app_knows_the_area_of_every_command() -> None:
+    import importlib
+
+    from ictus.cli.app import AREAS
+
+    for name, commands in AREAS.items():
+        area = importlib.import_module(f"ictus.cli.{name}").app
+        if area.info.name is not None:  # a group: ictus film ...
+            assert (area.info.name,) == commands
+            continue
+        found = tuple(c.name or c.callback.__name__ for c in area.registered_commands)  # type: ignore[union-attr]
+        assert found == commands, name
+
+
 def run_in_process(args: list[str], cwd: Path, before: str = "") -> tuple[int, str, set[str]]:
     """Run ``ictus ARGS`` in a fresh Python; exit code, stderr and the modules it loaded."""
     code = textwrap.dedent(
@@ -85,6 +99,9 @@ def test_render_starts_without_the_heavy_libraries(tmp_path: Path) -> None:
     assert code == 0, err
     assert soundfile.info(tmp_path / "out.wav").frames == 4 * 48000  # 8 beats at 120
     assert sorted(m for m in HEAVY if m in modules) == []
+    # nor the other areas' commands, nor Typer's pydantic coercion (0.1 s of start-up)
+    assert "ictus.cli.film" not in modules and "ictus.cli.live" not in modules
+    assert "pydantic" not in modules
 
 
 def test_version_needs_neither_typer_nor_numpy(tmp_path: Path) -> None:
