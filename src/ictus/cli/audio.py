@@ -13,11 +13,13 @@ from ictus.cli.options import (
     ClickOnOpt,
     ClickUnitOpt,
     CountInOpt,
+    CountInSoundOpt,
     FromBarOpt,
     FromLabelOpt,
     FromOpt,
     GainOpt,
     MapArg,
+    OversOpt,
     QuietOpt,
     RateOpt,
     ScaleOpt,
@@ -61,6 +63,8 @@ def render(
     sound: SoundOpt = None,
     sound_file: SoundFileOpt = None,
     gain: GainOpt = None,
+    count_in_sound: CountInSoundOpt = None,
+    overs: OversOpt = "warn",
     source_format: FromOpt = None,
     scale: ScaleOpt = None,
     count_in: CountInOpt = None,
@@ -82,11 +86,12 @@ def render(
 
       ictus render song.click -o practice.wav --scale 90% --count-in 2
     """
-    from ictus.render import parse_channels, render_file
+    from ictus.render import Overs, parse_channels, render_file
     from ictus.render.writer import guess_audio_format, subtype_for
     from ictus.sounds import parse_gains
 
     with common.option_values():
+        overs_rule = Overs.parse(overs)
         # the file's format and depth are checked before the (possibly long) map is read
         subtype_for(guess_audio_format(output, fmt), bit_depth)
         targets = parse_channels(
@@ -103,7 +108,7 @@ def render(
         click_unit=click_unit,
         bars=bars,
     )
-    voice = common.load_voice_for(sound, sound_file, sample_rate)
+    voice = common.load_voice_for(sound, sound_file, sample_rate, count_in_sound)
     show = not quiet and sys.stderr.isatty() and grid.duration > 30
     with common.progress("rendering", show) as advance:
         frames = render_file(
@@ -117,6 +122,7 @@ def render(
             click_on=targets,
             gains=gains,
             progress=advance,
+            overs=overs_rule,
         )
     if not quiet:
         clicks = int(grid.audible().sum())

@@ -96,6 +96,24 @@ GainOpt = Annotated[
         help="Gain per level in dB, e.g. accent=0,normal=-3,sub=-9.",
     ),
 ]
+CountInSoundOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--count-in-sound",
+        metavar="NAME",
+        help="Built-in voice for the count-in clicks (default: the click's own).",
+    ),
+]
+OversOpt = Annotated[
+    str,
+    typer.Option(
+        "--overs",
+        metavar="warn|fit|refuse",
+        help="When the click would peak over full scale: warn (default; 32-bit float "
+        "and live keep overs, 16/24-bit and lossy files clip), fit (turn it down to "
+        "fit), refuse (stop).",
+    ),
+]
 ClickOnOpt = Annotated[
     str | None,
     typer.Option(
