@@ -83,15 +83,16 @@ def install() -> bool:
                 raise BadParameter(str(err), ctx=ctx, param=param) from None
 
     def build(descriptor: Any) -> Any:
-        info = descriptor.parameter_info
+        info: Any = getattr(descriptor, "parameter_info", None)
         plain = (
-            descriptor.annotation in _PLAIN
-            and descriptor.file_annotation is None
+            getattr(descriptor, "annotation", None) in _PLAIN
+            and getattr(descriptor, "file_annotation", None) is None
             and getattr(info, "parser", None) is None
             and getattr(info, "min", None) is None
             and getattr(info, "max", None) is None
         )
         if not plain:
+            # anything else, or a descriptor of a shape we do not know: Typer's own way
             return typer_build(descriptor)
         return PlainParam(parameter_info=info, annotation=descriptor.annotation)
 
