@@ -170,12 +170,12 @@ def register(app: typer.Typer) -> None:
             click_unit=click_unit,
             bars=bars,
         )
-        targets = parse_channels(
-            channels, common.parse_int_list(click_on, "--click-on") if click_on else None
-        )
-        latency_ms = parse_latency(latency) if latency else None
-        gains = parse_gains(gain) if gain else None
         with common.option_values():
+            targets = parse_channels(
+                channels, common.parse_int_list(click_on, "--click-on") if click_on else None
+            )
+            latency_ms = parse_latency(latency) if latency else None
+            gains = parse_gains(gain) if gain else None
             overs_rule = Overs.parse(overs)
         if sound is not None and sound_file is not None:
             raise UsageError("give --sound or --sound-file, not both")
