@@ -23,7 +23,23 @@ if TYPE_CHECKING:
     from ictus.tempomap.grid import ClickGrid
     from ictus.tempomap.model import CountIn, TempoMap
 
-__all__ = ["DEFAULT_SOUND", "UsageError", "load_grid", "load_map", "needs", "progress"]
+__all__ = [
+    "DEFAULT_SOUND",
+    "MissingExtra",
+    "UsageError",
+    "closed_pipe_is_fine",
+    "fail",
+    "format_clock",
+    "load_grid",
+    "load_map",
+    "load_voice_for",
+    "needs",
+    "option_values",
+    "parse_count_in",
+    "parse_int_list",
+    "parse_scale",
+    "progress",
+]
 
 
 class UsageError(ParameterError):
