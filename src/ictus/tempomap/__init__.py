@@ -1,12 +1,14 @@
-"""The model (:class:`TempoMap`) and the one exact grid (:class:`ClickGrid`) it becomes."""
+"""The model (:class:`TempoMap`), its :class:`Timeline` and the exact grid (:class:`ClickGrid`).
+
+All tempo-to-time math of the project lives in this package: everything above it asks
+the :class:`Timeline` (or reads a grid built from it).
+"""
 
 from ictus.tempomap.grid import (
     COUNT_IN,
     ClickGrid,
     GridCue,
     build_grid,
-    section_duration,
-    section_times,
 )
 from ictus.tempomap.model import (
     ACCENT,
@@ -24,6 +26,7 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
+from ictus.tempomap.timeline import Position, Timeline, section_duration, section_times
 
 __all__ = [
     "ACCENT",
@@ -38,9 +41,11 @@ __all__ = [
     "Cue",
     "GridCue",
     "Meter",
+    "Position",
     "Section",
     "Tempo",
     "TempoMap",
+    "Timeline",
     "build_grid",
     "parse_unit",
     "section_duration",
