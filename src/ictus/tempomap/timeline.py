@@ -585,9 +585,7 @@ class Timeline:
         out = p * (60.0 / float(self._count_in_tempo)) / scale
         music = p >= ci_q
         offset = float(self._lead - self._origin)
-        out[music] = (
-            offset + self._times(p[music] - ci_q + float(self.origin_quarter))
-        ) / scale
+        out[music] = (offset + self._times(p[music] - ci_q + float(self.origin_quarter))) / scale
         return out
 
     def grid_quarters(self, grid_times: ArrayLike) -> Array:
