@@ -92,7 +92,7 @@ def _rate(text: str) -> FrameRate:
 
 def _seconds_text(value: Fraction) -> str:
     """An exact decimal when there is one, else 9 places and the exact fraction."""
-    from ictus.formats.clickfile import format_number
+    from ictus.timebase import format_number
 
     text = format_number(value)
     if "/" not in text:

@@ -17,7 +17,6 @@ keeps that timeline, so every other question about time goes to the same place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
 from ictus.tempomap.model import ACCENT, LEVELS, NORMAL, SILENT, SUB, Section, TempoMap
-from ictus.tempomap.timeline import Timeline, _beat_lengths
+from ictus.tempomap.timeline import Timeline
 
 # kept importable from here for older callers; they live in the timeline now
 from ictus.tempomap.timeline import piecewise as piecewise
@@ -264,38 +263,22 @@ def build_grid(
 
 def _count_in_clicks(line: Timeline) -> dict[str, NDArray[Any]]:
     """Count-in clicks at the timeline's count-in tempo, in the start section's meter."""
-    section = line.tempo_map.sections[line.start_index]
-    count_in = line.tempo_map.count_in
-    bars, beats = count_in.bars, count_in.beats
-    offsets = section.beat_offsets()
-    if bars:
-        per_bar = len(offsets)
-        bar_q = section.bar_quarters
-        q = [b * bar_q + o for b in range(bars) for o in offsets]
-        bar_no = [b - bars + 1 for b in range(bars) for _ in offsets]
-        beat_no = [k + 1 for _ in range(bars) for k in range(per_bar)]
-    else:
-        # the bar's own beats in order (2+2+3 stays uneven), repeated if N is longer
-        lengths = _beat_lengths(section)
-        q, at = [], Fraction(0)
-        for k in range(beats):
-            q.append(at)
-            at += lengths[k % len(lengths)]
-        bar_no = [0] * beats
-        beat_no = list(range(1, beats + 1))
+    clicks = line.count_in_clicks()
+    q = [x for _, _, x in clicks]
+    beat_no = np.array([beat for _, beat, _ in clicks], dtype=np.int16)
     total_q = line.count_in_quarters
     # unscaled: build_grid divides every time by the scale at the end
     tempo = line.count_in_tempo / line.scale
     n = len(q)
     levels = np.full(n, NORMAL, dtype=np.int8)
-    levels[np.array(beat_no) == 1] = ACCENT
+    levels[beat_no == 1] = ACCENT
     return {
         "time": np.array([float(x * 60 / tempo) for x in q]),
-        "bar": np.array(bar_no, dtype=np.int32),
-        "beat": np.array(beat_no, dtype=np.int16),
+        "bar": np.array([bar for bar, _, _ in clicks], dtype=np.int32),
+        "beat": beat_no,
         "sub": np.zeros(n, dtype=np.int16),
         "level": levels,
-        "volume": np.full(n, count_in.volume, dtype=np.float32),
+        "volume": np.full(n, line.tempo_map.count_in.volume, dtype=np.float32),
         "section": np.zeros(n, dtype=np.int16),
         "tempo": np.full(n, float(tempo)),
         "position": np.array([float(x - total_q) for x in q]),

@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import Literal
 
 from ictus.errors import ParameterError
+from ictus.timebase.numbers import exact_number
 from ictus.timebase.rates import FrameRate
 from ictus.timebase.timecode import Timecode
 
@@ -111,18 +112,11 @@ def parse_unit(name: str) -> Fraction:
 
 
 def _exact(value: object, what: str) -> Fraction:
-    """A finite positive exact number from an int, Fraction, decimal string or float."""
-    try:
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise ParameterError(f"{what} must be a finite number, got {value}")
-            number = Fraction(value)
-        elif isinstance(value, int | Fraction | str):
-            number = Fraction(value)
-        else:
-            raise TypeError
-    except (ValueError, ZeroDivisionError, TypeError):
-        raise ParameterError(f"{what} must be a number, got {value!r}") from None
+    """A positive exact number by the one rule (:func:`ictus.timebase.exact_number`):
+    ``133.33`` is 13333/100 whether written as text, Fraction or float."""
+    if not isinstance(value, int | float | str | Fraction):
+        raise ParameterError(f"{what} must be a number, got {value!r}")
+    number = exact_number(value, what)
     if number <= 0:
         raise ParameterError(f"{what} must be greater than 0, got {value}")
     return number
@@ -191,8 +185,8 @@ class Tempo:
 
     >>> Tempo(92, DOTTED_QUARTER).quarter_bpm
     Fraction(138, 1)
-    >>> Tempo("133.33").quarter_bpm
-    Fraction(13333, 100)
+    >>> Tempo("133.33").quarter_bpm, Tempo(133.33).bpm   # a float by its digits, too
+    (Fraction(13333, 100), Fraction(13333, 100))
     >>> Tempo(0)
     Traceback (most recent call last):
     ...

@@ -303,6 +303,7 @@ class Timeline:
         else:
             lengths = _beat_lengths(first)
             ci_q = sum((lengths[k % len(lengths)] for k in range(ci.beats)), Fraction(0))
+        # (the clicks themselves: count_in_clicks)
         self._count_in_quarters = ci_q
         self._lead = ci_q * 60 / self._count_in_tempo
 
@@ -360,6 +361,35 @@ class Timeline:
     def duration(self) -> Fraction:
         """Seconds the grid lasts: count-in plus the music from the origin to the end."""
         return self.grid_time(self.end)
+
+    def count_in_clicks(self) -> list[tuple[int, int, Fraction]]:
+        """``(bar, beat, grid quarter)`` of every count-in click, in order.
+
+        Whole bars are numbered up to 0 (``-1, 0`` for two); single beats are all bar 0,
+        following the start bar's own beats (2+2+3 stays uneven), repeated if longer.
+
+        >>> from ictus.tempomap.model import CountIn, Meter, Section, Tempo, TempoMap
+        >>> m = TempoMap((Section(1, Tempo(120), Meter(7, 8, (2, 2, 3))),),
+        ...              count_in=CountIn(beats=4))
+        >>> [(bar, beat, str(q)) for bar, beat, q in Timeline(m).count_in_clicks()]
+        [(0, 1, '0'), (0, 2, '1'), (0, 3, '2'), (0, 4, '7/2')]
+        """
+        section = self.tempo_map.sections[self._start_index]
+        count_in = self.tempo_map.count_in
+        offsets = section.beat_offsets()
+        if count_in.bars:
+            bars = count_in.bars
+            return [
+                (b - bars + 1, k + 1, b * section.bar_quarters + o)
+                for b in range(bars)
+                for k, o in enumerate(offsets)
+            ]
+        lengths = _beat_lengths(section)
+        out, at = [], Fraction(0)
+        for k in range(count_in.beats):
+            out.append((0, k + 1, at))
+            at += lengths[k % len(lengths)]
+        return out
 
     def section_start(self, index: int) -> Fraction:
         """Map time of section ``index``'s first downbeat."""
