@@ -26,7 +26,15 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
-from ictus.tempomap.timeline import Position, Timeline, section_duration, section_times
+from ictus.tempomap.timeline import (
+    Position,
+    Timeline,
+    seconds_at_tempo,
+    section_duration,
+    section_times,
+    stepped_seconds,
+    tempo_for,
+)
 
 __all__ = [
     "ACCENT",
@@ -48,7 +56,10 @@ __all__ = [
     "Timeline",
     "build_grid",
     "parse_unit",
+    "seconds_at_tempo",
     "section_duration",
     "section_times",
+    "stepped_seconds",
+    "tempo_for",
     "unit_name",
 ]

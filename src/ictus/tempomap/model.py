@@ -167,6 +167,50 @@ class Meter:
         """Length of one bar in quarter notes."""
         return self.count * self.pulse_quarters
 
+    def _unit_beats(self, unit: Fraction | None) -> Fraction | None:
+        """Beat length in quarters when a tempo's beat ``unit`` sets the click, else None."""
+        # a quarter is what a plain number means already (as in Tempo)
+        if unit is None or unit == QUARTER or self.grouping is not None:
+            return None
+        beat = unit / QUARTER
+        if beat == self.pulse_quarters or (self.bar_quarters / beat).denominator != 1:
+            return None
+        return beat
+
+    def beats_per_bar(self, unit: Fraction | None = None) -> int:
+        """How many beats (clicks on the beat) a bar has, with a tempo in beat ``unit``.
+
+        The grouping sets the beats; else a beat unit that divides the bar (``q.`` in
+        6/8); else the meter's pulses (``None`` is a plain quarter-note tempo).
+
+        >>> Meter(6, 8).beats_per_bar(), Meter(6, 8).beats_per_bar(DOTTED_QUARTER)
+        (6, 2)
+        >>> Meter(7, 8, (2, 2, 3)).beats_per_bar(EIGHTH)
+        3
+        """
+        if self.grouping is not None:
+            return len(self.grouping)
+        beat = self._unit_beats(unit)
+        if beat is not None:
+            return int(self.bar_quarters / beat)
+        return self.count
+
+    def beat_offsets(self, unit: Fraction | None = None) -> tuple[Fraction, ...]:
+        """Where each beat starts inside a bar (quarters from the bar line), as above.
+
+        >>> Meter(7, 8, (2, 2, 3)).beat_offsets()
+        (Fraction(0, 1), Fraction(1, 1), Fraction(2, 1))
+        """
+        pulse = self.pulse_quarters
+        if self.grouping is not None:
+            starts, at = [], 0
+            for group in self.grouping:
+                starts.append(at * pulse)
+                at += group
+            return tuple(starts)
+        beat = self._unit_beats(unit) or pulse
+        return tuple(i * beat for i in range(self.beats_per_bar(unit)))
+
     def __str__(self) -> str:
         text = f"{self.count}/{self.unit}"
         if self.grouping is not None:
@@ -423,25 +467,10 @@ class Section:
 
     # -- the shape of one bar -------------------------------------------------------
 
-    def _unit_beats(self) -> Fraction | None:
-        """Beat length in quarters when the tempo's unit sets the click, else None."""
-        unit = self.tempo.unit
-        if unit is None or self.meter.grouping is not None:
-            return None
-        beat = unit / QUARTER
-        if beat == self.meter.pulse_quarters or (self.meter.bar_quarters / beat).denominator != 1:
-            return None
-        return beat
-
     @property
     def beats_per_bar(self) -> int:
         """How many beats (clicks on the beat) one bar has."""
-        if self.meter.grouping is not None:
-            return len(self.meter.grouping)
-        beat = self._unit_beats()
-        if beat is not None:
-            return int(self.meter.bar_quarters / beat)
-        return self.meter.count
+        return self.meter.beats_per_bar(self.tempo.unit)
 
     @property
     def bar_quarters(self) -> Fraction:
@@ -453,15 +482,7 @@ class Section:
 
     def beat_offsets(self) -> tuple[Fraction, ...]:
         """Where each beat starts inside a bar, in quarter notes from the bar line."""
-        pulse = self.meter.pulse_quarters
-        if self.meter.grouping is not None:
-            starts, at = [], 0
-            for group in self.meter.grouping:
-                starts.append(at * pulse)
-                at += group
-            return tuple(starts)
-        beat = self._unit_beats() or pulse
-        return tuple(i * beat for i in range(self.beats_per_bar))
+        return self.meter.beat_offsets(self.tempo.unit)
 
     def beat_levels(self) -> tuple[int, ...]:
         """Level code of each beat of a bar, from the pattern (default: accent, then normal)."""

@@ -62,6 +62,43 @@ class Position(NamedTuple):
     quarter: Fraction
 
 
+# -- the steady-tempo rule, for code that has a tempo but no map -------------------------
+
+
+def seconds_at_tempo(quarters: Fraction | int, bpm: Fraction | int) -> Fraction:
+    """Seconds ``quarters`` quarter notes last at a steady quarter-note tempo ``bpm``.
+
+    >>> seconds_at_tempo(1, Fraction(13333, 100)), seconds_at_tempo(Fraction(3, 2), 90)
+    (Fraction(6000, 13333), Fraction(1, 1))
+    """
+    return Fraction(quarters) * 60 / Fraction(bpm)
+
+
+def tempo_for(quarters: Fraction | int, seconds: Fraction | int) -> Fraction:
+    """The steady quarter-note tempo at which ``quarters`` last ``seconds`` (the inverse).
+
+    >>> tempo_for(4, 2), tempo_for(1, Fraction(6000, 13333))
+    (Fraction(120, 1), Fraction(13333, 100))
+    """
+    return Fraction(quarters) * 60 / Fraction(seconds)
+
+
+def stepped_seconds(at: Sequence[Fraction], bpm: Sequence[Fraction], q: Fraction) -> Fraction:
+    """Exact seconds from quarter 0 to ``q`` of a stepped tempo line.
+
+    ``bpm[k]`` holds from quarter ``at[k]`` (``at[0]`` is 0) until ``at[k + 1]``; the
+    last tempo holds on. A MIDI file's tempo events are such a line.
+
+    >>> stepped_seconds([Fraction(0), Fraction(4)], [Fraction(120), Fraction(60)], Fraction(5))
+    Fraction(3, 1)
+    """
+    total, k = Fraction(0), 0
+    while k + 1 < len(at) and at[k + 1] < q:
+        total += seconds_at_tempo(at[k + 1] - at[k], bpm[k])
+        k += 1
+    return total + seconds_at_tempo(q - at[k], bpm[k])
+
+
 # -- one section's time, relative to its own start, at scale 1 ---------------------------
 
 

@@ -502,6 +502,8 @@ def _click_tracks(
 
 def _warn_off_grid(grid: Any, exact: Any, ticks: Any, off_grid: Any, ppq: int) -> None:
     index = np.flatnonzero(off_grid)
+    # only sizes the warning's "off by up to N ms" (the local tick length); no click
+    # time is computed here
     seconds_per_tick = 60.0 / (np.asarray(grid.tempo)[index] * ppq)
     worst = float(np.max(np.abs(exact[index] - ticks[index]) * seconds_per_tick))
     need = 1
