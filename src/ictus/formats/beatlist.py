@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
 from ictus.tempomap.grid import ClickGrid
-from ictus.tempomap.model import LEVELS, TempoMap
+from ictus.tempomap.model import Level, TempoMap
 from ictus.tempomap.timeline import Timeline
 from ictus.timebase import Timecode
 
@@ -50,7 +50,7 @@ def beat_rows(grid: ClickGrid, rate: int) -> list[dict[str, object]]:
             "bar": int(grid.bar[i]),
             "beat": int(grid.beat[i]),
             "sub": int(grid.sub[i]),
-            "level": LEVELS[grid.level[i]],
+            "level": Level(int(grid.level[i])).label,
             "tempo_bpm": float(grid.tempo[i]),
             "section": grid.section_names[grid.section[i]],
         }
@@ -125,7 +125,8 @@ def write_beats(
     # format whole columns at once: a million rows stay fast
     times = np.char.mod("%.9f", grid.time)
     tempos = [_tempo_text(t) for t in grid.tempo.tolist()]
-    levels = [LEVELS[x] for x in grid.level.tolist()]
+    names = [level.label for level in Level]
+    levels = [names[x] for x in grid.level.tolist()]
     sections = [grid.section_names[x] for x in grid.section.tolist()]
     writer = csv.writer(stream, lineterminator="\n")
     columns = [

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
-from ictus.tempomap.model import ACCENT, LEVELS, NORMAL, SILENT, SUB, Section, TempoMap
+from ictus.tempomap.model import Level, Section, TempoMap
 from ictus.tempomap.timeline import Timeline
 
 # kept importable from here for older callers; they live in the timeline now
@@ -56,7 +56,7 @@ class ClickGrid:
     bar : int32, map bar number from 1 (count-in bars are 0, -1, ...)
     beat : int16, beat in the bar from 1
     sub : int16, 0 on the beat, 1..n-1 on subdivisions
-    level : int8 code into :data:`~ictus.tempomap.model.LEVELS`
+    level : int8 :class:`~ictus.tempomap.model.Level` code
     volume : float32 gain from the map (section volume, sub volume, count-in volume)
     section : int16 index into ``section_names``
     tempo : float64 quarter-note tempo at the click (scale applied)
@@ -105,10 +105,11 @@ class ClickGrid:
         return shifted
 
     def level_names(self) -> list[str]:
-        return [LEVELS[i] for i in self.level]
+        names = [level.label for level in Level]
+        return [names[i] for i in self.level.tolist()]
 
     def audible(self) -> NDArray[np.bool_]:
-        mask: NDArray[np.bool_] = self.level != SILENT
+        mask: NDArray[np.bool_] = self.level != Level.SILENT
         return mask
 
     def at(self, index: int) -> dict[str, Any]:
@@ -118,7 +119,7 @@ class ClickGrid:
             "bar": int(self.bar[index]),
             "beat": int(self.beat[index]),
             "sub": int(self.sub[index]),
-            "level": LEVELS[self.level[index]],
+            "level": Level(int(self.level[index])).label,
             "tempo": float(self.tempo[index]),
             "section": self.section_names[self.section[index]],
         }
@@ -134,9 +135,9 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
             offs.append(start + off)
             beats.append(b + 1)
             subs.append(k)
-            lvls.append(levels[b] if k == 0 else SUB)
+            lvls.append(levels[b] if k == 0 else Level.SUB)
     if section.mute:
-        lvls = [SILENT] * len(lvls)
+        lvls = [Level.SILENT] * len(lvls)
     return (
         np.array([float(o) for o in offs]),
         np.array(beats, dtype=np.int16),
@@ -270,8 +271,8 @@ def _count_in_clicks(line: Timeline) -> dict[str, NDArray[Any]]:
     # unscaled: build_grid divides every time by the scale at the end
     tempo = line.count_in_tempo / line.scale
     n = len(q)
-    levels = np.full(n, NORMAL, dtype=np.int8)
-    levels[beat_no == 1] = ACCENT
+    levels = np.full(n, Level.NORMAL, dtype=np.int8)
+    levels[beat_no == 1] = Level.ACCENT
     return {
         "time": np.array([float(x * 60 / tempo) for x in q]),
         "bar": np.array([bar for bar, _, _ in clicks], dtype=np.int32),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
+from enum import IntEnum
 from fractions import Fraction
 from typing import Literal
 
@@ -32,12 +33,35 @@ from ictus.timebase.timecode import Timecode
 RAMP_SHAPES: tuple[str, ...] = ("beats", "time", "period")
 RampShape = Literal["beats", "time", "period"]
 
-#: Levels a click can have, in the order of their grid codes.
-LEVELS: tuple[str, ...] = ("accent", "normal", "sub", "silent")
-ACCENT, NORMAL, SUB, SILENT = range(4)
+
+class Level(IntEnum):
+    """How a click sounds. An ``IntEnum``: its value is the click's int8 code in a grid,
+    and the sounding levels' values index a voice's sounds (accent, normal, sub).
+
+    >>> Level.SUB.label, Level(3), [level.label for level in SOUNDING_LEVELS]
+    ('sub', <Level.SILENT: 3>, ['accent', 'normal', 'sub'])
+    """
+
+    ACCENT = 0
+    NORMAL = 1
+    SUB = 2
+    SILENT = 3
+
+    @property
+    def label(self) -> str:
+        """The level's name as users write it (``accent``)."""
+        return self.name.lower()
+
+
+#: The levels that make a sound, in code order: a voice has one sound for each.
+SOUNDING_LEVELS: tuple[Level, ...] = (Level.ACCENT, Level.NORMAL, Level.SUB)
+
+#: Older names: the level names in code order, and the codes themselves.
+LEVELS: tuple[str, ...] = tuple(level.label for level in Level)
+ACCENT, NORMAL, SUB, SILENT = Level
 
 #: Pattern characters, as in klick: accent, normal, silent.
-PATTERN_CHARS = {"X": ACCENT, "x": NORMAL, ".": SILENT}
+PATTERN_CHARS = {"X": Level.ACCENT, "x": Level.NORMAL, ".": Level.SILENT}
 
 QUARTER = Fraction(1, 4)
 EIGHTH = Fraction(1, 8)
@@ -487,7 +511,7 @@ class Section:
     def beat_levels(self) -> tuple[int, ...]:
         """Level code of each beat of a bar, from the pattern (default: accent, then normal)."""
         if self.pattern is None:
-            return (ACCENT,) + (NORMAL,) * (self.beats_per_bar - 1)
+            return (Level.ACCENT,) + (Level.NORMAL,) * (self.beats_per_bar - 1)
         return tuple(PATTERN_CHARS[c] for c in self.pattern)
 
     def sub_offsets(self) -> tuple[tuple[Fraction, ...], ...]:

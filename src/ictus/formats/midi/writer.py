@@ -43,7 +43,7 @@ from ictus.errors import ParameterError
 from ictus.formats.midi.labels import count_in_marker, label_from_text
 from ictus.formats.midi.reader import MidiWarning, short_meter
 from ictus.tempomap.grid import build_grid
-from ictus.tempomap.model import LEVELS, SILENT, Meter, Section, TempoMap
+from ictus.tempomap.model import SOUNDING_LEVELS, Level, Meter, Section, TempoMap
 from ictus.tempomap.timeline import Timeline, piecewise
 
 #: General MIDI percussion (channel 10): Hi Wood Block on the accent, Low Wood Block on
@@ -59,7 +59,7 @@ RAMP_STEPS: dict[str, Fraction | None] = {
 #: carried rounding error (microseconds) at which a steady tempo gets a correction
 DRIFT_LIMIT_US = Fraction(10)
 MAX_USPQ = 0xFFFFFF  # three bytes: 3.58 BPM is the slowest tempo a MIDI file can hold
-CLICK_LEVELS = ("accent", "normal", "sub")
+CLICK_LEVELS = tuple(level.label for level in SOUNDING_LEVELS)
 
 
 def write_midi(
@@ -461,7 +461,7 @@ def _click_tracks(
     ppq = options.ppq
     exact = (np.asarray(grid.position, dtype=np.float64) + float(layout.lead)) * ppq
     ticks = np.rint(exact).astype(np.int64)
-    audible = (np.asarray(grid.level) != SILENT) & (np.asarray(grid.volume) > 0)
+    audible = (np.asarray(grid.level) != Level.SILENT) & (np.asarray(grid.volume) > 0)
     off_grid = audible & (np.abs(exact - ticks) > 1e-6)
     if off_grid.any():
         _warn_off_grid(grid, exact, ticks, off_grid, ppq)
@@ -471,7 +471,7 @@ def _click_tracks(
     last_on: dict[tuple[str, int], int] = {}
     pending: list[tuple[str, int, int]] = []
     for i in np.flatnonzero(audible):
-        level = LEVELS[int(grid.level[i])]
+        level = Level(int(grid.level[i])).label
         note = options.notes[level]
         velocity = min(max(round(options.velocities[level] * float(grid.volume[i])), 1), 127)
         name = f"click {level}" if tracks_per_level else "click"
