@@ -7,7 +7,7 @@ Truth comes from routes other than the implementation's:
 - constant tempos: exact rational arithmetic (``Fraction`` / integer numerators);
 - ramps: 50-digit ``mpmath`` closed forms written from docs/REFERENCE.md section 2, and
   (as a cross-check of those) ``mpmath.quad`` of ``60 / T(q)``;
-- published numbers from REFERENCE.md (100 BPM, 16 beats, 8.000 s).
+- published numbers from docs/REFERENCE.md (100 BPM, 16 beats, 8.000 s).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def tempo_at_q(q, t0, t1, big_q, shape):
 
 
 def time_at_q(q, t0, t1, big_q, shape):
-    """Seconds from the ramp's start to position q: REFERENCE.md's closed forms."""
+    """Seconds from the ramp's start to position q: docs/REFERENCE.md's closed forms."""
     if t0 == t1:
         return 60 * q / t0
     if shape == "beats":
@@ -321,7 +321,7 @@ def test_oracle_closed_forms_agree_with_quadrature(shape, t0, t1):
                                                                        shape)) < 1e-40
 
 
-# -- REFERENCE.md section 2: the published example --------------------------------------
+# -- docs/REFERENCE.md section 2: the published example --------------------------------------
 
 
 def beats_shape_end_tempo():

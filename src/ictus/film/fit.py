@@ -1,4 +1,4 @@
-"""Tempo fitting: the tempos that put the hits on the beat (REFERENCE.md section 5).
+"""Tempo fitting: the tempos that put the hits on the beat (docs/REFERENCE.md section 5).
 
 The rules:
 

@@ -6,7 +6,7 @@ positions are exact quarter-note offsets; their times come from the map's
 starts), so nothing accumulates: the millionth click is as exact as the first. The grid
 keeps that timeline, so every other question about time goes to the same place.
 
->>> from ictus.tempomap.model import Section, Tempo, TempoMap, CountIn
+>>> from ictus.tempomap.model import CountIn, Meter, Section, Tempo, TempoMap
 >>> grid = build_grid(TempoMap((Section(2, Tempo(120)),), count_in=CountIn(bars=1)))
 >>> len(grid), grid.time[:5].tolist(), grid.bar[:5].tolist(), grid.beat[:5].tolist()
 (12, [0.0, 0.5, 1.0, 1.5, 2.0], [0, 0, 0, 0, 1], [1, 2, 3, 4, 1])
@@ -107,6 +107,20 @@ class ClickGrid:
     def level_names(self) -> list[str]:
         names = [level.label for level in Level]
         return [names[i] for i in self.level.tolist()]
+
+    @property
+    def count_in(self) -> NDArray[np.bool_]:
+        """Which clicks belong to the count-in (their bars are numbered 0, -1, ...).
+
+        The mixer gives them the count-in voice when there is one (``--count-in-sound``).
+
+        >>> from ictus.tempomap.model import CountIn, Meter, Section, Tempo, TempoMap
+        >>> m = TempoMap((Section(1, Tempo(120), Meter(2, 4)),), count_in=CountIn(beats=3))
+        >>> build_grid(m).count_in.tolist()
+        [True, True, True, False, False]
+        """
+        mask: NDArray[np.bool_] = self.bar <= 0
+        return mask
 
     def audible(self) -> NDArray[np.bool_]:
         mask: NDArray[np.bool_] = self.level != Level.SILENT
