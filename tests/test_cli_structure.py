@@ -111,7 +111,7 @@ def test_version_needs_neither_typer_nor_numpy(tmp_path: Path) -> None:
 
 
 def test_timecode_starts_without_numpy(tmp_path: Path) -> None:
-    code, err, modules = run_in_process(["timecode", "--frames", "86400"], tmp_path)
+    code, err, modules = run_in_process(["timecode", "01:00:10:00"], tmp_path)
     assert code == 0, err
     assert "numpy" not in modules
 

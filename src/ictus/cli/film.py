@@ -347,9 +347,7 @@ def fit(
             output,
         )
         return
-    from ictus.tempomap import Section, Tempo
-
-    per_bar = Section(1, Tempo(120), the_meter).beats_per_bar
+    per_bar = the_meter.beats_per_bar()
     candidates = fit_tempo(
         hits,
         rate=rate,

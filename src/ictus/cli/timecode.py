@@ -19,7 +19,7 @@ def seconds_text(value: Fraction) -> str:
     >>> seconds_text(Fraction(3, 2)), seconds_text(Fraction(1001, 24000))
     ('1.5', '0.041708333 (1001/24000)')
     """
-    from ictus.formats.clickfile import format_number
+    from ictus.timebase import format_number
 
     text = format_number(value)
     if "/" not in text:
