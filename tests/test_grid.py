@@ -911,3 +911,17 @@ def test_tempo_steps_inside_a_section():
     want_tempo = [120.0 if q < F(5, 2) else 130.0 if q < 5 else 140.0 for q in qs]
     assert grid.tempo.tolist() == want_tempo
     assert grid.duration == pytest.approx(float(exact_time(F(8))), abs=1e-12)
+
+
+def test_level_codes_line_up_everywhere() -> None:
+    """The grid's int8 codes, the voices' sounds and the MIDI tracks name the same levels."""
+    from ictus.formats.midi.writer import CLICK_LEVELS
+    from ictus.sounds import LEVELS as VOICE_LEVELS
+    from ictus.tempomap import Level
+
+    assert [int(level) for level in Level] == [0, 1, 2, 3]
+    assert LEVELS == ("accent", "normal", "sub", "silent")
+    assert VOICE_LEVELS == CLICK_LEVELS == ("accent", "normal", "sub")
+    grid = build_grid(TempoMap((Section(1, Tempo(120), pattern="Xx.x", sub=2),)))
+    assert grid.level.dtype == np.int8
+    assert grid.level_names()[:6] == ["accent", "sub", "normal", "sub", "silent", "sub"]

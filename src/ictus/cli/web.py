@@ -1,7 +1,5 @@
-"""``ictus serve``: the live engine with the web remote and visual metronome.
-
-Registered on the main app by :func:`register`; the server is :mod:`ictus.web`.
-"""
+"""The web area, in its own app (:data:`app`): ``ictus serve``, the live engine with
+the web remote and visual metronome (the server is :mod:`ictus.web`)."""
 
 # no ``from __future__ import annotations``: Typer reads the option annotations
 import sys
@@ -10,13 +8,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ictus.errors import ParameterError
+from ictus.cli import options as m
+from ictus.cli.common import UsageError  # option mistakes exit 2
+
+BACKEND_NAMES = ("jack", "portaudio", "null")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to ``app`` (aiohttp and the engine are imported when it runs)."""
-    from ictus.cli import main as m
-    from ictus.cli.live import BACKEND_NAMES, parse_connect
 
     @app.command()
     def serve(
@@ -83,27 +82,30 @@ def register(app: typer.Typer) -> None:
 
           ictus serve song.click --host 0.0.0.0 --backend jack --visual-latency 6
         """
-        from ictus.web import require_aiohttp
-
-        require_aiohttp()
         from ictus.cli import common
+
+        common.needs("aiohttp", "ictus serve")
         from ictus.engine import Engine, make_backend
         from ictus.engine.backends import default_backend
         from ictus.web.server import WebRemote, print_addresses
 
         if not 0 <= port <= 65535:
-            raise ParameterError(f"--port must be 0..65535, got {port}")
+            raise UsageError(f"--port must be 0..65535, got {port}")
         if not -1000 <= visual_latency <= 1000:
-            raise ParameterError(f"--visual-latency must be -1000..1000 ms, got {visual_latency}")
+            raise UsageError(f"--visual-latency must be -1000..1000 ms, got {visual_latency}")
         if period < 0 or period > 8192:
-            raise ParameterError(f"--period must be 0..8192 frames, got {period}")
+            raise UsageError(f"--period must be 0..8192 frames, got {period}")
         name = backend or default_backend()
         if name not in BACKEND_NAMES:
-            raise ParameterError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}")
+            raise UsageError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}, got {name!r}")
         tempo_map = common.load_map(map_file, fmt=source_format, scale=scale, count_in=count_in)
         options: dict[str, Any]
         if name == "jack":
-            options = {"connect": parse_connect(connect), "server": device}
+            ports = [p.strip() for p in connect.split(",") if p.strip()]
+            if not ports:
+                raise UsageError("--connect: give auto, none, or JACK ports/clients")
+            wiring = connect.strip() if connect.strip() in ("auto", "none") else ports
+            options = {"connect": wiring, "server": device}
         elif name == "portaudio":
             options = {"device": device, "period": period}
         else:
@@ -140,3 +142,7 @@ def register(app: typer.Typer) -> None:
         from ictus.engine.backends import BackendError
 
         raise BackendError(failure)
+
+
+app = m.area()
+register(app)
