@@ -331,6 +331,8 @@ def test_controls_on_one_page_reach_the_engine_and_every_page(live: Live, browse
     page.click("#parts button[data-arg='chorus']")  # "go to" mode: a locate
     wait_for(lambda: e.status().section == "chorus")
     assert e.status().bar >= SONG.first_bar_of(SONG.section_index("chorus"))
+    # chorus starts at bar 9 (2 + 4 + 2 bars before it): its cue@3 is at bar 11
+    other.wait_for_function("document.getElementById('cue').textContent === 'Build (bar 11)'")
     page.click("button[data-mode='jump']")
     page.click("#parts button[data-arg='verse']")
     wait_for(lambda: e.status().jump == 3 or e.status().section == "verse")
@@ -452,12 +454,17 @@ async def crowd(url: str, n: int, seconds: float) -> list[list[float]]:
 
 @pytest.fixture
 def realtime_habits():
-    """What the engine does on a real-time backend (``sys.setswitchinterval``): other
-    threads hand the GIL to the audio thread every 0.5 ms. The null backend is not
-    real-time, so the test sets it as JACK would."""
+    """What the engine does on a real-time backend (``_realtime_habits``): other threads
+    hand the GIL to the audio thread every 0.5 ms, and what is alive moves out of the
+    garbage collector's sight. The null backend is not real-time, so the test does it
+    as opening a JACK engine would."""
+    import gc
+
     before = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
+    gc.freeze()
     yield
+    gc.unfreeze()
     sys.setswitchinterval(before)
 
 

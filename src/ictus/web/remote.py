@@ -94,6 +94,15 @@ class Remote:
         s = self._engine.status()
         return int(s.clock), int(s.rate), int(s.period)
 
+    @staticmethod
+    def next_cue(status: Any) -> tuple[bool, str | None]:
+        """``(known, text)``: the next cue as the engine's status names it (engines
+        that do not say give ``known`` False; the web works it out from the grid)."""
+        if not hasattr(status, "next_cue"):
+            return False, None
+        cue = status.next_cue
+        return True, None if cue is None else f"{cue.text} (bar {cue.bar})"
+
     def failure(self) -> str | None:
         """Why the backend failed for good (None while it plays or can come back)."""
         failure: str | None = self._engine.failure

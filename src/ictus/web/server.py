@@ -446,6 +446,7 @@ class WebRemote:
         if state in ("stopped", "paused"):
             self.anchor = max(bar, 1)
         scale = _scale(s)
+        known, cue = self.remote.next_cue(s)
         return {
             "state": state,
             "bar": bar,
@@ -457,7 +458,7 @@ class WebRemote:
             "scale": round(float(s.scale_percent), 1),
             "count_in": bool(s.count_in),
             "countdown": self.forecast.countdown(bar, beat, scale, self.anchor),
-            "next_cue": self.forecast.next_cue(bar, beat, scale),
+            "next_cue": cue if known else self.forecast.next_cue(bar, beat, scale),
             "loop": s.loop,
             "jump": s.jump,
             "title": s.title,

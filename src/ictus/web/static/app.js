@@ -112,6 +112,7 @@
       flash.timer = setTimeout(() => { f.className = `flash ${colour}`; }, FLASH_MS);
     }
     stage.dataset.level = colour;
+    st.currentBeat = b.beat;
     showPlace(b.bar, b.beat, b.countdown, colour);
   }
 
@@ -129,6 +130,7 @@
       if (b.due >= now - 150) flash(b, now);
     }
     sweep(now);
+    conduct(now);
     requestAnimationFrame(frame);
   }
 
@@ -143,6 +145,71 @@
     const x = Math.min(Math.max((now - st.lastBeat) / span, 0), 1);
     const there = st.beatIndex % 2 ? x : 1 - x;
     ball.style.left = `calc(${(there * 100).toFixed(2)}% - ${(there * 2.2).toFixed(2)}rem)`;
+  }
+
+  // a conductor's beat pattern: where the hand is at each beat of a bar (x, y from the
+  // top left, 0..1); between beats it falls into the next beat and rebounds from it
+  const PATTERNS = {
+    1: [[0.5, 0.85]],
+    2: [[0.5, 0.85], [0.56, 0.35]],
+    3: [[0.5, 0.85], [0.86, 0.62], [0.56, 0.18]],
+    4: [[0.5, 0.85], [0.14, 0.62], [0.86, 0.62], [0.56, 0.18]],
+    5: [[0.5, 0.85], [0.2, 0.68], [0.3, 0.5], [0.86, 0.62], [0.56, 0.18]],
+    6: [[0.5, 0.85], [0.32, 0.74], [0.14, 0.6], [0.68, 0.72], [0.86, 0.58], [0.56, 0.18]],
+  };
+  function points(beats) {
+    if (PATTERNS[beats]) return PATTERNS[beats];
+    const out = [[0.5, 0.85]];  // more beats: the downbeat, then round an arc
+    for (let i = 1; i < beats; i++) {
+      const a = Math.PI * (0.95 - (0.9 * i) / (beats - 1));
+      out.push([0.5 + 0.38 * Math.cos(a), 0.55 - 0.35 * Math.sin(a)]);
+    }
+    return out;
+  }
+  function conduct(now) {
+    const canvas = $("pattern");
+    if (!st.safe || canvas.clientWidth < 40) return;
+    const ratio = window.devicePixelRatio || 1;
+    const size = Math.round(canvas.clientWidth * ratio);
+    if (canvas.width !== size) { canvas.width = size; canvas.height = size; }
+    const g = canvas.getContext("2d");
+    g.clearRect(0, 0, size, size);
+    const beats = (st.status && st.status.beats) || 4;
+    const pts = points(beats).map(([x, y]) => [x * size, y * size]);
+    const css = getComputedStyle(document.documentElement);
+    g.lineWidth = Math.max(2, size / 90);
+    g.strokeStyle = "rgba(139,148,163,0.35)";
+    g.beginPath();
+    pts.forEach(([x, y], i) => {
+      const [nx, ny] = pts[(i + 1) % pts.length];
+      if (i === 0) g.moveTo(x, y);
+      g.quadraticCurveTo((x + nx) / 2, Math.min(y, ny) - size * 0.25, nx, ny);
+    });
+    g.stroke();
+    g.font = `700 ${Math.round(size / 14)}px system-ui, sans-serif`;
+    g.textAlign = "center";
+    g.textBaseline = "middle";
+    const beat = Math.min(Math.max(st.currentBeat || 1, 1), pts.length);
+    pts.forEach(([x, y], i) => {
+      g.fillStyle = i + 1 === beat ? css.getPropertyValue("--text") : "rgba(139,148,163,0.8)";
+      g.fillText(String(i + 1), x, y + size / 11);
+    });
+    const playing = st.status && st.status.state === "playing" && st.lastBeat !== null;
+    const next = st.pending.length ? st.pending[0].due : st.nextBeat;
+    const span = next && next > st.lastBeat ? next - st.lastBeat : 500;
+    const t = playing ? Math.min(Math.max((now - st.lastBeat) / span, 0), 1) : 0;
+    const [x0, y0] = pts[beat - 1];
+    const [x1, y1] = pts[beat % pts.length];
+    // up out of the beat, then faster and faster down into the next one
+    const u = t * t;
+    const cx = (x0 + x1) / 2;
+    const cy = Math.min(y0, y1) - size * 0.25;
+    const x = (1 - u) * (1 - u) * x0 + 2 * (1 - u) * u * cx + u * u * x1;
+    const y = (1 - u) * (1 - u) * y0 + 2 * (1 - u) * u * cy + u * u * y1;
+    g.fillStyle = css.getPropertyValue(beat === 1 ? "--accent" : "--normal");
+    g.beginPath();
+    g.arc(x, y, size / 22, 0, 2 * Math.PI);
+    g.fill();
   }
 
   setInterval(() => {
