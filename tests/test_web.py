@@ -43,7 +43,9 @@ CHROMIUM = "/usr/bin/chromium"
 RATE = 48000
 PERIOD = 256
 VOICE = synth_voice("woodblock", RATE)
-IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+#: Where the screenshots go: a temporary directory, or the README's pictures with
+#: ICTUS_SCREENSHOTS=docs/img (so a plain test run leaves the repository as it was).
+SCREENSHOTS = os.environ.get("ICTUS_SCREENSHOTS")
 ICTUS = str(Path(sys.executable).parent / "ictus")
 
 SONG = parse_click("""
@@ -150,6 +152,18 @@ def live(lives: Any) -> Live:
     return made
 
 
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    return Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's header (its IHDR chunk)."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not os.path.exists(CHROMIUM):
@@ -216,13 +230,14 @@ def grid_beats(tempo_map: Any, start_clock: int, start_frame: int, count_in: boo
 # -- the page flashes on the grid --------------------------------------------------------
 
 
-def test_page_flashes_each_beat_on_the_grid(live: Live, browser: Any) -> None:
+def test_page_flashes_each_beat_on_the_grid(live: Live, browser: Any, shots: Path) -> None:
     page = open_page(browser, live.web.url())
     live.engine.start()
     time.sleep(5.4)  # count-in bar and the first two bars at 120 bpm, and a little more
     flashes = page.evaluate("window.ictus.flashes")
     sync = page.evaluate("[window.ictus.rtt, window.ictus.offset]")
-    page.screenshot(path=str(IMG / "web-phone.png"))
+    page.screenshot(path=str(shots / "web-phone.png"))
+    assert png_size(shots / "web-phone.png") == (390, 844)
     starts = [e for e in live.events if e[0] == "start"]
     assert len(starts) == 1
     _, start_clock, start_frame, _, _ = starts[0]
@@ -318,7 +333,9 @@ def test_flash_safe_mode_never_flashes_the_screen_more_than_three_times_a_second
 # -- the remote ----------------------------------------------------------------------------
 
 
-def test_controls_on_one_page_reach_the_engine_and_every_page(live: Live, browser: Any) -> None:
+def test_controls_on_one_page_reach_the_engine_and_every_page(
+    live: Live, browser: Any, shots: Path
+) -> None:
     e = live.engine
     page = open_page(browser, live.web.url(), 1280, 800)
     other = open_page(browser, live.web.url())
@@ -345,7 +362,8 @@ def test_controls_on_one_page_reach_the_engine_and_every_page(live: Live, browse
     wait_for(lambda: abs(e.status().scale_percent - 101) < 1e-9)
     other.wait_for_function("document.getElementById('scale').textContent === '101%'")
     time.sleep(0.8)
-    page.screenshot(path=str(IMG / "web-desktop.png"))
+    page.screenshot(path=str(shots / "web-desktop.png"))
+    assert png_size(shots / "web-desktop.png") == (1280, 800)
     page.click("button[data-do='scale']")
     wait_for(lambda: abs(e.status().scale_percent - 100) < 1e-9)
     for _ in range(4):  # tapping at 100 bpm sets the scale to about 100/120
