@@ -724,3 +724,52 @@ def test_ictus_serve_prints_its_address_and_serves_the_page(tmp_path: Path) -> N
                          capture_output=True, text=True, env=env, check=False)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "--port must be 0..65535" in bad.stderr
+
+
+# -- against a real audio server's clock --------------------------------------------------
+
+
+@pytest.mark.jack
+def test_flashes_follow_a_jack_servers_clock(jack_server: Any, browser: Any) -> None:
+    """On a real JACK server (dummy driver) the engine's clock is JACK's frame time.
+    JACK's own estimate of the frame time now (``jack_frame_time``, from its delay-locked
+    loop) places each beat on this computer's clock; the page's scheduled flashes must
+    land there, within 10 ms."""
+    from ictus.engine.backends.jack import JackBackend
+    from ictus.web.server import WebRemote
+
+    engine = Engine(SONG, JackBackend("ictus-web", connect="none"), voice=VOICE).open()
+    events: list[tuple[str, int, int, int]] = []
+    engine.add_listener(lambda e: events.append((tag(e.kind), e.clock, e.bar, e.beat)))
+    probe = jack_server.client("web-probe")
+    probe.activate()
+    web = WebRemote(engine, "127.0.0.1", 0).start()
+    try:
+        page = open_page(browser, web.url())
+        engine.start()
+        pairs = []
+        for _ in range(40):  # JACK's word on which frame is now, 40 times over 4 s
+            before = time.monotonic()
+            frame = probe.frame_time
+            after = time.monotonic()
+            pairs.append(((before + after) / 2 - frame / jack_server.rate, after - before))
+            time.sleep(0.1)
+        flashes = page.evaluate("window.ictus.flashes")
+        epoch = time.time() - time.monotonic()
+        page.close()
+    finally:
+        web.stop()
+        probe.close()
+        engine.close()
+    # the pairs read quickly (a few microseconds apart) are JACK's mapping to the clock
+    offset = float(np.median([o for o, spread in pairs if spread < 0.0005]))
+    beats = {(b, k): c for kind, c, b, k in events if kind == "beat"}
+    errors = [
+        f["due"] / 1000 - (epoch + offset + beats[(f["bar"], f["beat"])] / jack_server.rate)
+        for f in flashes
+        if (f["bar"], f["beat"]) in beats
+    ]
+    print(f"JACK: scheduled flash vs jack_frame_time, {len(errors)} beats: "
+          f"max {1000 * max(map(abs, errors)):.2f} ms, mean {1000 * np.mean(errors):+.2f} ms")
+    assert len(errors) >= 6
+    assert max(map(abs, errors)) < 0.010
