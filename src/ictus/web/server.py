@@ -82,6 +82,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def lan_address() -> str:
+    """This computer's address on the network its default route leads to (a UDP
+    socket is pointed at a documentation address: nothing is sent), else 127.0.0.1."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            address: str = probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+    return address
+
+
 def _scale(status: Any) -> Fraction:
     # the engine keeps its scale to 0.1 %, as the status shows it
     return Fraction(round(float(status.scale_percent) * 10), 1000)
@@ -179,8 +193,12 @@ class WebRemote:
     # -- addresses -------------------------------------------------------------------
 
     def url(self, role: Role = Role.CONTROL) -> str:
-        """The address to open (with its token when one is needed)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        """The address to open (with its token when one is needed); for a server on
+        every interface (``0.0.0.0``), this computer's address on its network."""
+        host = self.host
+        if host in ("0.0.0.0", "::", ""):
+            host = lan_address()
+        host = f"[{host}]" if ":" in host else host
         base = f"http://{host}:{self.port}/"
         token = self.performer_token if role is Role.PERFORMER else self.token
         if token is not None:
