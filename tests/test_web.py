@@ -377,9 +377,19 @@ def test_controls_on_one_page_reach_the_engine_and_every_page(
         ws.onopen = () => ws.send(JSON.stringify({type: 'do', action: 'stop'})); }""")
     wait_for(lambda: live.web.stats.refused >= 1)
     assert live.state() == "playing"
+    page.click("#pause")
+    wait_for(lambda: live.state() == "paused")
+    other.wait_for_function("document.getElementById('state').dataset.state === 'paused'")
+    page.click("#pause")  # now "continue"
+    wait_for(lambda: live.state() == "playing")
     page.click("button.halt")
     wait_for(lambda: live.state() == "stopped")
     other.wait_for_function("document.getElementById('state').dataset.state === 'stopped'")
+    cue = e.status().bar
+    page.click("button[data-do='step'][data-arg='1']")
+    wait_for(lambda: e.status().bar == cue + 1)
+    page.click("button[data-do='step'][data-arg='-1']")
+    wait_for(lambda: e.status().bar == cue)
     for p in (page, other, watcher):
         p.close()
 
