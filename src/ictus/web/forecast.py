@@ -21,13 +21,18 @@ wrap of a looped section, the end of the count-in, the end of the map.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ictus.tempomap import ClickGrid, CountIn, TempoMap, build_grid
+
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,21 @@ class _Beats:
         return float(self.time[i]) if i < len(self.time) else self.end
 
 
+#: Grids kept per kind (whole map, count-in leads).
+KEEP = 6
+
+
+def _cached(cache: OrderedDict[K, _Beats], key: K, make: Callable[[], _Beats]) -> _Beats:
+    """``cache[key]``, made if missing; the least recently used go beyond :data:`KEEP`."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    cache[key] = value = make()
+    while len(cache) > KEEP:
+        cache.popitem(last=False)
+    return value
+
+
 class Forecast:
     """Upcoming beats of ``tempo_map`` (without count-in) played with ``count_in``.
 
@@ -78,22 +98,24 @@ class Forecast:
         self.tempo_map = tempo_map
         self.count_in = count_in
         self.rate = rate
-        self._full: dict[Fraction, _Beats] = {}
-        self._lead: dict[tuple[Fraction, int], _Beats] = {}
+        # a few grids each: taps and steps make new scales and anchors all evening
+        self._full: OrderedDict[Fraction, _Beats] = OrderedDict()
+        self._lead: OrderedDict[tuple[Fraction, int], _Beats] = OrderedDict()
 
     def full(self, scale: Fraction) -> _Beats:
         """The whole map from bar 1 at ``scale`` (cached)."""
-        if scale not in self._full:
-            self._full[scale] = _Beats(build_grid(self.tempo_map.with_scale(scale)))
-        return self._full[scale]
+        return _cached(
+            self._full, scale, lambda: _Beats(build_grid(self.tempo_map.with_scale(scale)))
+        )
 
     def lead(self, scale: Fraction, anchor: int) -> _Beats:
         """The count-in into bar ``anchor`` followed by the map from there (cached)."""
-        key = (scale, anchor)
-        if key not in self._lead:
+
+        def make() -> _Beats:
             m = self.tempo_map.with_scale(scale).with_count_in(self.count_in)
-            self._lead[key] = _Beats(build_grid(m, start_bar=anchor))
-        return self._lead[key]
+            return _Beats(build_grid(m, start_bar=anchor))
+
+        return _cached(self._lead, (scale, anchor), make)
 
     def countdown(self, bar: int, beat: int, scale: Fraction, anchor: int) -> int:
         """Count-in beats left from (``bar``, ``beat``) on, this one included."""
