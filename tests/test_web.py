@@ -377,6 +377,9 @@ def test_controls_on_one_page_reach_the_engine_and_every_page(
         ws.onopen = () => ws.send(JSON.stringify({type: 'do', action: 'stop'})); }""")
     wait_for(lambda: live.web.stats.refused >= 1)
     assert live.state() == "playing"
+    tapped = e.status().scale_percent
+    page.keyboard.press("-")  # the keys of the terminal display work on the page too
+    wait_for(lambda: abs(e.status().scale_percent - (tapped - 1)) < 0.051)
     page.click("#pause")
     wait_for(lambda: live.state() == "paused")
     other.wait_for_function("document.getElementById('state').dataset.state === 'paused'")

@@ -323,6 +323,33 @@
     send(msg);
   });
 
+  // a laptop's keys, as in the terminal display of ictus play
+  document.addEventListener("keydown", (e) => {
+    if (st.role !== "control" || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest && e.target.closest("input, textarea")) return;
+    const playing = st.status && st.status.state === "playing";
+    const keys = {
+      " ": { action: playing ? "stop" : "start" },
+      ArrowLeft: { action: "step", arg: -1 },
+      ArrowRight: { action: "step", arg: 1 },
+      "+": { action: "nudge", arg: 1 },
+      "=": { action: "nudge", arg: 1 },
+      "-": { action: "nudge", arg: -1 },
+      l: { action: "toggle_loop" },
+      p: { action: playing ? "pause" : "continue" },
+    };
+    if (e.key === "t") {
+      const msg = { type: "do", action: "tap" };
+      if (st.offset !== null) msg.at = (performance.now() + st.offset) / 1000;
+      send(msg);
+    } else if (keys[e.key]) {
+      send({ type: "do", ...keys[e.key] });
+    } else {
+      return;
+    }
+    e.preventDefault();
+  });
+
   const safe = $("safe");
   safe.checked = st.safe;
   document.body.classList.toggle("safe", st.safe);
