@@ -742,12 +742,9 @@ def test_ictus_serve_prints_its_address_and_serves_the_page(tmp_path: Path) -> N
 # -- against a real audio server's clock --------------------------------------------------
 
 
-@pytest.mark.jack
-def test_flashes_follow_a_jack_servers_clock(jack_server: Any, browser: Any) -> None:
-    """On a real JACK server (dummy driver) the engine's clock is JACK's frame time.
-    JACK's own estimate of the frame time now (``jack_frame_time``, from its delay-locked
-    loop) places each beat on this computer's clock; the page's scheduled flashes must
-    land there, within 10 ms."""
+def jack_attempt(jack_server: Any, browser: Any) -> tuple[list[float], float]:
+    """Play on JACK with a page open; the page's flash errors against JACK's clock, and
+    how far JACK's own mapping of frames to this computer's clock wandered meanwhile."""
     from ictus.engine.backends.jack import JackBackend
     from ictus.web.server import WebRemote
 
@@ -758,6 +755,7 @@ def test_flashes_follow_a_jack_servers_clock(jack_server: Any, browser: Any) -> 
     probe.activate()
     web = WebRemote(engine, "127.0.0.1", 0).start()
     try:
+        time.sleep(1.0)  # a fresh server's delay-locked loop settles
         page = open_page(browser, web.url())
         engine.start()
         pairs = []
@@ -765,7 +763,8 @@ def test_flashes_follow_a_jack_servers_clock(jack_server: Any, browser: Any) -> 
             before = time.monotonic()
             frame = probe.frame_time
             after = time.monotonic()
-            pairs.append(((before + after) / 2 - frame / jack_server.rate, after - before))
+            if after - before < 0.0005:  # read quickly: a sharp pair
+                pairs.append((before + after) / 2 - frame / jack_server.rate)
             time.sleep(0.1)
         flashes = page.evaluate("window.ictus.flashes")
         epoch = time.time() - time.monotonic()
@@ -774,15 +773,33 @@ def test_flashes_follow_a_jack_servers_clock(jack_server: Any, browser: Any) -> 
         web.stop()
         probe.close()
         engine.close()
-    # the pairs read quickly (a few microseconds apart) are JACK's mapping to the clock
-    offset = float(np.median([o for o, spread in pairs if spread < 0.0005]))
+    offset = float(np.median(pairs))
     beats = {(b, k): c for kind, c, b, k in events if kind == "beat"}
     errors = [
         f["due"] / 1000 - (epoch + offset + beats[(f["bar"], f["beat"])] / jack_server.rate)
         for f in flashes
         if (f["bar"], f["beat"]) in beats
     ]
-    print(f"JACK: scheduled flash vs jack_frame_time, {len(errors)} beats: "
-          f"max {1000 * max(map(abs, errors)):.2f} ms, mean {1000 * np.mean(errors):+.2f} ms")
+    return errors, max(pairs) - min(pairs)
+
+
+@pytest.mark.jack
+def test_flashes_follow_a_jack_servers_clock(jack_server: Any, browser: Any) -> None:
+    """On a real JACK server (dummy driver) the engine's clock is JACK's frame time.
+    JACK's own estimate of the frame time now (``jack_frame_time``, from its delay-locked
+    loop) places each beat on this computer's clock; the page's scheduled flashes must
+    land there, within 10 ms. When this busy machine makes the dummy driver slip (JACK's
+    own mapping wanders by more than 2 ms during the run), there is no steady truth to
+    compare with: the run is tried again."""
+    for _ in range(ATTEMPTS + 1):
+        errors, wander = jack_attempt(jack_server, browser)
+        print(f"JACK: scheduled flash vs jack_frame_time, {len(errors)} beats: "
+              f"max {1000 * max(map(abs, errors)):.2f} ms, mean {1000 * np.mean(errors):+.2f}"
+              f" ms; JACK's own mapping wandered {1000 * wander:.2f} ms")
+        if wander < 0.002:
+            break
+        print("JACK's clock slipped (busy machine): once more")
+    else:
+        pytest.skip("JACK's dummy driver never kept steady time on this busy machine")
     assert len(errors) >= 6
     assert max(map(abs, errors)) < 0.010

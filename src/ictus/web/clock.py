@@ -21,9 +21,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-#: Seconds of looks the best (smallest) value is taken from: long enough to catch one
-#: look just after a block, short enough to follow a clock that drifts or restarts.
-WINDOW = 8.0
+#: Seconds of looks the best (smallest) value is taken from: long enough to catch a
+#: look just after a block starts (hundreds of looks), short enough to follow a clock
+#: that drifts or slips (a server that fell behind after an xrun) within a second.
+WINDOW = 1.0
 
 
 class ClockWatch:

@@ -260,9 +260,8 @@ class WebRemote:
                 raise IctusError(
                     f"cannot listen on {self.host}:{self.port}: {err.strerror or err}"
                 ) from None
-            sockets = getattr(site._server, "sockets", None) or []
-            if sockets:
-                self.port = int(sockets[0].getsockname()[1])
+            if runner.addresses:  # port 0: the one the system picked
+                self.port = int(runner.addresses[0][1])
             loop = self._loop
 
             def on_beat(beat: Beat) -> None:  # the engine's thread: hand over, return
@@ -306,7 +305,7 @@ class WebRemote:
         names = {f"{self.host}:{self.port}", f"[{self.host}]:{self.port}"}
         if is_loopback(self.host):
             names |= {f"localhost:{self.port}", f"127.0.0.1:{self.port}", f"[::1]:{self.port}"}
-        if self.token is None and host not in names:
+        if self.token is None and is_loopback(self.host) and host not in names:
             return False
         origin = request.headers.get("Origin")
         return origin is None or origin.split("://", 1)[-1] == host
@@ -553,6 +552,8 @@ def print_addresses(server: WebRemote, write: Callable[[str], Any]) -> None:
     """Tell the user where to point a browser (with a QR code when segno is installed)."""
     url = server.url()
     write(f"ictus: remote and metronome at {url}")
+    if server.token is None and not is_loopback(server.host):
+        write("ictus: warning: no token: anyone on this network can control the show")
     if server.performer_token is not None:
         write(f"ictus: read-only performer view at {server.url(Role.PERFORMER)}")
         write("ictus: anyone with the first address can control the show: share it with care")

@@ -12,7 +12,7 @@
   const view = params.get("view");
   const $ = (id) => document.getElementById(id);
   const COLOURS = { accent: "accent", normal: "normal", silent: "silent", sub: "normal" };
-  const SYNC_KEEP = 40;         // ping samples kept; the best of these is used
+  const SYNC_KEEP = 20;         // ping samples kept; the best of these is used
   const FLASH_MS = 110;         // how long a flash stays lit
 
   const st = {
@@ -68,7 +68,14 @@
     const sent = st.pings.get(m.id);
     if (sent === undefined) return;
     st.pings.delete(m.id);
-    st.samples.push({ rtt: received - sent, offset: m.engine * 1000 - (sent + received) / 2 });
+    const sample = { rtt: received - sent, offset: m.engine * 1000 - (sent + received) / 2 };
+    // each sample puts the offset within ±rtt/2 of its value: one that cannot agree
+    // with the best so far means the engine's clock moved (a restart, a slip): start over
+    const old = st.samples.length ? st.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)) : null;
+    if (old && Math.abs(sample.offset - old.offset) > (sample.rtt + old.rtt) / 2 + 1) {
+      st.samples = [];
+    }
+    st.samples.push(sample);
     if (st.samples.length > SYNC_KEEP) st.samples.shift();
     const best = st.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
     const moved = st.offset === null ? 0 : best.offset - st.offset;
