@@ -38,6 +38,8 @@ class ClockWatch:
     visual_latency : float
         Seconds added to every engine time: how much later than its block the audio is
         heard (the output's latency), so a flash lands with the sound, not the callback.
+    on_thread : callable, optional
+        Called first thing on the watching thread (to set its priority).
     """
 
     def __init__(
@@ -45,8 +47,10 @@ class ClockWatch:
         read: Callable[[], tuple[int, int, int]],
         every: float = 0.002,
         visual_latency: float = 0.0,
+        on_thread: Callable[[], object] | None = None,
     ) -> None:
         self._read = read
+        self._on_thread = on_thread
         self._every = every
         self.visual_latency = visual_latency
         self._looks: deque[tuple[float, float]] = deque()
@@ -97,6 +101,8 @@ class ClockWatch:
             self._thread.join(1.0)
 
     def _run(self) -> None:
+        if self._on_thread is not None:
+            self._on_thread()
         while not self._stop.wait(self._every):
             clock, rate, period = self._read()
             if rate > 0:

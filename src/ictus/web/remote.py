@@ -103,6 +103,23 @@ class Remote:
         cue = status.next_cue
         return True, None if cue is None else f"{cue.text} (bar {cue.bar})"
 
+    def hold_the_gil_like_the_engine(self) -> bool:
+        """On a real-time backend, give the calling thread the engine's priority for
+        threads that take Python's lock (see ``gil_holder_priority``): a web thread
+        pre-empted while holding it would make the audio thread wait. Returns whether
+        it was raised."""
+        if not self._engine.backend.realtime:
+            return False
+        import importlib
+
+        for home in ("ictus.engine.rt", "ictus.engine.control"):  # where it lives
+            try:
+                raise_priority = importlib.import_module(home).gil_holder_priority
+            except (ImportError, AttributeError):
+                continue
+            return bool(raise_priority())
+        return False
+
     def failure(self) -> str | None:
         """Why the backend failed for good (None while it plays or can come back)."""
         failure: str | None = self._engine.failure

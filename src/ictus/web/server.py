@@ -170,7 +170,11 @@ class WebRemote:
         need = not is_loopback(host) if token is None else token
         self.token = secrets.token_urlsafe(18) if need else None
         self.performer_token = secrets.token_urlsafe(18) if need else None
-        self.clock = ClockWatch(self.remote.clock, visual_latency=visual_latency)
+        self.clock = ClockWatch(
+            self.remote.clock,
+            visual_latency=visual_latency,
+            on_thread=self.remote.hold_the_gil_like_the_engine,
+        )
         status = self.remote.status()
         self.rate = int(status.rate)
         self.forecast = Forecast(self.remote.tempo_map, self.remote.count_in, self.rate)
@@ -234,6 +238,7 @@ class WebRemote:
         self.stop()
 
     def _run(self) -> None:
+        self.remote.hold_the_gil_like_the_engine()
         try:
             asyncio.run(self._main())
         except BaseException as err:  # reported by start(), or lost at shutdown
