@@ -81,19 +81,19 @@ class ShowReport:
 def check_show(show: Show) -> ShowReport:
     """Check ``show`` (see the module docstring); raise :class:`ShowError` on any problem."""
     problems: list[str] = []
-    where = str(show.path)
     outputs = {o.name: o for o in show.outputs}
     seen: dict[int, str] = {}
     for o in show.outputs:
         for ch in o.channels:
             if ch in seen:
                 problems.append(
-                    f"{where}: outputs.{o.name}: channel {ch} is also output {seen[ch]!r}'s"
+                    f"{show.where('outputs', o.name, 'channels')}: channel {ch} is also "
+                    f"output {seen[ch]!r}'s"
                 )
             seen[ch] = o.name
     if show.allow_click_on_main is not None and not show.click_on_main_allowed:
         problems.append(
-            f"{where}: allow_click_on_main must be exactly {ALLOW_CLICK_ON_MAIN!r} "
+            f"{show.where('allow_click_on_main')}: must be exactly {ALLOW_CLICK_ON_MAIN!r} "
             f"(got {show.allow_click_on_main!r})"
         )
     routes: list[Route] = []
@@ -101,7 +101,7 @@ def check_show(show: Show) -> ShowReport:
         output = outputs.get(mix.output)
         if output is None:
             problems.append(
-                f"{where}: mixes.{mix.output}: no output {mix.output!r}; "
+                f"{show.where('mixes', mix.output)}: no output {mix.output!r}; "
                 f"outputs: {', '.join(outputs)}"
             )
             continue
@@ -109,7 +109,8 @@ def check_show(show: Show) -> ShowReport:
             known = [MAP_CLICK.name, *(c.name for c in show.clicks)]
             if mix.click not in known:
                 problems.append(
-                    f"{where}: mixes.{mix.output}.click: no click variant {mix.click!r}; "
+                    f"{show.where('mixes', mix.output, 'click')}: no click variant "
+                    f"{mix.click!r}; "
                     f"variants: {', '.join(known)}"
                 )
             elif mix.click_gain > 0:
@@ -126,7 +127,8 @@ def check_show(show: Show) -> ShowReport:
         for r in routes:
             if r.main and not r.source.startswith("stem"):
                 problems.append(
-                    f"{where}: mixes.{r.output}: {r.source} would reach {r.output!r}, an "
+                    f"{show.where('mixes', r.output, 'cues' if r.source == 'cues' else 'click')}"
+                    f": {r.source} would reach {r.output!r}, an "
                     f"output marked main (front of house); to allow it write "
                     f'allow_click_on_main = "{ALLOW_CLICK_ON_MAIN}"'
                 )
@@ -143,14 +145,13 @@ def check_show(show: Show) -> ShowReport:
 
 
 def _check_song(show: Show, song: Song, routes: list[Route], problems: list[str]) -> str:
-    where = f"{show.path}: songs.{song.name}"
     rate = show.sample_rate
     grid = build_grid(song.tempo_map)
     bar1 = beat_time(grid, BarBeat(1))
     need = round(grid.duration * rate) - round(bar1 * rate)
     parts = []
     for stem in song.stems:
-        spot = f"{where}.stems.{stem.name}"
+        spot = show.where("songs", song.name, "stems", stem.name)
         try:
             info = StemInfo(stem.path)
         except IctusError as err:
@@ -201,7 +202,7 @@ def _check_words(show: Show, song: Song, problems: list[str]) -> None:
     if show.speech.samples is None:
         if words and shutil.which("espeak-ng") is None:
             problems.append(
-                f"{show.path}: songs.{song.name}: spoken cues need espeak-ng (apt-get install "
+                f"{show.where('songs', song.name)}: spoken cues need espeak-ng (apt-get install "
                 "espeak-ng) or a folder of recordings (speech.samples)"
             )
         return
@@ -209,6 +210,6 @@ def _check_words(show: Show, song: Song, problems: list[str]) -> None:
         name = word_file_name(text)
         if not any((show.speech.samples / (name + ext)).is_file() for ext in SAMPLE_EXTENSIONS):
             problems.append(
-                f"{show.path}: songs.{song.name}: no recording of {text!r} in "
+                f"{show.where('songs', song.name)}: no recording of {text!r} in "
                 f"{show.speech.samples} (expected {name}.wav)"
             )

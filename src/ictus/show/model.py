@@ -361,6 +361,27 @@ class Show:
     title: str | None = None
     #: The safety phrase exactly as given (None: click and cues never reach ``main``).
     allow_click_on_main: str | None = None
+    #: Where each key stands in the file: ``(key path, (line, column))`` pairs.
+    key_lines: tuple[tuple[tuple[str | int, ...], tuple[int, int]], ...] = field(
+        default=(), compare=False, repr=False
+    )
+
+    def where(self, *key: str | int) -> str:
+        """``file:line:column: dotted.key`` for messages (the nearest known key's line).
+
+        >>> Show(Path("s.toml"), (), (), (), (), key_lines=((("outputs",), (4, 2)),)).where(
+        ...     "outputs", "foh")
+        's.toml:4:2: outputs.foh'
+        """
+        lines = dict(self.key_lines)
+        lookup = key
+        while lookup and lookup not in lines:
+            lookup = lookup[:-1]
+        line, column = lines.get(lookup, (1, 1))
+        dotted = ""
+        for part in key:
+            dotted += f"[{part}]" if isinstance(part, int) else (f".{part}" if dotted else part)
+        return f"{self.path}:{line}:{column}: {dotted}"
 
     def song(self, name: str) -> Song:
         for song in self.songs:

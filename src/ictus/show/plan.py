@@ -308,6 +308,17 @@ def plan_song(
                 gain = mix.stem_gain(stem.name) * stem.gain
                 _route_stem(gains, row, info, stream, output.indexes, width, gain)
 
+    if not show.click_on_main_allowed:
+        # the check refuses such a show already; this keeps a plan made without it safe
+        for output in show.outputs:
+            for row, info in rows:
+                if output.main and info.kind != "stem" and gains[row, list(output.indexes)].any():
+                    for stream in stems:
+                        stream.close()
+                    raise ParameterError(
+                        f"{info.kind} would reach {output.name!r}, an output marked main"
+                    )
+
     midi: list[tuple[int, bytes, MidiMessage]] = []
     for event in song.midi:
         frame = round(beat_time(grid, resolve(song.tempo_map, event.at)) * rate)

@@ -109,6 +109,16 @@ def _scan_value(
     # stack entries: [kind, path, element index]; kind "{" or "["
     stack: list[list[Any]] = []
     pending: KeyPath = path
+    value = lines[i][col:]
+    for quotes in ('"""', "'''"):
+        if value.startswith(quotes):  # a multi-line string: skip to its end
+            end = value.find(quotes, 3)
+            while end < 0 and i + 1 < len(lines):
+                i += 1
+                end = lines[i].find(quotes)
+            return i
+    if not value.startswith(("[", "{")):
+        return i  # a plain value on one line
     while i < len(lines):
         line = lines[i]
         j = col
@@ -317,6 +327,7 @@ def _build(r: _Reader, data: dict[str, Any], base: Path) -> Show:
         sample_rate=rate,
         title=title,
         allow_click_on_main=allow,
+        key_lines=tuple(r.positions.items()),
     )
 
 
@@ -419,7 +430,11 @@ def _song(r: _Reader, name: str, value: Any, base: Path) -> Song:
         for k, event in enumerate(r.get(value, path, "midi", list, []))
     ]
     vamps = r.get(value, path, "vamps", list, [])
+    for k, vamp in enumerate(vamps):
+        r.checked((*path, "vamps", k), partial(tempo_map.section_index, vamp))
     hour = r.get(value, path, "timecode_hour", int, None)
+    if hour is not None and not 0 <= hour <= 23:
+        raise r.fail((*path, "timecode_hour"), f"must be an hour 0..23, got {hour}")
     advance_value = r.get(value, path, "advance", (str, int, float), "go")
     if isinstance(advance_value, str):
         if advance_value != "go":
