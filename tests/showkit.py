@@ -76,3 +76,10 @@ def make_show(folder: Path, *, extra: str = "", foh: str = "", stems: bool = Tru
     path = folder / "show.toml"
     path.write_text(SHOW.format(extra=extra, foh=foh))
     return path
+
+
+def line_of(path: Path, start: str, after: str = "") -> int:
+    """1-based number of the first line starting with ``start`` after a line equal to ``after``."""
+    lines = path.read_text().splitlines()
+    begin = lines.index(after) if after else 0
+    return next(i + 1 for i in range(begin, len(lines)) if lines[i].startswith(start))
