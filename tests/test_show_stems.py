@@ -153,3 +153,17 @@ def test_memory_is_the_rings_not_the_files(tmp_path: Path) -> None:
     ring_mb = ring * 2 * 4 / 2**20
     print(f"peak RSS growth streaming 600 s: {growth_mb:.1f} MB (ring {ring_mb:.1f} MB)")
     assert growth_mb < 16, growth_mb  # the whole file would be 220 MB
+
+
+@pytest.mark.parametrize("frames", [1, 100, READ_CHUNK - 1, READ_CHUNK, READ_CHUNK + 1, 30_001])
+@pytest.mark.parametrize(("src", "dst"), [(44100, 48000), (48000, 44100), (8000, 384000)])
+def test_resampled_lengths_and_chunk_edges(tmp_path: Path, frames: int, src: int, dst: int) -> None:
+    # 8 kHz -> 384 kHz: one chunk read resamples to more than the ring holds
+    path = tmp_path / "stem.wav"
+    _noise(path, frames, src, 1)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    want = soxr.resample(whole, src, dst, quality="HQ")
+    with StemStream(path, dst, ring_frames=2 * READ_CHUNK) as stem:
+        assert stem.length == len(want)
+        got = _play(stem, 0, len(want), 4096)
+    assert np.abs(got - want).max() < 1e-5

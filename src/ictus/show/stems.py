@@ -258,12 +258,16 @@ class StemStream:
         import soundfile
 
         f = soundfile.SoundFile(self.info.path)
+        width = len(self.channels)
+        empty = np.zeros((0, width), dtype=np.float32)
         try:
             gen = -1
             resampler: Any = None
             skip = 0
             end = begin_at = 0
             src_eof = False
+            # resampled frames not yet in the ring (upsampling makes more than fit at once)
+            pending: NDArray[np.float32] = empty
             while not self._stop:
                 tgen, tframe = self._target
                 rgen, rpos = self._read
@@ -275,37 +279,48 @@ class StemStream:
                     f.seek(src_start)
                     end = begin_at = position
                     src_eof = False
+                    pending = empty
                     self._filled = (gen, end, end)
                     continue
                 done_to = rpos if rgen == gen else tframe
                 room = self.ring_frames - (end - done_to)
-                if src_eof or room < READ_CHUNK or end >= self.length:
-                    time.sleep(_IDLE)
+                if not len(pending):
+                    if src_eof or end >= self.length or room < READ_CHUNK:
+                        time.sleep(_IDLE)
+                        continue
+                    pending, skip, src_eof = self._next_chunk(f, resampler, skip)
                     continue
-                data = f.read(READ_CHUNK, dtype="float32", always_2d=True)
-                src_eof = len(data) < READ_CHUNK
-                chunk: NDArray[np.float32] = data[:, list(self.channels)]
-                if resampler is not None:
-                    chunk = resampler.resample_chunk(np.ascontiguousarray(chunk), last=src_eof)
-                if skip:
-                    dropped = min(skip, len(chunk))
-                    chunk, skip = chunk[dropped:], skip - dropped
-                m = min(len(chunk), self.length - end, room)
+                m = min(len(pending), room, self.length - end)
                 if m <= 0:
+                    time.sleep(_IDLE)
                     continue
                 cap = self.ring_frames
                 a = end % cap
                 first = min(m, cap - a)
-                self._ring[:, a : a + first] = chunk[:first].T
+                self._ring[:, a : a + first] = pending[:first].T
                 if m > first:
-                    self._ring[:, : m - first] = chunk[first:m].T
+                    self._ring[:, : m - first] = pending[first:m].T
+                pending = pending[m:]
                 if self._target[0] != gen:
                     continue  # a locate came in meanwhile: do not publish stale frames
                 end += m
-                begin = max(end - cap, begin_at)
-                self._filled = (gen, begin, end)
+                self._filled = (gen, max(end - cap, begin_at), end)
         finally:
             f.close()
+
+    def _next_chunk(
+        self, f: Any, resampler: Any, skip: int
+    ) -> tuple[NDArray[np.float32], int, bool]:
+        """The next frames at the engine's rate: (frames, frames still to drop, end of file)."""
+        data = f.read(READ_CHUNK, dtype="float32", always_2d=True)
+        eof = len(data) < READ_CHUNK
+        chunk: NDArray[np.float32] = data[:, list(self.channels)]
+        if resampler is not None:
+            chunk = resampler.resample_chunk(np.ascontiguousarray(chunk), last=eof)
+        if skip:
+            dropped = min(skip, len(chunk))
+            chunk, skip = chunk[dropped:], skip - dropped
+        return chunk, skip, eof
 
     def _start_at(self, position: int) -> tuple[Any, int, int]:
         """(resampler or None, output frames to drop, file frame to read from)."""
