@@ -25,7 +25,7 @@ def _noise(path: Path, frames: int, rate: int, channels: int, subtype: str = "FL
 
 def _play(stem: StemStream, start: int, stop: int, block: int) -> np.ndarray:
     """Render engine frames start..stop block by block, waiting for read-ahead (offline)."""
-    out = np.zeros((stop - start, len(stem.channels)), dtype=np.float32)
+    out = np.zeros((stop - start, stem.channels), dtype=np.float32)
     for f in range(start, stop, block):
         n = min(block, stop - f)
         stem.wait_ready(f, n)
@@ -167,3 +167,19 @@ def test_resampled_lengths_and_chunk_edges(tmp_path: Path, frames: int, src: int
         assert stem.length == len(want)
         got = _play(stem, 0, len(want), 4096)
     assert np.abs(got - want).max() < 1e-5
+
+
+def test_fill_writes_and_says_when_silent(tmp_path: Path) -> None:
+    # the engine's audio-source contract: write the block, or return False untouched
+    path = tmp_path / "stem.wav"
+    _noise(path, 1000, 48000, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    with StemStream(path, 48000, origin_frame=500, gain=0.5) as stem:
+        out = np.full((400, 2), 7.0, np.float32)
+        stem.wait_ready(0, 400)
+        assert stem.fill(0, out) is False and (out == 7.0).all()
+        stem.wait_ready(400, 400)
+        assert stem.fill(400, out) is True
+        assert not out[:100].any() and np.array_equal(out[100:], whole[:300])  # no gain
+        stem.wait_ready(2000, 400)
+        assert stem.fill(2000, out) is False

@@ -38,15 +38,37 @@ from ictus.tempomap.model import Subdivision
 
 
 class Source(Protocol):
-    """An audio source of the engine's shape (mono sources give one block)."""
+    """An audio source of the engine's shape (mono sources give one block).
+
+    ``render`` adds into ``out`` (as :class:`ictus.sync.ltc.LtcSource`); ``fill`` writes
+    ``out`` (frames x channels) and returns False, leaving it as it is, when silent
+    there (the engine's ``AudioSource.render`` contract); ``blocks`` gives one mono
+    :data:`~ictus.render.SourceBlock` per channel for the router.
+    """
+
+    channels: int
 
     def blocks(self, block_start_frame: int, n: int) -> list[SourceBlock]: ...
 
     def render(self, block_start_frame: int, n: int, out: NDArray[np.float32]) -> None: ...
 
+    def fill(self, block_start_frame: int, out: NDArray[np.float32]) -> bool: ...
+
+
+def _fill_mono(source: Source, block_start_frame: int, out: NDArray[np.float32]) -> bool:
+    ((buf, spans),) = source.blocks(block_start_frame, out.shape[0])
+    if not spans:
+        return False
+    out.fill(0.0)
+    for a, b in spans:
+        out[a:b] = buf[a:b] if out.ndim == 1 else buf[a:b, np.newaxis]
+    return True
+
 
 class ClickSource:
     """A performer's click (a :class:`~ictus.show.model.ClickVariant`) as a mono source."""
+
+    channels = 1
 
     def __init__(self, variant: ClickVariant, tempo_map: TempoMap, rate: int) -> None:
         self.variant = variant
@@ -63,6 +85,9 @@ class ClickSource:
 
     def blocks(self, block_start_frame: int, n: int) -> list[SourceBlock]:
         return [self.mixer.mix_mono(block_start_frame, n)]
+
+    def fill(self, block_start_frame: int, out: NDArray[np.float32]) -> bool:
+        return _fill_mono(self, block_start_frame, out)
 
     def render(self, block_start_frame: int, n: int, out: NDArray[np.float32]) -> None:
         buf, spans = self.mixer.mix_mono(block_start_frame, n)
@@ -83,6 +108,8 @@ class SpokenWord:
 
 class SpokenTrack:
     """Spoken words at their frames as a mono source; each word stops where the next starts."""
+
+    channels = 1
 
     def __init__(self, words: Sequence[SpokenWord], speaker: Speaker, gain: float = 1.0) -> None:
         self.words = tuple(sorted(words, key=lambda w: w.frame))
@@ -129,6 +156,9 @@ class SpokenTrack:
                 spans.append((dst, dst + m))
         self._dirty = spans
         return [(buf[:n], spans)]
+
+    def fill(self, block_start_frame: int, out: NDArray[np.float32]) -> bool:
+        return _fill_mono(self, block_start_frame, out)
 
     def render(self, block_start_frame: int, n: int, out: NDArray[np.float32]) -> None:
         ((buf, spans),) = self.blocks(block_start_frame, n)
@@ -282,7 +312,7 @@ def plan_song(
             )
             stems.append(stream)
             sources.append(stream)
-            for ch in stream.channels:
+            for ch in stream.picked:
                 rows.append((len(rows), SourceInfo("stem", stem.name, ch + 1)))
     except Exception:
         for stream in stems:
@@ -385,7 +415,7 @@ def _route_stem(
     width: int,
     gain: float,
 ) -> None:
-    layout = stem_layout(len(stream.channels), width)
-    k = stream.channels.index(info.channel - 1)
+    layout = stem_layout(stream.channels, width)
+    k = stream.picked.index(info.channel - 1)
     for j, ch in enumerate(indexes):
         gains[row, ch] += gain * layout[k, j]

@@ -113,8 +113,11 @@ class StemStream:
         self.rate = check_rate(rate)
         check_rate(self.info.rate)
         self.origin_frame = int(origin_frame)
-        self.channels = tuple(range(self.info.channels)) if channels is None else channels
-        for ch in self.channels:
+        #: the file's channels played, 0-based, in order
+        self.picked = tuple(range(self.info.channels)) if channels is None else channels
+        #: how many channels the stream gives (the engine's AudioSource attribute)
+        self.channels = len(self.picked)
+        for ch in self.picked:
             if not 0 <= ch < self.info.channels:
                 raise ParameterError(
                     f"{self.info.path} has {self.info.channels} channels, not channel {ch + 1}"
@@ -126,7 +129,7 @@ class StemStream:
         self.length = (
             self.info.frames if self.info.rate == self.rate else self.info.frames_at(self.rate)
         )
-        width = len(self.channels)
+        width = self.channels
         self._ring = np.zeros((width, self.ring_frames), dtype=np.float32)
         # per-channel contiguous rows for the routing path (made once)
         self._block = np.zeros((width, 0), dtype=np.float32)
@@ -198,12 +201,12 @@ class StemStream:
             self.prepare(n)
         rows = self._block[:, :n]
         spans = self._fill(block_start_frame, n, rows)
-        return [(rows[k], spans) for k in range(len(self.channels))]
+        return [(rows[k], spans) for k in range(self.channels)]
 
     def prepare(self, max_frames: int) -> None:
         """Make the block buffer (outside the callback)."""
         if self._block.shape[1] < max_frames:
-            self._block = np.zeros((len(self.channels), max_frames), dtype=np.float32)
+            self._block = np.zeros((self.channels, max_frames), dtype=np.float32)
 
     def render(self, block_start_frame: int, n: int, out: NDArray[np.float32]) -> None:
         """Add the stem times :attr:`gain` into ``out``: ``(n, played channels)`` or ``(n,)``
@@ -217,6 +220,19 @@ class StemStream:
                     out[a:b] += self.gain * row[a:b]
                 else:
                     out[a:b, k] += self.gain * row[a:b]
+
+    def fill(self, block_start_frame: int, out: NDArray[np.float32]) -> bool:
+        """Write (not add) the stem, without gain, into ``out`` (frames x :attr:`channels`).
+
+        The engine's audio-source contract: returns False, leaving ``out`` as it is,
+        when the stem is silent there (before its start, after its end, an underrun).
+        """
+        n = out.shape[0]
+        ((_, spans), *_) = self.blocks(block_start_frame, n)
+        if not spans:
+            return False
+        out[:] = self._block[:, :n].T
+        return True
 
     def _fill(
         self, block_start_frame: int, n: int, rows: NDArray[np.float32]
@@ -258,7 +274,7 @@ class StemStream:
         import soundfile
 
         f = soundfile.SoundFile(self.info.path)
-        width = len(self.channels)
+        width = self.channels
         empty = np.zeros((0, width), dtype=np.float32)
         try:
             gen = -1
@@ -314,7 +330,7 @@ class StemStream:
         """The next frames at the engine's rate: (frames, frames still to drop, end of file)."""
         data = f.read(READ_CHUNK, dtype="float32", always_2d=True)
         eof = len(data) < READ_CHUNK
-        chunk: NDArray[np.float32] = data[:, list(self.channels)]
+        chunk: NDArray[np.float32] = data[:, list(self.picked)]
         if resampler is not None:
             chunk = resampler.resample_chunk(np.ascontiguousarray(chunk), last=eof)
         if skip:
@@ -336,6 +352,6 @@ class StemStream:
         lead = -(-_SETTLE // step_dst) * step_dst  # whole steps, at least _SETTLE frames
         k = max(0, (position - lead) // step_dst)
         resampler = soxr.ResampleStream(
-            src, dst, len(self.channels), dtype="float32", quality=STREAM_QUALITY
+            src, dst, self.channels, dtype="float32", quality=STREAM_QUALITY
         )
         return resampler, position - k * step_dst, k * step_src
