@@ -160,3 +160,44 @@ def test_a_missing_recording_is_a_check_error(tmp_path: Path) -> None:
     show = load_show(_show(tmp_path, '[speech]\nsamples = "words"\n'))
     with pytest.raises(ShowError, match=r"no recording of 'last time' in .*last-time\.wav"):
         check_show(show)
+
+
+@pytest.mark.parametrize(
+    ("count_in", "meter", "tempo", "want"),
+    [
+        # 4/4 at 90, two bars: eight beats 2/3 s apart, counted per bar
+        ("2 bars", "4/4", "90", [("one two three four " * 2).split(), Fraction(2, 3)]),
+        # 7/8 (2+2+3) at e=210, one bar: seven pulses 2/7 s apart, counted in groups
+        (
+            "1 bar",
+            "7/8 (2+2+3)",
+            "e=210",
+            [["one", "two", "one", "two", "one", "two", "three"], Fraction(2, 7)],
+        ),
+        # two beats of 7/8 (2+2+3): the bar's first two groups
+        ("2 beats", "7/8 (2+2+3)", "e=210", [["one", "two", "one", "two"], Fraction(2, 7)]),
+        # 5/8 (3+2), a count-in bar
+        ("1 bar", "5/8 (3+2)", "e=150", [["one", "two", "three", "one", "two"], Fraction(2, 5)]),
+    ],
+)
+def test_count_in_words_and_frames(
+    tmp_path: Path, count_in: str, meter: str, tempo: str, want: list
+) -> None:
+    from ictus.show.plan import spoken_words
+    from ictus.tempomap import build_grid
+
+    words, step = want
+    (tmp_path / "four.click").write_text(f"count-in: {count_in}\na: 2 {meter} {tempo}\n")
+    (tmp_path / "seven.click").write_text(SEVEN)
+    path = tmp_path / "show.toml"
+    path.write_text(
+        SHOW.format(speech="").replace(', { at = "5", text = "stop" }', "").replace('"4:3"', '"2"')
+    )
+    show = load_show(path)
+    song = show.song("four")
+    spoken = spoken_words(show, song, build_grid(song.tempo_map), RATE)
+    count = spoken[: len(words)]
+    assert [w.text for w in count] == words
+    assert [w.frame for w in count] == [round(k * step * RATE) for k in range(len(words))]
+    # the first downbeat follows the count-in's last word by one step of its meter
+    assert spoken[len(words)].text == "last time"
