@@ -178,3 +178,54 @@ def test_key_positions_point_at_the_key(doc: tuple[str, list[tuple[tuple[str, ..
         line, column = positions[path]
         assert lines[line - 1] == line_text
         assert re.match(rf"\[?{re.escape(path[-1])}\b", lines[line - 1][column - 1 :])
+
+
+# -- positions and MIDI messages: parse/format round trips, bytes read back by mido -------
+
+
+@given(st.integers(1, 10_000), st.integers(1, 64))
+def test_positions_round_trip(bar: int, beat: int) -> None:
+    from ictus.show.model import parse_position
+
+    assert parse_position(str(BarBeat(bar, beat))) == BarBeat(bar, beat)
+    assert parse_position(bar) == parse_position(str(bar)) == BarBeat(bar)
+
+
+@given(st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,12}", fullmatch=True))
+def test_labels_are_positions(label: str) -> None:
+    from ictus.show.model import parse_position
+
+    assert parse_position(label) == At(label)
+
+
+@given(st.integers(0, 127), st.integers(0, 127), st.integers(1, 127), st.integers(1, 16))
+def test_midi_bytes_as_mido_reads_them(a: int, b: int, velocity: int, channel: int) -> None:
+    import mido
+
+    from ictus.show import Note
+
+    pc = mido.Message.from_bytes(list(ProgramChange(a, channel).raw()))
+    assert (pc.type, pc.program, pc.channel) == ("program_change", a, channel - 1)
+    cc = mido.Message.from_bytes(list(ControlChange(a, b, channel).raw()))
+    assert (cc.type, cc.control, cc.value, cc.channel) == ("control_change", a, b, channel - 1)
+    note = Note(a, velocity, channel)
+    on, off = (
+        mido.Message.from_bytes(list(note.raw())),
+        mido.Message.from_bytes(list(note.raw_off())),
+    )
+    assert (on.type, on.note, on.velocity, on.channel) == ("note_on", a, velocity, channel - 1)
+    assert (off.type, off.note, off.channel) == ("note_off", a, channel - 1)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ProgramChange(128),
+        lambda: ProgramChange(1, channel=0),
+        lambda: ControlChange(1, 128),
+        lambda: ProgramChange(True),  # a bool is not a number here
+    ],
+)
+def test_midi_values_out_of_range(make: object) -> None:
+    with pytest.raises(ValueError, match=r"must be a whole number \d+\.\.\d+"):
+        make()  # type: ignore[operator]
