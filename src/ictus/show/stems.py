@@ -51,8 +51,14 @@ DEFAULT_RING = 1 << 17
 READ_CHUNK = 1 << 13
 #: soxr quality for stems: high quality, low enough cost to stream many at once.
 STREAM_QUALITY = "HQ"
-#: How long the reader sleeps when the ring is full (it polls: the callback sets nothing).
-_IDLE = 0.002
+#: How long the reader sleeps at most when the ring is full (it sleeps until about a
+#: quarter of the ring has played). It polls: the callback signals nothing (an event
+#: would take a lock), but :meth:`StemStream.seek` and ``wait_ready`` wake it at once.
+#: Waking seldom matters: every wake-up takes the GIL, which the audio thread may need
+#: while the reader is descheduled (bench/bench_show.py measures it).
+_MAX_NAP = 0.5
+#: Its nap otherwise (a refill after a locate from the callback's side is this late).
+_IDLE = 0.02
 #: Output frames a restarted resampler runs before its output is used (filter settling).
 _SETTLE = 8192
 
@@ -142,6 +148,7 @@ class StemStream:
         self._read: tuple[int, int] = (0, 0)
         self._next_frame: int | None = None
         self._stop = False
+        self._wake = threading.Event()
         self._thread = threading.Thread(
             target=self._reader, name=f"stem {os.path.basename(self.info.path)}", daemon=True
         )
@@ -152,8 +159,13 @@ class StemStream:
     def seek(self, frame: int) -> None:
         """Refill from engine frame ``frame`` (call before playing from there).
 
-        Never blocks; the reader starts reading at the new position at once.
+        Control side: never blocks, and wakes the reader to start reading at once.
         """
+        self._request(frame)
+        self._wake.set()
+
+    def _request(self, frame: int) -> None:
+        """Ask for a refill from engine frame ``frame`` (callback side: takes no lock)."""
         position = max(0, min(int(frame) - self.origin_frame, self.length))
         gen = self._target[0] + 1
         self._read = (gen, position)
@@ -177,10 +189,12 @@ class StemStream:
                 raise AudioFileError(f"{self.info.path}: the reader stopped")
             if time.monotonic() > deadline:
                 raise AudioFileError(f"{self.info.path}: read-ahead timed out")
+            self._wake.set()  # control side: the reader need not finish its nap
             time.sleep(0.0005)
 
     def close(self) -> None:
         self._stop = True
+        self._wake.set()
         self._thread.join(timeout=5)
 
     def __enter__(self) -> StemStream:
@@ -239,7 +253,7 @@ class StemStream:
     ) -> list[tuple[int, int]]:
         """Copy frames into ``rows``; return the spans that hold stem audio."""
         if block_start_frame != self._next_frame:
-            self.seek(block_start_frame)
+            self._request(block_start_frame)
         self._next_frame = block_start_frame + n
         start = block_start_frame - self.origin_frame
         lo, hi = max(start, 0), min(start + n, self.length)
@@ -284,6 +298,7 @@ class StemStream:
             src_eof = False
             # resampled frames not yet in the ring (upsampling makes more than fit at once)
             pending: NDArray[np.float32] = empty
+            nap = min(_MAX_NAP, self.ring_frames / 4 / self.rate)
             while not self._stop:
                 tgen, tframe = self._target
                 rgen, rpos = self._read
@@ -302,13 +317,16 @@ class StemStream:
                 room = self.ring_frames - (end - done_to)
                 if not len(pending):
                     if src_eof or end >= self.length or room < READ_CHUNK:
-                        time.sleep(_IDLE)
+                        # full: nap until about a quarter of the ring has played
+                        self._wake.wait(nap)
+                        self._wake.clear()
                         continue
                     pending, skip, src_eof = self._next_chunk(f, resampler, skip)
                     continue
                 m = min(len(pending), room, self.length - end)
                 if m <= 0:
-                    time.sleep(_IDLE)
+                    self._wake.wait(_IDLE)
+                    self._wake.clear()
                     continue
                 cap = self.ring_frames
                 a = end % cap
