@@ -189,7 +189,7 @@ def _check_song(show: Show, song: Song, routes: list[Route], problems: list[str]
     advance = (
         "waits for go"
         if song.advance is Advance.WAIT_FOR_GO
-        else f"next after {song.advance_seconds:g} s"
+        else f"next after {float(song.advance_seconds):g} s"
     )
     return f"song {song.name}: {song.map_path.name}, {need / rate:.1f} s, {stems}; {advance}"
 

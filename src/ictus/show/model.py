@@ -17,11 +17,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum
+from fractions import Fraction
 from pathlib import Path
 
 from ictus.errors import ParameterError
 from ictus.sounds import LEVELS
 from ictus.tempomap import TempoMap
+from ictus.timebase.numbers import exact_number
 
 #: The exact words a show file must give to let click or cues reach a ``main`` output.
 ALLOW_CLICK_ON_MAIN = "yes, click in front of house"
@@ -148,14 +150,14 @@ class Note:
     note: int
     velocity: int = 100
     channel: int = 1
-    length_ms: float = 100.0
+    length_ms: Fraction = Fraction(100)
 
     def __post_init__(self) -> None:
         _check_int(self.note, 0, 127, "note")
         _check_int(self.velocity, 1, 127, "velocity")
         _check_int(self.channel, 1, 16, "MIDI channel")
-        if isinstance(self.length_ms, bool) or not isinstance(self.length_ms, int | float):
-            raise ParameterError(f"note length must be milliseconds, got {self.length_ms!r}")
+        # a user's number means its decimal value (the one number rule)
+        object.__setattr__(self, "length_ms", exact_number(self.length_ms, "note length"))
         if not 1 <= self.length_ms <= 60_000:
             raise ParameterError(f"note length must be 1..60000 ms, got {self.length_ms!r}")
 
@@ -237,13 +239,17 @@ class Song:
     vamps: tuple[str, ...] = ()
     timecode_hour: int | None = None
     advance: Advance = Advance.WAIT_FOR_GO
-    advance_seconds: float = 0.0
+    advance_seconds: Fraction = Fraction(0)
 
     def __post_init__(self) -> None:
         labels = set(self.tempo_map.labels())
         for vamp in self.vamps:
             if vamp not in labels:
                 raise ParameterError(f"vamp {vamp!r} is not a section label of {self.map_path}")
+        seconds = exact_number(self.advance_seconds, "advance")
+        object.__setattr__(self, "advance_seconds", seconds)
+        if not 0 <= seconds <= 3600:
+            raise ParameterError(f"advance must be 0..3600 seconds, got {float(seconds):g}")
         if self.timecode_hour is not None:
             _check_int(self.timecode_hour, 0, 23, "timecode hour")
         names = [s.name for s in self.stems]

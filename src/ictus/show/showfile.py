@@ -20,6 +20,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -44,6 +45,7 @@ from ictus.show.model import (
     parse_position,
 )
 from ictus.sounds import LEVELS, check_rate, voice_names
+from ictus.timebase.numbers import exact_number
 
 KeyPath = tuple[str | int, ...]
 T = TypeVar("T")
@@ -439,11 +441,12 @@ def _song(r: _Reader, name: str, value: Any, base: Path) -> Song:
     if isinstance(advance_value, str):
         if advance_value != "go":
             raise r.fail((*path, "advance"), f'must be "go" or seconds, got {advance_value!r}')
-        advance, seconds = Advance.WAIT_FOR_GO, 0.0
+        advance, seconds = Advance.WAIT_FOR_GO, Fraction(0)
     else:
         if not 0 <= advance_value <= 3600:
             raise r.fail((*path, "advance"), f"must be 0..3600 seconds, got {advance_value}")
-        advance, seconds = Advance.AUTO, float(advance_value)
+        advance = Advance.AUTO
+        seconds = r.checked((*path, "advance"), partial(exact_number, advance_value, "advance"))
     song = r.checked(
         path,
         lambda: Song(
@@ -508,7 +511,7 @@ def _midi(r: _Reader, path: KeyPath, event: Any) -> MidiEvent:
     else:
         note = r.get(event, path, "note", int)
         velocity = r.get(event, path, "velocity", int, 100)
-        length = r.get(event, path, "length_ms", (int, float), 100.0)
+        length = r.get(event, path, "length_ms", (int, float), 100)
         message = partial(Note, note, velocity, channel, length)
     built = cast(MidiMessage, r.checked((*path, kinds[0]), message))
     return r.checked((*path, "at"), partial(_midi_event, at, built))
