@@ -133,3 +133,22 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     problems = _problems(path)
     assert len(problems) == 3
     assert all(p.startswith(str(path)) and "\n" not in p for p in problems)
+
+
+def test_a_scaled_map_with_stems(tmp_path: Path) -> None:
+    path = make_show(tmp_path)
+    click = tmp_path / "four.click"
+    click.write_text("scale: 110%\n" + click.read_text())  # faster: the stems are long enough
+    (problem,) = _problems(path)
+    assert "songs.four.map: four.click plays at 110 % (scale)" in problem
+    assert "drift" in problem
+
+
+def test_a_stem_layout_that_does_not_fit(tmp_path: Path) -> None:
+    path = make_show(tmp_path)
+    write_stem(tmp_path / "pad.flac", 16.5, 48000, 3, 2)  # three channels, stereo outputs
+    problems = _problems(path)
+    assert any(
+        "songs.four.stems.pad: a 3-channel stem cannot go to output 'foh' (2 channels)" in p
+        for p in problems
+    )

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ictus.show import Speaker, load_show, plan_song, render_song
 
@@ -201,3 +203,23 @@ def test_count_in_words_and_frames(
     assert [w.frame for w in count] == [round(k * step * RATE) for k in range(len(words))]
     # the first downbeat follows the count-in's last word by one step of its meter
     assert spoken[len(words)].text == "last time"
+
+
+@given(
+    st.lists(st.floats(-1, 1, allow_nan=False, width=32), min_size=1, max_size=300),
+    st.integers(0, 50),
+)
+def test_trim_starts_at_the_onset(body: list[float], lead: int) -> None:
+    from ictus.show.speech import ONSET_DB, WORD_PEAK, trim_word
+
+    x = np.concatenate([np.zeros(lead), np.array(body, dtype=np.float64)])
+    peak = np.abs(x).max()
+    if peak == 0:
+        return
+    word = trim_word(x)
+    loud = np.flatnonzero(np.abs(x) >= peak * 10 ** (ONSET_DB / 20))
+    # the word is exactly the stretch from the first to the last loud sample, scaled
+    want = (x[loud[0] : loud[-1] + 1] * (WORD_PEAK / peak)).astype(np.float32)
+    assert np.array_equal(word, want)
+    assert abs(word[0]) >= WORD_PEAK * 10 ** (ONSET_DB / 20) * (1 - 1e-6)
+    assert np.isclose(np.abs(word).max(), WORD_PEAK)

@@ -11,6 +11,7 @@ printable) or raises :class:`ShowError` listing every problem, one line each:
 * a stem file missing or unreadable, at a sample rate ictus cannot convert, with fewer
   channels than asked for, a layout that does not fit an output it goes to, or shorter
   than its song's map (from bar 1 to the end);
+* a song with stems whose map is scaled (``scale: 90%``): the stems would drift;
 * spoken words with no espeak-ng and no recording.
 """
 
@@ -150,6 +151,12 @@ def _check_song(show: Show, song: Song, routes: list[Route], problems: list[str]
     bar1 = beat_time(grid, BarBeat(1))
     need = round(grid.duration * rate) - round(bar1 * rate)
     parts = []
+    if song.stems and song.tempo_map.scale != 1:
+        problems.append(
+            f"{show.where('songs', song.name, 'map')}: {song.map_path.name} plays at "
+            f"{float(song.tempo_map.scale) * 100:g} % (scale), but stems play at their own "
+            "speed: they would drift from the click; remove the scale"
+        )
     for stem in song.stems:
         spot = show.where("songs", song.name, "stems", stem.name)
         try:
