@@ -21,7 +21,15 @@ import shutil
 from dataclasses import dataclass
 
 from ictus.errors import IctusError
-from ictus.show.model import ALLOW_CLICK_ON_MAIN, MAP_CLICK, Advance, BarBeat, Show, Song
+from ictus.show.model import (
+    ALLOW_CLICK_ON_MAIN,
+    MAP_CLICK,
+    Advance,
+    BarBeat,
+    Show,
+    Song,
+    SourceKind,
+)
 from ictus.show.positions import beat_time
 from ictus.show.speech import SAMPLE_EXTENSIONS, word_file_name
 from ictus.show.stems import StemInfo
@@ -39,12 +47,18 @@ class ShowError(IctusError):
 
 @dataclass(frozen=True)
 class Route:
-    """One source reaching one output at a gain."""
+    """One source (a click variant, the cues, a stem by name) reaching an output at a gain."""
 
-    source: str  # "click 'drummer'", "cues", "stem 'bass'"
+    kind: SourceKind
+    name: str
     output: str
     gain: float
     main: bool
+
+    @property
+    def source(self) -> str:
+        """For the report: ``click 'drummer'``, ``cues``, ``stem 'bass'``."""
+        return "cues" if self.kind is SourceKind.CUES else f"{self.kind.value} {self.name!r}"
 
 
 @dataclass(frozen=True)
@@ -115,25 +129,26 @@ def check_show(show: Show) -> ShowReport:
                     f"variants: {', '.join(known)}"
                 )
             elif mix.click_gain > 0:
-                click = f"click {mix.click!r}"
-                routes.append(Route(click, output.name, mix.click_gain, output.main))
+                routes.append(
+                    Route(SourceKind.CLICK, mix.click, output.name, mix.click_gain, output.main)
+                )
         if mix.cues > 0:
-            routes.append(Route("cues", output.name, mix.cues, output.main))
+            routes.append(Route(SourceKind.CUES, "", output.name, mix.cues, output.main))
         stem_names = sorted({s.name for song in show.songs for s in song.stems})
         for stem in stem_names:
             gain = mix.stem_gain(stem)
             if gain > 0:
-                routes.append(Route(f"stem {stem!r}", output.name, gain, output.main))
+                routes.append(Route(SourceKind.STEM, stem, output.name, gain, output.main))
     if not show.click_on_main_allowed:
         for r in routes:
-            if r.main and not r.source.startswith("stem"):
+            if r.main and r.kind is not SourceKind.STEM:
                 problems.append(
-                    f"{show.where('mixes', r.output, 'cues' if r.source == 'cues' else 'click')}"
+                    f"{show.where('mixes', r.output, r.kind.value)}"
                     f": {r.source} would reach {r.output!r}, an "
                     f"output marked main (front of house); to allow it write "
                     f'allow_click_on_main = "{ALLOW_CLICK_ON_MAIN}"'
                 )
-    cues_heard = any(r.source == "cues" for r in routes)
+    cues_heard = any(r.kind is SourceKind.CUES for r in routes)
     song_lines = []
     for name in show.setlist:
         song = show.song(name)
@@ -183,7 +198,7 @@ def _check_song(show: Show, song: Song, routes: list[Route], problems: list[str]
                 f"{song.map_path.name} ({need / rate:.3f} s from bar 1)"
             )
         for r in routes:
-            if r.source == f"stem {stem.name!r}":
+            if r.kind is SourceKind.STEM and r.name == stem.name:
                 width = len(show.output(r.output).channels)
                 if len(played) not in (1, width) and width != 1:
                     problems.append(

@@ -215,6 +215,14 @@ class Stem:
 # -- songs ------------------------------------------------------------------------------
 
 
+class SourceKind(Enum):
+    """What a source of a mix is: the click (a variant), the spoken cues, or a stem."""
+
+    CLICK = "click"
+    CUES = "cues"
+    STEM = "stem"
+
+
 class Advance(Enum):
     """What happens at the end of a song."""
 

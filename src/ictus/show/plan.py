@@ -28,7 +28,16 @@ from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
 from ictus.render import BlockMixer, Routing, SourceBlock
-from ictus.show.model import MAP_CLICK, BarBeat, ClickVariant, MidiMessage, Note, Show, Song
+from ictus.show.model import (
+    MAP_CLICK,
+    BarBeat,
+    ClickVariant,
+    MidiMessage,
+    Note,
+    Show,
+    Song,
+    SourceKind,
+)
 from ictus.show.positions import beat_time, resolve
 from ictus.show.speech import CUT_FADE, Speaker, count_words, number_word
 from ictus.show.stems import StemStream
@@ -170,7 +179,7 @@ class SpokenTrack:
 class SourceInfo:
     """What a routing row is, for reports: its kind and name."""
 
-    kind: str  # "click", "cues" or "stem"
+    kind: SourceKind
     name: str
     channel: int = 0  # the stem file's channel (1-based) for stems
 
@@ -289,13 +298,13 @@ def plan_song(
                 variants.append(variant)
     clicks = [ClickSource(v, song.tempo_map, rate) for v in variants]
     for source in clicks:
-        rows.append((len(rows), SourceInfo("click", source.variant.name)))
+        rows.append((len(rows), SourceInfo(SourceKind.CLICK, source.variant.name)))
         sources.append(source)
 
     speaker = speaker or Speaker(rate, show.speech.voice, samples=show.speech.samples)
     words = spoken_words(show, song, grid, rate)
     track = SpokenTrack(words, speaker, show.speech.gain)
-    rows.append((len(rows), SourceInfo("cues", "spoken")))
+    rows.append((len(rows), SourceInfo(SourceKind.CUES, "spoken")))
     sources.append(track)
 
     stems = []
@@ -313,7 +322,7 @@ def plan_song(
             stems.append(stream)
             sources.append(stream)
             for ch in stream.picked:
-                rows.append((len(rows), SourceInfo("stem", stem.name, ch + 1)))
+                rows.append((len(rows), SourceInfo(SourceKind.STEM, stem.name, ch + 1)))
     except Exception:
         for stream in stems:
             stream.close()
@@ -327,10 +336,10 @@ def plan_song(
         mix = found
         width = len(output.channels)
         for row, info in rows:
-            if info.kind == "click":
+            if info.kind is SourceKind.CLICK:
                 if mix.click == info.name:
                     gains[row, list(output.indexes)] = mix.click_gain
-            elif info.kind == "cues":
+            elif info.kind is SourceKind.CUES:
                 gains[row, list(output.indexes)] = mix.cues
             else:
                 stem = next(s for s in song.stems if s.name == info.name)
@@ -342,11 +351,15 @@ def plan_song(
         # the check refuses such a show already; this keeps a plan made without it safe
         for output in show.outputs:
             for row, info in rows:
-                if output.main and info.kind != "stem" and gains[row, list(output.indexes)].any():
+                if (
+                    output.main
+                    and info.kind is not SourceKind.STEM
+                    and gains[row, list(output.indexes)].any()
+                ):
                     for stream in stems:
                         stream.close()
                     raise ParameterError(
-                        f"{info.kind} would reach {output.name!r}, an output marked main"
+                        f"{info.kind.value} would reach {output.name!r}, an output marked main"
                     )
 
     midi: list[tuple[int, bytes, MidiMessage]] = []
