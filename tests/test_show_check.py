@@ -152,3 +152,10 @@ def test_a_stem_layout_that_does_not_fit(tmp_path: Path) -> None:
         "songs.four.stems.pad: a 3-channel stem cannot go to output 'foh' (2 channels)" in p
         for p in problems
     )
+
+
+def test_a_misspelt_stem_in_a_mix(tmp_path: Path) -> None:
+    path = make_show(tmp_path, foh="stem_gains = { bas = 0.5 }\n")
+    (problem,) = _problems(path)
+    assert f":{line_of(path, 'stem_gains', '[mixes.foh]')}:16: mixes.foh.stem_gains.bas:" in problem
+    assert "no song has a stem 'bas'; stems: bass, keys, pad" in problem

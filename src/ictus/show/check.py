@@ -4,7 +4,7 @@
 every mix against the outputs, and either returns a :class:`ShowReport` (the routing,
 printable) or raises :class:`ShowError` listing every problem, one line each:
 
-* a mix for an unknown output, or naming an unknown click variant;
+* a mix for an unknown output, naming an unknown click variant or an unknown stem;
 * two outputs sharing a device channel;
 * click or cues reaching an output marked ``main`` without
   ``allow_click_on_main = "yes, click in front of house"`` (exactly those words);
@@ -135,6 +135,12 @@ def check_show(show: Show) -> ShowReport:
         if mix.cues > 0:
             routes.append(Route(SourceKind.CUES, "", output.name, mix.cues, output.main))
         stem_names = sorted({s.name for song in show.songs for s in song.stems})
+        for stem, _ in mix.stem_gains:
+            if stem not in stem_names:
+                problems.append(
+                    f"{show.where('mixes', mix.output, 'stem_gains', stem)}: no song has a "
+                    f"stem {stem!r}; stems: {', '.join(stem_names) or '(none)'}"
+                )
         for stem in stem_names:
             gain = mix.stem_gain(stem)
             if gain > 0:
