@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile
 
 MAPS = {
@@ -83,3 +85,12 @@ def line_of(path: Path, start: str, after: str = "") -> int:
     lines = path.read_text().splitlines()
     begin = lines.index(after) if after else 0
     return next(i + 1 for i in range(begin, len(lines)) if lines[i].startswith(start))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """espeak-ng's words go to a cache of the test session, not the user's."""
+    folder = tmp_path_factory.mktemp("speech-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(folder))
+        yield folder

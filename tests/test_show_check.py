@@ -9,7 +9,7 @@ import pytest
 import soundfile
 
 from ictus.show import ALLOW_CLICK_ON_MAIN, ShowError, check_show, load_show, plan_song
-from showkit import line_of, make_show, write_stem
+from showkit import line_of, make_show, speech_cache, write_stem  # noqa: F401  (autouse)
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "show" / "show.toml"
 

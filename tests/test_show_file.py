@@ -22,7 +22,7 @@ from ictus.show import (
     plan_song,
 )
 from ictus.show.showfile import key_positions
-from showkit import make_show
+from showkit import make_show, speech_cache  # noqa: F401  (autouse)
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "show" / "show.toml"
 

@@ -11,7 +11,7 @@ import soundfile
 
 from ictus.show import ClickSource, ClickVariant, ShowError, Speaker, load_show, render_song
 from ictus.tempomap import Section, Tempo, TempoMap
-from showkit import make_show
+from showkit import make_show, speech_cache  # noqa: F401  (autouse)
 
 RATE = 48000
 

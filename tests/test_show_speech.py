@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ictus.show import Speaker, load_show, plan_song, render_song
+from showkit import speech_cache  # noqa: F401  (autouse)
 
 RATE = 48000
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
@@ -223,3 +224,17 @@ def test_trim_starts_at_the_onset(body: list[float], lead: int) -> None:
     assert np.array_equal(word, want)
     assert abs(word[0]) >= WORD_PEAK * 10 ** (ONSET_DB / 20) * (1 - 1e-6)
     assert np.isclose(np.abs(word).max(), WORD_PEAK)
+
+
+@needs_espeak
+def test_a_voice_espeak_lacks_is_a_check_error(tmp_path: Path) -> None:
+    from ictus.show import ShowError, check_show
+
+    show = load_show(_show(tmp_path, '[speech]\nvoice = "xx-nonesuch"\n'))
+    with pytest.raises(ShowError) as info:
+        check_show(show)
+    problems = info.value.problems
+    assert len(problems) == 2  # once for each song
+    for problem in problems:
+        assert ":3:1: speech.voice: espeak-ng could not speak" in problem
+        assert "voice 'xx-nonesuch': Error: The specified espeak-ng voice does not exist" in problem

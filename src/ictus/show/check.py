@@ -12,7 +12,7 @@ printable) or raises :class:`ShowError` listing every problem, one line each:
   channels than asked for, a layout that does not fit an output it goes to, or shorter
   than its song's map (from bar 1 to the end);
 * a song with stems whose map is scaled (``scale: 90%``): the stems would drift;
-* spoken words with no espeak-ng and no recording.
+* spoken words with no espeak-ng (or a voice it lacks) and no recording.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ictus.show.model import (
     SourceKind,
 )
 from ictus.show.positions import beat_time
-from ictus.show.speech import SAMPLE_EXTENSIONS, word_file_name
+from ictus.show.speech import SAMPLE_EXTENSIONS, Speaker, word_file_name
 from ictus.show.stems import StemInfo
 from ictus.sounds import MAX_RATE, MIN_RATE
 from ictus.tempomap import build_grid
@@ -233,6 +233,15 @@ def _check_words(show: Show, song: Song, problems: list[str]) -> None:
                 f"{show.where('songs', song.name)}: spoken cues need espeak-ng (apt-get install "
                 "espeak-ng) or a folder of recordings (speech.samples)"
             )
+            return
+        # speak them now (cached for the show): a voice espeak-ng lacks fails here
+        speaker = Speaker(show.sample_rate, show.speech.voice)
+        for text in sorted(words):
+            try:
+                speaker.source_of(text)
+            except IctusError as err:
+                problems.append(f"{show.where('speech', 'voice')}: {err}")
+                return
         return
     for text in sorted(words):
         name = word_file_name(text)
