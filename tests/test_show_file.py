@@ -229,3 +229,13 @@ def test_midi_bytes_as_mido_reads_them(a: int, b: int, velocity: int, channel: i
 def test_midi_values_out_of_range(make: object) -> None:
     with pytest.raises(ValueError, match=r"must be a whole number \d+\.\.\d+"):
         make()  # type: ignore[operator]
+
+
+def test_vamps_as_bars_and_frames(tmp_path: Path) -> None:
+    show = load_show(make_show(tmp_path))
+    plan = plan_song(show, "seven")
+    plan.close()
+    # 7/8 at e=120: a bar is 3.5 s; a count-in bar; the vamp is bar 3, the last but one
+    (vamp,) = plan.vamps
+    assert (vamp.label, vamp.first_bar, vamp.last_bar) == ("vamp", 3, 3)
+    assert (vamp.start_frame, vamp.end_frame) == (int(3.5 * 3 * 48000), int(3.5 * 4 * 48000))

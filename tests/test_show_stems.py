@@ -183,3 +183,23 @@ def test_fill_writes_and_says_when_silent(tmp_path: Path) -> None:
         assert not out[:100].any() and np.array_equal(out[100:], whole[:300])  # no gain
         stem.wait_ready(2000, 400)
         assert stem.fill(2000, out) is False
+
+
+def test_random_locates_stay_sample_locked(tmp_path: Path) -> None:
+    # a runner's life: play a while, jump anywhere (before the stem, inside, past its end),
+    # the locate announced by seek() or only noticed when the next block is elsewhere
+    path = tmp_path / "stem.wav"
+    _noise(path, 200_000, 48000, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    origin = 3000
+    padded = np.zeros((origin + len(whole) + 50_000, 2), np.float32)
+    padded[origin : origin + len(whole)] = whole
+    rng = np.random.default_rng(7)
+    with StemStream(path, 48000, origin_frame=origin, ring_frames=2 * READ_CHUNK) as stem:
+        for _ in range(40):
+            frame = int(rng.integers(0, len(padded) - 20_000))
+            if rng.random() < 0.5:
+                stem.seek(frame)
+            block = int(rng.integers(32, 2048))
+            got = _play(stem, frame, frame + 20_000, block)
+            assert np.array_equal(got, padded[frame : frame + 20_000]), frame

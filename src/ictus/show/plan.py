@@ -186,11 +186,14 @@ class SourceInfo:
 
 @dataclass(frozen=True)
 class Vamp:
-    """A section a runner may loop: its label and map bars ``first .. last``."""
+    """A section a runner may loop: its label, map bars ``first_bar .. last_bar``, and
+    the frames where it starts and where the bar after it starts (the loop's end)."""
 
     label: str
     first_bar: int
     last_bar: int
+    start_frame: int
+    end_frame: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -375,7 +378,13 @@ def plan_song(
     for label in song.vamps:
         i = song.tempo_map.section_index(label)
         first_bar = song.tempo_map.first_bar_of(i)
-        vamps.append(Vamp(label, first_bar, first_bar + song.tempo_map.sections[i].bars - 1))
+        last_bar = first_bar + song.tempo_map.sections[i].bars - 1
+        start = round(beat_time(grid, BarBeat(first_bar)) * rate)
+        if last_bar < song.tempo_map.total_bars:
+            end = round(beat_time(grid, BarBeat(last_bar + 1)) * rate)
+        else:
+            end = round(grid.duration * rate)
+        vamps.append(Vamp(label, first_bar, last_bar, start, end))
 
     length = max(
         [c.length for c in clicks]
