@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ictus.errors import IctusError
 
 if TYPE_CHECKING:
-    from ictus.engine.control import Engine, Status
+    from ictus.engine import Engine, Status
 
 # three-row block glyphs, four columns each (the last a space)
 _GLYPHS = {
