@@ -331,31 +331,32 @@ class Engine:
                 return
             if state is State.PAUSED:
                 self._cue = self._current_bar()
-            self._mode = State.PLAYING
             if self.count_in:
                 self._send(Go(None, self._plan(self._cue, self.count_in), None, True))
             else:
                 self._send(Go(self._cue, None, self._full(), True))
+            # after the command is queued: whoever sees the new state sees it in effect
+            self._mode = State.PLAYING
 
     def stop(self) -> None:
         """Stop; the next :meth:`start` plays from the cue bar again."""
         with self.lock:
-            self._mode = State.STOPPED
             self._send(Stop())
+            self._mode = State.STOPPED
 
     def pause(self) -> None:
         """Stop where we are; :meth:`continue_` goes on from the same sample."""
         with self.lock:
             if self._state(self.transport.snapshot) is State.PLAYING:
-                self._mode = State.PAUSED
                 self._send(Pause())
+                self._mode = State.PAUSED
 
     def continue_(self) -> None:
         """Go on after :meth:`pause` (no count-in); otherwise the same as :meth:`start`."""
         with self.lock:
             if self._state(self.transport.snapshot) is State.PAUSED:
-                self._mode = State.PLAYING
                 self._send(Resume())
+                self._mode = State.PLAYING
             else:
                 self.start()
 
@@ -370,9 +371,9 @@ class Engine:
             if state is State.PLAYING:
                 self._send(Go(bar, None, self._full(), True))
             else:
+                self._send(Go(bar, None, self._full(), False))
                 if state is not State.PAUSED:
                     self._mode = State.STOPPED
-                self._send(Go(bar, None, self._full(), False))
 
     def step(self, bars: int) -> None:
         """Locate ``bars`` bars forward (negative: back) from the current bar."""
