@@ -292,7 +292,8 @@ def register(app: typer.Typer) -> None:
 
         from ictus.engine import list_outputs
 
-        console = Console()
+        # piped: wide enough that no name or state is cut or wrapped
+        console = Console() if sys.stdout.isatty() else Console(width=200)
         found = {o.backend: o for o in list_outputs()}
         backends = Table("backend", "state", title="backends (--backend NAME)")
         for o in found.values():

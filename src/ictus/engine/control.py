@@ -30,7 +30,6 @@ delays other listeners, never the audio.
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -45,15 +44,13 @@ from ictus.engine.followers import Follower
 from ictus.engine.outputs import EventOutput
 from ictus.engine.plan import Outputs, Plan, PlanCache, PlanKey
 from ictus.engine.sources import Route, SourceMixer
-from ictus.engine.status import NextCue, State, Status
+from ictus.engine.status import CueList, State, Status
 from ictus.engine.supervisor import Supervisor
+from ictus.engine.tap import Taps
 from ictus.engine.transport import Snapshot, Transport
 from ictus.errors import IctusError, ParameterError
 from ictus.sounds import Voice
 from ictus.tempomap import CountIn, TempoMap
-
-#: Taps further apart than this start a new tap tempo.
-TAP_RESET = 2.0
 
 VoiceSource = Voice | Callable[[int], Voice]
 
@@ -138,11 +135,7 @@ class Engine:
         self.event_outputs = tuple(event_outputs)
         self.sources = SourceMixer(sources, channels)
         self.followers = tuple(followers)
-        self._cues = sorted(
-            (tempo_map.first_bar_of(i) + cue.bar - 1, cue.beat, cue.text)
-            for i, section in enumerate(tempo_map.sections)
-            for cue in section.cues
-        )
+        self._cues = CueList(tempo_map)
 
         #: serialises control calls (never taken by the audio callback)
         self.lock = threading.RLock()
@@ -153,7 +146,7 @@ class Engine:
         self._mode = State.STOPPED
         self._cue = self.start_bar
         self._sent = 0
-        self._taps: list[float] = []
+        self._taps = Taps()
         self._last_plan: Plan | None = None
         self._transport: Transport | None = None
         self._supervisor = Supervisor(self)
@@ -452,21 +445,16 @@ class Engine:
         matches the taps. ``at``: the tap's time in seconds (default: now).
         Returns the new scale in percent, or None after a first tap."""
         with self.lock:
-            now = time.monotonic() if at is None else at
-            if self._taps and now - self._taps[-1] > TAP_RESET:
-                self._taps = []
-            self._taps = [*self._taps[-4:], now]
-            if len(self._taps) < 2:
+            tapped = self._taps.tap(time.monotonic() if at is None else at)
+            if tapped is None:
                 return None
-            intervals = [b - a for a, b in zip(self._taps, self._taps[1:], strict=False)]
-            tapped = statistics.median(intervals)
             snap = self.transport.snapshot
             beat = snap.plan.beat_seconds(max(snap.frame, 0))
-            if beat is None or tapped <= 0:
+            if beat is None:
                 return None
             # the beat as that plan plays it, at that plan's scale (a change we sent may
             # not be playing yet)
-            percent = snap.plan.scale * 100 * Fraction(beat) / Fraction(tapped)
+            percent = snap.plan.scale * 100 * Fraction(beat) / tapped
             percent = min(max(percent, Fraction(1)), Fraction(10000))
             return self.set_scale(Fraction(round(percent * 10), 10))
 
@@ -488,18 +476,6 @@ class Engine:
         if snap.applied < self._sent:
             return self._loop_label
         return self.tempo_map.sections[snap.loop].label if snap.loop >= 0 else None
-
-    def _cues_around(
-        self, bar: int, beat: int, section_first: int
-    ) -> tuple[str | None, NextCue | None]:
-        """The last cue passed in this section, and the next one in the map."""
-        current: str | None = None
-        for cue_bar, cue_beat, text in self._cues:
-            if (cue_bar, cue_beat) > (bar, beat):
-                return current, NextCue(text, cue_bar, cue_beat)
-            if cue_bar >= section_first:
-                current = text
-        return current, None
 
     def status(self) -> Status:
         """Where the engine is now (any thread)."""
@@ -531,11 +507,9 @@ class Engine:
         elif index + 1 < len(tm.sections):
             nxt = tm.sections[index + 1].label or f"bar {tm.first_bar_of(index + 1)}"
         if count_in:
-            cue, next_cue = self._cues_around(plan.anchor, 0, tm.first_bar_of(index))
-        elif state is State.STOPPED:
-            cue, next_cue = self._cues_around(bar, 0, tm.first_bar_of(index))
+            cue, next_cue = self._cues.around(plan.anchor, 0)
         else:
-            cue, next_cue = self._cues_around(bar, beat, tm.first_bar_of(index))
+            cue, next_cue = self._cues.around(bar, 0 if state is State.STOPPED else beat)
         lost = [f.lost for f in self.followers if f.lost]
         return Status(
             state=state,

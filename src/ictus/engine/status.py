@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ictus.tempomap import TempoMap
+
 
 class State(StrEnum):
     """What the engine is doing."""
@@ -62,3 +64,37 @@ class Status:
     next_cue: NextCue | None = None
     follow: str | None = None
     follow_lost: str | None = None
+
+
+class CueList:
+    """The text cues of a map in order, for :attr:`Status.cue` and
+    :attr:`Status.next_cue`.
+
+    >>> from ictus.formats import parse_click
+    >>> cues = CueList(parse_click('a: 2 4/4 120 cue="One"\nb: 2 4/4 120 cue@2.3="Two"'))
+    >>> cues.around(1, 1), cues.around(4, 3)
+    (('One', NextCue(text='Two', bar=4, beat=3)), ('Two', None))
+    >>> cues.around(3, 1)  # a cue belongs to its own section
+    (None, NextCue(text='Two', bar=4, beat=3))
+    """
+
+    def __init__(self, tempo_map: TempoMap) -> None:
+        self.tempo_map = tempo_map
+        self.cues = sorted(
+            (tempo_map.first_bar_of(i) + cue.bar - 1, cue.beat, cue.text)
+            for i, section in enumerate(tempo_map.sections)
+            for cue in section.cues
+        )
+
+    def around(self, bar: int, beat: int) -> tuple[str | None, NextCue | None]:
+        """The last cue at or before map ``bar`` and ``beat`` in that bar's section (beat
+        0: before the bar's first beat), and the next cue in the map after it."""
+        tm = self.tempo_map
+        first = tm.first_bar_of(tm.bar_start(max(bar, 1))[0])
+        current: str | None = None
+        for cue_bar, cue_beat, text in self.cues:
+            if (cue_bar, cue_beat) > (bar, beat):
+                return current, NextCue(text, cue_bar, cue_beat)
+            if cue_bar >= first:
+                current = text
+        return current, None

@@ -159,7 +159,10 @@ class Transport:
             self._zeroed = None
             if self.error is None:
                 self.error = err
-                self._event(Change(K.ERROR, now, self._frame_end, None, repr(err)))
+                # recorded directly: the event outputs may be what failed
+                change = Change(K.ERROR, now, self._frame_end, None, repr(err))
+                self.events.append(change)
+                self.history.append(change)
             self._playing = False
             return True
 
