@@ -30,11 +30,10 @@ Callback rules apply to :meth:`~EventOutput.begin`, :meth:`~EventOutput.play` an
 
 from __future__ import annotations
 
+import bisect
 from abc import ABC, abstractmethod
 from collections import deque
 from typing import TYPE_CHECKING, NamedTuple
-
-import numpy as np
 
 if TYPE_CHECKING:
     from ictus.engine.events import Change
@@ -86,11 +85,11 @@ class ClickOutput(EventOutput):
         self.clock = clock
 
     def play(self, plan: Plan, frame: int, frames: int, offset: int) -> None:
-        samples = plan.samples
-        lo = int(np.searchsorted(samples, frame, side="left"))
-        hi = int(np.searchsorted(samples, frame + frames, side="left"))
+        starts = plan.click_frames
+        lo = bisect.bisect_left(starts, frame)
+        hi = bisect.bisect_left(starts, frame + frames, lo)
         for i in range(lo, hi):
-            self.click(plan, i, offset + int(samples[i]) - frame)
+            self.click(plan, i, offset + starts[i] - frame)
 
     @abstractmethod
     def click(self, plan: Plan, index: int, offset: int) -> None:

@@ -176,6 +176,8 @@ class Plan:
         self.end = round(grid.duration * rate)
         self.length = max(m.length for m in self.mixers)
         self.samples: NDArray[np.int64] = grid.samples(rate)
+        #: the same as a typed array, for :mod:`bisect` in the callback (no numpy call)
+        self.click_frames = array("q", self.samples.tolist())
         downbeats = np.flatnonzero((grid.sub == 0) & (grid.beat == 1))
         # a count-in of beats has no downbeat of its own: its first click starts "bar 0"
         if len(grid) and (not len(downbeats) or downbeats[0] != 0):
