@@ -71,7 +71,7 @@ class CueList:
     :attr:`Status.next_cue`.
 
     >>> from ictus.formats import parse_click
-    >>> cues = CueList(parse_click('a: 2 4/4 120 cue="One"\nb: 2 4/4 120 cue@2.3="Two"'))
+    >>> cues = CueList(parse_click('a: 2 4/4 120 cue="One"\\nb: 2 4/4 120 cue@2.3="Two"'))
     >>> cues.around(1, 1), cues.around(4, 3)
     (('One', NextCue(text='Two', bar=4, beat=3)), ('Two', None))
     >>> cues.around(3, 1)  # a cue belongs to its own section
