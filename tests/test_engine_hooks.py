@@ -190,3 +190,21 @@ def test_a_follower_moves_the_transport_as_a_user_would(tmp_path: Path):
         other["place"] = None  # the other application went away
         wait_until(lambda: engine.status().follow_lost is not None)
         assert "gone" in (engine.status().follow_lost or "")
+
+
+def test_a_source_on_the_click_channel_adds_to_it_through_the_one_routing(tmp_path: Path):
+    """Sources and click go through render's routing: summed, and (float output) the
+    sum is kept above full scale as the float file keeps it."""
+    loud = (np.ones(50_000) * 0.9).astype(np.float32)  # with an accent, above 1.0
+    backend = NullBackend(rate=RATE, period=256)
+    with Engine(SONG, backend, voice=VOICE, sources=[Route(Stem(loud), (0,), gain=0.75)]) as engine:
+        engine.start()
+        played = pull(backend, 150_000)
+    path = tmp_path / "click.wav"
+    render_file(build_grid(SONG), path, voice=VOICE, rate=RATE, bit_depth="32f")
+    click, _ = soundfile.read(path, dtype="float32")
+    want = click[:150_000].copy()
+    counted = downbeat(build_grid(SONG), 1)
+    want[counted : counted + 50_000] += loud * np.float32(0.75)
+    assert np.array_equal(played, want)
+    assert np.abs(played).max() > 1.0  # the accent plus the stem: kept, not clipped

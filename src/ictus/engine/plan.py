@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
-from ictus.render import BlockMixer
+from ictus.render import BlockMixer, Router, Routing, SourceBlock
 from ictus.sounds import Voice
 from ictus.tempomap import ClickGrid, CountIn, TempoMap, build_grid
 
@@ -113,7 +113,10 @@ class Plan:
         Whether the grid begins with a count-in.
     rate : int
     mixers : tuple of BlockMixer
-        One per output group; only the audio callback calls them.
+        One per output group; only the audio callback calls them (through :meth:`mix`).
+    router : Router
+        Routes each group's click (a source) to its channels: the routing path every
+        output shares, so the live samples are the file's, overs included.
     end : int
         Grid frame where the music ends (the downbeat after the last bar).
     length : int
@@ -144,7 +147,6 @@ class Plan:
         rate: int,
         outputs: Outputs,
         anchor: int,
-        anchor_at: int | None = None,
     ) -> None:
         self.tempo_map = tempo_map
         self.grid = grid
@@ -168,6 +170,12 @@ class Plan:
             mixer.prepare(MAX_PERIOD)
             mixers.append(mixer)
         self.mixers = tuple(mixers)
+        self.router = Router(
+            Routing.groups(outputs.channels, [g for g, _ in outputs.groups()]),
+            max_frames=MAX_PERIOD,
+        )
+        # one slot per mixer, filled in place each block: the callback allocates no list
+        self._blocks: list[SourceBlock] = [(np.zeros(0, np.float32), [])] * len(mixers)
         # every sound's first frame, all outputs together, for the callback's quick
         # "is this block silent?" (a typed array: 8 bytes a click, bisect-able)
         self.sound_starts = array("q", np.sort(np.concatenate([m.starts for m in mixers])))
@@ -193,11 +201,9 @@ class Plan:
         #: plans with the same key differ only in tempo scale (or rate): the transport
         #: converts a position between them by musical time, see :func:`convert_frame`
         self.key: PlanKey = (anchor, tempo_map.count_in)
-        if anchor == 1:
-            self.origin = self.bar_frame.get(1, 0)
-        else:  # ``anchor_at``: the anchor's map frame, if the caller knows it
-            at = _map_frame(tempo_map, anchor, rate) if anchor_at is None else anchor_at
-            self.origin = self.bar_frame[anchor] - at
+        # map time 0 on this grid's clock, from the timeline it was built from
+        line = grid.timeline
+        self.origin = round(line.grid_time(Fraction(0)) * rate) if line is not None else 0
         cues: dict[tuple[int, int], tuple[str, ...]] = {}
         for cue in grid.cues:
             cues[(cue.bar, cue.beat)] = (*cues.get((cue.bar, cue.beat), ()), cue.text)
@@ -214,6 +220,20 @@ class Plan:
             stop = self.bar_frame.get(last, self.end)
             spans[i] = (self.bar_frame[bars[0]], stop)
         return spans
+
+    # -- the audio (callback-safe) -----------------------------------------------------
+
+    def mix(self, frame: int, out: NDArray[np.float32]) -> bool:
+        """Fill ``out`` (frames x channels) with the grid's audio from grid ``frame``.
+
+        Every output group's click, routed to its channels by :attr:`router`; returns
+        False for a silent block.
+        """
+        blocks = self._blocks
+        frames = out.shape[0]
+        for i, mixer in enumerate(self.mixers):
+            blocks[i] = mixer.mix_mono(frame, frames)
+        return self.router.route(blocks, out)
 
     # -- lookups (callback-safe: no allocation beyond small ints) --------------------
 
@@ -260,12 +280,6 @@ class Plan:
         return None
 
 
-def _map_frame(tempo_map: TempoMap, bar: int, rate: int) -> int:
-    """Frame of ``bar``'s downbeat from the map's bar 1, at the map's scale."""
-    grid = build_grid(tempo_map.with_count_in(CountIn()))
-    return int(grid.samples(rate)[int(np.flatnonzero(grid.bar == bar)[0])])
-
-
 def build_plan(
     tempo_map: TempoMap,
     voice: Voice,
@@ -275,14 +289,11 @@ def build_plan(
     start_label: str | None = None,
     start_bar: int | None = None,
     count_in: CountIn | None = None,
-    whole: Plan | None = None,
 ) -> Plan:
     """The plan of ``tempo_map`` from a label or bar, with ``count_in`` (None: the map's).
 
     This is :func:`~ictus.tempomap.build_grid` with the same arguments ``ictus render``
-    passes, so the plan plays exactly the samples of the rendered file. ``whole``: the
-    plan of the same map from bar 1 without count-in, if at hand (it places the map's
-    origin without building another grid).
+    passes, so the plan plays exactly the samples of the rendered file.
     """
     if count_in is not None:
         tempo_map = tempo_map.with_count_in(count_in)
@@ -291,8 +302,7 @@ def build_plan(
         anchor = tempo_map.first_bar_of(tempo_map.section_index(start_label))
     else:
         anchor = start_bar or 1
-    at = whole.bar_frame[anchor] if whole is not None and anchor != 1 else None
-    return Plan(tempo_map, grid, voice, rate=rate, outputs=outputs, anchor=anchor, anchor_at=at)
+    return Plan(tempo_map, grid, voice, rate=rate, outputs=outputs, anchor=anchor)
 
 
 class PlanCache:
@@ -337,7 +347,6 @@ class PlanCache:
         if plan is not None:
             self._plans.move_to_end(key)
             return plan
-        whole = None if (anchor, count_in) == (1, CountIn()) else self.whole(scale)
         plan = build_plan(
             self.tempo_map.with_scale(scale),
             self.voice,
@@ -345,7 +354,6 @@ class PlanCache:
             outputs=self.outputs,
             start_bar=anchor,
             count_in=count_in,
-            whole=whole,
         )
         if self.on_new is not None:
             self.on_new(plan)

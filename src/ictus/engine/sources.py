@@ -6,10 +6,12 @@ place at once. ``frame - plan.origin`` is the *map frame* (samples from the map'
 downbeat at the plan's tempo scale; see :class:`~ictus.engine.plan.Plan`).
 
 Each source renders its own channels into a scratch buffer; a :class:`Route` says which
-output channels they go to and at what gain, and :class:`SourceMixer` adds them to the
-block after the click was written. Anything slow (reading a file ahead, speaking a word)
-happens on the control side (:meth:`AudioSource.prepare`) or on the source's own thread,
-never in :meth:`AudioSource.render`.
+output channels they go to and at what gain, and :class:`SourceMixer` mixes them with
+the click through the render package's one routing function
+(:meth:`ictus.render.Router.route`), so they obey the same clipping rule as the file.
+Anything slow (reading a file ahead, speaking a word) happens on the control side
+(:meth:`AudioSource.prepare`) or on the source's own thread, never in
+:meth:`AudioSource.render`.
 
 >>> import numpy as np
 >>> stem = Stem(np.arange(1, 6, dtype=np.float32).reshape(5, 1), at=2)
@@ -30,7 +32,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from ictus.engine.plan import MAX_PERIOD
 from ictus.errors import ParameterError
+from ictus.render import Router, Routing, SourceBlock
 
 if TYPE_CHECKING:
     from ictus.engine.plan import Plan
@@ -101,37 +105,69 @@ class Route:
 
 
 class SourceMixer:
-    """Adds every routed source to the blocks the transport plays (callback side)."""
+    """Mixes the click and every routed source into the blocks the transport plays.
 
-    def __init__(self, routes: Sequence[Route], channels: int, period: int = 8192) -> None:
+    One :class:`~ictus.render.Router` per set of click outputs does it all: its routing
+    has a row per click group (unity gain on the group's channels, as the plan's own
+    router) and a row per source channel (its route's gain on its output channel), so
+    the click's samples are the same with sources or without, and sources obey the one
+    clipping rule. The routers are made on the control side (:meth:`prepare`).
+    """
+
+    def __init__(self, routes: Sequence[Route], channels: int) -> None:
         for route in routes:
             if any(not 0 <= c < channels for c in route.to):
                 raise ParameterError(f"source outputs {route.to} outside 0..{channels - 1}")
         self.routes = tuple(routes)
-        widest = max((r.source.channels for r in self.routes), default=1)
-        self._scratch = np.zeros((period, widest), dtype=np.float32)
+        self.channels = channels
+        # one scratch per route, channel-major so each source channel is a contiguous
+        # mono block for the router; the source writes through a transposed view
+        self._scratch = [np.zeros((r.source.channels, MAX_PERIOD), np.float32) for r in routes]
+        self._zeros = np.zeros(MAX_PERIOD, np.float32)
+        self._routers: dict[int, tuple[Router, list[SourceBlock]]] = {}
 
     def prepare(self, plan: Plan) -> None:
-        """Control side: let every source get ready for ``plan``."""
+        """Control side: the router for ``plan``'s outputs, and the sources' own
+        preparation for ``plan``."""
+        if not self.routes:
+            return
+        key = id(plan.outputs)
+        if key not in self._routers:
+            groups = [chs for chs, _ in plan.outputs.groups()]
+            gains = np.zeros(
+                (len(groups) + sum(r.source.channels for r in self.routes), self.channels),
+                dtype=np.float32,
+            )
+            for k, chs in enumerate(groups):
+                gains[k, list(chs)] = 1.0
+            row = len(groups)
+            for route in self.routes:
+                for ch in route.to:
+                    gains[row, ch] = route.gain
+                    row += 1
+            silent: SourceBlock = (np.zeros(0, np.float32), [])
+            self._routers[key] = (Router(Routing(gains), max_frames=MAX_PERIOD), [silent] * row)
         for route in self.routes:
             route.source.prepare(plan)
 
     def mix(self, plan: Plan, frame: int, out: NDArray[np.float32]) -> bool:
-        """Add each source's part of ``plan``'s frames ``[frame, frame + len(out))`` to
-        ``out``; returns whether any sounded."""
+        """Fill ``out`` with ``plan``'s click and the sources for grid frames ``[frame,
+        frame + len(out))``; returns False when it is all silence."""
         n = out.shape[0]
-        if self._scratch.shape[0] < n:
-            self._scratch = np.zeros((n, self._scratch.shape[1]), dtype=np.float32)
-        sounded = False
-        for route in self.routes:
-            buf = self._scratch[:n, : route.source.channels]
-            if route.source.render(plan, frame, buf):
-                sounded = True
-                # TODO(routing): mix through render's one routing function and its
-                # clipping rule once it lands (issue 8, item 2)
-                for k, ch in enumerate(route.to):
-                    if route.gain == 1.0:
-                        out[:, ch] += buf[:, k]
-                    else:
-                        out[:, ch] += buf[:, k] * np.float32(route.gain)
-        return sounded
+        router, blocks = self._routers[id(plan.outputs)]
+        mixers = plan.mixers
+        for i, mixer in enumerate(mixers):
+            blocks[i] = mixer.mix_mono(frame, n)
+        row = len(mixers)
+        for r, route in enumerate(self.routes):
+            scratch = self._scratch[r]
+            if scratch.shape[1] < n:  # a block beyond MAX_PERIOD: grow once
+                scratch = self._scratch[r] = np.zeros((scratch.shape[0], n), np.float32)
+                self._zeros = np.zeros(n, np.float32)
+            sounded = route.source.render(plan, frame, scratch[:, :n].T)
+            for k in range(route.source.channels):
+                # a silent source is zeros (the router may read it where the click
+                # sounds), not what the scratch held from the last block
+                blocks[row] = (scratch[k, :n], [(0, n)]) if sounded else (self._zeros[:n], [])
+                row += 1
+        return router.route(blocks, out)

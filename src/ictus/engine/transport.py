@@ -19,13 +19,14 @@ Callback contract (what :meth:`Transport.process` promises the backend):
 
 - fills all of ``out`` (float32, frames x channels, C-contiguous);
 - no I/O, no locks, no sleeping, no allocation beyond a few small Python objects per
-  block (the changes and snapshot); the mixing is :meth:`ictus.render.BlockMixer.mix`;
+  block (the changes and snapshot); the mixing is :meth:`Plan.mix`, which routes through
+  :meth:`ictus.render.Router.route` as the file writer does;
 - never raises: an unexpected error silences the output and is kept in ``error``.
 
-In the same callback, after the click, the transport adds the routed audio sources
-(:mod:`ictus.engine.sources`) and tells the event outputs (:mod:`ictus.engine.outputs`)
-which grid frames each stretch of the block played and where each change happened, so
-everything the engine sends agrees to the sample.
+In the same callback, the routed audio sources (:mod:`ictus.engine.sources`) are mixed
+with the click through the same routing function, and the transport tells the event
+outputs (:mod:`ictus.engine.outputs`) which grid frames each stretch of the block played
+and where each change happened, so everything the engine sends agrees to the sample.
 
 A change ``(kind, clock, frame, plan, detail)`` says: from ``clock`` on, the output is
 ``plan``'s mixers at ``frame + (t - clock)`` (``plan`` None: silence); the kinds are
@@ -194,13 +195,15 @@ class Transport:
                 continue
             m = min(n - done, boundary - f)
             plan = self._plan
-            if plan.quiet(f, m):
+            if self.sources is not None:
+                # click and sources through one routing (the click's samples unchanged)
+                if self.sources.mix(plan, f, out[done : done + m]):
+                    silent = False
+            elif plan.quiet(f, m):
                 if not zeroed:
                     out[done : done + m].fill(0.0)
             else:
                 self._mix(f, out[done : done + m])
-                silent = False
-            if self.sources is not None and self.sources.mix(plan, f, out[done : done + m]):
                 silent = False
             for output in self.outputs:
                 output.play(plan, f, m, done)
@@ -238,18 +241,9 @@ class Transport:
         return self._anchor_frame + (clock - self._anchor_clock)
 
     def _mix(self, frame: int, out: NDArray[np.float32]) -> None:
-        mixers = self._plan.mixers
-        if len(mixers) == 1:
-            mixers[0].mix(frame, out)
-            return
-        # several latency groups: each mixer writes only its own channels
-        out.fill(0.0)
-        frames = out.shape[0]
-        for mixer in mixers:
-            mono, spans = mixer.mix_mono(frame, frames)
-            if spans:
-                for ch in mixer.click_on:
-                    out[:, ch] = mono
+        # every output group routed to its channels by the one routing path
+        # (ictus.render.routing), the same function that writes the rendered file
+        self._plan.mix(frame, out)
 
     def _next_boundary(self) -> tuple[int, EventKind]:
         """The next frame where something happens: the end, a jump or a loop's wrap.
