@@ -148,3 +148,25 @@ def test_play_on_a_terminal_shows_the_cue_and_the_next_one_a_bar_ahead(tmp_path)
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def screen_text(status) -> str:
+    from rich.console import Console
+
+    from ictus.cli.display import render_status
+
+    console = Console(record=True, width=110, color_system=None)
+    console.print(render_status(status))
+    return console.export_text()
+
+
+def test_the_display_says_when_a_follower_lost_its_source():
+    from dataclasses import replace
+
+    s = status_at(3, 1)
+    assert "follow" not in screen_text(s)
+    assert re.search(
+        r"follow\s+transport\s+source\s+locked", screen_text(replace(s, follow="transport"))
+    )
+    lost = replace(s, follow="transport", follow_lost="the transport followed is gone")
+    assert re.search(r"source\s+the transport followed is gone", screen_text(lost))

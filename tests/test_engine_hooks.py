@@ -208,3 +208,32 @@ def test_a_source_on_the_click_channel_adds_to_it_through_the_one_routing(tmp_pa
     want[counted : counted + 50_000] += loud * np.float32(0.75)
     assert np.array_equal(played, want)
     assert np.abs(played).max() > 1.0  # the accent plus the stem: kept, not clipped
+
+
+def test_typed_requests_do_what_the_methods_do():
+    from ictus.engine import requests as rq
+
+    backend = NullBackend(rate=RATE, period=256)
+    with Engine(SONG, backend, voice=VOICE) as engine:
+        assert engine.request(rq.Locate("verse")) is None
+        backend.pull()
+        assert (engine.status().state, engine.status().bar) == (State.STOPPED, 3)
+        engine.request(rq.Start())
+        pull(backend, 96_000 + 1000)  # the count-in, then into bar 3
+        assert (engine.status().state, engine.status().bar) == (State.PLAYING, 3)
+        assert engine.request(rq.SetScale("80")) == 80.0
+        engine.request(rq.Loop("verse"))
+        engine.request(rq.JumpAtNextBar("chorus"))
+        backend.pull()
+        s = engine.status()
+        assert (s.scale_percent, s.loop, s.jump) == (80.0, "verse", 7)
+        engine.request(rq.Pause())
+        backend.pull()
+        assert engine.status().state is State.PAUSED
+        engine.request(rq.Continue())
+        engine.request(rq.Step(1))
+        backend.pull()
+        assert (engine.status().state, engine.status().bar) == (State.PLAYING, 4)
+        engine.request(rq.Stop())
+        backend.pull()
+        assert engine.status().state is State.STOPPED

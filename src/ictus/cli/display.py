@@ -137,6 +137,14 @@ def render_status(status: Status, message: str = "") -> Any:
     loop = status.loop or "—"
     jump = f"bar {status.jump} at the next bar line" if status.jump is not None else "—"
     info.add_row("loop", loop, "jump", jump)
+    if status.follow is not None:
+        lost = status.follow_lost
+        info.add_row(
+            "follow",
+            status.follow,
+            "source",
+            Text(lost, style="bold red") if lost else Text("locked", style="green"),
+        )
     title = status.title or "ictus"
     head = Text.assemble(
         (status.state.upper(), f"bold {colour}"),
