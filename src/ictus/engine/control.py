@@ -186,10 +186,10 @@ class Engine:
 
     def close(self) -> None:
         """Stop the followers and the supervisor, and close the backend (idempotent)."""
-        for follower in self.followers:
-            follower.close()
         if self._supervisor.stop() and self._transport is not None:
             self.delivery.deliver(self._transport)  # what happened last still gets out
+        for follower in self.followers:
+            follower.close()
         self.backend.close()
 
     def __enter__(self) -> Engine:
