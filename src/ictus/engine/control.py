@@ -187,7 +187,7 @@ class Engine:
     def close(self) -> None:
         """Stop the followers and the supervisor, and close the backend (idempotent)."""
         if self._supervisor.stop() and self._transport is not None:
-            self.delivery.deliver(self._transport)  # what happened last still gets out
+            self.deliver()  # what happened last still gets out
         for follower in self.followers:
             follower.close()
         self.backend.close()
@@ -222,6 +222,12 @@ class Engine:
         if self._transport is None:
             raise IctusError("the engine is not open")
         return self._transport
+
+    def deliver(self) -> None:
+        """Hand what the transport did to the listeners (the supervisor's thread)."""
+        transport = self.transport
+        snap = transport.snapshot  # first: every change of the blocks it covers is queued
+        self.delivery.deliver(transport.events, snap.clock, snap.plan)
 
     @property
     def rate(self) -> int:

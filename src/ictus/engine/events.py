@@ -24,7 +24,6 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ictus.engine.plan import Plan
-    from ictus.engine.transport import Transport
 
 
 class EventKind(StrEnum):
@@ -152,24 +151,25 @@ class Delivery:
         self._next_frame = 0
         self._section = ""
 
-    def deliver(self, transport: Transport) -> None:
-        """Hand the transport's changes and the beats between them to the listeners."""
-        snap = transport.snapshot  # first: every change of the blocks it covers is queued
+    def deliver(self, changes: deque[Change], clock: int, plan: Plan) -> None:
+        """Hand the transport's ``changes`` and the beats between them to the listeners,
+        up to backend ``clock``, where the transport's last published block ended
+        playing ``plan``. Read that snapshot before taking ``changes``: then every change
+        of the blocks it covers is already queued."""
         pending = self._pending
-        changes = transport.events
         while changes:
             pending.append(changes.popleft())
-        while pending and pending[0].clock < snap.clock:
-            kind, clock, frame, plan, detail = pending.popleft()
-            self._beats_until(clock)
-            bar, beat, section = _describe(plan or snap.plan, frame)
+        while pending and pending[0].clock < clock:
+            kind, at, frame, sounding, detail = pending.popleft()
+            self._beats_until(at)
+            bar, beat, section = _describe(sounding or plan, frame)
             if kind in ANCHORS:
-                self._track = (plan, clock, frame) if plan is not None else None
+                self._track = (sounding, at, frame) if sounding is not None else None
                 self._next_frame = frame
             if kind is EventKind.END:
                 self._on_end()
-            self.listeners.emit(Event(kind, clock, frame, bar, beat, section, detail))
-        self._beats_until(snap.clock if not pending else min(snap.clock, pending[0].clock))
+            self.listeners.emit(Event(kind, at, frame, bar, beat, section, detail))
+        self._beats_until(clock if not pending else min(clock, pending[0].clock))
 
     def _beats_until(self, clock: int) -> None:
         """Emit ``section``/``bar``/``cue``/``beat`` for every beat that started before

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 from ictus.engine import requests as rq
 
-if TYPE_CHECKING:
-    from ictus.engine.control import Engine
+
+class Controls(Protocol):
+    """What a follower may use of the engine: its typed requests."""
+
+    def request(self, request: rq.Request) -> object: ...
 
 
 class Follower(ABC):
@@ -35,9 +38,9 @@ class Follower(ABC):
     def __init__(self) -> None:
         #: why the source is lost (None while following)
         self.lost: str | None = None
-        self.engine: Engine | None = None
+        self.engine: Controls | None = None
 
-    def follow(self, engine: Engine) -> None:
+    def follow(self, engine: Controls) -> None:
         """Start following (the engine is open): keep it, open ports, start threads."""
         self.engine = engine
 

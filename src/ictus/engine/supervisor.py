@@ -10,15 +10,39 @@ sample rate, too: same music, new samples).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from ictus.engine import rt
+from ictus.engine.backends.base import Backend
 from ictus.engine.commands import Rebase, Rescale
-from ictus.engine.events import Event, EventKind
+from ictus.engine.events import Event, EventKind, Listeners
+from ictus.engine.followers import Follower
+from ictus.engine.plan import Plan, PlanKey
+from ictus.engine.transport import Transport
 from ictus.errors import IctusError
 
-if TYPE_CHECKING:
-    from ictus.engine.control import Engine
+
+class Supervised(Protocol):
+    """What the supervisor needs of the engine it watches (the :class:`Engine`)."""
+
+    backend: Backend
+    listeners: Listeners
+    reconnect: bool
+    failure: str | None
+    lock: Any  # a threading.RLock
+
+    @property
+    def followers(self) -> Sequence[Follower]: ...
+
+    @property
+    def transport(self) -> Transport: ...
+
+    def deliver(self) -> None: ...
+
+    def prepare(self, rate: int) -> None: ...
+
+    def plans_for_keys(self) -> dict[PlanKey, Plan]: ...
 
 #: How often the supervisor thread looks at the transport and the backend (seconds).
 POLL = 0.02
@@ -29,7 +53,7 @@ RETRY = 0.25
 class Supervisor:
     """Runs :meth:`run` on a daemon thread until :meth:`stop`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Supervised) -> None:
         self.engine = engine
         self.offline = False
         self._closing = threading.Event()
@@ -54,8 +78,7 @@ class Supervisor:
         if engine.backend.realtime:
             rt.gil_holder_priority()
         while not self._closing.wait(POLL):
-            transport = engine.transport
-            engine.delivery.deliver(transport)
+            engine.deliver()
             for follower in engine.followers:
                 try:
                     follower.poll()
