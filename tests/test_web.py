@@ -817,3 +817,25 @@ def test_flashes_follow_a_jack_servers_clock(jack_server: Any, browser: Any) -> 
         pytest.skip("JACK's dummy driver never kept steady time on this busy machine")
     assert len(errors) >= 6
     assert max(map(abs, errors)) < 0.010
+
+
+def test_serve_as_a_library_call(live: Live) -> None:
+    """``ictus.web.serve(engine, host, port)`` next to an engine the caller drives."""
+    from ictus.web import serve
+
+    lines: list[str] = []
+    done = threading.Event()
+    t = threading.Thread(
+        target=lambda: serve(live.engine, "127.0.0.1", 0, write=lines.append, until=done.is_set)
+    )
+    t.start()
+    try:
+        wait_for(lambda: bool(lines), 10)
+        assert lines[0].startswith("ictus: remote and metronome at http://127.0.0.1:")
+        url = lines[0].split(" at ", 1)[1]
+        assert get(url)[0] == 200
+        assert get(url + "app.js")[0] == 200
+    finally:
+        done.set()
+        t.join(10)
+    assert not t.is_alive()
