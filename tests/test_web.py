@@ -635,8 +635,11 @@ def test_bad_messages_are_refused_and_the_click_plays_on(live: Live) -> None:
 # -- the forecast against the engine ---------------------------------------------------
 
 
-@pytest.mark.parametrize("move", ["plain", "loop", "jump", "scale"])
-def test_forecast_beats_are_the_beats_the_engine_then_plays(move: str) -> None:
+@pytest.mark.parametrize(
+    ("move", "at"),
+    [("plain", 400), ("loop", 400), ("jump", 400), ("scale", 400), ("vamp-intro", 5)],
+)
+def test_forecast_beats_are_the_beats_the_engine_then_plays(move: str, at: int) -> None:
     """Pulled as fast as it goes: after each beat the engine reports, the beats the
     forecast names are the ones the engine reports next, at the same clocks."""
     backend = NullBackend(rate=RATE, period=PERIOD)
@@ -651,6 +654,7 @@ def test_forecast_beats_are_the_beats_the_engine_then_plays(move: str) -> None:
         "jump": lambda: engine.jump_at_next_bar("bridge"),
         "scale": lambda: engine.set_scale(90),
         "plain": lambda: None,
+        "vamp-intro": lambda: engine.loop("intro"),  # during the count-in, into a vamp
     }
     made = []
     moved_at = 0
@@ -658,7 +662,7 @@ def test_forecast_beats_are_the_beats_the_engine_then_plays(move: str) -> None:
         engine.start()
         for block in range(1, 2000):
             backend.pull()
-            if block == 400:
+            if block == at:
                 moves[move]()
                 backend.pull()
                 moved_at = backend.clock

@@ -177,17 +177,18 @@ class Forecast:
             t += Fraction(beats.time_of(j)) - Fraction(beats.time_of(i))
             if t > horizon:
                 break
+            here = beats.bar[i]  # the bar we leave (the grid may change below)
             if beats is not full and (j >= len(beats.bar) or beats.bar[j] > 0):
                 # the count-in ends: the song goes on in the whole map's grid
                 beats, j = full, full.index[(anchor, 1)]
-            crossing = j >= len(beats.bar) or beats.bar[j] != beats.bar[i]
+            crossing = j >= len(beats.bar) or beats.bar[j] != here
             if crossing and jump is not None:
                 j, jump = full.index.get((jump, 1), len(full.bar)), None
                 beats = full
             elif (
                 crossing
                 and span is not None
-                and span[0] <= beats.bar[i] < span[1]
+                and span[0] <= here < span[1]
                 and (j >= len(beats.bar) or not span[0] <= beats.bar[j] < span[1])
             ):
                 beats, j = full, full.index[(span[0], 1)]
