@@ -70,6 +70,41 @@ try the display without sound: --backend null
     return f"nowhere to play: {reason}; {what}, or try the display without sound: --backend null"
 
 
+def osc_settings(
+    port: int | None, host: str | None, send: str | None
+) -> tuple[int | None, str, list[tuple[str, int]]]:
+    """Check ``--osc``, ``--osc-host`` and ``--osc-send`` (usage mistakes exit 2).
+
+    >>> osc_settings(9000, None, "127.0.0.1:9001")
+    (9000, '127.0.0.1', [('127.0.0.1', 9001)])
+    """
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"--osc: a UDP port is 0..65535 (0: any free one), got {port}")
+    if host is not None and port is None:
+        raise UsageError("--osc-host needs --osc PORT")
+    if not send:
+        return port, host or "127.0.0.1", []
+    from ictus.remote.osc import parse_targets
+
+    return port, host or "127.0.0.1", parse_targets(send)
+
+
+def open_osc(
+    engine: Any, settings: tuple[int | None, str, list[tuple[str, int]]], quiet: bool
+) -> Any:
+    """The OSC remote of ``--osc``/``--osc-send``, open (None when neither was given)."""
+    port, host, targets = settings
+    if port is None and not targets:
+        return None
+    from ictus.remote import OscRemote
+
+    remote = OscRemote(engine, port=port, host=host, send_to=targets).open()
+    if not quiet and port is not None:
+        where = ":".join(str(x) for x in remote.address)
+        sys.stderr.write(f"ictus: OSC control on {where}\n")
+    return remote
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
     @app.command()
@@ -159,6 +194,31 @@ def register(app: typer.Typer) -> None:
         from_bar: m.FromBarOpt = None,
         click_unit: m.ClickUnitOpt = None,
         bars: m.BarsOpt = None,
+        osc: Annotated[
+            int | None,
+            typer.Option(
+                "--osc",
+                metavar="PORT",
+                help="Take OSC control messages on this UDP port (127.0.0.1 unless "
+                "--osc-host; see docs/SYNC-OSC.md).",
+            ),
+        ] = None,
+        osc_host: Annotated[
+            str | None,
+            typer.Option(
+                "--osc-host",
+                metavar="HOST",
+                help="Address the OSC server listens on (0.0.0.0: every interface).",
+            ),
+        ] = None,
+        osc_send: Annotated[
+            str | None,
+            typer.Option(
+                "--osc-send",
+                metavar="HOST:PORT[,...]",
+                help="Send OSC events (beat, section, cue, state) to these.",
+            ),
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
     ) -> None:
         """Play the click of MAP live, sample for sample what 'ictus render' writes.
@@ -178,6 +238,8 @@ def register(app: typer.Typer) -> None:
           ictus play song.click --backend portaudio --device "USB Audio" --scale 90%
 
           ictus play song.click --loop verse --count-in 1
+
+          ictus play song.click --osc 9000 --osc-send 127.0.0.1:9001
         """
         from ictus.cli import common
         from ictus.engine import BackendError, Engine, State, make_backend
@@ -201,6 +263,7 @@ def register(app: typer.Typer) -> None:
             latency_ms = parse_latency(latency) if latency else None
             gains = parse_gains(gain) if gain else None
             overs_rule = Overs.parse(overs)
+            osc_setup = osc_settings(osc, osc_host, osc_send)
         if sound is not None and sound_file is not None:
             raise UsageError("give --sound or --sound-file, not both")
         if period < 0 or period > 8192:
@@ -268,6 +331,11 @@ def register(app: typer.Typer) -> None:
         except NoOutput as err:
             raise BackendError(nowhere_to_play(str(err), name, asked_for is None)) from None
         try:
+            remote = open_osc(engine, osc_setup, quiet)
+        except BaseException:
+            engine.close()
+            raise
+        try:
             if not quiet and not interactive:
                 sys.stderr.write(f"ictus: playing {map_file} on {audio.describe()}\n")
             engine.start()
@@ -279,9 +347,19 @@ def register(app: typer.Typer) -> None:
                 outcome = engine.wait()
         except KeyboardInterrupt:
             engine.close()
+            if remote is not None:
+                remote.close()
             raise typer.Exit(130) from None
         failure = engine.failure
         engine.close()
+        if remote is not None:
+            remote.close()  # after the engine: its last events still go out
+            if not quiet and remote.counts.ignored:
+                c = remote.counts
+                sys.stderr.write(
+                    f"ictus: OSC: ignored {c.ignored} message(s) ({c.malformed} malformed, "
+                    f"{c.unknown} unknown, {c.refused} refused)\n"
+                )
         if outcome == State.OFFLINE:
             hint = "; use --reconnect to wait for it" if name == "jack" else ""
             raise BackendError(f"{failure}{hint}")
