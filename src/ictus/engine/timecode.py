@@ -23,7 +23,7 @@ move: new timecode from the next frame).
 ...             sources=[Route(ltc, (1,))]) as engine:
 ...     engine.start()
 ...     out = backend.pull()
->>> np.round(out[:3, 1], 3).tolist(), str(ltc.timecode_at(48000 * 2))  # a rising edge
+>>> [round(float(x), 3) for x in out[:3, 1]], str(ltc.timecode_at(48000 * 2))  # a rising edge
 ([0.333, 0.5, 0.5], '01:00:02:00')
 """
 
