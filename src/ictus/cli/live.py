@@ -105,6 +105,76 @@ def open_osc(
     return remote
 
 
+def ltc_track(
+    ltc: str | None, fps: str | None, start_tc: str | None, tempo_map: Any, channels: int
+) -> Any:
+    """The :class:`~ictus.engine.Route` of ``--ltc CH[,CH]`` (None without it): LTC at
+    ``--ltc-fps`` (default: the rate of the map's ``start:``), bar 1 labelled
+    ``--start-tc`` (default: the map's ``start:``, else 00:00:00:00).
+
+    >>> from ictus.formats import parse_click
+    >>> route = ltc_track("3,4", "25", "10:00:00:00", parse_click("a: 2 4/4 120"), 4)
+    >>> route.to, route.source.fps.name, route.source.start
+    ((2, 3), '25', '10:00:00:00')
+    """
+    if ltc is None:
+        if fps is not None or start_tc is not None:
+            raise UsageError("--ltc-fps and --start-tc need --ltc CH[,CH]")
+        return None
+    from ictus.cli.common import parse_int_list
+    from ictus.engine import Route
+    from ictus.engine.timecode import LtcTrack
+    from ictus.errors import ParameterError
+    from ictus.sync import LTC_RATES
+    from ictus.timebase import parse_rate
+
+    outputs = parse_int_list(ltc, "--ltc")
+    bad = [c for c in outputs if not 1 <= c <= channels]
+    if not outputs or bad or len(set(outputs)) != len(outputs):
+        raise UsageError(f"--ltc: expected distinct outputs of 1..{channels}, got {ltc!r}")
+    start = tempo_map.start
+    if fps is None:
+        if start is None:
+            raise UsageError("--ltc needs --ltc-fps FPS (the map has no start: timecode)")
+        rate = start.rate
+    else:
+        rate = parse_rate(fps)
+    if rate not in LTC_RATES:
+        names = ", ".join(r.name for r in LTC_RATES)
+        raise UsageError(f"--ltc-fps: LTC runs at {names}, got {rate.name}")
+    if start_tc is not None:
+        label: Any = start_tc
+    elif start is not None and start.rate != rate:
+        raise UsageError(
+            f"the map starts at {start} ({start.rate.name} fps), the LTC runs at "
+            f"{rate.name} fps: give --start-tc"
+        )
+    else:
+        label = start if start is not None else 0
+    try:
+        track = LtcTrack(rate, label, channels=len(outputs))
+    except ParameterError as err:
+        raise UsageError(f"--start-tc: {err}") from None
+    return Route(track, tuple(c - 1 for c in outputs))
+
+
+def click_beside(click: tuple[int, ...], ltc: tuple[int, ...], asked: bool) -> tuple[int, ...]:
+    """The click's outputs next to LTC's: all the others unless ``--click-on`` said.
+
+    >>> click_beside((0, 1, 2, 3), (3,), False)
+    (0, 1, 2)
+    """
+    if asked:
+        shared = sorted(set(click) & set(ltc))
+        if shared:
+            raise UsageError(f"output {shared[0] + 1} cannot carry both the click and LTC")
+        return click
+    rest = tuple(c for c in click if c not in ltc)
+    if not rest:
+        raise UsageError("LTC takes every output: add one for the click (--channels)")
+    return rest
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
     @app.command()
@@ -219,6 +289,31 @@ def register(app: typer.Typer) -> None:
                 help="Send OSC events (beat, section, cue, state) to these.",
             ),
         ] = None,
+        ltc: Annotated[
+            str | None,
+            typer.Option(
+                "--ltc",
+                metavar="CH[,CH]",
+                help="Put LTC on these outputs (from 1; the click stays off them).",
+            ),
+        ] = None,
+        ltc_fps: Annotated[
+            str | None,
+            typer.Option(
+                "--ltc-fps",
+                metavar="FPS",
+                help="LTC frame rate: 23.976, 24, 25, 29.97 (drop-frame), 29.97ndf, 30 "
+                "(default: the map's start: rate).",
+            ),
+        ] = None,
+        start_tc: Annotated[
+            str | None,
+            typer.Option(
+                "--start-tc",
+                metavar="HH:MM:SS:FF",
+                help="Timecode of bar 1's downbeat (default: the map's start:, else 0).",
+            ),
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
     ) -> None:
         """Play the click of MAP live, sample for sample what 'ictus render' writes.
@@ -240,6 +335,8 @@ def register(app: typer.Typer) -> None:
           ictus play song.click --loop verse --count-in 1
 
           ictus play song.click --osc 9000 --osc-send 127.0.0.1:9001
+
+          ictus play film.click -c 3 --click-on 1,2 --ltc 3 --ltc-fps 24 --start-tc 01:00:00:00
         """
         from ictus.cli import common
         from ictus.engine import BackendError, Engine, State, make_backend
@@ -257,9 +354,12 @@ def register(app: typer.Typer) -> None:
             bars=bars,
         )
         with common.option_values():
+            timecode = ltc_track(ltc, ltc_fps, start_tc, tempo_map, channels)
             targets = parse_channels(
                 channels, common.parse_int_list(click_on, "--click-on") if click_on else None
             )
+            if timecode is not None:
+                targets = click_beside(targets, timecode.to, click_on is not None)
             latency_ms = parse_latency(latency) if latency else None
             gains = parse_gains(gain) if gain else None
             overs_rule = Overs.parse(overs)
@@ -318,6 +418,7 @@ def register(app: typer.Typer) -> None:
             loop=loop,
             reconnect=reconnect,
             rate=sample_rate,
+            sources=[timecode] if timecode is not None else [],
         )
         import signal
 

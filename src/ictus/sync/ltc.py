@@ -387,17 +387,20 @@ class LtcSignal:
         # the index of each sample's half bit in the table's rows, one after another
         half -= first_frame * _HALVES_PER_FRAME
         hard = scratch.hard[:count]
-        np.take(scratch.flat_table, half, out=hard, mode="clip")  # "raise" would copy
+        scratch.flat_table.take(half, out=hard, mode="clip")  # "raise" would copy
+        # all in float64 (the levels too): a ufunc mixing types would cast through a
+        # buffer it allocates
+        acc = scratch.acc[:n]
         if reach == 0:
-            np.multiply(hard, np.float32(self.amplitude), out=out)
-            return
-        # the box filter, tap by tap (np.convolve would allocate); symmetric taps
-        acc, tmp, taps = scratch.acc[:n], scratch.tmp[:n], self._taps
-        np.multiply(hard[:n], taps[0], out=acc)
-        for k in range(1, len(taps)):
-            np.multiply(hard[k : k + n], taps[k], out=tmp)
-            acc += tmp
-        acc *= self.amplitude
+            np.multiply(hard, self.amplitude, out=acc)
+        else:
+            # the box filter, tap by tap (np.convolve would allocate); symmetric taps
+            tmp, taps = scratch.tmp[:n], self._taps
+            np.multiply(hard[:n], taps[0], out=acc)
+            for k in range(1, len(taps)):
+                np.multiply(hard[k : k + n], taps[k], out=tmp)
+                acc += tmp
+            acc *= self.amplitude
         np.copyto(out, acc, casting="same_kind")
 
 
@@ -414,12 +417,12 @@ class LtcScratch:
         size = capacity + 2 * self.reach
         self.index = np.arange(size, dtype=np.int64)
         self.half = np.empty(size, dtype=np.int64)
-        self.hard = np.empty(size, dtype=np.int8)
+        self.hard = np.empty(size, dtype=np.float64)
         self.acc = np.empty(capacity, dtype=np.float64)
         self.tmp = np.empty(capacity, dtype=np.float64)
         # every frame a stretch of ``size`` samples can touch, with one to spare each side
         frames = math.ceil(Fraction(size) * signal.rate.fps / signal.sample_rate) + 2
-        self.table = np.empty((frames, _HALVES_PER_FRAME), dtype=np.int8)
+        self.table = np.empty((frames, _HALVES_PER_FRAME), dtype=np.float64)
         self.flat_table = self.table.reshape(-1)
 
 
