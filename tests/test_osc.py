@@ -1,5 +1,8 @@
 """OSC remote control and events, with real python-osc peers on 127.0.0.1.
 
+(Hypothesis feeds the server any bytes and any arguments: each datagram is counted once
+and nothing raises.)
+
 The engine runs on the null backend, driven by pulling blocks from the test thread; the
 peers are python-osc's own client (``SimpleUDPClient``) and server
 (``BlockingOSCUDPServer``), separate sockets talking over loopback. Truth: what the map
@@ -23,6 +26,8 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 from pythonosc.udp_client import SimpleUDPClient
@@ -31,7 +36,7 @@ from ictus.engine import Engine, State
 from ictus.engine.backends.null import NullBackend
 from ictus.formats import parse_click
 from ictus.remote import OscRemote
-from ictus.remote.osc import ADDRESSES, STATUS_FIELDS
+from ictus.remote.osc import ADDRESSES, STATUS_FIELDS, encode
 from ictus.render import render_file
 from ictus.sounds import synth_voice
 from ictus.tempomap import build_grid
@@ -406,3 +411,49 @@ def test_a_port_in_use_is_one_line(tmp_path):
     assert done.returncode == 1
     assert "OSC: cannot listen on 127.0.0.1" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------ any datagram at all
+
+OSC_VALUES = st.one_of(
+    st.integers(-(2**31), 2**31 - 1),
+    st.floats(width=32, allow_nan=False),
+    st.text(alphabet=st.characters(codec="ascii", exclude_characters="\0"), max_size=12),
+    st.booleans(),
+)
+
+
+@pytest.fixture(scope="module")
+def idle_remote() -> Iterator[OscRemote]:
+    backend = NullBackend(rate=RATE, period=256)
+    with Engine(SONG, backend, voice=VOICE) as engine:
+        yield OscRemote(engine)  # handle() called directly: no socket needed
+
+
+def outcomes(remote: OscRemote) -> int:
+    c = remote.counts
+    return c.done + c.malformed + c.unknown + c.refused
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=300))
+def test_any_bytes_are_one_datagram_and_never_raise(idle_remote, data):
+    received, before = idle_remote.counts.received, outcomes(idle_remote)
+    idle_remote.handle(data, ("127.0.0.1", 9))
+    assert idle_remote.counts.received == received + 1
+    assert outcomes(idle_remote) >= before + 1
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.sampled_from([a for a in ADDRESSES if a != "/ictus/status"]),
+    st.lists(OSC_VALUES, max_size=3),
+)
+def test_any_arguments_to_any_address_are_counted_once(idle_remote, address, args):
+    before = outcomes(idle_remote)
+    idle_remote.handle(encode(address, args), ("127.0.0.1", 9))
+    assert outcomes(idle_remote) == before + 1
