@@ -457,3 +457,18 @@ def test_any_arguments_to_any_address_are_counted_once(idle_remote, address, arg
     before = outcomes(idle_remote)
     idle_remote.handle(encode(address, args), ("127.0.0.1", 9))
     assert outcomes(idle_remote) == before + 1
+
+
+def test_the_display_shows_what_the_server_counted(rig):
+    from rich.console import Console
+
+    from ictus.cli.display import render_status
+
+    engine, _, remote, client = rig
+    client.send_message("/ictus/locate", 99)  # refused: the map has 16 bars
+    client.send_message("/ictus/nope", [])
+    settle(remote, 2)
+    console = Console(record=True, width=120)
+    console.print(render_status(engine.status(), extra=[("osc", remote.summary())]))
+    text = console.export_text()
+    assert f"on 127.0.0.1:{remote.address[1]} · 2 received · 2 ignored · 0 sent" in text

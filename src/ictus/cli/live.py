@@ -175,6 +175,13 @@ def click_beside(click: tuple[int, ...], ltc: tuple[int, ...], asked: bool) -> t
     return rest
 
 
+def osc_rows(remote: Any) -> Any:
+    """The display's OSC line (None without a remote)."""
+    if remote is None:
+        return None
+    return lambda: [("osc", remote.summary())]
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
     @app.command()
@@ -443,7 +450,7 @@ def register(app: typer.Typer) -> None:
             if interactive:
                 from ictus.cli import display
 
-                outcome = display.run(engine)
+                outcome = display.run(engine, extra=osc_rows(remote))
             else:
                 outcome = engine.wait()
         except KeyboardInterrupt:

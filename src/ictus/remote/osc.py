@@ -405,6 +405,19 @@ class OscRemote:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def summary(self) -> str:
+        """One line for the display: where it listens, what came and went.
+
+        >>> OscRemote(None, send_to=[("127.0.0.1", 9001)]).summary()  # type: ignore[arg-type]
+        'sending to 1 · 0 received · 0 ignored · 0 sent'
+        """
+        c = self.counts
+        where = f"on {':'.join(map(str, self.address))}" if self._server is not None else ""
+        sends = f"sending to {len(self.send_to)}" if self.send_to else ""
+        head = ", ".join(x for x in (where, sends) if x)
+        text = f"{head} · {c.received} received · {c.ignored} ignored · {c.sent} sent"
+        return text + (f" · {c.dropped} dropped" if c.dropped else "")
+
     # -- receiving -------------------------------------------------------------------
 
     def _serve(self) -> None:
