@@ -472,3 +472,23 @@ def test_the_display_shows_what_the_server_counted(rig):
     console.print(render_status(engine.status(), extra=[("osc", remote.summary())]))
     text = console.export_text()
     assert f"on 127.0.0.1:{remote.address[1]} · 2 received · 2 ignored · 0 sent" in text
+
+
+def test_a_follower_losing_its_source_is_sent(subscriber):
+    from ictus.engine.followers import Place, TransportFollower
+
+    there: list[Place | None] = [Place(False, 1)]
+    follower = TransportFollower(lambda: there[0])
+    backend = NullBackend(rate=RATE, period=256, driver="paced")
+    engine = Engine(SONG, backend, voice=VOICE, followers=[follower])
+    with engine, OscRemote(engine, send_to=[("127.0.0.1", subscriber.port)]):
+        until(lambda: subscriber.of("/ictus/follow"), "the follower's first word")
+        there[0] = None  # the other transport went away
+        until(lambda: len(subscriber.of("/ictus/follow")) >= 2, "the loss")
+        there[0] = Place(False, 3)
+        until(lambda: len(subscriber.of("/ictus/follow")) >= 3, "the source again")
+    assert subscriber.of("/ictus/follow") == [
+        ("transport", ""),
+        ("transport", "the transport followed is gone"),
+        ("transport", ""),
+    ]

@@ -42,7 +42,9 @@ supervisor thread, never the audio callback):
 - ``/ictus/section NAME`` when a new section starts sounding;
 - ``/ictus/cue TEXT`` for each text cue as its beat sounds;
 - ``/ictus/state STATE`` when the state changes (playing, paused, stopped, ended,
-  offline).
+  offline);
+- ``/ictus/follow NAME LOST`` when a follower (``--follow``) loses its source or finds
+  it again (LOST: why, or ``""``), looked at every 0.1 s.
 
 >>> parse_targets("127.0.0.1:9000, stage.local:9001")
 [('127.0.0.1', 9000), ('stage.local', 9001)]
@@ -339,6 +341,9 @@ class OscRemote:
         self._closing = threading.Event()
         self._remove: Callable[[], None] | None = None
         self._state: State | None = None
+        self._lost: str | None = None  # the follower's last loss sent ("" : following)
+        self._send_lock = threading.Lock()  # two threads send: the supervisor and ours
+        self._watcher: threading.Thread | None = None
 
     @property
     def address(self) -> tuple[str, int]:
@@ -375,6 +380,10 @@ class OscRemote:
             self._sender = sender
             self._targets = [self._resolve(host, port) for host, port in self.send_to]
             self._remove = self.engine.add_listener(self._on_event)
+            if self._server is None:  # no server thread to look at the follower
+                self._watcher = threading.Thread(target=self._watch, name="ictus-osc-watch")
+                self._watcher.daemon = True
+                self._watcher.start()
         return self
 
     @staticmethod
@@ -394,6 +403,9 @@ class OscRemote:
             self._thread.join(2)
             self._thread = None
             logging.getLogger().removeFilter(_not_pythonosc)
+        if self._watcher is not None:
+            self._watcher.join(2)
+            self._watcher = None
         for sock in (self._server, self._sender):
             if sock is not None:
                 sock.close()
@@ -427,6 +439,7 @@ class OscRemote:
             try:
                 data, sender = server.recvfrom(_MAX_DATAGRAM)
             except TimeoutError:
+                self._follower()
                 continue
             except OSError:
                 if self._closing.is_set():
@@ -507,15 +520,35 @@ class OscRemote:
                 self._state = state
                 self._send("/ictus/state", (str(state),))
 
+    def _watch(self) -> None:
+        while not self._closing.wait(0.1):
+            self._follower()
+
+    def _follower(self) -> None:
+        """Send ``/ictus/follow`` when the follower's loss changes (every 0.1 s)."""
+        if self._sender is None:
+            return
+        try:
+            status = self.engine.status()
+        except Exception:  # not open yet, or closing
+            return
+        if status.follow is None:
+            return
+        lost = status.follow_lost or ""
+        if lost != self._lost:
+            self._lost = lost
+            self._send("/ictus/follow", (status.follow, lost))
+
     def _send(self, address: str, args: Sequence[Any]) -> None:
         sender = self._sender
         if sender is None:
             return
         data = encode(address, args)
-        for target in self._targets:
-            try:
-                sender.sendto(data, target)
-            except OSError:  # full buffer, unreachable: an event lost, not the show
-                self.counts.dropped += 1
-            else:
-                self.counts.sent += 1
+        with self._send_lock:
+            for target in self._targets:
+                try:
+                    sender.sendto(data, target)
+                except OSError:  # full buffer, unreachable: an event lost, not the show
+                    self.counts.dropped += 1
+                else:
+                    self.counts.sent += 1
