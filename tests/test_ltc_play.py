@@ -91,20 +91,34 @@ def check_stretch(
     zero: Fraction,
     lo: int,
     hi: int,
+    suspect: np.ndarray | None = None,
 ) -> int:
     """Between recording samples ``lo`` and ``hi`` every whole LTC frame must be read,
     labelled ``start + k`` and starting within half a sample of ``zero + k * spf``, where
     ``zero`` is where the start label's frame begins (the recording's sample, exact).
-    Returns how many frames were checked; ``WORST`` keeps the largest distance seen."""
+    Frames touching a ``suspect`` sample (the recorder's mask: cycles around an xrun
+    while not in freewheel) are left out. Returns how many frames were checked;
+    ``WORST`` keeps the largest distance seen."""
     spf = Fraction(RATE) / rate.fps
     days = frames_per_day(rate)
     first = -((zero - lo) // spf)  # the first frame starting at or after lo
     last = (hi - zero) // spf - 1  # the last one ending by hi
-    want = [format_timecode((start + k) % days, rate) for k in range(first, last + 1)]
+
+    def doubtful(k: int) -> bool:
+        if suspect is None:
+            return False
+        a, b = int(zero + k * spf) - 2, int(zero + (k + 1) * spf) + 3
+        return bool(suspect[max(a, 0) : b].any())
+
+    frames_due = [k for k in range(first, last + 1) if not doubtful(k)]
+    assert len(frames_due) > 0.9 * (last + 1 - first), "too much of the recording suspect"
+    want = [format_timecode((start + k) % days, rate) for k in frames_due]
     got = {}
     for d, edge in zip(frames, edges, strict=True):
         if lo <= edge < hi:
             k = round((edge - zero) / spf)
+            if doubtful(k):
+                continue
             # the target is 1 sample; ictus rounds each start to the nearest sample
             error = abs(edge - (zero + k * spf))
             assert error <= Fraction(1, 2), (d.label(rate), edge, k)
@@ -112,7 +126,7 @@ def check_stretch(
             assert d.label(rate) == format_timecode((start + k) % days, rate)
             assert d.drop_frame == rate.drop_frame
             got[k] = d.label(rate)
-    assert [got.get(k) for k in range(first, last + 1)] == want
+    assert [got.get(k) for k in frames_due] == want
     return len(want)
 
 
@@ -196,7 +210,11 @@ def test_play_puts_ltc_on_its_output_frame_for_frame(tmp_path):
     render_file(build_grid(SONG), path, voice=VOICE, rate=RATE, bit_depth="32f")
     ref, _ = soundfile.read(path, dtype="float32")
     grid0 = int(np.flatnonzero(click)[0] - np.flatnonzero(ref)[0])
-    assert np.array_equal(click[grid0 : grid0 + len(ref)], ref)
+    # ictus plays in real time until the freewheel begins: an xrun there (a busy
+    # machine) leaves cycles the recorder may have read wrong, which it marks
+    suspect = rec.suspect()
+    keep = ~suspect[grid0 : grid0 + len(ref)]
+    assert np.array_equal(click[grid0 : grid0 + len(ref)][keep], ref[keep])
     bar1 = grid0 + bar_sample(SONG, 1)
     end = int(np.flatnonzero(ltc)[-1]) + 1
     frames, edges = decode(ltc, FPS_25)
@@ -204,8 +222,10 @@ def test_play_puts_ltc_on_its_output_frame_for_frame(tmp_path):
     # every frame from the count-in's second (00:59:58:01) to the end, on its sample:
     # libltc cannot read a frame that starts out of silence (it times a frame from the
     # edge before it), so the first one, 00:59:58:00, is checked by its samples below
-    checked = check_stretch(frames, edges, FPS_25, start, Fraction(bar1), grid0 + 1, end)
-    assert checked >= (end - grid0) // 1920 - 2
+    checked = check_stretch(
+        frames, edges, FPS_25, start, Fraction(bar1), grid0 + 1, end, suspect
+    )
+    assert checked >= 0.9 * ((end - grid0) // 1920 - 2)
     assert WORST["25"] == 0  # 1920 samples a frame: every start exactly on its sample
     assert frames[0].label(FPS_25) == "00:59:58:01"
     assert not ltc[:grid0].any()
