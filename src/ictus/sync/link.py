@@ -1,0 +1,407 @@
+"""Ableton Link: lead a session from the tempo map, or follow one with the transport.
+
+Link shares a **tempo** and a **beat phase** between peers on a network, nothing else: no
+meter, no bar numbers, no position in a song. These rules tie a map to it (docs/LINK.md
+gives the reasons):
+
+- **A Link beat is a quarter note**, whatever the meter or the map's beat unit (as in
+  Ableton Live): the session's tempo is the map's quarter-note tempo (scale applied),
+  and Link beats count quarters continuously through meter changes, steps and ramps.
+- **The start bar's downbeat is Link beat 0**; the count-in has negative beats. So Link
+  beat ``b`` is grid quarter ``b + count_in_quarters`` (:func:`grid_quarter`, inverse
+  :func:`link_beat`).
+- **The quantum** (the beats per Link "bar", which peers align their bars to) is the
+  start bar's length in quarters (4 in 4/4, 3 in 6/8, 7/2 in 7/8), or a fixed number
+  (:class:`QuantumRule`, ``--link-quantum N``). It stays fixed while playing.
+- **At a meter change nothing jumps**: beats keep counting quarters, so a later bar
+  starts at phase ``(quarters since the start bar) mod quantum`` (:func:`bar_phases`),
+  0 again whenever those quarters are a multiple of the quantum. Realigning each new
+  bar to phase 0 would move the beat of every other peer in the session.
+- **Ramps are continuous tempo changes**: at each :meth:`LinkLeader.update` the session
+  tempo is the secant tempo that reaches the map's beat one ``lookahead`` later, so the
+  session's beat stays on the map's curve (the error is the curvature over the
+  lookahead: microseconds), and a forced beat corrects any remaining phase error beyond
+  ``tolerance``.
+
+Host times are Link's clock: integer microseconds of ``CLOCK_MONOTONIC_RAW`` on Linux
+(:meth:`LinkSession.now`). JACK's frame times are ``CLOCK_MONOTONIC``; an engine converts
+by the offset between the two clocks read at the block.
+
+The Link binding is the optional extra ``link`` (``pip install 'ictus[link]'``,
+LinkPython-extern, which carries Ableton's GPL-licensed Link library; ictus itself is
+MIT, so the binding is never required). It is imported when a session is made.
+
+Examples
+--------
+>>> from ictus.tempomap.model import CountIn, Meter, Section, Tempo, TempoMap
+>>> m = TempoMap((Section(2, Tempo(120)), Section(1, Tempo(120), Meter(3, 4)),
+...               Section(1, Tempo(120))), count_in=CountIn(bars=1))
+>>> line = Timeline(m)
+>>> link_beat(line, Fraction(0)), grid_quarter(line, Fraction(8))
+(Fraction(-4, 1), Fraction(12, 1))
+>>> QuantumRule().quantum(line), [str(p) for p in bar_phases(line, Fraction(4))]
+(Fraction(4, 1), ['0', '0', '0', '3'])
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+from dataclasses import dataclass
+from fractions import Fraction
+from types import ModuleType
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ictus.errors import IctusError, ParameterError
+from ictus.tempomap.timeline import Timeline
+
+__all__ = [
+    "LINK_TEMPO_RANGE",
+    "FollowState",
+    "FollowTarget",
+    "LinkFollower",
+    "LinkLeader",
+    "LinkSession",
+    "QuantumRule",
+    "bar_phases",
+    "grid_quarter",
+    "link_beat",
+    "link_beats",
+]
+
+#: Tempos a Link session accepts (bpm); Link clamps to these, and so does the leader.
+LINK_TEMPO_RANGE = (20.0, 999.0)
+
+Array = NDArray[np.float64]
+
+
+# -- the rule between a map and Link beats (pure, exact) -----------------------------------
+
+
+def link_beat(timeline: Timeline, grid_quarter: Fraction | int) -> Fraction:
+    """The Link beat of a grid quarter: quarters from the start bar's downbeat.
+
+    >>> from ictus.tempomap.model import CountIn, Section, Tempo, TempoMap
+    >>> line = Timeline(TempoMap((Section(4, Tempo(90)),), count_in=CountIn(beats=2)))
+    >>> link_beat(line, 0), link_beat(line, Fraction(7, 2))
+    (Fraction(-2, 1), Fraction(3, 2))
+    """
+    return Fraction(grid_quarter) - timeline.count_in_quarters
+
+
+def grid_quarter(timeline: Timeline, beat: Fraction | int) -> Fraction:
+    """The grid quarter of a Link beat (the inverse of :func:`link_beat`).
+
+    >>> from ictus.tempomap.model import CountIn, Section, Tempo, TempoMap
+    >>> line = Timeline(TempoMap((Section(4, Tempo(90)),), count_in=CountIn(beats=2)))
+    >>> grid_quarter(line, -2), grid_quarter(line, Fraction(3, 2))
+    (Fraction(0, 1), Fraction(7, 2))
+    """
+    return Fraction(beat) + timeline.count_in_quarters
+
+
+def link_beats(timeline: Timeline, grid_times: ArrayLike) -> Array:
+    """Link beats at many grid seconds (float64), through the timeline's tempo curve.
+
+    >>> from ictus.tempomap.model import Section, Tempo, TempoMap
+    >>> line = Timeline(TempoMap((Section(2, Tempo(120)), Section(2, Tempo(60)))))
+    >>> link_beats(line, [0.0, 1.0, 4.0, 5.0]).tolist()
+    [0.0, 2.0, 8.0, 9.0]
+    """
+    out: Array = timeline.grid_quarters(grid_times) - float(timeline.count_in_quarters)
+    return out
+
+
+def bar_phases(timeline: Timeline, quantum: Fraction) -> list[Fraction]:
+    """Link phase (in quarters, ``0 <= phase < quantum``) of each bar's downbeat.
+
+    From the start bar to the map's last bar. A peer with this quantum sees a bar line of
+    the map on its own bar line where the phase is 0.
+
+    >>> from ictus.tempomap.model import Meter, Section, Tempo, TempoMap
+    >>> m = TempoMap((Section(1, Tempo(120)), Section(2, Tempo(120), Meter(7, 8))))
+    >>> [str(p) for p in bar_phases(Timeline(m), Fraction(4))]
+    ['0', '0', '7/2']
+    """
+    if quantum <= 0:
+        raise ParameterError(f"Link quantum must be > 0, got {quantum}")
+    tm = timeline.tempo_map
+    start = timeline.origin_quarter
+    first = sum(s.bars for s in tm.sections[: timeline.start_index]) + 1
+    first += timeline.start_bar_offset
+    return [
+        (timeline.bar_quarter(bar) - start) % quantum for bar in range(first, tm.total_bars + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class QuantumRule:
+    """How many quarters make a Link bar: ``quarters``, or the start bar's length.
+
+    >>> from ictus.tempomap.model import Meter, Section, Tempo, TempoMap
+    >>> line = Timeline(TempoMap((Section(2, Tempo(120), Meter(7, 8)),)))
+    >>> QuantumRule().quantum(line), QuantumRule(Fraction(4)).quantum(line)
+    (Fraction(7, 2), Fraction(4, 1))
+    >>> QuantumRule(Fraction(0))
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: Link quantum must be > 0 quarters, got 0
+    """
+
+    quarters: Fraction | None = None
+
+    def __post_init__(self) -> None:
+        if self.quarters is not None:
+            q = Fraction(self.quarters)
+            if q <= 0:
+                raise ParameterError(f"Link quantum must be > 0 quarters, got {q}")
+            object.__setattr__(self, "quarters", q)
+
+    def quantum(self, timeline: Timeline) -> Fraction:
+        """The quantum in quarters (Link beats) for playing ``timeline``."""
+        if self.quarters is not None:
+            return self.quarters
+        return timeline.tempo_map.sections[timeline.start_index].bar_quarters
+
+
+# -- the binding ----------------------------------------------------------------------------
+
+
+def _binding() -> ModuleType:
+    """The Link binding module, or a one-line error naming the extra."""
+    try:
+        return importlib.import_module("link")
+    except ImportError:
+        raise IctusError(
+            "Ableton Link needs the optional binding: pip install 'ictus[link]'"
+        ) from None
+
+
+class LinkSession:
+    """This program's peer in a Link session (one per process is plenty).
+
+    Parameters
+    ----------
+    tempo : float
+        The tempo offered if no other peer is there yet.
+    start_stop : bool
+        Share start and stop with peers that do too (Link's start/stop sync).
+    audio_thread : bool
+        Read and write the session with Link's real-time-safe audio-thread calls (only
+        ever from the audio thread then); else the application-thread calls.
+    """
+
+    def __init__(
+        self, tempo: float = 120.0, *, start_stop: bool = True, audio_thread: bool = False
+    ) -> None:
+        self._link: Any = _binding().Link(_clamp(tempo))
+        self._link.startStopSyncEnabled = start_stop
+        self._link.enabled = True
+        self._clock: Any = self._link.clock()
+        self.audio_thread = audio_thread
+
+    def now(self) -> int:
+        """Link's host time now, in microseconds."""
+        return int(self._clock.micros())
+
+    @property
+    def peers(self) -> int:
+        """How many other peers are in the session."""
+        return int(self._link.numPeers())
+
+    def capture(self) -> Any:
+        if self.audio_thread:
+            return self._link.captureSessionState()
+        return self._link.captureAppSessionState()
+
+    def commit(self, state: Any) -> None:
+        if self.audio_thread:
+            self._link.commitSessionState(state)
+        else:
+            self._link.commitAppSessionState(state)
+
+    def close(self) -> None:
+        """Leave the session (peers are told at once)."""
+        self._link.enabled = False
+
+
+def _clamp(tempo: float) -> float:
+    low, high = LINK_TEMPO_RANGE
+    return min(max(float(tempo), low), high)
+
+
+# -- leading ---------------------------------------------------------------------------------
+
+
+class LinkLeader:
+    """Drive a Link session from the map: its tempo curve, phase and start/stop.
+
+    The engine calls :meth:`start` when its transport starts, :meth:`update` every
+    block (or every few milliseconds) while it plays, :meth:`stop` when it stops; each
+    gets the host time and the grid time (seconds) the transport is at then. A locate
+    is just an :meth:`update` at the new grid time: the jump is forced onto the session.
+
+    The map is treated as an external clock bridged into Link, the one use Link's
+    documentation gives for forcing the beat: the start (and any correction beyond
+    ``tolerance``) moves the session's phase to the map's, which other peers follow.
+
+    Parameters
+    ----------
+    timeline : Timeline
+    quantum : QuantumRule
+    session : LinkSession, optional
+        Made here (at the map's start tempo) when not given.
+    lookahead : float
+        Seconds ahead the secant tempo aims at; the engine's update period is right.
+    tolerance : float
+        Phase error in seconds above which the beat is forced, not just slewed.
+    """
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        quantum: QuantumRule | None = None,
+        *,
+        session: LinkSession | None = None,
+        lookahead: float = 0.02,
+        tolerance: float = 50e-6,
+    ) -> None:
+        if lookahead <= 0:
+            raise ParameterError(f"lookahead must be > 0 s, got {lookahead}")
+        self.timeline = timeline
+        self.quantum = float((quantum or QuantumRule()).quantum(timeline))
+        self.session = session or LinkSession(float(timeline.count_in_tempo))
+        self.lookahead = lookahead
+        self.tolerance = tolerance
+
+    def _commit(self, host_time: int, grid_time: float, playing: bool | None) -> float:
+        state = self.session.capture()
+        now_beat, ahead = link_beats(self.timeline, [grid_time, grid_time + self.lookahead])
+        tempo = _clamp(60.0 * (ahead - now_beat) / self.lookahead)
+        state.setTempo(tempo, host_time)
+        error = (now_beat - state.beatAtTime(host_time, self.quantum)) * 60.0 / tempo
+        if playing is not None or abs(error) > self.tolerance:
+            state.forceBeatAtTime(now_beat, host_time, self.quantum)
+        if playing is not None:
+            state.setIsPlaying(playing, host_time)
+        self.session.commit(state)
+        return float(error)
+
+    def start(self, host_time: int, grid_time: float) -> None:
+        """The transport starts at ``grid_time`` at ``host_time``: start the session."""
+        self._commit(host_time, grid_time, True)
+
+    def update(self, host_time: int, grid_time: float) -> float:
+        """Commit the map's tempo and beat at ``grid_time`` to the session.
+
+        Returns the phase error found before the commit, in seconds (session behind
+        the map is positive): what the session's peers were off by.
+        """
+        return self._commit(host_time, grid_time, None)
+
+    def stop(self, host_time: int, grid_time: float) -> None:
+        """The transport stops: stop the session (with start/stop sync)."""
+        self._commit(host_time, grid_time, False)
+
+
+# -- following -------------------------------------------------------------------------------
+
+
+class FollowState(enum.Enum):
+    """Whether a follower has a source: no peer yet, locked to one, or lost it."""
+
+    ALONE = "alone"
+    LOCKED = "locked"
+    LOST = "lost"
+
+
+class FollowTarget(NamedTuple):
+    """Where the transport should be at a host time, and how fast it should go.
+
+    ``grid_quarter`` and ``grid_time`` are the same place on the map; ``tempo`` is the
+    session's quarter-note tempo; ``rate`` is that over the map's own tempo there (the
+    speed to play the grid at); ``playing`` is the session's start/stop state.
+    """
+
+    grid_quarter: float
+    grid_time: float
+    tempo: float
+    rate: float
+    playing: bool
+    state: FollowState
+
+
+class LinkFollower:
+    """The session's tempo and phase, as a place on the map for the engine to chase.
+
+    The start bar's downbeat is put on a Link bar line: when the session starts playing
+    (start/stop sync) at its start time, else the first session bar line from the first
+    call on. From there each Link beat is one grid quarter (:func:`grid_quarter`).
+
+    Parameters
+    ----------
+    timeline : Timeline
+    quantum : QuantumRule
+    session : LinkSession, optional
+        Made here when not given.
+    start_stop : bool
+        Follow the session's start and stop; without it ``playing`` is always true.
+    """
+
+    def __init__(
+        self,
+        timeline: Timeline,
+        quantum: QuantumRule | None = None,
+        *,
+        session: LinkSession | None = None,
+        start_stop: bool = True,
+    ) -> None:
+        self.timeline = timeline
+        self.quantum = float((quantum or QuantumRule()).quantum(timeline))
+        self.session = session or LinkSession(float(timeline.count_in_tempo))
+        self.start_stop = start_stop
+        self._anchored = False
+        self._was_playing = False
+        self._had_peers = False
+
+    def state(self) -> FollowState:
+        """ALONE before any other peer was seen, LOST once they have all gone."""
+        if self.session.peers > 0:
+            self._had_peers = True
+            return FollowState.LOCKED
+        return FollowState.LOST if self._had_peers else FollowState.ALONE
+
+    def lost(self) -> bool:
+        """Whether the source is lost (the transport free-wheels at the last tempo)."""
+        return self.state() is FollowState.LOST
+
+    def target(self, host_time: int) -> FollowTarget:
+        """Where the transport should be at ``host_time`` (Link microseconds)."""
+        state = self.session.capture()
+        playing = bool(state.isPlaying()) if self.start_stop else True
+        if self.start_stop and playing and not self._was_playing:
+            # the session (re)started: its start time is the start bar's downbeat
+            state.requestBeatAtStartPlayingTime(0.0, self.quantum)
+            self.session.commit(state)
+            self._anchored = True
+        elif not self._anchored:
+            state.requestBeatAtTime(0.0, host_time, self.quantum)
+            self.session.commit(state)
+            self._anchored = True
+        self._was_playing = playing
+        beat = float(state.beatAtTime(host_time, self.quantum))
+        tempo = float(state.tempo())
+        quarter = beat + float(self.timeline.count_in_quarters)
+        time = float(self.timeline.grid_times([quarter])[0])
+        return FollowTarget(quarter, time, tempo, tempo / self._map_tempo(quarter), playing,
+                            self.state())
+
+    def _map_tempo(self, quarter: float) -> float:
+        line = self.timeline
+        ci = float(line.count_in_quarters)
+        if quarter < ci:
+            return float(line.count_in_tempo)
+        return float(line.tempos([quarter - ci + float(line.origin_quarter)])[0])
