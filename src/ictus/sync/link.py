@@ -17,11 +17,11 @@ gives the reasons):
   starts at phase ``(quarters since the start bar) mod quantum`` (:func:`bar_phases`),
   0 again whenever those quarters are a multiple of the quantum. Realigning each new
   bar to phase 0 would move the beat of every other peer in the session.
-- **Ramps are continuous tempo changes**: at each :meth:`LinkLeader.update` the session
-  tempo is the secant tempo that reaches the map's beat one ``lookahead`` later, so the
-  session's beat stays on the map's curve (the error is the curvature over the
-  lookahead: microseconds), and a forced beat corrects any remaining phase error beyond
-  ``tolerance``.
+- **Ramps are continuous tempo changes**: each :meth:`LinkLeader.update` puts the map's
+  beat at that host time on the session and sets the tempo of the chord to the map's
+  beat one ``lookahead`` (50 ms, Link's shortest broadcast period) later: peers
+  extrapolating the last timeline they got stay on the ramp's curve within the
+  chord's bow (tens of microseconds).
 
 Host times are Link's clock: integer microseconds of ``CLOCK_MONOTONIC_RAW`` on Linux
 (:meth:`LinkSession.now`). JACK's frame times are ``CLOCK_MONOTONIC``; an engine converts
@@ -244,9 +244,10 @@ class LinkLeader:
     gets the host time and the grid time (seconds) the transport is at then. A locate
     is just an :meth:`update` at the new grid time: the jump is forced onto the session.
 
-    The map is treated as an external clock bridged into Link, the one use Link's
-    documentation gives for forcing the beat: the start (and any correction beyond
-    ``tolerance``) moves the session's phase to the map's, which other peers follow.
+    The map is an external clock bridged into Link, the use Link's documentation gives
+    for forcing the beat "periodically": each call forces the map's beat at that host
+    time (by microseconds once running; by the jump on a start or locate) and sets the
+    tempo of the chord to the map's beat one ``lookahead`` later.
 
     Parameters
     ----------
@@ -255,9 +256,10 @@ class LinkLeader:
     session : LinkSession, optional
         Made here (at the map's start tempo) when not given.
     lookahead : float
-        Seconds ahead the secant tempo aims at; the engine's update period is right.
-    tolerance : float
-        Phase error in seconds above which the beat is forced, not just slewed.
+        Seconds ahead the committed tempo aims at the map's beat. Link sends a new
+        timeline to the other peers at most every 50 ms, and they extrapolate it in
+        between: a secant over that span keeps them on a ramp's curve (its bow is
+        ``a * lookahead**2 / 8`` beats for a beat acceleration ``a``).
     """
 
     def __init__(
@@ -266,8 +268,7 @@ class LinkLeader:
         quantum: QuantumRule | None = None,
         *,
         session: LinkSession | None = None,
-        lookahead: float = 0.02,
-        tolerance: float = 50e-6,
+        lookahead: float = 0.05,
     ) -> None:
         if lookahead <= 0:
             raise ParameterError(f"lookahead must be > 0 s, got {lookahead}")
@@ -275,20 +276,20 @@ class LinkLeader:
         self.quantum = float((quantum or QuantumRule()).quantum(timeline))
         self.session = session or LinkSession(float(timeline.count_in_tempo))
         self.lookahead = lookahead
-        self.tolerance = tolerance
 
     def _commit(self, host_time: int, grid_time: float, playing: bool | None) -> float:
         state = self.session.capture()
-        now_beat, ahead = link_beats(self.timeline, [grid_time, grid_time + self.lookahead])
-        tempo = _clamp(60.0 * (ahead - now_beat) / self.lookahead)
-        state.setTempo(tempo, host_time)
-        error = (now_beat - state.beatAtTime(host_time, self.quantum)) * 60.0 / tempo
-        if playing is not None or abs(error) > self.tolerance:
-            state.forceBeatAtTime(now_beat, host_time, self.quantum)
+        beat, ahead = link_beats(self.timeline, [grid_time, grid_time + self.lookahead])
+        seconds_per_beat = self.lookahead / (ahead - beat)
+        error = float((beat - state.beatAtTime(host_time, self.quantum)) * seconds_per_beat)
+        # the map's beat now, and the tempo of the chord to its beat one lookahead on:
+        # the line peers extrapolate until our next broadcast stays on a ramp's curve
+        state.forceBeatAtTime(beat, host_time, self.quantum)
+        state.setTempo(_clamp(60.0 * (ahead - beat) / self.lookahead), host_time)
         if playing is not None:
             state.setIsPlaying(playing, host_time)
         self.session.commit(state)
-        return float(error)
+        return error
 
     def start(self, host_time: int, grid_time: float) -> None:
         """The transport starts at ``grid_time`` at ``host_time``: start the session."""
@@ -396,8 +397,9 @@ class LinkFollower:
         tempo = float(state.tempo())
         quarter = beat + float(self.timeline.count_in_quarters)
         time = float(self.timeline.grid_times([quarter])[0])
-        return FollowTarget(quarter, time, tempo, tempo / self._map_tempo(quarter), playing,
-                            self.state())
+        return FollowTarget(
+            quarter, time, tempo, tempo / self._map_tempo(quarter), playing, self.state()
+        )
 
     def _map_tempo(self, quarter: float) -> float:
         line = self.timeline

@@ -1,0 +1,132 @@
+"""Two Link peers as two processes, for tests/test_link.py; run inside a private network.
+
+``python linkrig.py lead|follow`` (under ``unshare -n`` with ``lo`` up) starts the
+independent peer (``linkpeer.py``, the Link binding alone) and an ictus process
+(``linkrig.py ictus-lead|ictus-follow ...``, ictus's :mod:`ictus.sync.link`) at once,
+and prints one JSON object: the shared start time and each process's lines.
+
+Times are Link host microseconds (the same clock in every process on one machine).
+Samples are taken at ``START + k * STEP`` by both processes, each evaluating its own view
+of the session at exactly that host time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STEP = 20_000  # us between samples
+LEAD_IN = 1_500_000  # us from launch to the transport's start
+COUNT = 300  # samples: 6 s
+STOP = COUNT - 25  # the leader stops its transport half a second before the end
+TAIL = 50  # the follower's samples after the peer has left: 1 s
+QUANTUM = 4
+
+
+def lead_map():  # type: ignore[no-untyped-def]
+    """A map with a count-in, ramps up and down and meter changes (4/4, 3/4, 7/8)."""
+    from ictus.tempomap.model import CountIn, Meter, Section, Tempo, TempoMap
+
+    return TempoMap(
+        (
+            Section(1, Tempo(120), tempo_end=Tempo(160)),
+            Section(1, Tempo(160), Meter(3, 4)),
+            Section(1, Tempo(160), Meter(7, 8)),
+            Section(1, Tempo(160), tempo_end=Tempo(100), ramp="time"),
+            Section(4, Tempo(100)),
+        ),
+        count_in=CountIn(beats=2),
+    )
+
+
+def follow_map():  # type: ignore[no-untyped-def]
+    from ictus.tempomap.model import CountIn, Section, Tempo, TempoMap
+
+    return TempoMap((Section(8, Tempo(90)), Section(8, Tempo(120))), count_in=CountIn(bars=1))
+
+
+def _now(session) -> int:  # type: ignore[no-untyped-def]
+    return int(session.now())
+
+
+def ictus_lead(start: int) -> None:
+    from ictus.sync.link import LinkLeader, LinkSession
+    from ictus.tempomap.timeline import Timeline
+
+    line = Timeline(lead_map())
+    session = LinkSession(float(line.count_in_tempo))
+    leader = LinkLeader(line, session=session)
+    while _now(session) < start:
+        time.sleep(0.001)
+    leader.start(start, 0.0)
+    end = start + STOP * STEP
+    while (h := _now(session)) < end:
+        # an engine's block: 256 frames at 48 kHz, every 5.3 ms
+        error = leader.update(h, (h - start) / 1e6)
+        print(json.dumps({"t": h, "error": error, "peers": session.peers}), flush=True)
+        time.sleep(0.0053)
+    h = _now(session)
+    leader.stop(h, (h - start) / 1e6)
+    print(json.dumps({"t": h, "stopped": True}), flush=True)
+    time.sleep((COUNT - STOP) * STEP / 1e6 + 0.2)
+    session.close()
+
+
+def ictus_follow(start: int) -> None:
+    from ictus.sync.link import LinkFollower, LinkSession
+    from ictus.tempomap.timeline import Timeline
+
+    line = Timeline(follow_map())
+    session = LinkSession(float(line.count_in_tempo))
+    follower = LinkFollower(line, session=session)
+    for k in range(COUNT + TAIL):
+        at = start + k * STEP
+        wait = (at - _now(session)) / 1e6
+        if wait > 0:
+            time.sleep(wait)
+        target = follower.target(at)
+        print(json.dumps({"t": at, **target._asdict(), "state": target.state.value}), flush=True)
+    session.close()
+
+
+def rig(scenario: str) -> None:
+    import link
+
+    launch = int(link.Link(120.0).clock().micros())
+    start = launch + LEAD_IN
+    first = start - 10 * STEP
+    peer_args = [str(first), str(STEP), str(COUNT + 10), str(QUANTUM)]
+    if scenario == "lead":
+        peer = [sys.executable, str(HERE / "linkpeer.py"), "observe", *peer_args]
+    else:
+        plan = "0:100,1.51:130,3.01:87.5,4.51:140"
+        peer = [sys.executable, str(HERE / "linkpeer.py"), "lead", *peer_args, plan]
+    ours = [sys.executable, str(HERE / "linkrig.py"), f"ictus-{scenario}", str(start)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for cmd in (peer, ours)]
+    outs = [p.communicate(timeout=30)[0] for p in procs]
+    codes = [p.returncode for p in procs]
+    print(
+        json.dumps(
+            {
+                "start": start,
+                "codes": codes,
+                "peer": [json.loads(x) for x in outs[0].splitlines()],
+                "ictus": [json.loads(x) for x in outs[1].splitlines()],
+                "plan": None if scenario == "lead" else plan,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    what = sys.argv[1]
+    if what == "ictus-lead":
+        ictus_lead(int(sys.argv[2]))
+    elif what == "ictus-follow":
+        ictus_follow(int(sys.argv[2]))
+    else:
+        rig(what)
