@@ -7,8 +7,10 @@
     The same, leading: ``PLAN`` is ``T:BPM,T:BPM,...``, tempo ``BPM`` from host time
     ``START + T`` seconds on; once another peer has joined (or just before ``START``)
     it sets the first tempo and presses play (start/stop sync), beat 0 on the
-    session's next bar line. It leaves the
-    session (Link tells the peers) after its last sample.
+    session's next bar line.
+
+Either leaves the session (Link tells the peers) 0.1 s after its last sample and prints
+``{"t": ..., "left": true}`` just before.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ def main(argv: list[str]) -> None:
             ),
             flush=True,
         )
+    time.sleep(0.1)
+    print(json.dumps({"t": clock.micros(), "left": True}), flush=True)
     session.enabled = False
 
 

@@ -93,6 +93,13 @@ def ictus_follow(start: int) -> None:
     session.close()
 
 
+def _can_run_realtime() -> bool:
+    try:
+        return subprocess.run(["chrt", "-f", "10", "true"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
 def rig(scenario: str) -> None:
     import link
 
@@ -106,14 +113,22 @@ def rig(scenario: str) -> None:
         plan = "0:100,1.51:130,3.01:87.5,4.51:140"
         peer = [sys.executable, str(HERE / "linkpeer.py"), "lead", *peer_args, plan]
     ours = [sys.executable, str(HERE / "linkrig.py"), f"ictus-{scenario}", str(start)]
-    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for cmd in (peer, ours)]
+    # Both run real-time (SCHED_FIFO), as an engine's audio thread and a DAW's would: on a
+    # loaded machine a normal process can stall for 100 ms and more, and a leader that
+    # stalls on a ramp leaves its peers extrapolating a stale tempo
+    rt = ["chrt", "-f", "10"] if _can_run_realtime() else []
+    procs = [
+        subprocess.Popen([*rt, *cmd], stdout=subprocess.PIPE, text=True) for cmd in (peer, ours)
+    ]
     outs = [p.communicate(timeout=30)[0] for p in procs]
     codes = [p.returncode for p in procs]
     print(
         json.dumps(
             {
                 "start": start,
+        "first": first,  # the peer's START: its first sample, and its plan's time 0
                 "codes": codes,
+        "realtime": bool(rt),
                 "peer": [json.loads(x) for x in outs[0].splitlines()],
                 "ictus": [json.loads(x) for x in outs[1].splitlines()],
                 "plan": None if scenario == "lead" else plan,
