@@ -5,9 +5,9 @@
     one JSON line: the time, the beat and phase there, the tempo, playing, peers.
 ``python linkpeer.py lead START STEP COUNT QUANTUM PLAN``
     The same, leading: ``PLAN`` is ``T:BPM,T:BPM,...``, tempo ``BPM`` from host time
-    ``START + T`` seconds on; once another peer has joined (or just before ``START``)
-    it sets the first tempo and presses play (start/stop sync), beat 0 on the
-    session's next bar line.
+    ``START + T`` seconds on (``T:stop`` stops the session then). Once another peer has
+    joined (or just before ``START``) it sets the first tempo and presses play
+    (start/stop sync), beat 0 on the session's next bar line.
 
 Either leaves the session (Link tells the peers) 0.1 s after its last sample and prints
 ``{"t": ..., "left": true}`` just before.
@@ -33,10 +33,10 @@ def main(argv: list[str]) -> None:
     plan = []
     if mode == "lead":
         plan = [
-            (start + int(float(t) * 1e6), float(b))
+            (start + int(float(t) * 1e6), None if b == "stop" else float(b))
             for t, b in (p.split(":") for p in argv[5].split(","))
         ]
-    session = link.Link(plan[0][1] if plan else 120.0)
+    session = link.Link(plan[0][1] or 120.0 if plan else 120.0)
     session.startStopSyncEnabled = True
     session.enabled = True
     clock = session.clock()
@@ -57,7 +57,10 @@ def main(argv: list[str]) -> None:
         while plan and plan[0][0] <= at:
             change, bpm = plan.pop(0)
             state = session.captureAppSessionState()
-            state.setTempo(bpm, change)
+            if bpm is None:
+                state.setIsPlaying(False, change)
+            else:
+                state.setTempo(bpm, change)
             session.commitAppSessionState(state)
         wait = (at - clock.micros()) / 1e6
         if wait > 0:

@@ -110,7 +110,7 @@ def rig(scenario: str) -> None:
     if scenario == "lead":
         peer = [sys.executable, str(HERE / "linkpeer.py"), "observe", *peer_args]
     else:
-        plan = "0:100,1.51:130,3.01:87.5,4.51:140"
+        plan = "0:100,1.51:130,3.01:87.5,4.51:140,5.31:stop"
         peer = [sys.executable, str(HERE / "linkpeer.py"), "lead", *peer_args, plan]
     ours = [sys.executable, str(HERE / "linkrig.py"), f"ictus-{scenario}", str(start)]
     # Both run real-time (SCHED_FIFO), as an engine's audio thread and a DAW's would: on a
@@ -126,9 +126,9 @@ def rig(scenario: str) -> None:
         json.dumps(
             {
                 "start": start,
-        "first": first,  # the peer's START: its first sample, and its plan's time 0
+                "first": first,  # the peer's START: its first sample, and its plan's time 0
                 "codes": codes,
-        "realtime": bool(rt),
+                "realtime": bool(rt),
                 "peer": [json.loads(x) for x in outs[0].splitlines()],
                 "ictus": [json.loads(x) for x in outs[1].splitlines()],
                 "plan": None if scenario == "lead" else plan,

@@ -237,10 +237,11 @@ def test_as_follower_the_transport_is_within_1_ms_of_the_peer(following: dict) -
     heard = np.array([peer[x]["beat"] for x in t.tolist()])
     tempo = np.array([peer[x]["tempo"] for x in t.tolist()])
     # a tempo change reaches the other peer a few ms after it is made: leave 60 ms
-    plan = following["plan"].split(",")
-    changes = [following["first"] + int(float(c.split(":")[0]) * 1e6) for c in plan]
+    plan = [c.split(":") for c in following["plan"].split(",")]
+    changes = [following["first"] + int(float(at) * 1e6) for at, _ in plan]
+    stop = changes[-1]  # the peer's last change stops the session
     settled = np.ones(len(t), bool)
-    for c in changes[1:]:
+    for c in changes[1:-1]:
         settled &= ~((t >= c - linkrig.STEP) & (t < c + 60_000))
     ok = converged(t, start) & settled
     assert ok.sum() > 150
@@ -248,7 +249,7 @@ def test_as_follower_the_transport_is_within_1_ms_of_the_peer(following: dict) -
     worst = float(np.max(np.abs(error_s[ok])))
     print(
         f"follower: worst phase error against the peer {worst * 1e6:.1f} us "
-        f"over {ok.sum()} samples (tempo 100->130->87.5->140)"
+        f"over {ok.sum()} samples (tempo 100->130->87.5->140, stop)"
     )
     assert worst < 1e-3
     ours_tempo = np.array([x["tempo"] for x in ours])
@@ -258,7 +259,11 @@ def test_as_follower_the_transport_is_within_1_ms_of_the_peer(following: dict) -
     rate = np.array([x["rate"] for x in ours])
     map_tempo = np.where(beat < 32, 90.0, 120.0)
     assert np.allclose(rate[ok], ours_tempo[ok] / map_tempo[ok], rtol=1e-12)
-    assert all(x["playing"] and x["state"] == "locked" for x, k in zip(ours, ok, strict=True) if k)
+    # start/stop sync: playing with the peer, stopped by it (beats and tempo run on)
+    playing = np.array([x["playing"] for x in ours])
+    assert playing[ok & (t < stop)].all()
+    assert not playing[t > stop + 60_000].any() and (t > stop + 60_000).sum() > 10
+    assert all(x["state"] == "locked" for x, k in zip(ours, ok, strict=True) if k)
 
 
 @needs_namespace
