@@ -3,7 +3,10 @@
 ``python linkrig.py lead|follow`` (under ``unshare -n`` with ``lo`` up) starts the
 independent peer (``linkpeer.py``, the Link binding alone) and an ictus process
 (``linkrig.py ictus-lead|ictus-follow ...``, ictus's :mod:`ictus.sync.link`) at once,
-and prints one JSON object: the shared start time and each process's lines.
+and prints one JSON object: the shared start time and each process's lines (the
+peer's under ``peer``, ictus's under ``ictus``). ``backup`` runs two ictus processes
+instead, a main machine that leads and then dies (``peer``) and a backup that follows
+it with the same map (``ictus``).
 
 Times are Link host microseconds (the same clock in every process on one machine).
 Samples are taken at ``START + k * STEP`` by both processes, each evaluating its own view
@@ -53,7 +56,7 @@ def _now(session) -> int:  # type: ignore[no-untyped-def]
     return int(session.now())
 
 
-def ictus_lead(start: int) -> None:
+def ictus_lead(start: int, dies: bool = False) -> None:
     from ictus.sync.link import LinkLeader, LinkSession
     from ictus.tempomap.timeline import Timeline
 
@@ -70,19 +73,24 @@ def ictus_lead(start: int) -> None:
         print(json.dumps({"t": h, "error": error, "peers": session.peers}), flush=True)
         time.sleep(0.0053)
     h = _now(session)
+    if dies:  # the main machine fails: gone from the session without a stop
+        print(json.dumps({"t": h, "died": True}), flush=True)
+        session.close()
+        return
     leader.stop(h, (h - start) / 1e6)
     print(json.dumps({"t": h, "stopped": True}), flush=True)
     time.sleep((COUNT - STOP) * STEP / 1e6 + 0.2)
     session.close()
 
 
-def ictus_follow(start: int) -> None:
-    from ictus.sync.link import LinkFollower, LinkSession
+def ictus_follow(start: int, backup: bool = False) -> None:
+    from ictus.sync.link import LinkFollower, LinkSession, WhenLost
     from ictus.tempomap.timeline import Timeline
 
-    line = Timeline(follow_map())
+    line = Timeline(lead_map() if backup else follow_map())
     session = LinkSession(float(line.count_in_tempo))
-    follower = LinkFollower(line, session=session)
+    when_lost = WhenLost.MAP if backup else WhenLost.SESSION
+    follower = LinkFollower(line, session=session, when_lost=when_lost)
     for k in range(COUNT + TAIL):
         at = start + k * STEP
         wait = (at - _now(session)) / 1e6
@@ -107,12 +115,16 @@ def rig(scenario: str) -> None:
     start = launch + LEAD_IN
     first = start - 10 * STEP
     peer_args = [str(first), str(STEP), str(COUNT + 10), str(QUANTUM)]
+    plan = None
+    ours = [sys.executable, str(HERE / "linkrig.py"), f"ictus-{scenario}", str(start)]
     if scenario == "lead":
         peer = [sys.executable, str(HERE / "linkpeer.py"), "observe", *peer_args]
+    elif scenario == "backup":  # two ictus: the main leads and dies, the backup follows
+        peer = [sys.executable, str(HERE / "linkrig.py"), "ictus-lead", str(start), "dies"]
+        ours = [sys.executable, str(HERE / "linkrig.py"), "ictus-follow", str(start), "backup"]
     else:
         plan = "0:100,1.51:130,3.01:87.5,4.51:140,5.31:stop"
         peer = [sys.executable, str(HERE / "linkpeer.py"), "lead", *peer_args, plan]
-    ours = [sys.executable, str(HERE / "linkrig.py"), f"ictus-{scenario}", str(start)]
     # Both run real-time (SCHED_FIFO), as an engine's audio thread and a DAW's would: on a
     # loaded machine a normal process can stall for 100 ms and more, and a leader that
     # stalls on a ramp leaves its peers extrapolating a stale tempo
@@ -131,7 +143,7 @@ def rig(scenario: str) -> None:
                 "realtime": bool(rt),
                 "peer": [json.loads(x) for x in outs[0].splitlines()],
                 "ictus": [json.loads(x) for x in outs[1].splitlines()],
-                "plan": None if scenario == "lead" else plan,
+                "plan": plan,
             }
         )
     )
@@ -140,8 +152,8 @@ def rig(scenario: str) -> None:
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "ictus-lead":
-        ictus_lead(int(sys.argv[2]))
+        ictus_lead(int(sys.argv[2]), dies=sys.argv[3:] == ["dies"])
     elif what == "ictus-follow":
-        ictus_follow(int(sys.argv[2]))
+        ictus_follow(int(sys.argv[2]), backup=sys.argv[3:] == ["backup"])
     else:
         rig(what)

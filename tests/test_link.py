@@ -281,3 +281,32 @@ def test_a_follower_that_loses_its_peer_says_so_and_keeps_time(following: dict) 
         beat = x["grid_quarter"] - float(line.count_in_quarters)
         expected = last["beat"] + (x["t"] - last["t"]) / 1e6 * last["tempo"] / 60.0
         assert abs(beat - expected) * 60.0 / last["tempo"] < 1e-3
+
+
+@pytest.fixture(scope="module")
+def backing() -> dict:  # type: ignore[type-arg]
+    return run_rig("backup")
+
+
+@needs_namespace
+def test_a_backup_rig_stays_within_1_ms_of_the_main_and_takes_over(backing: dict) -> None:  # type: ignore[type-arg]
+    # the main machine plays the map from `start` (grid time = host time - start), leads
+    # the session, and dies in the middle of the last ramp; the backup follows with the
+    # same map and carries on alone
+    start = backing["start"]
+    died = next(x["t"] for x in backing["peer"] if x.get("died"))
+    ours = backing["ictus"]
+    t = np.array([x["t"] for x in ours])
+    error_s = np.array([x["grid_time"] for x in ours]) - (t - start) / 1e6
+    ok = converged(t, start)
+    worst_locked = float(np.max(np.abs(error_s[ok & (t < died)])))
+    worst_alone = float(np.max(np.abs(error_s[t > died])))
+    print(
+        f"backup: worst {worst_locked * 1e6:.1f} us behind or ahead of the main while it "
+        f"plays, {worst_alone * 1e6:.1f} us after it died"
+    )
+    assert worst_locked < 1e-3 and worst_alone < 1e-3
+    states = [x["state"] for x in ours]
+    assert all(s == "locked" for s, k in zip(states, ok & (t < died), strict=True) if k)
+    assert all(s == "lost" for s, late in zip(states, t > died + 500_000, strict=True) if late)
+    assert all(x["playing"] for x, k in zip(ours, ok, strict=True) if k)

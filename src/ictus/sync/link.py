@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import enum
 import importlib
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from types import ModuleType
@@ -66,6 +67,7 @@ __all__ = [
     "LinkLeader",
     "LinkSession",
     "QuantumRule",
+    "WhenLost",
     "bar_phases",
     "grid_quarter",
     "link_beat",
@@ -286,13 +288,23 @@ class LinkLeader:
         # the line peers extrapolate until our next broadcast stays on a ramp's curve
         state.forceBeatAtTime(beat, host_time, self.quantum)
         state.setTempo(_clamp(60.0 * (ahead - beat) / self.lookahead), host_time)
-        if playing is not None:
-            state.setIsPlaying(playing, host_time)
+        if playing:
+            # the session's start time is the start bar's downbeat (Link beat 0), as a
+            # follower reads it; in the future during a count-in
+            downbeat = float(self.timeline.lead) - grid_time
+            state.setIsPlaying(True, host_time + round(downbeat * 1e6))
+        elif playing is not None:
+            state.setIsPlaying(False, host_time)
         self.session.commit(state)
         return error
 
     def start(self, host_time: int, grid_time: float) -> None:
-        """The transport starts at ``grid_time`` at ``host_time``: start the session."""
+        """The transport starts at ``grid_time`` at ``host_time``: start the session.
+
+        The session's start time is set to the start bar's downbeat (Link beat 0):
+        after the count-in when there is one, before ``host_time`` when the transport
+        starts later in the map.
+        """
         self._commit(host_time, grid_time, True)
 
     def update(self, host_time: int, grid_time: float) -> float:
@@ -319,6 +331,18 @@ class FollowState(enum.Enum):
     LOST = "lost"
 
 
+class WhenLost(enum.Enum):
+    """What a follower's target does once the source is lost.
+
+    ``MAP``: carry on with the map at its own tempo from where the session left the
+    transport (a backup rig taking over from the main machine). ``SESSION``: carry on
+    at the session's last tempo and phase, as Link itself does.
+    """
+
+    MAP = "map"
+    SESSION = "session"
+
+
 class FollowTarget(NamedTuple):
     """Where the transport should be at a host time, and how fast it should go.
 
@@ -338,9 +362,11 @@ class FollowTarget(NamedTuple):
 class LinkFollower:
     """The session's tempo and phase, as a place on the map for the engine to chase.
 
-    The start bar's downbeat is put on a Link bar line: when the session starts playing
-    (start/stop sync) at its start time, else the first session bar line from the first
-    call on. From there each Link beat is one grid quarter (:func:`grid_quarter`).
+    The start bar's downbeat is put on a Link bar line (a multiple of the quantum): the
+    first at or after the session's start time when it starts playing (start/stop
+    sync; an ictus leader starts it on the downbeat itself), else the first at or after
+    the first call. From there each Link beat is one grid quarter (:func:`grid_quarter`).
+    The follower only reads the session: it never sets its tempo, phase or state.
 
     Parameters
     ----------
@@ -350,6 +376,8 @@ class LinkFollower:
         Made here when not given.
     start_stop : bool
         Follow the session's start and stop; without it ``playing`` is always true.
+    when_lost : WhenLost
+        Where the target goes once every other peer has left.
     """
 
     def __init__(
@@ -359,12 +387,16 @@ class LinkFollower:
         *,
         session: LinkSession | None = None,
         start_stop: bool = True,
+        when_lost: WhenLost = WhenLost.MAP,
     ) -> None:
         self.timeline = timeline
         self.quantum = float((quantum or QuantumRule()).quantum(timeline))
         self.session = session or LinkSession(float(timeline.count_in_tempo))
         self.start_stop = start_stop
-        self._anchored = False
+        self.when_lost = when_lost
+        self._last: FollowTarget | None = None  # the last target while locked
+        self._last_host = 0
+        self._origin: float | None = None  # the session beat of our Link beat 0
         self._was_playing = False
         self._had_peers = False
 
@@ -376,30 +408,46 @@ class LinkFollower:
         return FollowState.LOST if self._had_peers else FollowState.ALONE
 
     def lost(self) -> bool:
-        """Whether the source is lost (the transport free-wheels at the last tempo)."""
+        """Whether the source is lost (the target then carries on, see ``when_lost``)."""
         return self.state() is FollowState.LOST
+
+    def _bar_line(self, beat: float) -> float:
+        """The first session bar line at or after ``beat`` (this peer's beat values).
+
+        A start time on a bar line reads back a microbeat either side of it (whole
+        microseconds, the tempo's rounding): within 1/1000 beat counts as on it.
+        """
+        return math.ceil((beat - 1e-3) / self.quantum) * self.quantum
 
     def target(self, host_time: int) -> FollowTarget:
         """Where the transport should be at ``host_time`` (Link microseconds)."""
+        status = self.state()
+        if status is FollowState.LOST and self.when_lost is WhenLost.MAP and self._last:
+            # the map at its own speed on from the last place the session put us
+            last = self._last
+            time = last.grid_time + (host_time - self._last_host) / 1e6
+            quarter = float(self.timeline.grid_quarters([time])[0])
+            tempo = self._map_tempo(quarter)
+            return FollowTarget(quarter, time, tempo, 1.0, last.playing, status)
         state = self.session.capture()
         playing = bool(state.isPlaying()) if self.start_stop else True
         if self.start_stop and playing and not self._was_playing:
-            # the session (re)started: its start time is the start bar's downbeat
-            state.requestBeatAtStartPlayingTime(0.0, self.quantum)
-            self.session.commit(state)
-            self._anchored = True
-        elif not self._anchored:
-            state.requestBeatAtTime(0.0, host_time, self.quantum)
-            self.session.commit(state)
-            self._anchored = True
+            # the session (re)started: the start bar's downbeat is its first bar line
+            start = state.timeForIsPlaying()
+            self._origin = self._bar_line(state.beatAtTime(start, self.quantum))
+        elif self._origin is None:
+            self._origin = self._bar_line(state.beatAtTime(host_time, self.quantum))
         self._was_playing = playing
-        beat = float(state.beatAtTime(host_time, self.quantum))
+        beat = float(state.beatAtTime(host_time, self.quantum)) - self._origin
         tempo = float(state.tempo())
         quarter = beat + float(self.timeline.count_in_quarters)
         time = float(self.timeline.grid_times([quarter])[0])
-        return FollowTarget(
-            quarter, time, tempo, tempo / self._map_tempo(quarter), playing, self.state()
+        target = FollowTarget(
+            quarter, time, tempo, tempo / self._map_tempo(quarter), playing, status
         )
+        if status is FollowState.LOCKED:
+            self._last, self._last_host = target, host_time
+        return target
 
     def _map_tempo(self, quarter: float) -> float:
         line = self.timeline
