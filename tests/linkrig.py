@@ -26,6 +26,7 @@ STEP = 20_000  # us between samples
 LEAD_IN = 1_500_000  # us from launch to the transport's start
 COUNT = 300  # samples: 6 s
 STOP = COUNT - 25  # the leader stops its transport half a second before the end
+LOCATE_AT = 3_000_000  # us after the start, the leader's transport jumps to bar 3
 TAIL = 50  # the follower's samples after the peer has left: 1 s
 QUANTUM = 4
 
@@ -67,9 +68,15 @@ def ictus_lead(start: int, dies: bool = False) -> None:
         time.sleep(0.001)
     leader.start(start, 0.0)
     end = start + STOP * STEP
+    origin, at = start, 0.0  # the transport: grid time `at` at host time `origin`
+    located = False
     while (h := _now(session)) < end:
+        if not located and h >= start + LOCATE_AT:
+            # the user locates to bar 3 (the 7/8 bar), playing on from there
+            origin, at, located = h, float(line.grid_time(line.bar_time(3))), True
+            print(json.dumps({"t": h, "locate_to": at}), flush=True)
         # an engine's block: 256 frames at 48 kHz, every 5.3 ms
-        error = leader.update(h, (h - start) / 1e6)
+        error = leader.update(h, at + (h - origin) / 1e6)
         print(json.dumps({"t": h, "error": error, "peers": session.peers}), flush=True)
         time.sleep(0.0053)
     h = _now(session)
@@ -77,7 +84,7 @@ def ictus_lead(start: int, dies: bool = False) -> None:
         print(json.dumps({"t": h, "died": True}), flush=True)
         session.close()
         return
-    leader.stop(h, (h - start) / 1e6)
+    leader.stop(h, at + (h - origin) / 1e6)
     print(json.dumps({"t": h, "stopped": True}), flush=True)
     time.sleep((COUNT - STOP) * STEP / 1e6 + 0.2)
     session.close()
