@@ -17,6 +17,9 @@ gives the reasons):
   starts at phase ``(quarters since the start bar) mod quantum`` (:func:`bar_phases`),
   0 again whenever those quarters are a multiple of the quantum. Realigning each new
   bar to phase 0 would move the beat of every other peer in the session.
+- **Following**: the start bar's downbeat goes on the session's first bar line at or
+  after its start time; each Link beat on is a grid quarter. A lost source leaves the
+  target running on the map from where the session left it (:class:`WhenLost`).
 - **Ramps are continuous tempo changes**: each :meth:`LinkLeader.update` puts the map's
   beat at that host time on the session and sets the tempo of the chord to the map's
   beat one ``lookahead`` (50 ms, Link's shortest broadcast period) later: peers
@@ -24,8 +27,13 @@ gives the reasons):
   chord's bow (tens of microseconds).
 
 Host times are Link's clock: integer microseconds of ``CLOCK_MONOTONIC_RAW`` on Linux
-(:meth:`LinkSession.now`). JACK's frame times are ``CLOCK_MONOTONIC``; an engine converts
-by the offset between the two clocks read at the block.
+(:meth:`LinkSession.now`). JACK 2 keeps its times on the same clock (``jack_get_time``
+read within 10 us of it), so a block's JACK time (``jack_get_cycle_times``) is its Link
+host time as it stands.
+
+The engine drives both from its block clock: a :class:`LinkLeader` with the host time
+and grid time of each block, a :class:`LinkFollower` polled for the place the transport
+should be (its follower adapter makes the requests).
 
 The Link binding is the optional extra ``link`` (``pip install 'ictus[link]'``,
 LinkPython-extern, which carries Ableton's GPL-licensed Link library; ictus itself is
