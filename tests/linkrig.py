@@ -31,7 +31,7 @@ TAIL = 50  # the follower's samples after the peer has left: 1 s
 QUANTUM = 4
 
 
-def lead_map():  # type: ignore[no-untyped-def]
+def lead_map():
     """A map with a count-in, ramps up and down and meter changes (4/4, 3/4, 7/8)."""
     from ictus.tempomap.model import CountIn, Meter, Section, Tempo, TempoMap
 
@@ -47,13 +47,13 @@ def lead_map():  # type: ignore[no-untyped-def]
     )
 
 
-def follow_map():  # type: ignore[no-untyped-def]
+def follow_map():
     from ictus.tempomap.model import CountIn, Section, Tempo, TempoMap
 
     return TempoMap((Section(8, Tempo(90)), Section(8, Tempo(120))), count_in=CountIn(bars=1))
 
 
-def _now(session) -> int:  # type: ignore[no-untyped-def]
+def _now(session) -> int:
     return int(session.now())
 
 

@@ -4,8 +4,10 @@ The rule's tests need no binding: exact Fractions, and a ramp's beats checked ag
 its time integral in 50-digit mpmath. The session tests run two processes in a private
 network namespace (``unshare -n``, loopback only): an independent peer that uses the
 Link binding directly (``tests/linkpeer.py``, no ictus code) and ictus's leader or
-follower (``tests/linkrig.py``). Both read their own view of the session at the same
-host times (Link's clock is one clock for every process on a machine).
+follower (``tests/linkrig.py``); for the backup rig, two ictus processes (a main that
+leads and dies, a backup that follows). Both read their own view of the session at the
+same host times (Link's clock is one clock for every process on a machine). The
+processes run SCHED_FIFO when allowed, as an engine's audio thread would.
 """
 
 from __future__ import annotations
@@ -143,7 +145,7 @@ needs_namespace = pytest.mark.skipif(
 )
 
 
-def run_rig(scenario: str) -> dict:  # type: ignore[type-arg]
+def run_rig(scenario: str) -> dict:
     env = dict(os.environ)
     src = str(HERE.parent / "src")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
@@ -156,17 +158,17 @@ def run_rig(scenario: str) -> dict:  # type: ignore[type-arg]
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    out: dict = json.loads(done.stdout)  # type: ignore[type-arg]
+    out: dict = json.loads(done.stdout)
     assert out["codes"] == [0, 0], done.stderr
     return out
 
 
-def samples(rig: dict) -> list[dict]:  # type: ignore[type-arg]
+def samples(rig: dict) -> list[dict]:
     """The peer's samples (without its closing "left" line)."""
     return [p for p in rig["peer"] if "beat" in p]
 
 
-def main_grid_times(lines: list[dict], start: int, t: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def main_grid_times(lines: list[dict], start: int, t: np.ndarray) -> np.ndarray:
     """The leading transport's grid time at host times ``t``: from 0 at ``start``, and
     from bar 3 on after its locate (as its lines say)."""
     locate = next(x for x in lines if "locate_to" in x)
@@ -175,7 +177,7 @@ def main_grid_times(lines: list[dict], start: int, t: np.ndarray) -> np.ndarray:
     )
 
 
-def settling(lines: list[dict], t: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def settling(lines: list[dict], t: np.ndarray) -> np.ndarray:
     """The 100 ms after the leader's locate, while the jump reaches the other peer."""
     at = next(x["t"] for x in lines if "locate_to" in x)
     return (t >= at - linkrig.STEP) & (t < at + 100_000)
@@ -192,17 +194,17 @@ def wrap(beats: np.ndarray, quantum: float) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def leading() -> dict:  # type: ignore[type-arg]
+def leading() -> dict:
     return run_rig("lead")
 
 
 @pytest.fixture(scope="module")
-def following() -> dict:  # type: ignore[type-arg]
+def following() -> dict:
     return run_rig("follow")
 
 
 @needs_namespace
-def test_as_leader_the_peer_hears_the_map_within_1_ms(leading: dict) -> None:  # type: ignore[type-arg]
+def test_as_leader_the_peer_hears_the_map_within_1_ms(leading: dict) -> None:
     line = Timeline(linkrig.lead_map())
     start = leading["start"]
     stopped = next(x["t"] for x in leading["ictus"] if x.get("stopped"))
@@ -247,7 +249,7 @@ def test_as_leader_the_peer_hears_the_map_within_1_ms(leading: dict) -> None:  #
 
 
 @needs_namespace
-def test_as_follower_the_transport_is_within_1_ms_of_the_peer(following: dict) -> None:  # type: ignore[type-arg]
+def test_as_follower_the_transport_is_within_1_ms_of_the_peer(following: dict) -> None:
     line = Timeline(linkrig.follow_map())
     start = following["start"]
     peer = {p["t"]: p for p in samples(following)}
@@ -287,7 +289,7 @@ def test_as_follower_the_transport_is_within_1_ms_of_the_peer(following: dict) -
 
 
 @needs_namespace
-def test_a_follower_that_loses_its_peer_says_so_and_keeps_time(following: dict) -> None:  # type: ignore[type-arg]
+def test_a_follower_that_loses_its_peer_says_so_and_keeps_time(following: dict) -> None:
     line = Timeline(linkrig.follow_map())
     last = samples(following)[-1]
     left = following["peer"][-1]["t"]
@@ -304,12 +306,12 @@ def test_a_follower_that_loses_its_peer_says_so_and_keeps_time(following: dict) 
 
 
 @pytest.fixture(scope="module")
-def backing() -> dict:  # type: ignore[type-arg]
+def backing() -> dict:
     return run_rig("backup")
 
 
 @needs_namespace
-def test_a_backup_rig_stays_within_1_ms_of_the_main_and_takes_over(backing: dict) -> None:  # type: ignore[type-arg]
+def test_a_backup_rig_stays_within_1_ms_of_the_main_and_takes_over(backing: dict) -> None:
     # the main machine plays the map from `start` (grid time = host time - start),
     # locates to bar 3, leads the session, and dies in the middle of the last ramp; the
     # backup follows with the same map and carries on alone
