@@ -237,6 +237,12 @@ class LinkSession:
         """Leave the session (peers are told at once)."""
         self._link.enabled = False
 
+    def __enter__(self) -> LinkSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _clamp(tempo: float) -> float:
     low, high = LINK_TEMPO_RANGE
@@ -268,7 +274,7 @@ class LinkLeader:
     lookahead : float
         Seconds ahead the committed tempo aims at the map's beat. Link sends a new
         timeline to the other peers at most every 50 ms, and they extrapolate it in
-        between: a secant over that span keeps them on a ramp's curve (its bow is
+        between: a chord over that span keeps them on a ramp's curve (its bow is
         ``a * lookahead**2 / 8`` beats for a beat acceleration ``a``).
     """
 
@@ -291,7 +297,9 @@ class LinkLeader:
         state = self.session.capture()
         beat, ahead = link_beats(self.timeline, [grid_time, grid_time + self.lookahead])
         seconds_per_beat = self.lookahead / (ahead - beat)
-        error = float((beat - state.beatAtTime(host_time, self.quantum)) * seconds_per_beat)
+        # only the phase is shared: the error is the beat difference within a quantum
+        off = (beat - state.beatAtTime(host_time, self.quantum) + self.quantum / 2) % self.quantum
+        error = float((off - self.quantum / 2) * seconds_per_beat)
         # the map's beat now, and the tempo of the chord to its beat one lookahead on:
         # the line peers extrapolate until our next broadcast stays on a ramp's curve
         state.forceBeatAtTime(beat, host_time, self.quantum)
@@ -319,7 +327,7 @@ class LinkLeader:
         """Commit the map's tempo and beat at ``grid_time`` to the session.
 
         Returns the phase error found before the commit, in seconds (session behind
-        the map is positive): what the session's peers were off by.
+        the map is positive; within half a quantum): what the peers were off by.
         """
         return self._commit(host_time, grid_time, None)
 
