@@ -363,6 +363,19 @@ def test_start_from_a_later_bar_points_there_and_continues_on_its_downbeat() -> 
     assert out.stop() == [b"\xfc"] and out.stop() == [] and out.render(downbeat, 1000) == []
 
 
+def test_beyond_the_pointers_reach_no_pointer_and_no_continue() -> None:
+    line = Timeline(parse_click("a: 1100 4/4 240\n"))  # sixteenth 16384 is bar 1025
+    rate = 48000
+    out = MidiClockOutput(MidiClock(line, rate))
+    bar1024 = 1023 * 4 * rate // 4  # a quarter is 12000 samples at 240 BPM
+    bar1025 = bar1024 + 4 * 12000
+    assert out.start(bar1024) == [bytes([0xF2, 0x70, 0x7F])]  # 16368
+    out.start(0)
+    assert out.locate(bar1025) == [b"\xfc"]
+    # the clocks go on, no FB: the receiver stays stopped rather than in a wrong place
+    assert out.render(bar1025, 1000) == [(0, b"\xf8"), (500, b"\xf8")]
+
+
 def test_a_locate_into_the_count_in_points_at_zero_never_below() -> None:
     kw, oracle, rate = CASES["bar 1, 1 bar count-in, 48 kHz"]
     out = MidiClockOutput(MidiClock(parsed(**kw), rate))

@@ -29,7 +29,8 @@ after ``FA``/``FB``, so those go out in the same sample as that clock, just befo
 drum machine can lock to the tempo, and ``FA`` starts it on bar 1. Started from a later
 bar, the pointer goes out when playback starts and ``FB`` on the start bar's downbeat.
 A pointer counts whole sixteenths: a position between two (a locate into the middle of
-a beat) continues from the next sixteenth.
+a beat) continues from the next sixteenth. Beyond sixteenth 16383 (1024 bars of 4/4) no
+pointer can say where: the clocks go on, and the receiver stays stopped.
 
 Two layers: :class:`MidiClock` is pure (which clocks fall on which grid frames of one
 timeline at one sample rate); :class:`MidiClockOutput` follows the transport (start,
@@ -253,6 +254,10 @@ class MidiClockOutput:
         self._last = None
         if c == 0 and not resume:
             self._cue = (c, START)
+            return []
+        if c // CLOCKS_PER_SIXTEENTH > MAX_SONG_POSITION:
+            # no pointer can say where: the receiver stays stopped, the clocks go on
+            self._cue = None
             return []
         self._cue = (c, CONTINUE)
         return [song_position(c // CLOCKS_PER_SIXTEENTH)]
