@@ -29,8 +29,9 @@ class JackMidiWriter:
     """Writes each cycle's messages to one JACK MIDI output port.
 
     Call :meth:`write` once per cycle from the JACK process callback, with the whole
-    block's messages: it clears the port's buffer (which JACK requires every cycle,
-    messages or none) and writes them in offset order. A message JACK cannot take (a
+    block's messages (or :meth:`begin` once, then :meth:`send` as they come): it clears
+    the port's buffer (which JACK requires every cycle, messages or none) and writes
+    them in offset order. A message JACK cannot take (a
     full buffer, an offset outside the block) is counted in :attr:`dropped`, never
     raised in the callback.
 
@@ -50,12 +51,25 @@ class JackMidiWriter:
         self.dropped = 0
         #: messages written since the start
         self.written = 0
+        self._frames = 0
+        self._last = 0
 
     def write(self, messages: Iterable[Message], frames: int) -> None:
         """The cycle's messages (offsets in ``0 .. frames - 1``, in order) go out."""
-        port = self.port
-        port.clear_buffer()
-        last = 0
+        self.begin(frames)
+        self.send(messages)
+
+    def begin(self, frames: int) -> None:
+        """A cycle of ``frames`` starts: empty the port's buffer. Then :meth:`send` the
+        cycle's messages, in one go or stretch by stretch (an engine's event-output
+        hook: ``begin`` in its ``begin``, ``send`` from ``change`` and ``play``)."""
+        self.port.clear_buffer()
+        self._frames = frames
+        self._last = 0
+
+    def send(self, messages: Iterable[Message]) -> None:
+        """Write messages of the current cycle, each at or after the last one sent."""
+        port, frames, last = self.port, self._frames, self._last
         for offset, data in messages:
             if not last <= offset < frames:
                 # JACK stores events only in order and inside the cycle
@@ -68,6 +82,7 @@ class JackMidiWriter:
                 continue
             last = offset
             self.written += 1
+        self._last = last
 
 
 def open_midi_output(client: Any, name: str = "midi_out") -> JackMidiWriter:
