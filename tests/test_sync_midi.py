@@ -35,6 +35,8 @@ from typing import Any
 
 import mpmath
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from ictus.formats.clickfile import parse_click
 from ictus.sync import (
@@ -115,11 +117,18 @@ def section_seconds(spec: tuple[Any, ...], q: F) -> Any:
 class Oracle:
     """Grid seconds of any map quarter, for a start bar, count-in and scale."""
 
-    def __init__(self, start_bar: int = 1, count_in: F = F(4), scale: F = F(1)) -> None:
+    def __init__(
+        self,
+        start_bar: int = 1,
+        count_in: F = F(4),
+        scale: F = F(1),
+        sections: list[tuple[int, F, F, F, str, tuple[tuple[F, F], ...]]] | None = None,
+    ) -> None:
+        self.sections = SPEC if sections is None else sections
         self.starts: list[tuple[F, Any, tuple[Any, ...]]] = []  # (quarter, seconds, spec)
         q, t, bar = F(0), F(0), 1
         origin_q = None
-        for spec in SPEC:
+        for spec in self.sections:
             if origin_q is None and bar + spec[0] > start_bar:
                 origin_q = q + (start_bar - bar) * spec[1]
             self.starts.append((q, t, spec))
@@ -149,7 +158,7 @@ class Oracle:
 
     def map_seconds(self, q: F) -> Any:
         if q >= self.end_q:
-            return self.end_t + (q - self.end_q) * 60 / SPEC[-1][3]
+            return self.end_t + (q - self.end_q) * 60 / self.sections[-1][3]
         q0, t0, spec = self._where(q)
         return t0 + section_seconds(spec, q - q0)
 
@@ -214,6 +223,59 @@ def test_every_clock_on_its_sample_through_ramps_steps_and_meters(case: str) -> 
     far = 24 * 200
     off = clock.messages_in(oracle.clock_frame(far, rate), 1)
     assert off == [(0, b"\xf8")]
+
+
+METERS = {"4/4": F(4), "3/4": F(3), "7/8": F(7, 2), "5/8": F(5, 2), "6/8": F(3)}
+TEMPOS = st.integers(40, 240)
+
+
+@st.composite
+def small_maps(draw: st.DrawFn) -> tuple[str, list[Any]]:
+    """One to three sections: steady, ramped (any shape) or stepped, any of five meters."""
+    lines, spec = [], []
+    for i in range(draw(st.integers(1, 3))):
+        meter = draw(st.sampled_from(sorted(METERS)))
+        bars, t0 = draw(st.integers(1, 3)), draw(TEMPOS)
+        kind = draw(st.sampled_from(["steady", "beats", "time", "period", "steps"]))
+        line = f"s{i}: {bars} {meter} q={t0}"
+        t1, steps = t0, ()
+        if kind in ("beats", "time", "period"):
+            t1 = draw(TEMPOS.filter(lambda t, t0=t0: t != t0))
+            line = f"s{i}: {bars} {meter} q={t0}-{t1} ramp={kind}"
+        elif kind == "steps":
+            at = F(draw(st.integers(1, 7)), 4)
+            new = draw(TEMPOS)
+            assume(at < bars * METERS[meter])
+            line += f" steps={float(at)}:{new}"
+            steps = ((at, F(new)),)
+        lines.append(line)
+        spec.append((bars, METERS[meter], F(t0), F(t1), kind if t1 != t0 else "", steps))
+    return "count-in: 2 beats\n" + "\n".join(lines) + "\n", spec
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_maps(), st.sampled_from([44100, 48000, 96000]))
+def test_any_small_map_every_clock_on_its_sample(case: tuple[str, list[Any]], rate: int) -> None:
+    text, spec = case
+    # two beats of count-in; a beat is the meter's pulse (no grouping written)
+    unit = int(text.split("\n")[1].split()[2].split("/")[1])
+    count_in = 2 * F(4, unit)
+    oracle = Oracle(count_in=count_in, sections=spec)
+    clock = MidiClock(Timeline(parse_click(text)), rate)
+    cs = range(int(-24 * count_in), math.ceil(oracle.end_q * 24) + 1)
+    want = [oracle.clock_frame(c, rate) for c in cs]
+    got = [want[0] + o for o, _ in clock.messages_in(want[0], want[-1] + 1 - want[0])]
+    assert got == want
+
+
+def test_a_clock_on_half_a_sample_rounds_to_even() -> None:
+    """At 40 BPM and 44.1 kHz every other clock falls on half a sample (a clock lasts
+    2756.25 samples); the float nearest 10/24 must not decide which way it goes."""
+    clock = MidiClock(Timeline(parse_click("count-in: 2 beats\na: 1 3/4 q=40\n")), 44100)
+    # clock -38: grid quarter 2 - 38/24 = 10/24, 0.625 s = 27562.5 samples -> 27562 (even)
+    # clock -18: grid quarter 30/24, 1.875 s = 82687.5 -> 82688 (even)
+    assert clock.frame_of(-38) == 27562 and clock.frame_of(-18) == 82688
+    assert [o for o, _ in clock.messages_in(27562, 1)] == [0]
 
 
 def test_oracle_matches_the_map_of_the_parser() -> None:
@@ -442,6 +504,32 @@ def decode_pieces(msgs: list[bytes]) -> tuple[int, int, int, int, int]:
         nib[0] + (nib[1] << 4),
         nib[7] >> 1,
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(sorted(RATES)),
+    st.sampled_from([44100, 48000, 96000]),
+    st.fractions(min_value=-5, max_value=5, max_denominator=10**6),
+    st.integers(0, 10**7),
+    st.integers(0, 10**7),
+)
+def test_any_mtc_quarter_frame_on_its_sample(name, rate, origin, start, at) -> None:
+    fps, code = RATES[name]
+    # labels a day: 2 a minute are skipped in 54 minutes of every hour at drop-frame
+    start %= 24 * 3600 * fps.nominal - (2 * 24 * 54 if fps.drop_frame else 0)
+    mtc = MtcClock(fps, rate, start, origin)
+    got = mtc.messages_in(at, 4000)
+    j = math.ceil((F(at, rate) - origin) * 4 * fps.fps) - 2
+    want = []
+    while (f := round((origin + F(j) / (4 * fps.fps)) * rate)) < at + 4000:
+        if f >= at:
+            g, piece = divmod(j, 8)
+            h, m, sec, fr = label_of(start + 2 * g, fps.nominal, fps.drop_frame)
+            nib = [fr & 15, fr >> 4, sec & 15, sec >> 4, m & 15, m >> 4, h & 15, code << 1 | h >> 4]
+            want.append((f - at, bytes([0xF1, piece << 4 | nib[piece]])))
+        j += 1
+    assert got == want
 
 
 def test_full_frame_reference_example() -> None:

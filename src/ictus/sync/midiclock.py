@@ -57,6 +57,7 @@ Examples
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
@@ -78,6 +79,10 @@ MAX_SONG_POSITION = (1 << 14) - 1
 
 #: A message in a block: (sample offset in the block, bytes).
 Message = tuple[int, bytes]
+
+# Within this many samples of a half, a float sample position is settled exactly (float
+# error at 3 hours and 384 kHz is below 1e-6 samples).
+_NEAR_HALF = 1e-5
 
 # Clocks tabled beyond the map's ends (count-in, pre-roll, a tail after the end);
 # further out they are computed when asked.
@@ -163,10 +168,18 @@ class MidiClock:
             )
 
     def frames_of(self, counts: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Grid frame of each clock in ``counts``: ``round(rate * grid time)``."""
+        """Grid frame of each clock in ``counts``: ``round(rate * grid time)``, ties to
+        even."""
         quarters = counts / CLOCKS_PER_QUARTER + float(self._shift)
-        times = self.timeline.grid_times(quarters)
-        return np.rint(times * self.rate).astype(np.int64)
+        samples = self.timeline.grid_times(quarters) * self.rate
+        frames = np.rint(samples)
+        # 1/24 is no binary fraction, so a clock whose exact time falls on half a sample
+        # (1/16 s at 40 BPM is 2756.25 samples at 44.1 kHz: every other clock) would
+        # be rounded by the float's last bit: settle those from the exact time
+        for i in np.flatnonzero(np.abs(samples - np.floor(samples) - 0.5) < _NEAR_HALF):
+            q = Fraction(int(counts[i]), CLOCKS_PER_QUARTER) + self._shift
+            frames[i] = round(self.timeline.grid_time_at(q) * self.rate)
+        return frames.astype(np.int64)
 
     def frame_of(self, count: int) -> int:
         """Grid frame of clock ``count`` (``origin_count`` is the start bar's downbeat)."""
