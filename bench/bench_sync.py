@@ -116,8 +116,9 @@ def through_jack(freewheel: bool, seconds_script: bool) -> dict[str, Any] | None
     bad = [
         (lo - c0, hi - c0)
         for lo, hi in t.suspect_ranges(data["cycles"], late, PERIOD)
-        + t.suspect_ranges(player.cycles, [], PERIOD)
+        + t.suspect_ranges(player.cycles, [] if freewheel else player.late, PERIOD)
     ]
+    bad = [(lo, hi) for lo, hi in bad if hi > 0 and lo < end]  # inside the run only
     wants = [
         t.expected_clock(oracle, rate, script, end),
         t.mtc_expected(oracle, FPS_25, rate, script, end, "10:00:00:00"),

@@ -4,7 +4,8 @@
 MIDI inputs ``in_1 .. in_PORTS``, prints ``ready``, and records every event as
 (absolute frame = the cycle's ``last_frame_time`` + the event's offset, bytes) until a
 line arrives on stdin; then writes OUT (JSON): the events per port, the frame time of
-every cycle it ran, the cycles it ran too late in to trust, and the xruns it was told of.
+every cycle it ran, the cycles it ran too late in to trust (late, or about when the
+server reported an xrun), and how many xruns it was told of.
 
 Written here, not in ictus: nothing of ictus is imported.
 """
@@ -25,12 +26,14 @@ def main(argv: list[str]) -> None:
     ports = [client.midi_inports.register(f"in_{i + 1}") for i in range(count)]
     events: list[list[tuple[int, str]]] = [[] for _ in ports]
     cycles: list[int] = []
+    when: list[float] = []
     late: list[int] = []
     xruns: list[float] = []
 
     def process(frames: int) -> None:
         t = client.last_frame_time
         cycles.append(t)
+        when.append(time.monotonic())
         for i, port in enumerate(ports):
             for offset, data in port.incoming_midi_events():
                 events[i].append((t + offset, bytes(data).hex()))
@@ -47,6 +50,10 @@ def main(argv: list[str]) -> None:
     client.deactivate()
     client.close()
     with open(out, "w") as f:
+        # a cycle run about when the server reported an xrun may have read stale buffers
+        # (the notice comes from another thread, a little after the fact)
+        for x in xruns:
+            late += [t for t, w in zip(cycles, when, strict=True) if x - 0.06 < w < x + 0.02]
         json.dump({"events": events, "cycles": cycles, "late": late, "xruns": len(xruns)}, f)
 
 
