@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 
 from ictus.formats.clickfile import parse_click
 from ictus.sync import (
+    Anchor,
     MidiClock,
     MidiClockOutput,
     MtcClock,
@@ -304,7 +305,7 @@ def run_script(out: Any, script: list[tuple[int, str, int]], end: int, seed: int
 
     Returns [(clock, bytes)]. A move is (clock, kind, grid frame)."""
     got: list[tuple[int, bytes]] = []
-    anchor: tuple[int, int] | None = None
+    anchor: Anchor | None = None
     moves = list(script)
     for start, n in blocks(0, end, seed):
         pos = 0
@@ -315,7 +316,7 @@ def run_script(out: Any, script: list[tuple[int, str, int]], end: int, seed: int
                 if kind == "stop":
                     msgs, anchor = out.stop(), None
                 else:
-                    anchor = (now, frame)
+                    anchor = Anchor(clock=now, frame=frame)
                     msgs = {
                         "start": lambda f: out.start(f),
                         "resume": lambda f: (
@@ -328,7 +329,7 @@ def run_script(out: Any, script: list[tuple[int, str, int]], end: int, seed: int
                 got += [(now, m) for m in msgs]
             stop = min(n, moves[0][0] - start) if moves else n
             if anchor is not None:
-                frame = anchor[1] + (now - anchor[0])
+                frame = anchor.frame_at(now)
                 got += [(now + o, m) for o, m in out.render(frame, stop - pos)]
             pos = stop
     return got
@@ -612,7 +613,7 @@ class Player:
         self.late: list[int] = []  # cycles this player finished too late to trust
         self.done = threading.Event()
         self.armed = False
-        self.anchor: tuple[int, int] | None = None
+        self.anchor: Anchor | None = None  # grid frame `frame` plays at clock `clock`
         self.freewheeling = threading.Event()
         self.client.set_freewheel_callback(
             lambda on: self.freewheeling.set() if on else self.freewheeling.clear()
@@ -646,10 +647,10 @@ class Player:
                     else:
                         said = out.locate(frame)
                     msgs[k] += [(pos, m) for m in said]
-                self.anchor = None if kind == "stop" else (now, frame)
+                self.anchor = None if kind == "stop" else Anchor(now, frame)
             stop = min(frames, self.script[0][0] - now0) if self.script else frames
             if self.anchor is not None:
-                f = self.anchor[1] + (now - self.anchor[0])
+                f = self.anchor.frame_at(now)
                 for k, out in enumerate(self.outputs):
                     msgs[k] += [(pos + o, m) for o, m in out.render(f, stop - pos)]
             pos = stop
