@@ -828,3 +828,107 @@ def test_jack_real_time_every_message_on_its_frame(jack_server: JackServer) -> N
         if share > 0.9:
             break
     assert max(shares) > 0.9, f"the machine was too busy to judge: {shares}"
+
+
+# -- (c) in the engine: its event-output hook on the null backend -----------------------------
+
+
+def test_midi_clock_through_the_engines_event_output_hook() -> None:
+    """The engine's own transport (start with count-in, locate, pause, continue, stop)
+    drives the MIDI clock through its event-output hook, as an engine output would
+    (the adapter below is the sketch in docs/SYNC.md); every message is where the
+    oracle and the rules put it, counted from the clock each command took effect."""
+    from ictus.engine import Engine, EventKind
+    from ictus.engine.backends.null import NullBackend
+    from ictus.engine.outputs import EventOutput
+    from ictus.sounds import synth_voice
+
+    rate, period = 48000, 256
+
+    class MidiClockEvents(EventOutput):
+        def __init__(self) -> None:
+            self.clocks: dict[int, MidiClock] = {}
+            self.out: MidiClockOutput | None = None
+            self.sent: list[tuple[int, bytes]] = []
+            self.now = 0
+
+        def prepare(self, plan: Any) -> None:
+            self.clocks[id(plan)] = MidiClock(plan.grid.timeline, plan.rate)
+
+        def begin(self, clock: int, frames: int) -> None:
+            self.now = clock
+
+        def change(self, change: Any, offset: int) -> None:
+            clock = self.clocks.get(id(change.plan)) if change.plan is not None else None
+            if self.out is None:
+                if clock is None:
+                    return
+                self.out = MidiClockOutput(clock)
+            kind = change.kind
+            if kind in (EventKind.START, EventKind.RESUME):
+                said = self.out.start(change.frame, clock, resume=kind is EventKind.RESUME)
+            elif kind in (EventKind.LOCATE, EventKind.JUMP, EventKind.LOOP, EventKind.SKIP):
+                said = self.out.locate(change.frame, clock)
+            elif kind in (EventKind.SCALE, EventKind.REBASE):
+                said = []
+                if clock is not None:
+                    self.out.follow(clock)
+            else:
+                said = self.out.stop()
+            self.sent += [(self.now + offset, m) for m in said]
+
+        def play(self, plan: Any, frame: int, frames: int, offset: int) -> None:
+            if self.out is not None:
+                self.sent += [(self.now + offset + o, m) for o, m in self.out.render(frame, frames)]
+
+    hook = MidiClockEvents()
+    backend = NullBackend(rate=rate, period=period)
+
+    def pull(frames: int) -> int:
+        end = backend.clock + frames
+        while backend.clock < end:
+            backend.pull(period)
+        return backend.clock
+
+    voice = synth_voice("woodblock", rate)
+    with Engine(parse_click(MAP), backend, voice=voice, event_outputs=[hook]) as engine:
+        engine.start()
+        at_locate = pull(5 * rate)
+        engine.locate(7)
+        at_pause = pull(3 * rate)
+        engine.pause()
+        at_resume = pull(rate)
+        engine.continue_()
+        at_stop = pull(2 * rate)
+        engine.stop()
+        pull(rate)
+
+    counted_in, bar1 = Oracle(), Oracle(count_in=F(0))
+    want: list[tuple[int, bytes]] = []
+
+    def ticks(oracle: Oracle, from_frame: int, clock: int, until: int, cue: int, byte: bytes):
+        c = -200
+        while oracle.clock_frame(c, rate) < from_frame:
+            c += 1
+        while (at := clock + oracle.clock_frame(c, rate) - from_frame) < until:
+            if c == cue:
+                want.append((at, byte))
+            want.append((at, b"\xf8"))
+            c += 1
+
+    ticks(counted_in, 0, 0, at_locate, 0, b"\xfa")  # count-in clocks, FA on bar 1
+    bar7 = bar1.frame(F(23), rate)  # bar 7 is map quarter 23: sixteenth 92
+    want += [(at_locate, b"\xfc"), (at_locate, song_position(92))]
+    ticks(bar1, bar7, at_locate, at_pause, 23 * 24, b"\xfb")
+    want.append((at_pause, b"\xfc"))
+    paused = bar7 + at_pause - at_locate  # the grid frame it stopped on
+    c = 0
+    while bar1.clock_frame(c, rate) < paused:
+        c += 1
+    cue = -(-c // 6) * 6
+    want.append((at_resume, song_position(cue // 6)))
+    ticks(bar1, paused, at_resume, at_stop, cue, b"\xfb")
+    want.append((at_stop, b"\xfc"))
+    assert [m for _, m in hook.sent if m != b"\xf8"] == [m for _, m in want if m != b"\xf8"]
+    assert hook.sent == want
+    assert len(want) > 400 and sum(m == b"\xf8" for _, m in want) > 400
