@@ -233,7 +233,7 @@ class MidiClockOutput:
     start (from the plan's beginning)           ``start(frame)``
     resume                                      ``start(frame, resume=True)``
     locate, jump, loop wrap, frames lost        ``locate(frame)``
-    scale, rebase (the music goes on)           ``follow(new_clock)``
+    scale, rebase (the music goes on)           ``follow(frame, new_clock)``
     pause, stop, end, error                     ``stop()``
     ==========================================  ===========================
 
@@ -281,10 +281,12 @@ class MidiClockOutput:
         out = [STOP] if self.playing else []
         return out + self.start(frame, clock, resume=True)
 
-    def follow(self, clock: MidiClock) -> None:
+    def follow(self, frame: int, clock: MidiClock) -> list[bytes]:
         """Go on with a new plan's schedule at the same musical position (a tempo scale
-        change): a clock already sent is not sent again."""
+        change, a new backend clock), from its grid ``frame``: a clock already sent is
+        not sent again, and nothing needs saying."""
         self.clock = clock
+        return []
 
     def stop(self) -> list[bytes]:
         """Playing stops (stop, pause, the end): ``FC`` if it was playing."""

@@ -194,8 +194,8 @@ class MtcOutput:
     transport change                            call
     ==========================================  ============================
     start, resume                               ``start(frame)``
-    locate, jump, loop wrap, frames lost,       ``locate(frame, new_clock)``
-    scale (the labels move with the music)
+    locate, jump, loop wrap, frames lost        ``locate(frame, new_clock)``
+    scale, rebase                               ``follow(frame, new_clock)``
     pause, stop, end, error                     ``stop()`` (MTC has no stop:
                                                 the quarter frames cease)
     ==========================================  ============================
@@ -212,13 +212,22 @@ class MtcOutput:
         self.clock = clock
         self.playing = False
 
-    def start(self, frame: int, clock: MtcClock | None = None) -> list[bytes]:
+    def start(
+        self, frame: int, clock: MtcClock | None = None, *, resume: bool = False
+    ) -> list[bytes]:
+        """Playing starts (or resumes: the same here) at grid ``frame``: a full frame."""
         if clock is not None:
             self.clock = clock
         self.playing = True
         return [self.clock.full_frame_at(frame)]
 
     def locate(self, frame: int, clock: MtcClock | None = None) -> list[bytes]:
+        """The position jumps to grid ``frame``: a full frame."""
+        return self.start(frame, clock)
+
+    def follow(self, frame: int, clock: MtcClock) -> list[bytes]:
+        """A new plan's schedule from its grid ``frame`` on: a tempo scale change moves
+        the labels with the music, so a full frame says where they are now."""
         return self.start(frame, clock)
 
     def stop(self) -> list[bytes]:
