@@ -192,6 +192,16 @@ class StemStream:
             self._wake.set()  # control side: the reader need not finish its nap
             time.sleep(0.0005)
 
+    def wake_if_behind(self) -> bool:
+        """Wake the reader if the callback asked for a refill (a locate) it has not
+        begun (control side, cheap: a runner calls it every few milliseconds). The
+        callback cannot wake it itself (that would take a lock); without this the
+        reader notices at its next nap's end. Returns whether it woke it."""
+        if self._filled[0] != self._target[0]:
+            self._wake.set()
+            return True
+        return False
+
     def close(self) -> None:
         self._stop = True
         self._wake.set()

@@ -1,0 +1,479 @@
+"""Run a show live: the setlist, one engine per song, go/next/previous/stop, vamps, jumps.
+
+:class:`ShowRunner` is the one control API of a running show, as
+:class:`~ictus.engine.Engine` is of one map: the display's keys, a foot switch
+(:attr:`~ictus.show.Show.controls`), OSC and the web remote all call its methods, from
+any thread. It checks the show first (:func:`~ictus.show.check_show`: a show that
+would leak the click to ``main`` or lacks a stem never plays), then opens one audio
+stream (:class:`~ictus.show.live.Stage`) that the songs take turns on.
+
+Each song is made ready before it plays (:func:`~ictus.show.plan_song`: grid, spoken
+words, stems opened and their read-ahead filled) and gets its own engine whose audio
+sources and MIDI output are the song's (:mod:`ictus.show.live`); the engine's own click
+is silent (the performers' clicks are sources, routed like everything else). While a
+song plays the next one is made ready, so ``go`` starts it at once and an
+auto-advancing song (``advance = 4``) is followed by the next exactly ``4 s`` after its
+last frame: the switch is armed on the stream and made on that sample.
+
+The runner's own thread (``ictus-show``) watches the songs (which one is on, which
+ended), turns incoming MIDI into controls, and wakes a stem's reader when a locate
+asked it to refill (the callback takes no lock, so it cannot).
+
+>>> from ictus.show.runner import song_seconds
+>>> song_seconds(96000, 48000)
+2.0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ictus.engine import Backend, Engine, State, Status
+from ictus.errors import IctusError, ParameterError
+from ictus.show.check import check_show
+from ictus.show.live import MidiPorts, Slot, SongMidi, Stage, song_routes
+from ictus.show.model import Advance, Control, Show, Song
+from ictus.show.plan import SongPlan, plan_song
+from ictus.show.speech import Speaker
+from ictus.show.stems import READ_CHUNK
+from ictus.sounds import Voice
+
+#: How often the runner's thread looks (seconds).
+TICK = 0.005
+
+
+def song_seconds(frames: int, rate: int) -> float:
+    """Frames as seconds, for the display."""
+    return frames / rate
+
+
+def silent_voice(rate: int, length: int) -> Voice:
+    """The engine's own click, silent: the show's clicks are routed sources. Its accent
+    lasts ``length`` frames so the engine plays on through a song's tail (a stem or a
+    word sounding after the map's last bar) until the song's last frame."""
+    return Voice(
+        "silent",
+        rate,
+        np.zeros(max(length, 1), np.float32),
+        np.zeros(1, np.float32),
+        np.zeros(1, np.float32),
+    )
+
+
+@dataclass(eq=False)
+class LoadedSong:
+    """A song made ready: its plan, its engine and the engine's place on the stage."""
+
+    index: int
+    plan: SongPlan
+    engine: Engine
+    slot: Slot
+    midi: SongMidi
+
+    def close(self) -> None:
+        self.engine.close()
+        self.plan.close()
+
+
+@dataclass(frozen=True)
+class ShowStatus:
+    """Where the show is, for displays and remotes."""
+
+    title: str | None
+    setlist: tuple[str, ...]
+    index: int  # the song playing, or cued for go
+    song: str
+    playing: bool
+    engine: Status | None
+    seconds_left: float  # to the end of the song
+    next_song: str | None
+    advance: str  # what happens at its end, in words
+    finished: bool  # the last song has ended
+    midi_sent: int
+    underruns: int
+
+
+class ShowRunner:
+    """Run ``show`` through ``backend``; see the module docstring.
+
+    Parameters
+    ----------
+    show : Show
+    backend : Backend
+        Not opened yet. For MIDI on JACK, make it with ``on_client=ports.register`` of a
+        :class:`~ictus.show.live.JackMidi` and pass that as ``midi``.
+    midi : MidiPorts, optional
+    start : int
+        Setlist index of the song cued first.
+    read_ahead : int or None
+        Frames of read-ahead per stem (None: the stems' default); filled before a song
+        can start.
+    speaker : Speaker, optional
+    """
+
+    def __init__(
+        self,
+        show: Show,
+        backend: Backend,
+        *,
+        midi: MidiPorts | None = None,
+        start: int = 0,
+        read_ahead: int | None = None,
+        speaker: Speaker | None = None,
+    ) -> None:
+        self.show = show
+        self.songs: tuple[Song, ...] = show.songs_in_order()
+        if not 0 <= start < len(self.songs):
+            raise ParameterError(f"song number must be 1..{len(self.songs)}, got {start + 1}")
+        self.stage = Stage(backend, channels=show.channels, rate=show.sample_rate, midi=midi)
+        self.read_ahead = read_ahead
+        self.speaker = speaker
+        self.lock = threading.RLock()
+        self._cue = start
+        self._playing: int | None = None  # the song whose slot is on the stage
+        self._loaded: dict[int, LoadedSong] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.finished = False
+        #: (backend clock, control) for each control a MIDI message asked for
+        self.heard: deque[tuple[int, Control]] = deque(maxlen=256)
+        #: what went wrong in the runner's thread (shown by the display)
+        self.failure: str | None = None
+
+    # -- life cycle --------------------------------------------------------------------
+
+    def open(self) -> ShowRunner:
+        """Check the show (ShowError: nothing plays), open the stream, ready the cue."""
+        check_show(self.show)
+        if self.speaker is None:
+            self.speaker = Speaker(
+                self.show.sample_rate, self.show.speech.voice, samples=self.show.speech.samples
+            )
+        self.stage.open()
+        try:
+            self._load(self._cue)
+        except BaseException:
+            self.stage.close()
+            raise
+        self._thread = threading.Thread(target=self._watch, name="ictus-show", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2.0)
+        with self.lock:
+            self.stage.arm(None)
+            for song in list(self._loaded.values()):
+                song.close()
+            self._loaded.clear()
+        self.stage.close()
+
+    def __enter__(self) -> ShowRunner:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- songs -------------------------------------------------------------------------
+
+    def _load(self, index: int) -> LoadedSong:
+        """Song ``index`` made ready (plan, engine open, read-ahead filled)."""
+        found = self._loaded.get(index)
+        if found is not None:
+            return found
+        song = self.songs[index]
+        plan = plan_song(self.show, song, speaker=self.speaker, ring_frames=self.read_ahead)
+        try:
+            grid_end = round(plan.grid.duration * plan.rate)
+            tail = 1
+            if plan.length > grid_end:
+                accents = plan.grid.samples(plan.rate)[(plan.grid.beat == 1) & (plan.grid.sub == 0)]
+                tail = plan.length - int(accents[-1])
+            slot = self.stage.slot()
+            midi = SongMidi(plan, self.stage.midi)
+            engine = Engine(
+                song.tempo_map,
+                slot,
+                voice=silent_voice(plan.rate, tail),
+                channels=self.show.channels,
+                click_on=(0,),
+                gains={"accent": 0.0, "normal": 0.0, "sub": 0.0},
+                sources=song_routes(plan),
+                event_outputs=(midi,),
+            )
+            engine.open()
+            for stem in plan.stems:
+                stem.wait_ready(
+                    0, plan.bar1_frame + min(stem.length, stem.ring_frames - READ_CHUNK)
+                )
+        except BaseException:
+            plan.close()
+            raise
+        loaded = LoadedSong(index, plan, engine, slot, midi)
+        self._loaded[index] = loaded
+        return loaded
+
+    def _drop_others(self, keep: set[int]) -> None:
+        for index in [i for i in self._loaded if i not in keep]:
+            self._loaded.pop(index).close()
+
+    def _now(self) -> LoadedSong | None:
+        """The song on the stage, if any."""
+        return None if self._playing is None else self._loaded.get(self._playing)
+
+    def _arm_advance(self, playing: LoadedSong) -> None:
+        """Ready the next song and, when this one auto-advances, switch to it on time."""
+        song = self.songs[playing.index]
+        if playing.index + 1 >= len(self.songs):
+            return
+        following = self._load(playing.index + 1)
+        if song.advance is Advance.AUTO:
+            following.engine.start()  # queued: applies on its first block
+            gap = round(Fraction(song.advance_seconds) * self.show.sample_rate)
+            self.stage.arm(following.slot, after=playing.engine.transport, gap=gap)
+
+    # -- the control API -----------------------------------------------------------------
+
+    def act(self, control: Control) -> None:
+        """Do what ``control`` asks (keys, MIDI triggers, remotes)."""
+        match control:
+            case Control.GO:
+                self.go()
+            case Control.NEXT:
+                self.next()
+            case Control.PREVIOUS:
+                self.previous()
+            case Control.VAMP:
+                self.vamp()
+            case Control.RELEASE:
+                self.release()
+            case Control.STOP:
+                self.stop()
+
+    def go(self) -> None:
+        """Start the cued song (from its count-in); nothing if a song is playing."""
+        with self.lock:
+            now = self._now()
+            if now is not None and now.engine.status().state is State.PLAYING:
+                return
+            self.stage.disarm()
+            loaded = self._load(self._cue)
+            if loaded.engine.status().state is not State.STOPPED:
+                loaded.engine.stop()  # played before: from its start again
+            loaded.engine.start()
+            self.stage.arm(loaded.slot)
+            self.finished = False
+            # the runner's thread sees the stage take it, and readies what follows
+
+    def _on_stage(self, loaded: LoadedSong) -> None:
+        self._playing = self._cue = loaded.index
+        self._drop_others({loaded.index, loaded.index + 1})
+        self._arm_advance(loaded)
+
+    def stop(self) -> None:
+        """Stop the song; the cue stays on it (go plays it from the start)."""
+        with self.lock:
+            self.stage.disarm()
+            now = self._now()
+            if now is not None:
+                now.engine.stop()
+                self._cue = now.index
+                # an auto-advance started the next engine already: take it back
+                following = self._loaded.get(now.index + 1)
+                if following is not None:
+                    following.engine.stop()
+
+    def _cue_to(self, index: int) -> None:
+        with self.lock:
+            self.stop()
+            self._cue = min(max(index, 0), len(self.songs) - 1)
+            self.finished = False
+            keep = {self._cue} | ({self._playing} if self._playing is not None else set())
+            self._drop_others(keep)
+            self._load(self._cue)
+
+    def next(self) -> None:
+        """Stop, and cue the next song of the setlist."""
+        self._cue_to(self._cue + 1)
+
+    def previous(self) -> None:
+        """Stop, and cue the song before."""
+        self._cue_to(self._cue - 1)
+
+    def cue(self, index: int) -> None:
+        """Stop, and cue setlist song ``index`` (0-based)."""
+        self._cue_to(index)
+
+    def _engine(self) -> Engine:
+        now = self._now()
+        if now is None or now.engine.status().state is not State.PLAYING:
+            raise ParameterError("no song is playing")
+        return now.engine
+
+    def vamp(self, label: str | None = None) -> str:
+        """Loop a part until :meth:`release`: ``label``, else the part playing if the song
+        lists it as a vamp, else the song's next vamp (reached at the next bar line),
+        else the part playing. Returns the label looped."""
+        with self.lock:
+            engine = self._engine()
+            song = self.songs[self._now().index]  # type: ignore[union-attr]
+            if label is None:
+                status = engine.status()
+                tm = song.tempo_map
+                here = tm.bar_start(max(status.bar, 1))[0]
+                names = [s.label for s in tm.sections]
+                ahead = [v for v in song.vamps if tm.section_index(v) >= here]
+                label = names[here] if names[here] in song.vamps or not ahead else ahead[0]
+                if label is None:
+                    raise ParameterError(f"bar {status.bar} is in a part without a name")
+            engine.loop(label)
+            return label
+
+    def release(self) -> None:
+        """Leave the vamp at the next bar line, into the bar after it."""
+        with self.lock:
+            engine = self._engine()
+            label = engine.status().loop
+            engine.loop(None)
+            if label is None:
+                return
+            tm = engine.tempo_map
+            index = tm.section_index(label)
+            after = tm.first_bar_of(index) + tm.sections[index].bars
+            if after <= tm.total_bars:
+                engine.jump_at_next_bar(after)
+
+    def jump(self, target: int | str) -> None:
+        """At the next bar line, go to a bar or a part of the song playing."""
+        with self.lock:
+            self._engine().jump_at_next_bar(target)
+
+    def locate(self, target: int | str) -> None:
+        """Go to a bar or a part of the song playing, now."""
+        with self.lock:
+            self._engine().locate(target)
+
+    # -- what is going on ----------------------------------------------------------------
+
+    @property
+    def playing(self) -> LoadedSong | None:
+        """The song on the stage (playing, stopped or ended), if any."""
+        return self._now()
+
+    def loaded(self, index: int) -> LoadedSong | None:
+        return self._loaded.get(index)
+
+    def status(self) -> ShowStatus:
+        with self.lock:
+            now = self._now()
+            shown = now
+            playing = now is not None and now.engine.status().state is State.PLAYING
+            if not playing:
+                shown = self._loaded.get(self._cue)
+            index = shown.index if shown is not None else self._cue
+            song = self.songs[index]
+            engine_status = shown.engine.status() if shown is not None else None
+            left = 0.0
+            if shown is not None:
+                plan = shown.plan
+                if playing:
+                    snap = shown.engine.transport.snapshot
+                    frame = snap.frame - snap.plan.origin + plan.bar1_frame
+                    left = max(plan.length - frame, 0) / plan.rate
+                else:
+                    left = plan.length / plan.rate
+            nxt = self.songs[index + 1].name if index + 1 < len(self.songs) else None
+            if nxt is None:
+                advance = "last song"
+            elif song.advance is Advance.AUTO:
+                advance = f"{nxt} {float(song.advance_seconds):g} s after the end"
+            else:
+                advance = f"waits for go, then {nxt}"
+            return ShowStatus(
+                title=self.show.title,
+                setlist=tuple(s.name for s in self.songs),
+                index=index,
+                song=song.name,
+                playing=playing,
+                engine=engine_status,
+                seconds_left=left,
+                next_song=nxt,
+                advance=advance,
+                finished=self.finished,
+                midi_sent=sum(len(s.midi.sent) for s in self._loaded.values()),
+                underruns=sum(st.underruns for s in self._loaded.values() for st in s.plan.stems),
+            )
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the show has nothing more to play without a go (or ``timeout``);
+        returns True if so."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while deadline is None or time.monotonic() < deadline:
+            if self.failure is not None:
+                raise IctusError(self.failure)
+            with self.lock:
+                now = self._now()
+                idle = (now is None or now.engine.status().state is not State.PLAYING) and not (
+                    self.stage.pending
+                )
+                if idle and (self.finished or self._ended_waiting()):
+                    return True
+            time.sleep(0.02)
+        return False
+
+    def _ended_waiting(self) -> bool:
+        now = self._now()
+        return now is not None and now.engine.status().state is State.ENDED
+
+    # -- the runner's thread ---------------------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stop.wait(TICK):
+            try:
+                self._tick()
+            except IctusError as err:
+                self.failure = str(err)
+            except Exception as err:  # keep the show going; say what happened
+                self.failure = f"show runner: {err!r}"
+
+    def _tick(self) -> None:
+        inbox = self.stage.inbox
+        while inbox:
+            clock, data = inbox.popleft()
+            for trigger, control in self.show.controls:
+                if trigger.matches(data):
+                    self.heard.append((clock, control))
+                    # "vamp" with nothing playing: nothing to do
+                    with contextlib.suppress(ParameterError):
+                        self.act(control)
+                    break
+        with self.lock:
+            current = self.stage.current
+            now = self._now()
+            if current is not None and (now is None or now.slot is not current):
+                # an armed switch (auto-advance) put another song on
+                for loaded in list(self._loaded.values()):
+                    if loaded.slot is current:
+                        self._cue = loaded.index
+                        self._on_stage(loaded)
+                        break
+            now = self._now()
+            if now is not None and not self.stage.pending:
+                state = now.engine.status().state
+                if state is State.ENDED and self._cue == now.index:
+                    if now.index + 1 < len(self.songs):
+                        self._cue = now.index + 1
+                    else:
+                        self.finished = True
+            for loaded in self._loaded.values():
+                for stem in loaded.plan.stems:
+                    stem.wake_if_behind()
