@@ -267,16 +267,13 @@ def _connect_midi(midi: Any, to: str | None, source: str | None) -> None:
     """Connect the show's MIDI ports (JACK) to ports or clients by name."""
     from ictus.engine import BackendError
 
-    port = midi.out_port
-    if port is None:
+    client = midi.client
+    if client is None:
         return
-    client = port.client if hasattr(port, "client") else None
     for ours, items, is_input in ((midi.out_port, to, True), (midi.in_port, source, False)):
         if not items:
             continue
         for item in [x.strip() for x in items.split(",") if x.strip()]:
-            if client is None:
-                break
             names = [
                 p.name
                 for p in client.get_ports(is_midi=True, is_input=is_input, is_output=not is_input)

@@ -162,6 +162,7 @@ class JackMidi:
     """
 
     def __init__(self) -> None:
+        self.client: Any = None
         self.out_port: Any = None
         self.in_port: Any = None
         #: messages JACK refused (a full buffer): never raised in the callback
@@ -170,6 +171,7 @@ class JackMidi:
         self._frames = 0
 
     def register(self, client: Any) -> None:
+        self.client = client
         self.out_port = client.midi_outports.register("midi_out")
         self.in_port = client.midi_inports.register("midi_in")
 
@@ -238,6 +240,9 @@ class Slot(Backend):
         super().__init__()
         self.stage = stage
         self.process: Process | None = None
+        #: the engine's transport (its process is the transport's bound method), for
+        #: switches armed to follow its end
+        self.transport: Transport | None = None
         self.name = stage.backend.name  # type: ignore[misc]  # the engine reports it
 
     def open(self, channels: int, rate: int | None = None) -> None:
@@ -252,6 +257,7 @@ class Slot(Backend):
 
     def start(self, process: Process) -> None:
         self.process = process
+        self.transport = getattr(process, "__self__", None)
 
     def close(self) -> None:
         self.stage.leave(self)
@@ -272,20 +278,24 @@ class _OfflineSlot(Slot):
 @dataclass(eq=False)
 class _Switch:
     """Put ``slot`` on at backend ``clock``; or, with ``after``, ``gap`` frames after
-    that transport ends; or (neither) at the next block."""
+    that transport ends; or (neither) at the next block. ``then``: the switch after it."""
 
+    serial: int
     slot: Slot | None
     clock: int | None = None
     after: Transport | None = None
     gap: int = 0
+    then: _Switch | None = None
 
 
 class Stage:
     """The show's one audio stream; songs' engines play through its :class:`Slot` s.
 
-    Control side: :meth:`open`, :meth:`slot`, :meth:`arm`, :meth:`close`. The callback
-    only reads what the control side published (one attribute each) and never writes
-    it back: an armed switch is done when :attr:`taken` is it.
+    Control side: :meth:`open`, :meth:`slot`, :meth:`arm`, :meth:`then`,
+    :meth:`disarm`, :meth:`close`. Switches are numbered; the callback only reads the
+    chain the control side published (one attribute) and records the number of the
+    last switch it made (:attr:`taken`), never writing the chain back: a switch is
+    pending while its number is above that.
     """
 
     def __init__(
@@ -299,10 +309,11 @@ class Stage:
         self.inbox: deque[tuple[int, bytes]] = deque(maxlen=1 << 10)
         #: the slot playing now (written by the callback only)
         self.current: Slot | None = None
-        #: the last switch the callback made, and the clock it made it at
-        self.taken: _Switch | None = None
+        #: number of the last switch the callback made, and the clock it made it at
+        self.taken = 0
         self.switched_at = 0
         self._armed: _Switch | None = None
+        self._serial = 0
         self._due: tuple[_Switch, int] | None = None  # callback's own: when ``after`` ended
         self._lock = threading.Lock()  # control side only
 
@@ -321,6 +332,12 @@ class Stage:
     def slot(self) -> Slot:
         return Slot(self) if self.backend.realtime else _OfflineSlot(self)
 
+    def _new(
+        self, slot: Slot | None, clock: int | None, after: Transport | None, gap: int
+    ) -> _Switch:
+        self._serial += 1
+        return _Switch(self._serial, slot, clock, after, gap)
+
     def arm(
         self,
         slot: Slot | None,
@@ -333,25 +350,50 @@ class Stage:
         ``gap`` frames after ``after`` (a song's transport) plays to its end. Replaces
         any switch armed before and not yet made."""
         with self._lock:
-            self._armed = _Switch(slot, clock, after, gap)
+            self._armed = self._new(slot, clock, after, gap)
+
+    def then(self, slot: Slot, *, after: Transport, gap: int = 0) -> None:
+        """After the switch armed last (made or not), put ``slot`` on ``gap`` frames
+        after ``after`` ends (an auto-advance armed before its song has started)."""
+        with self._lock:
+            switch = self._new(slot, None, after, gap)
+            last = self._armed
+            if last is None:
+                self._armed = switch
+                return
+            while last.then is not None:
+                last = last.then
+            last.then = switch  # one attribute: the callback sees it whole or not yet
 
     def disarm(self) -> None:
-        """Forget an armed switch not made yet."""
+        """Forget every switch not made yet."""
         with self._lock:
-            self._armed = self.taken
+            self._armed = None
+
+    def _pending(self) -> _Switch | None:
+        switch = self._armed
+        while switch is not None and switch.serial <= self.taken:
+            switch = switch.then
+        return switch
 
     @property
     def pending(self) -> bool:
-        """An armed switch is still to come."""
-        return self._armed is not None and self._armed is not self.taken
+        """A switch is still to come."""
+        return self._pending() is not None
 
     def leave(self, slot: Slot) -> None:
         """``slot`` is closing: it must not play again."""
         with self._lock:
-            if self._armed is not None and self._armed.slot is slot and self.pending:
-                self._armed = self.taken
+            switch = self._pending()
+            while switch is not None:
+                if switch.slot is slot or (
+                    switch.after is not None and switch.after is slot.transport
+                ):
+                    self._armed = None  # the chain goes through it: drop the rest
+                    break
+                switch = switch.then
             if self.current is slot:
-                self._armed = _Switch(None)
+                self._armed = self._new(None, None, None, 0)
         # the callback may finish the block it is in with the slot: harmless, the
         # engine's transport outlives its close
 
@@ -363,9 +405,9 @@ class Stage:
         midi.begin(n)
         for offset, data in midi.incoming():
             self.inbox.append((now + offset, data))
-        armed = self._armed
+        armed = self._pending()
         at: int | None = None
-        if armed is not None and armed is not self.taken:
+        if armed is not None:
             if armed.clock is not None:
                 at = armed.clock
             elif armed.after is None:
@@ -374,7 +416,7 @@ class Stage:
                 at = self._due[1]
         if armed is not None and at is not None and at <= now:
             self._switch(armed, now)
-            at = None
+            armed, at = self._pending(), None
         split = n if at is None else min(at - now, n)
         silent = self._run(out[:split], now) if split else True
         if split < n:
@@ -383,8 +425,8 @@ class Stage:
             silent = self._run(out[split:], now + split) and silent
         elif (
             armed is not None
-            and armed is not self.taken
             and armed.after is not None
+            and armed.after is self._transport()
             and (self._due is None or self._due[0] is not armed)
         ):
             ended = self._end_clock(armed.after)
@@ -398,10 +440,15 @@ class Stage:
                     silent = self._run(out[k:], now + k) and silent
         return silent
 
+    def _transport(self) -> Transport | None:
+        """The transport of the slot playing (the one an ``after`` switch waits on)."""
+        slot = self.current
+        return None if slot is None else slot.transport
+
     def _switch(self, armed: _Switch, clock: int) -> None:
         self.current = armed.slot
         self.switched_at = clock
-        self.taken = armed
+        self.taken = armed.serial
 
     def _run(self, out: NDArray[np.float32], now: int) -> bool:
         slot = self.current

@@ -231,15 +231,19 @@ class ShowRunner:
         return None if self._playing is None else self._loaded.get(self._playing)
 
     def _arm_advance(self, playing: LoadedSong) -> None:
-        """Ready the next song and, when this one auto-advances, switch to it on time."""
+        """Ready the next song and, when ``playing`` auto-advances, switch to it on time
+        (armed after whatever switch is armed now, so it may come before ``playing``
+        is even on)."""
         song = self.songs[playing.index]
         if playing.index + 1 >= len(self.songs):
             return
         following = self._load(playing.index + 1)
         if song.advance is Advance.AUTO:
+            if following.engine.status().state is not State.STOPPED:
+                following.engine.stop()  # played before: from its start again
             following.engine.start()  # queued: applies on its first block
             gap = round(Fraction(song.advance_seconds) * self.show.sample_rate)
-            self.stage.arm(following.slot, after=playing.engine.transport, gap=gap)
+            self.stage.then(following.slot, after=playing.engine.transport, gap=gap)
 
     # -- the control API -----------------------------------------------------------------
 
@@ -272,12 +276,15 @@ class ShowRunner:
             loaded.engine.start()
             self.stage.arm(loaded.slot)
             self.finished = False
-            # the runner's thread sees the stage take it, and readies what follows
+            # the next song is ready (and armed, if this one advances by itself) before
+            # this one can end; the runner's thread sees the stage take it
+            self._arm_advance(loaded)
 
     def _on_stage(self, loaded: LoadedSong) -> None:
         self._playing = self._cue = loaded.index
         self._drop_others({loaded.index, loaded.index + 1})
-        self._arm_advance(loaded)
+        if not self.stage.pending:
+            self._arm_advance(loaded)
 
     def stop(self) -> None:
         """Stop the song; the cue stays on it (go plays it from the start)."""
