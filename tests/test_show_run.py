@@ -177,8 +177,22 @@ def test_show_run_plays_what_render_writes_stems_on_bar_one_midi_on_its_bar(tmp_
     try:
         rec.arm()
         proc = subprocess.Popen(
-            [ICTUS, "show", "run", str(show), "-b", "jack", "--client-name", "ictus-show-fw",
-             "--connect", rec.name, "--midi-connect", rec.name, "--read-ahead", "30"],
+            [
+                ICTUS,
+                "show",
+                "run",
+                str(show),
+                "-b",
+                "jack",
+                "--client-name",
+                "ictus-show-fw",
+                "--connect",
+                rec.name,
+                "--midi-connect",
+                rec.name,
+                "--read-ahead",
+                "30",
+            ],
             env=server.env,
             stdin=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -234,7 +248,9 @@ def test_show_run_plays_what_render_writes_stems_on_bar_one_midi_on_its_bar(tmp_
 def test_a_bad_show_is_refused_before_anything_plays(tmp_path):
     show = make_run_show(tmp_path)
     (tmp_path / "bass.wav").unlink()
-    text = show.read_text().replace("[mixes.foh]\nstems = 1.0", "[mixes.foh]\nstems = 1.0\ncues = 0.3")
+    text = show.read_text().replace(
+        "[mixes.foh]\nstems = 1.0", "[mixes.foh]\nstems = 1.0\ncues = 0.3"
+    )
     show.write_text(text)
     for command in (["check"], ["run", "-b", "null"]):
         proc = subprocess.run(
@@ -321,7 +337,9 @@ def test_foot_switch_goes_vamps_releases_on_the_bar_line_and_stops(live, jack_se
         wait_for(lambda: history(runner, 1, EventKind.JUMP), 5, "the way out")
         time.sleep(0.3)
         press("c005")  # program 5: stop
-        wait_for(lambda: history(runner, 1, EventKind.STOP), 5, "stop")
+        wait_for(
+            lambda: history(runner, 1, EventKind.STOP), 5, f"stop {runner.heard} {runner.failure}"
+        )
         rec.wait_cycles(10)
     finally:
         switch.kill()
@@ -383,7 +401,9 @@ def test_stems_start_on_bar_one_and_stay_locked_through_a_locate(live, tmp_path)
     assert not foh[:, a : a + BAR_FOUR][:, keep[:BAR_FOUR]].any()  # the count-in: no click
     assert foh[0, a + BAR_FOUR] != 0 or suspect[a + BAR_FOUR]
     played = foh[:, a + BAR_FOUR : m]
-    assert np.array_equal(played[:, keep[BAR_FOUR:]], truth[:, : m - a - BAR_FOUR][:, keep[BAR_FOUR:]])
+    assert np.array_equal(
+        played[:, keep[BAR_FOUR:]], truth[:, : m - a - BAR_FOUR][:, keep[BAR_FOUR:]]
+    )
     # after the locate: the chorus (bar 7) from its first sample; silence while the
     # reader refills (counted as underruns), never a sample from anywhere else
     chorus = 6 * BAR_FOUR

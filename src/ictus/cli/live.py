@@ -72,6 +72,7 @@ try the display without sound: --backend null
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
+
     @app.command()
     def play(
         map_file: m.MapArg,
@@ -238,7 +239,12 @@ def register(app: typer.Typer) -> None:
             # made once the backend's rate is known: warn, fit or refuse before a sound
             chosen = common.load_voice_for(sound, sound_file, rate, count_in_sound)
             return check_headroom(
-                whole, chosen, rate=rate, coding=FLOAT, overs=overs_rule, gains=gains,
+                whole,
+                chosen,
+                rate=rate,
+                coding=FLOAT,
+                overs=overs_rule,
+                gains=gains,
                 target="the live output",
             )
 

@@ -142,6 +142,7 @@ class ShowRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.finished = False
+        self._vamp_ahead: str | None = None  # a vamp asked for before its part
         #: (backend clock, control) for each control a MIDI message asked for
         self.heard: deque[tuple[int, Control]] = deque(maxlen=256)
         #: what went wrong in the runner's thread (shown by the display)
@@ -328,26 +329,32 @@ class ShowRunner:
 
     def vamp(self, label: str | None = None) -> str:
         """Loop a part until :meth:`release`: ``label``, else the part playing if the song
-        lists it as a vamp, else the song's next vamp (reached at the next bar line),
-        else the part playing. Returns the label looped."""
+        lists it as a vamp, else the song's next vamp, else the part playing. A part
+        still ahead is looped once the song gets there (the band plays on to it).
+        Returns the label."""
         with self.lock:
             engine = self._engine()
-            song = self.songs[self._now().index]  # type: ignore[union-attr]
+            now = self._now()
+            assert now is not None
+            song = self.songs[now.index]
+            tm = song.tempo_map
+            here = tm.bar_start(max(engine.status().bar, 1))[0]
             if label is None:
-                status = engine.status()
-                tm = song.tempo_map
-                here = tm.bar_start(max(status.bar, 1))[0]
                 names = [s.label for s in tm.sections]
                 ahead = [v for v in song.vamps if tm.section_index(v) >= here]
                 label = names[here] if names[here] in song.vamps or not ahead else ahead[0]
                 if label is None:
-                    raise ParameterError(f"bar {status.bar} is in a part without a name")
-            engine.loop(label)
+                    raise ParameterError(f"part {here + 1} of {song.name} has no name")
+            if tm.section_index(label) > here:
+                self._vamp_ahead = label  # the runner's thread loops it on arrival
+            else:
+                engine.loop(label)
             return label
 
     def release(self) -> None:
         """Leave the vamp at the next bar line, into the bar after it."""
         with self.lock:
+            self._vamp_ahead = None
             engine = self._engine()
             label = engine.status().loop
             engine.loop(None)
@@ -441,6 +448,19 @@ class ShowRunner:
         now = self._now()
         return now is not None and now.engine.status().state is State.ENDED
 
+    def _loop_on_arrival(self, now: LoadedSong | None) -> None:
+        label = self._vamp_ahead
+        if now is None or label is None:
+            return
+        status = now.engine.status()
+        if status.state is not State.PLAYING:
+            self._vamp_ahead = None
+            return
+        tm = now.engine.tempo_map
+        if status.bar >= tm.first_bar_of(tm.section_index(label)):
+            self._vamp_ahead = None
+            now.engine.loop(label)
+
     # -- the runner's thread ---------------------------------------------------------------
 
     def _watch(self) -> None:
@@ -474,6 +494,8 @@ class ShowRunner:
                         self._on_stage(loaded)
                         break
             now = self._now()
+            if self._vamp_ahead is not None:
+                self._loop_on_arrival(now)
             if now is not None and not self.stage.pending:
                 state = now.engine.status().state
                 if state is State.ENDED and self._cue == now.index:
