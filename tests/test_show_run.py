@@ -82,6 +82,7 @@ stems.pad = { path = "pad.flac" }
 map = "fast.click"
 vamps = ["vamp"]
 midi = [{ at = 1, program = 7 }]
+stems.loop = "loop.wav"
 """
 
 FAST = "title: Fast\ncount-in: 1 bar\nintro: 2 4/4 240\nvamp: 1 4/4 240\nout: 2 4/4 240\n"
@@ -92,6 +93,7 @@ def make_run_show(folder: Path) -> Path:
     (folder / "fast.click").write_text(FAST)
     write_stem(folder / "bass.wav", 16.5, RATE, 1, 1)
     write_stem(folder / "pad.flac", 16.5, RATE, 2, 2)
+    write_stem(folder / "loop.wav", 5.5, RATE, 1, 3)
     path = folder / "show.toml"
     path.write_text(SHOW)
     return path
@@ -372,6 +374,9 @@ def test_foot_switch_goes_vamps_releases_on_the_bar_line_and_stops(live, jack_se
     assert keep.mean() > 0.9
     assert np.array_equal(got[:, keep], want[:, keep])
     assert not rec.data[:, a + want.shape[1] : a + want.shape[1] + RATE // 2].any()  # stopped
+    # the wraps played the stem from memory: the reader's refills were never waited for
+    loaded = runner.loaded(1)
+    assert loaded is not None and [s.underruns for s in loaded.plan.stems] == [0]
 
 
 def test_stems_start_on_bar_one_and_stay_locked_through_a_locate(live, tmp_path):

@@ -203,3 +203,26 @@ def test_random_locates_stay_sample_locked(tmp_path: Path) -> None:
             block = int(rng.integers(32, 2048))
             got = _play(stem, frame, frame + 20_000, block)
             assert np.array_equal(got, padded[frame : frame + 20_000]), frame
+
+
+@pytest.mark.parametrize("rate", [48000, 44100])
+def test_kept_frames_play_at_once_after_a_jump(tmp_path: Path, rate: int) -> None:
+    """A jump onto kept frames (a vamp's start) plays them in the very block of the jump,
+    no underrun, and they are the file's frames there (the whole file read, or soxr's
+    whole-file resampling, to 1e-5 as the streamed whole)."""
+    path = tmp_path / "stem.wav"
+    _noise(path, rate * 3, rate, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    if rate != 48000:
+        whole = soxr.resample(whole, rate, 48000, quality="HQ").astype(np.float32)
+    with StemStream(path, 48000, origin_frame=1000) as stem:
+        stem.keep(1000 + 60000, 12000)
+        stem.wait_ready(0, 4000)
+        stem.blocks(0, 256)
+        got = np.stack([row.copy() for row, _ in stem.blocks(1000 + 60000, 256)])  # the jump
+        assert stem.underruns == 0
+    want = whole[60000 : 60000 + 256].T
+    if rate == 48000:
+        assert np.array_equal(got, want)
+    else:
+        assert np.abs(got - want).max() < 1e-5

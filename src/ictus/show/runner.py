@@ -47,6 +47,10 @@ from ictus.sounds import Voice
 
 #: How often the runner's thread looks (seconds).
 TICK = 0.005
+#: Seconds of each stem kept in memory where a vamp starts and where it is left
+#: (:meth:`~ictus.show.StemStream.keep`): a wrap or a way out plays at once, without
+#: waiting for the reader's refill.
+KEEP_SECONDS = 1.0
 
 
 def song_seconds(frames: int, rate: int) -> float:
@@ -212,7 +216,11 @@ class ShowRunner:
                 event_outputs=(midi,),
             )
             engine.open()
+            keep = round(KEEP_SECONDS * plan.rate)
             for stem in plan.stems:
+                for vamp in plan.vamps:
+                    stem.keep(vamp.start_frame, keep)
+                    stem.keep(vamp.end_frame, keep)
                 stem.wait_ready(
                     0, plan.bar1_frame + min(stem.length, stem.ring_frames - READ_CHUNK)
                 )
