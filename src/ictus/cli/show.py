@@ -10,7 +10,7 @@ key        does                            key        does
 g, space   go: start the cued song         v          vamp: loop this part
 n, →       stop, cue the next song         r          release the vamp (at the bar)
 p, ←       stop, cue the song before       1 .. 9     jump to part N at the next bar
-s, esc     stop                            q          quit
+s          stop                            q          quit
 ========== ==============================  ========== ==============================
 """
 
@@ -342,7 +342,7 @@ def act(runner: "ShowRunner", key: str) -> str | None:
         runner.next()
     elif key in ("p", "left"):
         runner.previous()
-    elif key in ("s", "escape"):
+    elif key == "s":
         runner.stop()
     elif key == "v":
         return f"vamp: {runner.vamp()}"
