@@ -251,12 +251,12 @@ def run(
             if not quiet:
                 sys.stderr.write(f"ictus: show {show_file} on {audio.describe()}\n")
             runner.go()
-            runner.wait()
+            runner.wait()  # IctusError if the audio went away
     except KeyboardInterrupt:
-        runner.close()
         raise typer.Exit(130) from None
-    failure = runner.failure
-    runner.close()
+    finally:
+        failure = runner.failure
+        runner.close()
     if failure:
         raise BackendError(failure)
     if not quiet and not interactive and audio.xruns:

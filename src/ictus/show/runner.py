@@ -481,6 +481,8 @@ class ShowRunner:
                 self.failure = f"show runner: {err!r}"
 
     def _tick(self) -> None:
+        if self.failure is None and self.stage.backend.failure is not None:
+            self.failure = self.stage.backend.failure  # the server went away: say so
         inbox = self.stage.inbox
         while inbox:
             clock, data = inbox.popleft()
