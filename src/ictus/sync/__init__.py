@@ -2,9 +2,13 @@
 
 - :mod:`~ictus.sync.ltc`: Linear Timecode (SMPTE 12M) as audio, rendered from the
   sample position alone so that blocks join seamlessly and locates need no state.
+- :mod:`~ictus.sync.link`: Ableton Link, leading a session from the map or following
+  one; its binding, the optional extra ``link``, is imported only when a session is
+  made (docs/LINK.md).
 
 This package sits beside :mod:`ictus.engine` in the layer list: it may import
-:mod:`ictus.timebase` and numpy; the engine calls its sources from the audio callback.
+:mod:`ictus.timebase`, :mod:`ictus.tempomap` and numpy; the engine calls its sources
+from the audio callback.
 
 Examples
 --------
