@@ -226,3 +226,20 @@ def test_kept_frames_play_at_once_after_a_jump(tmp_path: Path, rate: int) -> Non
         assert np.array_equal(got, want)
     else:
         assert np.abs(got - want).max() < 1e-5
+
+
+def test_a_skip_forward_within_the_ring_reads_on(tmp_path: Path) -> None:
+    """The clock jumps over an xrun: the frames ahead are in the ring already, so they
+    play at once (no refill, no underrun), and they are the file's."""
+    path = tmp_path / "stem.wav"
+    _noise(path, 96000, 48000, 1)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    with StemStream(path, 48000) as stem:
+        stem.wait_ready(0, 20000)
+        stem.blocks(0, 256)
+        generation = stem._target[0]
+        got = stem.blocks(256 + 3 * 256, 256)[0][0].copy()  # three periods lost
+        assert stem.underruns == 0 and stem._target[0] == generation
+        assert np.array_equal(got, whole[1024:1280, 0])
+        stem.blocks(0, 256)  # back: that is a locate, refilled
+        assert stem._target[0] == generation + 1

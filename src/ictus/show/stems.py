@@ -291,11 +291,22 @@ class StemStream:
         out[:] = self._block[:, :n].T
         return True
 
+    def _held(self, block_start_frame: int, n: int) -> bool:
+        """A skip forward onto frames the ring holds already (the clock jumped over an
+        xrun, a short jump ahead): read on, no refill. Only forward of where the
+        callback read last: the reader never writes there (it keeps a ring's length
+        ahead of that), so the frames stay what they were."""
+        start = block_start_frame - self.origin_frame
+        lo, hi = max(start, 0), min(start + n, self.length)
+        gen, first, end = self._filled
+        rgen, rpos = self._read
+        return gen == rgen == self._target[0] and rpos <= lo < hi <= end and first <= lo
+
     def _fill(
         self, block_start_frame: int, n: int, rows: NDArray[np.float32]
     ) -> list[tuple[int, int]]:
         """Copy frames into ``rows``; return the spans that hold stem audio."""
-        if block_start_frame != self._next_frame:
+        if block_start_frame != self._next_frame and not self._held(block_start_frame, n):
             self._request(block_start_frame)
         self._next_frame = block_start_frame + n
         start = block_start_frame - self.origin_frame
