@@ -179,3 +179,54 @@ def test_show_run_on_a_terminal_shows_the_setlist_and_obeys_keys(tmp_path: Path)
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def test_jump_lands_on_the_next_bar_line_with_its_midi(tmp_path: Path) -> None:
+    """Song four (120 bpm 4/4: a bar is 96000 frames, bar 1 at 96000 after the count-in
+    bar): a jump to the chorus asked in bar 2 happens on bar 3's line, and the chorus's
+    program change goes out on that very frame."""
+    backend = NullBackend(rate=48000, period=PERIOD)
+    with ShowRunner(load_show(make_show(tmp_path)), backend) as runner:
+        runner.go()
+        backend.pull()
+        time.sleep(0.05)
+        clock0 = backend.clock - PERIOD  # the block the song started in
+        while backend.clock < clock0 + 2 * 96000 + 1000:  # into bar 2
+            backend.pull()
+        runner.jump("chorus")
+        while backend.clock < clock0 + 4 * 96000:
+            backend.pull()
+        loaded = runner.loaded(0)
+        assert loaded is not None
+        (jump,) = [c for c in loaded.engine.transport.history if c.kind is EventKind.JUMP]
+        assert jump.clock == clock0 + 3 * 96000  # bar 3's line: count-in, bars 1 and 2
+        sent = list(loaded.midi.sent)
+        # "3:2" (bar 3 beat 2) is jumped over; the chorus's program change is on the line
+        assert sent == [(jump.clock, bytes([0xC1, 12]))]
+
+
+def test_a_stop_releases_the_notes_sounding(tmp_path: Path) -> None:
+    """A note at bar 3 lasting a second; stopped 0.2 s into it: its note-off goes out on
+    the stop's frame, not a second later (or never)."""
+    path = make_show(tmp_path)
+    text = path.read_text().replace(
+        'midi = [{ at = "chorus"',
+        'midi = [{ at = 3, note = 40, length_ms = 1000 }, { at = "chorus"',
+    )
+    path.write_text(text)
+    backend = NullBackend(rate=48000, period=PERIOD)
+    with ShowRunner(load_show(path), backend) as runner:
+        runner.go()
+        backend.pull()
+        time.sleep(0.05)
+        clock0 = backend.clock - PERIOD
+        bar3 = clock0 + 3 * 96000  # count-in, bars 1 and 2
+        while backend.clock < bar3 + 9600:
+            backend.pull()
+        runner.stop()
+        backend.pull()
+        loaded = runner.loaded(0)
+        assert loaded is not None
+        (stop,) = [c for c in loaded.engine.transport.history if c.kind is EventKind.STOP]
+        notes = [(t, m) for t, m in loaded.midi.sent if m[0] & 0xE0 == 0x80]
+        assert notes == [(bar3, bytes([0x90, 40, 100])), (stop.clock, bytes([0x80, 40, 0]))]

@@ -56,6 +56,7 @@ from ictus.engine.backends.base import Process
 from ictus.errors import ParameterError
 
 if TYPE_CHECKING:
+    from ictus.engine.events import Change
     from ictus.engine.plan import Plan
     from ictus.engine.transport import Transport
     from ictus.render import SourceBlock
@@ -199,12 +200,28 @@ class JackMidi:
         return [(offset, bytes(data)) for offset, data in self.in_port.incoming_midi_events()]
 
 
+#: Transport changes after which a note still sounding would never get its note-off
+#: (the transport left the place where it comes)
+_BREAKS = frozenset(
+    {
+        EventKind.LOCATE,
+        EventKind.JUMP,
+        EventKind.LOOP,
+        EventKind.PAUSE,
+        EventKind.STOP,
+        EventKind.END,
+        EventKind.ERROR,
+    }
+)
+
+
 class SongMidi(EventOutput):
     """A song's MIDI events, sent on their frames (an engine event output).
 
     ``sent`` keeps ``(backend clock, bytes)`` of everything sent, for the display and
     tests. Events are in the song's frames; the map frame of a plan's grid frame is
-    ``frame - plan.origin``, as for the audio sources.
+    ``frame - plan.origin``, as for the audio sources. A note still sounding when the
+    transport stops, pauses or moves is released there (no hanging notes).
     """
 
     def __init__(self, plan: SongPlan, ports: MidiPorts, keep: int = 1 << 12) -> None:
@@ -214,18 +231,40 @@ class SongMidi(EventOutput):
         self.ports = ports
         self.sent: deque[tuple[int, bytes]] = deque(maxlen=keep)
         self._clock = 0
+        # note-offs of the notes sounding now, by (status, note); made ahead (no
+        # allocation in the callback beyond the dictionary's own)
+        self._offs = {
+            (raw[0], raw[1]): bytes([0x80 | (raw[0] & 0x0F), raw[1], 0])
+            for raw in self.data
+            if raw[0] & 0xF0 == 0x90
+        }
+        self._sounding: dict[tuple[int, int], bytes] = {}
 
     def begin(self, clock: int, frames: int) -> None:
         self._clock = clock
+
+    def change(self, change: Change, offset: int) -> None:
+        if change.kind in _BREAKS and self._sounding:
+            for off in self._sounding.values():
+                self._send(offset, off)
+            self._sounding.clear()
 
     def play(self, plan: Plan, frame: int, frames: int, offset: int) -> None:
         at = frame - plan.origin + self.bar1
         lo = bisect.bisect_left(self.frames, at)
         hi = bisect.bisect_left(self.frames, at + frames, lo)
         for i in range(lo, hi):
-            where = offset + self.frames[i] - at
-            self.ports.send(where, self.data[i])
-            self.sent.append((self._clock + where, self.data[i]))
+            data = self.data[i]
+            self._send(offset + self.frames[i] - at, data)
+            kind = data[0] & 0xF0
+            if kind == 0x90 and data[2] > 0:
+                self._sounding[(data[0], data[1])] = self._offs[(data[0], data[1])]
+            elif kind in (0x80, 0x90):
+                self._sounding.pop((0x90 | (data[0] & 0x0F), data[1]), None)
+
+    def _send(self, where: int, data: bytes) -> None:
+        self.ports.send(where, data)
+        self.sent.append((self._clock + where, data))
 
 
 # -- one stream for the whole show --------------------------------------------------------
