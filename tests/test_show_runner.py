@@ -39,6 +39,8 @@ def test_go_plays_from_the_count_in_and_time_left_counts_down(tmp_path: Path) ->
         # song four: bar 1 at 2 s, its stems 16.5 s from there: the song's last frame
         assert cued.seconds_left == 18.5
         assert cued.advance == "seven 3 s after the end"
+        # "last time" at the chorus, bar 7: six bars of 2 s after bar 1 (at 2 s)
+        assert (cued.next_cue, cued.next_cue_in) == ("last time", 14.0)
         with pytest.raises(ParameterError, match="no song is playing"):
             runner.vamp()
         runner.go()
@@ -49,6 +51,7 @@ def test_go_plays_from_the_count_in_and_time_left_counts_down(tmp_path: Path) ->
         assert status.playing and status.engine is not None
         assert status.engine.state is State.PLAYING
         assert status.seconds_left == (888000 - 100 * PERIOD) / 48000
+        assert status.next_cue_in == (672000 - 100 * PERIOD) / 48000
         runner.go()  # playing: go does nothing
         runner.stop()
         backend.pull()
@@ -230,3 +233,24 @@ def test_a_stop_releases_the_notes_sounding(tmp_path: Path) -> None:
         (stop,) = [c for c in loaded.engine.transport.history if c.kind is EventKind.STOP]
         notes = [(t, m) for t, m in loaded.midi.sent if m[0] & 0xE0 == 0x80]
         assert notes == [(bar3, bytes([0x90, 40, 100])), (stop.clock, bytes([0x80, 40, 0]))]
+
+
+def test_go_in_the_gap_before_an_auto_advance_starts_the_next_song_now(tmp_path: Path) -> None:
+    backend = NullBackend(rate=48000, period=PERIOD)
+    with ShowRunner(load_show(make_show(tmp_path)), backend) as runner:
+        runner.go()
+        backend.pull()
+        time.sleep(0.05)
+        clock0 = backend.clock - PERIOD
+        while backend.clock < clock0 + 888000 + 48000:  # the end, and a second of the gap
+            backend.pull()
+        time.sleep(0.05)
+        runner.go()
+        at = backend.clock
+        backend.pull()
+        time.sleep(0.05)
+        assert runner.status().song == "seven" and runner.status().playing
+        seven = runner.loaded(1)
+        assert seven is not None
+        (start,) = [c for c in seven.engine.transport.history if c.kind is EventKind.START]
+        assert start.clock == at  # now, not 3 s after the end

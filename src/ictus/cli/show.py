@@ -319,10 +319,16 @@ def render_show(status: "ShowStatus", message: str = "") -> Any:
         if e.loop:
             where += f"  (vamp: {e.loop})"
         lines.append(Text(where))
-        if e.next_cue is not None:
-            lines.append(Text(f"next cue: {e.next_cue.text} at {e.next_cue.bar}|{e.next_cue.beat}"))
-        elif e.next_section:
-            lines.append(Text(f"next: {e.next_section}"))
+        if e.next_section:
+            lines.append(Text(f"next part: {e.next_section}"))
+    if status.next_cue is not None and status.next_cue_in is not None:
+        soon = status.next_cue_in < 4.0
+        lines.append(
+            Text(
+                f"next cue: {status.next_cue!r} in {status.next_cue_in:.0f} s",
+                style="bold yellow" if soon else "",
+            )
+        )
     minutes, seconds = divmod(int(status.seconds_left + 0.999), 60)
     lines.append(Text(f"to the end: {minutes}:{seconds:02d}   then: {status.advance}"))
     if status.underruns:

@@ -97,6 +97,8 @@ class ShowStatus:
     playing: bool
     engine: Status | None
     seconds_left: float  # to the end of the song
+    next_cue: str | None  # the song's next spoken cue
+    next_cue_in: float | None  # seconds until it
     next_song: str | None
     advance: str  # what happens at its end, in words
     finished: bool  # the last song has ended
@@ -276,13 +278,21 @@ class ShowRunner:
         """Start the cued song (from its count-in); nothing if a song is playing."""
         with self.lock:
             now = self._now()
-            if now is not None and now.engine.status().state is State.PLAYING:
-                return
+            if now is not None:
+                state = now.engine.status().state
+                if state is State.PLAYING:
+                    return
+                if state is State.ENDED and now.index == self._cue:
+                    # go after a song's end (before an auto-advance): the next song
+                    self._cue = min(now.index + 1, len(self.songs) - 1)
             self.stage.disarm()
             loaded = self._load(self._cue)
-            if loaded.engine.status().state is not State.STOPPED:
-                loaded.engine.stop()  # played before: from its start again
-            loaded.engine.start()
+            state = loaded.engine.status().state
+            if loaded.slot is self.stage.current or state is not State.PLAYING:
+                if state is not State.STOPPED:
+                    loaded.engine.stop()  # played before: from its start again
+                loaded.engine.start()
+            # else started ahead for an auto-advance and never on: its start is queued
             self.stage.arm(loaded.slot)
             self.finished = False
             # the next song is ready (and armed, if this one advances by itself) before
@@ -405,14 +415,19 @@ class ShowRunner:
             song = self.songs[index]
             engine_status = shown.engine.status() if shown is not None else None
             left = 0.0
+            cue: str | None = None
+            cue_in: float | None = None
             if shown is not None:
                 plan = shown.plan
+                frame = 0
                 if playing:
                     snap = shown.engine.transport.snapshot
                     frame = snap.frame - snap.plan.origin + plan.bar1_frame
-                    left = max(plan.length - frame, 0) / plan.rate
-                else:
-                    left = plan.length / plan.rate
+                left = max(plan.length - frame, 0) / plan.rate
+                ahead = [(plan.frame_of(c.at), c.text) for c in song.cues]
+                ahead = sorted((f, t) for f, t in ahead if f >= frame)
+                if ahead:
+                    cue, cue_in = ahead[0][1], (ahead[0][0] - frame) / plan.rate
             nxt = self.songs[index + 1].name if index + 1 < len(self.songs) else None
             if nxt is None:
                 advance = "last song"
@@ -428,6 +443,8 @@ class ShowRunner:
                 playing=playing,
                 engine=engine_status,
                 seconds_left=left,
+                next_cue=cue,
+                next_cue_in=cue_in,
                 next_song=nxt,
                 advance=advance,
                 finished=self.finished,
