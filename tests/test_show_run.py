@@ -354,7 +354,10 @@ def test_foot_switch_goes_vamps_releases_on_the_bar_line_and_stops(live, jack_se
     (out,) = history(runner, 1, EventKind.JUMP)
     (stopped,) = history(runner, 1, EventKind.STOP)
     go_clock = runner.heard[0][0]
-    assert 0 <= started.clock - go_clock <= 4 * 256  # within a few periods of the press
+    # the press is acted on by the runner's thread (it polls every 5 ms): not
+    # sample-exact, but at once
+    assert 0 <= started.clock - go_clock <= RATE // 4
+    print(f"\nfoot switch to sound: {1000 * (started.clock - go_clock) / RATE:.1f} ms")
     s = started.clock
     # count-in bar, intro 2 bars: the vamp (bar 3) ends 4 bars after the start
     vamp_end = 4 * BAR_FAST

@@ -375,14 +375,15 @@ class ShowRunner:
             self._vamp_ahead = None
             engine = self._engine()
             label = engine.status().loop
+            if label is not None:
+                tm = engine.tempo_map
+                index = tm.section_index(label)
+                after = tm.first_bar_of(index) + tm.sections[index].bars
+                if after <= tm.total_bars:
+                    # the jump first: should the callback take it before the loop is
+                    # dropped, the jump wins over the wrap on the same bar line
+                    engine.jump_at_next_bar(after)
             engine.loop(None)
-            if label is None:
-                return
-            tm = engine.tempo_map
-            index = tm.section_index(label)
-            after = tm.first_bar_of(index) + tm.sections[index].bars
-            if after <= tm.total_bars:
-                engine.jump_at_next_bar(after)
 
     def jump(self, target: int | str) -> None:
         """At the next bar line, go to a bar or a part of the song playing."""
