@@ -44,6 +44,7 @@ from ictus.show.plan import SongPlan, plan_song
 from ictus.show.speech import Speaker
 from ictus.show.stems import READ_CHUNK
 from ictus.sounds import Voice
+from ictus.tempomap.model import SILENT
 
 #: How often the runner's thread looks (seconds).
 TICK = 0.005
@@ -58,17 +59,30 @@ def song_seconds(frames: int, rate: int) -> float:
     return frames / rate
 
 
-def silent_voice(rate: int, length: int) -> Voice:
-    """The engine's own click, silent: the show's clicks are routed sources. Its accent
-    lasts ``length`` frames so the engine plays on through a song's tail (a stem or a
-    word sounding after the map's last bar) until the song's last frame."""
-    return Voice(
-        "silent",
-        rate,
-        np.zeros(max(length, 1), np.float32),
-        np.zeros(1, np.float32),
-        np.zeros(1, np.float32),
-    )
+def silent_voice(plan: SongPlan) -> Voice:
+    """The engine's own click, silent: the show's clicks are routed sources.
+
+    The engine plays until its click's last sound has died away. When something of
+    the song sounds after the map's end (a stem or a word running on), the level of
+    the map's last click gets a silence that lasts until the song's last frame, so the
+    engine plays the song to its end and no further.
+
+    >>> from types import SimpleNamespace
+    >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
+    >>> grid = build_grid(TempoMap((Section(1, Tempo(120)),)))  # beats at 0 .. 1.5 s
+    >>> voice = silent_voice(SimpleNamespace(grid=grid, rate=1000, length=2500))
+    >>> len(voice.accent), len(voice.normal), bool(voice.normal.any())
+    (1, 1000, False)
+    """
+    lengths = [1, 1, 1]
+    rate, grid = plan.rate, plan.grid
+    if plan.length > round(grid.duration * rate):
+        audible = np.flatnonzero(grid.level != SILENT)
+        last = audible[-1]
+        start = int(grid.samples(rate)[last])
+        lengths[int(grid.level[last])] = plan.length - start
+    silence = [np.zeros(n, np.float32) for n in lengths]
+    return Voice("silent", rate, *silence)
 
 
 @dataclass(eq=False)
@@ -199,18 +213,14 @@ class ShowRunner:
             return found
         song = self.songs[index]
         plan = plan_song(self.show, song, speaker=self.speaker, ring_frames=self.read_ahead)
+        engine: Engine | None = None
         try:
-            grid_end = round(plan.grid.duration * plan.rate)
-            tail = 1
-            if plan.length > grid_end:
-                accents = plan.grid.samples(plan.rate)[(plan.grid.beat == 1) & (plan.grid.sub == 0)]
-                tail = plan.length - int(accents[-1])
             slot = self.stage.slot()
             midi = SongMidi(plan, self.stage.midi)
             engine = Engine(
                 song.tempo_map,
                 slot,
-                voice=silent_voice(plan.rate, tail),
+                voice=silent_voice(plan),
                 channels=self.show.channels,
                 click_on=(0,),
                 gains={"accent": 0.0, "normal": 0.0, "sub": 0.0},
@@ -227,6 +237,8 @@ class ShowRunner:
                     0, plan.bar1_frame + min(stem.length, stem.ring_frames - READ_CHUNK)
                 )
         except BaseException:
+            if engine is not None:
+                engine.close()
             plan.close()
             raise
         loaded = LoadedSong(index, plan, engine, slot, midi)
