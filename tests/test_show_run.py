@@ -173,7 +173,8 @@ def test_show_run_plays_what_render_writes_stems_on_bar_one_midi_on_its_bar(tmp_
     assert length == 2 * RATE + round(16.5 * RATE)
 
     server = JackServer().start()
-    rec = MidiRecorder(server, 5, 40, name="rec-show")
+    # armed before ictus starts (its start-up may take seconds on a busy machine)
+    rec = MidiRecorder(server, 5, 60, name="rec-show")
     proc = None
     freewheel = False
     try:
@@ -207,6 +208,7 @@ def test_show_run_plays_what_render_writes_stems_on_bar_one_midi_on_its_bar(tmp_
         rec.client.set_freewheel(False)
         freewheel = False
         assert proc.returncode == 0, err
+        assert "underrun" not in err, err
     finally:
         if freewheel:
             rec.client.set_freewheel(False)
@@ -241,6 +243,7 @@ def test_show_run_plays_what_render_writes_stems_on_bar_one_midi_on_its_bar(tmp_
         fast["drums"][0]
     )
     n = fast["drums"].shape[1]
+    assert second + n + RATE <= rec.capacity, "ictus took too long to start: raise the capacity"
     for name, channels in (("foh", FOH), ("drums", DRUMS), ("keys", (4,))):
         assert np.array_equal(data[list(channels), second : second + n], fast[name]), name
     assert (BAR_FAST, bytes([0xC0, 7])) in [(t - rec.origin - second, m) for t, m in rec.events]

@@ -256,11 +256,16 @@ def run(
         raise typer.Exit(130) from None
     finally:
         failure = runner.failure
+        underruns = runner.status().underruns
         runner.close()
     if failure:
         raise BackendError(failure)
     if not quiet and not interactive and audio.xruns:
         sys.stderr.write(f"ictus: {audio.xruns} xrun(s) while playing\n")
+    if not quiet and underruns:
+        sys.stderr.write(
+            f"ictus: {underruns} stem underrun(s): the disk fell behind (--read-ahead)\n"
+        )
 
 
 def _connect_midi(midi: Any, to: str | None, source: str | None) -> None:

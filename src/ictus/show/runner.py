@@ -163,6 +163,7 @@ class ShowRunner:
         self._thread: threading.Thread | None = None
         self.finished = False
         self._vamp_ahead: str | None = None  # a vamp asked for before its part
+        self._underruns = 0  # of the songs closed
         #: (backend clock, control) for each control a MIDI message asked for
         self.heard: deque[tuple[int, Control]] = deque(maxlen=256)
         #: what went wrong in the runner's thread (shown by the display)
@@ -247,7 +248,9 @@ class ShowRunner:
 
     def _drop_others(self, keep: set[int]) -> None:
         for index in [i for i in self._loaded if i not in keep]:
-            self._loaded.pop(index).close()
+            dropped = self._loaded.pop(index)
+            self._underruns += sum(stem.underruns for stem in dropped.plan.stems)
+            dropped.close()
 
     def _now(self) -> LoadedSong | None:
         """The song on the stage, if any."""
@@ -462,7 +465,8 @@ class ShowRunner:
                 advance=advance,
                 finished=self.finished,
                 midi_sent=sum(len(s.midi.sent) for s in self._loaded.values()),
-                underruns=sum(st.underruns for s in self._loaded.values() for st in s.plan.stems),
+                underruns=self._underruns
+                + sum(st.underruns for s in self._loaded.values() for st in s.plan.stems),
             )
 
     def wait(self, timeout: float | None = None) -> bool:
