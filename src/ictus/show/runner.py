@@ -477,18 +477,16 @@ class ShowRunner:
             if self.failure is not None:
                 raise IctusError(self.failure)
             with self.lock:
-                now = self._now()
-                idle = (now is None or now.engine.status().state is not State.PLAYING) and not (
-                    self.stage.pending
-                )
-                if idle and (self.finished or self._ended_waiting()):
+                # the song the stream plays (the runner's thread may not have seen a
+                # switch yet)
+                on = self.stage.current
+                now = next((s for s in self._loaded.values() if s.slot is on), None)
+                state = None if now is None else now.engine.status().state
+                idle = state is not State.PLAYING and not self.stage.pending
+                if idle and (self.finished or state is State.ENDED):
                     return True
             time.sleep(0.02)
         return False
-
-    def _ended_waiting(self) -> bool:
-        now = self._now()
-        return now is not None and now.engine.status().state is State.ENDED
 
     def _loop_on_arrival(self, now: LoadedSong | None) -> None:
         label = self._vamp_ahead
