@@ -211,6 +211,8 @@ def run(
     from ictus.engine.backends import default_backend
 
     name = name or default_backend()
+    if name != "jack" and (midi_connect or midi_from):
+        raise UsageError("--midi-connect and --midi-from need --backend jack (JACK MIDI)")
     interactive = sys.stdin.isatty()
     midi = None
     options: dict[str, Any] = {}
