@@ -515,9 +515,9 @@ def sounds(
 
 
 # commands of the other areas live in their own modules and register themselves here
-from ictus.cli import film, interchange, live  # noqa: E402
+from ictus.cli import film, interchange, live, practice  # noqa: E402
 
-for _area in (interchange, live, film):
+for _area in (interchange, live, film, practice):
     _area.register(app)
 
 

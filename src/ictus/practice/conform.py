@@ -1,0 +1,419 @@
+"""A tempo map from a recording made without a click: beats, bars, a tempo per beat.
+
+:func:`track_beats` runs librosa's dynamic-programming beat tracker with a tempo that
+may change over time (``librosa.feature.tempo(aggregate=None)`` fed to ``beat_track``;
+a single global tempo loses ramps), then moves each beat onto the note onset within
+40 ms of it, refined to the sample (:mod:`ictus.practice.onsets`). librosa's tracker
+ships no model, so it works offline. It tracks no downbeats and reports no confidence:
+:func:`guess_bars` finds the bar line from the low-frequency (kick) energy on each beat
+unless the user gives the meter and the first downbeat, and :class:`Beats` carries a
+*pulse clarity* computed here.
+
+:func:`beats_to_map` writes a :class:`~ictus.tempomap.TempoMap` whose clicks fall on the
+tracked beats: per-beat tempo lists (``q=101.234,99.871,...``) or one tempo per bar
+(``steps=``), rounded to thousandths of a BPM with the rounding carried on, so no click is
+more than a few microseconds off its beat. The recording's time before the first beat is
+a muted ``lead`` bar, so the map, rendered from its start, lines up with the recording.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ictus.errors import IctusError, ParameterError
+from ictus.practice.onsets import detect_onsets, need
+from ictus.tempomap import Meter, Section, Tempo, TempoMap
+from ictus.tempomap.model import QUARTER
+
+#: Beats closer than this to an onset are moved onto it.
+SNAP = 0.04
+#: Tempos in the written map are rounded to this (thousandths of a BPM).
+TEMPO_STEP = Fraction(1, 1000)
+
+
+class Follow(enum.Enum):
+    """How closely the map follows the performance."""
+
+    BEAT = "beat"  # a tempo per beat: every click on its tracked beat
+    BAR = "bar"  # a tempo per bar: downbeats exact, beats even inside the bar
+
+
+@dataclass(frozen=True, eq=False)
+class Beats:
+    """Tracked beats of a recording.
+
+    ``clarity`` (0..1) is the median over beats of the onset strength at the beat divided
+    by the strongest onset within half a beat of it: 1 when every beat is the loudest
+    attack around it, lower when the tracker had to guess between notes.
+    """
+
+    times: NDArray[np.float64]
+    strength: NDArray[np.float64]  # low-frequency onset strength at each beat (for bars)
+    clarity: float
+    tracker: str
+
+
+def fold_octaves(local: NDArray[np.float64], reference: float) -> NDArray[np.float64]:
+    """Each frame's tempo moved by octaves (x2, /2) to stay near the tempo so far.
+
+    Frame-wise tempo estimates jump between a tempo and its double; a ramp then turns into
+    a jump in the beats. Starting from ``reference``, each frame takes the octave closest
+    to a slowly moving average of the frames before it.
+
+    >>> fold_octaves(np.array([100.0, 204.0, 104.0, 53.0]), 100.0).tolist()
+    [100.0, 102.0, 104.0, 106.0]
+    """
+    out = np.empty(len(local))
+    previous = reference
+    for i, t in enumerate(np.asarray(local, dtype=np.float64)):
+        choices = (t / 2, t, t * 2)
+        pick = min(choices, key=lambda c: abs(np.log2(c / previous)))
+        out[i] = pick
+        previous = 0.9 * previous + 0.1 * pick
+    return out
+
+
+def drop_weak_offbeats(
+    frames: NDArray[np.int64], strength: NDArray[np.float64], ratio: float = 1.6
+) -> NDArray[np.int64]:
+    """Halve the beat rate while every other beat is much weaker (hi-hats between beats).
+
+    A tracker locked onto eighth notes finds beats that alternate kick/snare and a lone
+    hat; the strong ones are the beat.
+
+    >>> drop_weak_offbeats(np.arange(16), np.array([1.0, 0.2] * 8)).tolist()
+    [0, 2, 4, 6, 8, 10, 12, 14]
+    """
+    for _ in range(2):
+        if len(frames) < 8:
+            break
+        s = strength[frames]
+        even, odd = float(s[0::2].mean()), float(s[1::2].mean())
+        if max(even, odd) < ratio * min(even, odd):
+            break
+        frames = frames[0::2] if even > odd else frames[1::2]
+    return frames
+
+
+def track_beats(audio: NDArray[Any], rate: int, *, tempo: float | None = None) -> Beats:
+    """Beat times (seconds) of ``audio`` (mono) with librosa's tracker, snapped to onsets.
+
+    Parameters
+    ----------
+    audio : mono samples
+    rate : sample rate in Hz
+    tempo : float, optional
+        The tempo the user hears (quarter or dotted-quarter beats per minute). Without
+        it, the tracker picks a metrical level and beats that alternate strong and weak
+        are halved (:func:`drop_weak_offbeats`).
+    """
+    librosa = need("librosa")
+    if tempo is not None and not 10 <= tempo <= 400:
+        raise ParameterError(f"--tempo must be 10..400 BPM, got {tempo:g}")
+    y = np.ascontiguousarray(audio, dtype=np.float32)
+    hop = 512
+    env = librosa.onset.onset_strength(y=y, sr=rate, hop_length=hop)
+    start = 120.0 if tempo is None else tempo
+    local = librosa.feature.tempo(
+        onset_envelope=env, sr=rate, hop_length=hop, aggregate=None, start_bpm=start
+    )
+    local = fold_octaves(local, tempo if tempo is not None else float(np.median(local)))
+    _, frames = librosa.beat.beat_track(
+        onset_envelope=env, sr=rate, hop_length=hop, bpm=local, start_bpm=start
+    )
+    frames = np.asarray(frames, dtype=np.int64)
+    peaks = np.array([env[max(0, f - 2) : f + 3].max() for f in range(len(env))])
+    if tempo is None:
+        frames = drop_weak_offbeats(frames, peaks)
+    if len(frames) < 2:
+        raise IctusError("found fewer than two beats: is there a steady pulse in the recording?")
+    times = np.asarray(librosa.frames_to_time(frames, sr=rate, hop_length=hop), dtype=float)
+    times = snap(times, detect_onsets(np.asarray(audio, dtype=np.float64), rate))
+    # pulse clarity from the envelope librosa tracked on
+    half = max(1, int(np.median(np.diff(frames))) // 2)
+    ratios = [
+        env[f] / max(float(env[max(0, f - half) : f + half + 1].max()), 1e-12) for f in frames
+    ]
+    low = librosa.onset.onset_strength(y=y, sr=rate, hop_length=hop, fmax=120.0, n_mels=24)
+    strength = np.array([float(low[max(0, f - 2) : f + 3].max()) for f in frames])
+    version = getattr(librosa, "__version__", "?")
+    return Beats(times, strength, float(np.median(ratios)), f"librosa {version} beat_track")
+
+
+def snap(beats: NDArray[np.float64], onsets: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each beat moved onto the nearest onset within :data:`SNAP` seconds, if any.
+
+    >>> snap(np.array([1.0, 2.0]), np.array([0.99, 2.5])).tolist()
+    [0.99, 2.0]
+    """
+    if len(onsets) == 0:
+        return beats
+    right = np.clip(np.searchsorted(onsets, beats), 0, len(onsets) - 1)
+    left = np.clip(right - 1, 0, len(onsets) - 1)
+    near = np.where(
+        np.abs(onsets[left] - beats) <= np.abs(onsets[right] - beats), onsets[left], onsets[right]
+    )
+    result: NDArray[np.float64] = np.where(np.abs(near - beats) <= SNAP, near, beats)
+    return result
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Where the bars are: a meter, beats per bar and the index of the first downbeat."""
+
+    meter: Meter
+    beats_per_bar: int
+    first_downbeat: int  # index into the beats
+    guessed: bool
+
+
+def beats_per_bar(meter: Meter) -> int:
+    """Tracked beats in a bar of ``meter``: compound meters (6/8, 9/8, 12/8) in dotted beats.
+
+    >>> [beats_per_bar(Meter(c, u)) for c, u in ((4, 4), (3, 4), (6, 8), (12, 8), (7, 8))]
+    [4, 3, 2, 4, 7]
+    """
+    if meter.grouping is not None:
+        return len(meter.grouping)
+    if meter.unit >= 8 and meter.count % 3 == 0 and meter.count > 3:
+        return meter.count // 3
+    return meter.count
+
+
+def guess_bars(
+    beats: Beats, *, meter: Meter | None = None, first_downbeat: float | None = None
+) -> Bars:
+    """Bars from the user's meter and first downbeat, or a guess from the kick energy.
+
+    The guess tries 2, 3 and 4 beats a bar and every phase, and keeps the one whose
+    downbeats carry the most low-frequency energy compared to the other beats (4 wins a
+    near-tie with 2: most music counts in fours).
+
+    >>> b = Beats(np.arange(12) * 0.5, np.array([1.0, 0, 0.2, 0] * 3), 1.0, "test")
+    >>> bars = guess_bars(b)
+    >>> str(bars.meter), bars.first_downbeat, bars.guessed
+    ('4/4', 0, True)
+    >>> guess_bars(b, meter=Meter(3, 4), first_downbeat=0.98).first_downbeat
+    2
+    """
+    times, strength = beats.times, beats.strength
+    if first_downbeat is not None:
+        if first_downbeat < 0:
+            raise ParameterError(f"--first-downbeat must be >= 0 s, got {first_downbeat}")
+        first: int | None = int(np.argmin(np.abs(times - first_downbeat)))
+    else:
+        first = None
+    if meter is not None:
+        n = beats_per_bar(meter)
+        if first is None:
+            first = _best_phase(strength, n)[0]
+        return Bars(meter, n, first % n if first < n else first, meter is None)
+    scores = {}
+    for n in (2, 3, 4):
+        phase, contrast = _best_phase(strength, n)
+        if first is not None:
+            phase = first % n
+            contrast = _contrast(strength, n, phase)
+        scores[n] = (contrast, phase)
+    best = max(scores, key=lambda k: scores[k][0])
+    if best == 2 and scores[4][0] >= 0.8 * scores[2][0]:
+        best = 4
+    phase = scores[best][1] if first is None else first
+    return Bars(Meter(best, 4), best, phase, True)
+
+
+def _contrast(strength: NDArray[np.float64], n: int, phase: int) -> float:
+    on = strength[phase::n]
+    off = np.delete(strength, np.arange(phase, len(strength), n))
+    if len(on) == 0 or len(off) == 0:
+        return 0.0
+    scale = max(float(strength.mean()), 1e-12)
+    return float((on.mean() - off.mean()) / scale)
+
+
+def _best_phase(strength: NDArray[np.float64], n: int) -> tuple[int, float]:
+    scores = [_contrast(strength, n, p) for p in range(min(n, len(strength)))]
+    phase = int(np.argmax(scores)) if scores else 0
+    return phase, (scores[phase] if scores else 0.0)
+
+
+def _tempo_unit(meter: Meter, n: int) -> Fraction | None:
+    """The tempo's beat unit that makes the click fall on ``n`` beats a bar of ``meter``."""
+    if n == meter.count or meter.grouping is not None:
+        return None
+    beat = meter.bar_quarters / n / 4  # in whole notes
+    return None if beat == QUARTER else beat
+
+
+def _beat_lengths(meter: Meter, unit: Fraction | None) -> list[Fraction]:
+    """Quarter notes in each click of one bar (uneven in grouped meters such as 7/8)."""
+    offsets = Section(1, Tempo(120, unit), meter).beat_offsets()
+    ends = (*offsets[1:], meter.bar_quarters)
+    return [e - s for s, e in zip(offsets, ends, strict=True)]
+
+
+def _short_meter(meter: Meter, lengths: list[Fraction]) -> Meter:
+    """A bar of the beats ``lengths`` (a pickup or a short last bar) in ``meter``'s unit."""
+    pulses = [int(q / meter.pulse_quarters) for q in lengths]
+    grouping = tuple(pulses) if any(p > 1 for p in pulses) and len(pulses) > 1 else None
+    return Meter(sum(pulses), meter.unit, grouping)
+
+
+def _tempi(
+    times: NDArray[np.float64], quarters: list[Fraction], start: Fraction
+) -> tuple[list[Fraction], Fraction]:
+    """Quarter-note tempos so that span k (``quarters[k]`` long) ends at ``times[k+1]``.
+
+    Rounded to :data:`TEMPO_STEP`, each chosen against the exact time reached so far, so
+    rounding never accumulates. Returns the tempos and the exact end time.
+
+    >>> tempos, end = _tempi(np.array([0.0, 0.5, 1.01]), [Fraction(1)] * 2, Fraction(0))
+    >>> [str(t) for t in tempos], round(float(end), 7)
+    (['120', '117647/1000'], 1.0100003)
+    """
+    at = start
+    out = []
+    for k, q in enumerate(quarters):
+        target = Fraction(float(times[k + 1]))
+        span = target - at
+        if span <= 0:
+            raise IctusError(f"beats {k} and {k + 1} are not in order: cannot build a map")
+        bpm = (60 * q / span / TEMPO_STEP).__round__() * TEMPO_STEP
+        bpm = max(bpm, TEMPO_STEP)
+        out.append(bpm)
+        at += 60 * q / bpm
+    return out, at
+
+
+def beats_to_map(
+    beats: NDArray[np.float64],
+    bars: Bars,
+    *,
+    follow: Follow = Follow.BEAT,
+    title: str | None = None,
+) -> TempoMap:
+    """A tempo map whose clicks fall on ``beats`` (seconds), in ``bars``.
+
+    Beats before the first downbeat become a pickup bar, the time before the first beat
+    a muted ``lead`` bar (so the map starts with the recording), and beats after the last
+    whole bar a short last bar. The last beat lasts as long as the one before it.
+
+    >>> m = beats_to_map(np.array([0.5, 1.0, 1.5, 2.0, 2.5, 3.0]),
+    ...                  Bars(Meter(2, 4), 2, 1, False))
+    >>> from ictus.formats import format_click
+    >>> print(format_click(m), end="")
+    lead:   1 1/4 120 mute
+    pickup: 1 1/4 120
+    song:   2 2/4 120
+    end:    1 1/4 120
+    """
+    times = np.asarray(beats, dtype=np.float64)
+    if len(times) < 2:
+        raise IctusError("need at least two beats to build a map")
+    n, meter = bars.beats_per_bar, bars.meter
+    unit = _tempo_unit(meter, n)
+    lengths = _beat_lengths(meter, unit)
+    if len(lengths) != n:
+        raise ParameterError(f"a bar of {meter} does not hold {n} beats")
+    # one more beat after the last, as long as the last span
+    ext = np.append(times, times[-1] + (times[-1] - times[-2]))
+    sections: list[Section] = []
+    at = Fraction(0)
+    first_time = Fraction(float(times[0]))
+    lead_bpm = (60 / max(first_time, Fraction(1, 10**9)) / TEMPO_STEP).__round__() * TEMPO_STEP
+    if first_time > 0 and TEMPO_STEP <= lead_bpm <= 100000:
+        sections.append(Section(1, Tempo(lead_bpm), Meter(1, 4), mute=True, label="lead"))
+        at = 60 / lead_bpm
+    spans = len(ext) - 1
+    pickup = min(bars.first_downbeat % n if bars.first_downbeat < spans else 0, spans)
+    full = (spans - pickup) // n
+    rest = spans - pickup - full * n
+    parts = [
+        ("pickup", 1, lengths[n - pickup :]),
+        ("song", full, lengths),
+        ("end", 1, lengths[:rest]),
+    ]
+    index = 0
+    for label, count, bar in parts:
+        if count == 0 or not bar:
+            continue
+        quarters = bar * count
+        seg = ext[index : index + len(quarters) + 1]
+        tempos, at = _tempi(seg, quarters, at)
+        index += len(quarters)
+        section_meter = meter if len(bar) == n else _short_meter(meter, bar)
+        section_unit = unit if len(bar) == n else None
+        sections.append(_section(count, section_meter, tempos, section_unit, label, follow, bar))
+    return TempoMap(tuple(sections), title=title)
+
+
+def _section(
+    bars: int,
+    meter: Meter,
+    tempos: list[Fraction],
+    unit: Fraction | None,
+    label: str,
+    follow: Follow,
+    lengths: list[Fraction],
+) -> Section:
+    per_q = Fraction(1) if unit is None else unit / Fraction(1, 4)
+    if follow is Follow.BEAT or (bars == 1 and len(set(tempos)) == 1):
+        if len(set(tempos)) == 1:
+            return Section(bars, Tempo(tempos[0] / per_q, unit), meter, label=label)
+        return Section(
+            bars, Tempo(tempos[0] / per_q, unit), meter, tempi=tuple(tempos), label=label
+        )
+    # one tempo a bar: the bar lasts what its beats lasted together (harmonic mean)
+    bar_q = meter.bar_quarters
+    per_bar = len(lengths)
+    bar_tempos = []
+    for b in range(bars):
+        chunk = tempos[b * per_bar : (b + 1) * per_bar]
+        seconds = sum(60 * q / t for q, t in zip(lengths, chunk, strict=True))
+        bar_tempos.append(60 * bar_q / seconds)
+    steps = tuple(
+        (b * bar_q, t) for b, t in enumerate(bar_tempos) if b > 0 and t != bar_tempos[b - 1]
+    )
+    return Section(
+        bars, Tempo(bar_tempos[0] / per_q, unit), meter, steps=steps or None, label=label
+    )
+
+
+def f_measure(
+    estimated: NDArray[np.float64], reference: NDArray[np.float64], tolerance: float = 0.07
+) -> float:
+    """The beat-tracking F-measure: beats within ``tolerance`` s, each matched once.
+
+    Matching is one to one and maximal (Hopcroft-Karp is not needed: with tolerance below
+    half a beat each beat can match at most one neighbour, so a greedy pass in time order
+    is maximal).
+
+    >>> f_measure(np.array([0.0, 0.52, 1.2]), np.array([0.0, 0.5, 1.0]))
+    0.6666666666666666
+    """
+    est = np.sort(np.asarray(estimated, dtype=np.float64))
+    ref = np.sort(np.asarray(reference, dtype=np.float64))
+    if len(est) == 0 or len(ref) == 0:
+        return 0.0
+    hits = 0
+    i = j = 0
+    while i < len(est) and j < len(ref):
+        d = est[i] - ref[j]
+        if abs(d) <= tolerance:
+            hits += 1
+            i += 1
+            j += 1
+        elif d < 0:
+            i += 1
+        else:
+            j += 1
+    if hits == 0:
+        return 0.0
+    precision, recall = hits / len(est), hits / len(ref)
+    return 2 * precision * recall / (precision + recall)
