@@ -134,16 +134,67 @@ def track_beats(audio: NDArray[Any], rate: int, *, tempo: float | None = None) -
     if len(frames) < 2:
         raise IctusError("found fewer than two beats: is there a steady pulse in the recording?")
     times = np.asarray(librosa.frames_to_time(frames, sr=rate, hop_length=hop), dtype=float)
-    times = snap(times, detect_onsets(np.asarray(audio, dtype=np.float64), rate))
+    onsets = detect_onsets(np.asarray(audio, dtype=np.float64), rate)
+    times = extend_edges(snap(times, onsets), onsets)
+    # the frames of the final beats (edges may have moved): strengths are read there
+    frames = np.asarray(librosa.time_to_frames(times, sr=rate, hop_length=hop), dtype=np.int64)
+    frames = np.clip(frames, 0, len(env) - 1)
     # pulse clarity from the envelope librosa tracked on
     half = max(1, int(np.median(np.diff(frames))) // 2)
     ratios = [
         env[f] / max(float(env[max(0, f - half) : f + half + 1].max()), 1e-12) for f in frames
     ]
-    low = librosa.onset.onset_strength(y=y, sr=rate, hop_length=hop, fmax=120.0, n_mels=24)
+    low = _low_flux(librosa, y, rate, hop)
     strength = np.array([float(low[max(0, f - 2) : f + 3].max()) for f in frames])
     version = getattr(librosa, "__version__", "?")
     return Beats(times, strength, float(np.median(ratios)), f"librosa {version} beat_track")
+
+
+def _low_flux(librosa: Any, y: NDArray[np.float32], rate: int, hop: int) -> NDArray[np.float64]:
+    """Rise of the energy below 150 Hz per frame: where the kick drum (or the bass) enters."""
+    n_fft = 4096
+    spec = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop)) ** 2
+    band = spec[: max(2, int(150 * n_fft / rate)) + 1].sum(axis=0)
+    level = np.log1p(band / max(float(band.max()), 1e-20) * 1000)
+    flux: NDArray[np.float64] = np.maximum(0.0, np.diff(level, prepend=level[:1]))
+    return flux
+
+
+def extend_edges(beats: NDArray[np.float64], onsets: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Fix the ends the tracker is unsure of: drop first and last beats on no note, then add
+    beats one span before the first (and after the last) while a note is there.
+
+    librosa trims weak beats at the edges and sometimes places the first beat between
+    notes; the first kick of a song is the bar line the user cares most about.
+
+    >>> extend_edges(np.array([1.3, 1.5, 2.0, 2.5]), np.array([0.5, 1.0, 1.5, 2.0, 2.5, 3.0]))
+    array([0.5, 1. , 1.5, 2. , 2.5, 3. ])
+    """
+    on = list(beats)
+    if len(onsets) == 0 or len(on) < 3:
+        return beats
+
+    def note_near(t: float, reach: float) -> float | None:
+        k = int(np.argmin(np.abs(onsets - t)))
+        return float(onsets[k]) if abs(onsets[k] - t) <= reach else None
+
+    while len(on) > 2 and note_near(on[0], 1e-6) is None:
+        on.pop(0)
+    while len(on) > 2 and note_near(on[-1], 1e-6) is None:
+        on.pop()
+    for _ in range(64):
+        span = on[1] - on[0]
+        found = note_near(on[0] - span, max(SNAP, 0.1 * span))
+        if found is None or found < 0 or found >= on[0] - 0.5 * span:
+            break
+        on.insert(0, found)
+    for _ in range(64):
+        span = on[-1] - on[-2]
+        found = note_near(on[-1] + span, max(SNAP, 0.1 * span))
+        if found is None or found <= on[-1] + 0.5 * span:
+            break
+        on.append(found)
+    return np.array(on)
 
 
 def snap(beats: NDArray[np.float64], onsets: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -266,12 +317,16 @@ def _short_meter(meter: Meter, lengths: list[Fraction]) -> Meter:
 
 
 def _tempi(
-    times: NDArray[np.float64], quarters: list[Fraction], start: Fraction
+    times: NDArray[np.float64],
+    quarters: list[Fraction],
+    start: Fraction,
+    per_quarter: Fraction = Fraction(1),
 ) -> tuple[list[Fraction], Fraction]:
     """Quarter-note tempos so that span k (``quarters[k]`` long) ends at ``times[k+1]``.
 
-    Rounded to :data:`TEMPO_STEP`, each chosen against the exact time reached so far, so
-    rounding never accumulates. Returns the tempos and the exact end time.
+    Rounded to :data:`TEMPO_STEP` in the written unit (``per_quarter`` quarters), each
+    chosen against the exact time reached so far, so rounding never accumulates. Returns
+    the tempos and the exact end time.
 
     >>> tempos, end = _tempi(np.array([0.0, 0.5, 1.01]), [Fraction(1)] * 2, Fraction(0))
     >>> [str(t) for t in tempos], round(float(end), 7)
@@ -284,8 +339,8 @@ def _tempi(
         span = target - at
         if span <= 0:
             raise IctusError(f"beats {k} and {k + 1} are not in order: cannot build a map")
-        bpm = (60 * q / span / TEMPO_STEP).__round__() * TEMPO_STEP
-        bpm = max(bpm, TEMPO_STEP)
+        written = max((60 * q / span / per_quarter / TEMPO_STEP).__round__(), 1) * TEMPO_STEP
+        bpm = written * per_quarter
         out.append(bpm)
         at += 60 * q / bpm
     return out, at
@@ -345,44 +400,41 @@ def beats_to_map(
             continue
         quarters = bar * count
         seg = ext[index : index + len(quarters) + 1]
-        tempos, at = _tempi(seg, quarters, at)
         index += len(quarters)
-        section_meter = meter if len(bar) == n else _short_meter(meter, bar)
-        section_unit = unit if len(bar) == n else None
-        sections.append(_section(count, section_meter, tempos, section_unit, label, follow, bar))
+        whole = len(bar) == n
+        section_meter = meter if whole else _short_meter(meter, bar)
+        section_unit = unit if whole else None
+        per_q = Fraction(1) if section_unit is None else section_unit / QUARTER
+        if follow is Follow.BAR and whole:
+            # downbeats exact, the beats inside each bar even
+            tempos, at = _tempi(seg[:: len(bar)], [meter.bar_quarters] * count, at, per_q)
+            sections.append(_bar_section(count, meter, tempos, section_unit, label))
+        else:
+            tempos, at = _tempi(seg, quarters, at, per_q)
+            sections.append(_beat_section(count, section_meter, tempos, section_unit, label))
     return TempoMap(tuple(sections), title=title)
 
 
-def _section(
-    bars: int,
-    meter: Meter,
-    tempos: list[Fraction],
-    unit: Fraction | None,
-    label: str,
-    follow: Follow,
-    lengths: list[Fraction],
+def _beat_section(
+    bars: int, meter: Meter, tempos: list[Fraction], unit: Fraction | None, label: str
 ) -> Section:
-    per_q = Fraction(1) if unit is None else unit / Fraction(1, 4)
-    if follow is Follow.BEAT or (bars == 1 and len(set(tempos)) == 1):
-        if len(set(tempos)) == 1:
-            return Section(bars, Tempo(tempos[0] / per_q, unit), meter, label=label)
-        return Section(
-            bars, Tempo(tempos[0] / per_q, unit), meter, tempi=tuple(tempos), label=label
-        )
-    # one tempo a bar: the bar lasts what its beats lasted together (harmonic mean)
-    bar_q = meter.bar_quarters
-    per_bar = len(lengths)
-    bar_tempos = []
-    for b in range(bars):
-        chunk = tempos[b * per_bar : (b + 1) * per_bar]
-        seconds = sum(60 * q / t for q, t in zip(lengths, chunk, strict=True))
-        bar_tempos.append(60 * bar_q / seconds)
+    """A section with a tempo per beat (klick's per-beat list), or one tempo if all agree."""
+    per_q = Fraction(1) if unit is None else unit / QUARTER
+    first = Tempo(tempos[0] / per_q, unit)
+    if len(set(tempos)) == 1:
+        return Section(bars, first, meter, label=label)
+    return Section(bars, first, meter, tempi=tuple(tempos), label=label)
+
+
+def _bar_section(
+    bars: int, meter: Meter, tempos: list[Fraction], unit: Fraction | None, label: str
+) -> Section:
+    """A section with a tempo per bar: steps on the downbeats where the tempo changes."""
+    per_q = Fraction(1) if unit is None else unit / QUARTER
     steps = tuple(
-        (b * bar_q, t) for b, t in enumerate(bar_tempos) if b > 0 and t != bar_tempos[b - 1]
+        (b * meter.bar_quarters, t) for b, t in enumerate(tempos) if b > 0 and t != tempos[b - 1]
     )
-    return Section(
-        bars, Tempo(bar_tempos[0] / per_q, unit), meter, steps=steps or None, label=label
-    )
+    return Section(bars, Tempo(tempos[0] / per_q, unit), meter, steps=steps or None, label=label)
 
 
 def f_measure(
