@@ -30,14 +30,14 @@ def register(app: typer.Typer) -> None:
 
 def _parse_meter(text: str) -> Meter:
     """``6/8`` or ``7/8 (2+2+3)``, read as the ``.click`` format reads a meter."""
-    from ictus.errors import ParameterError, ParseError
+    from ictus.errors import ParseError
     from ictus.formats import parse_click
 
     try:
         return parse_click(f"1 {text.strip()} 120", "--meter").sections[0].meter
     except ParseError:
-        raise ParameterError(
-            f"--meter: expected N/D such as 4/4, 6/8 or 7/8 (2+2+3), got {text!r}"
+        raise typer.BadParameter(
+            f"expected N/D such as 4/4, 6/8 or 7/8 (2+2+3), got {text!r}", param_hint="--meter"
         ) from None
 
 

@@ -28,11 +28,15 @@ from numpy.typing import NDArray
 
 from ictus.errors import IctusError, ParameterError
 from ictus.practice.onsets import detect_onsets, need
-from ictus.tempomap import Meter, Section, Tempo, TempoMap
+from ictus.tempomap import Meter, Section, Tempo, TempoMap, section_duration
 from ictus.tempomap.model import QUARTER
 
 #: Beats closer than this to an onset are moved onto it.
 SNAP = 0.04
+#: A recording's time before its first beat shorter than this gets no lead bar.
+LEAD_MIN = Fraction(4, 100_000)
+#: The lead bar's tempo is rounded to this: its one span carries no later correction.
+LEAD_STEP = Fraction(1, 10**9)
 #: Tempos in the written map are rounded to this (thousandths of a BPM).
 TEMPO_STEP = Fraction(1, 1000)
 
@@ -142,7 +146,9 @@ def track_beats(audio: NDArray[Any], rate: int, *, tempo: float | None = None) -
     # pulse clarity from the envelope librosa tracked on
     half = max(1, int(np.median(np.diff(frames))) // 2)
     ratios = [
-        env[f] / max(float(env[max(0, f - half) : f + half + 1].max()), 1e-12) for f in frames
+        float(env[max(0, f - 2) : f + 3].max())
+        / max(float(env[max(0, f - half) : f + half + 1].max()), 1e-12)
+        for f in frames
     ]
     low = _low_flux(librosa, y, rate, hop)
     strength = np.array([float(low[max(0, f - 2) : f + 3].max()) for f in frames])
@@ -264,7 +270,7 @@ def guess_bars(
         n = beats_per_bar(meter)
         if first is None:
             first = _best_phase(strength, n)[0]
-        return Bars(meter, n, first % n if first < n else first, meter is None)
+        return Bars(meter, n, first, first_downbeat is None)
     scores = {}
     for n in (2, 3, 4):
         phase, contrast = _best_phase(strength, n)
@@ -294,6 +300,26 @@ def _best_phase(strength: NDArray[np.float64], n: int) -> tuple[int, float]:
     return phase, (scores[phase] if scores else 0.0)
 
 
+def _lead(seconds: Fraction) -> Section | None:
+    """A muted bar lasting ``seconds`` (its tempo to 1e-9 BPM), or None below 40 us.
+
+    A 1/4 bar up to 100000 BPM (leads down to 0.6 ms), a 1/64 bar below that.
+
+    >>> [str(_lead(Fraction(t)).meter) for t in ("1.5", "0.0002")], _lead(Fraction("0.00001"))
+    (['1/4', '1/64'], None)
+    >>> round(float(section_duration(_lead(Fraction("4.5")))), 9)
+    4.5
+    """
+    if seconds < LEAD_MIN:
+        return None
+    for unit in (4, 64):
+        quarters = Fraction(4, unit)
+        bpm = max((60 * quarters / seconds / LEAD_STEP).__round__(), 1) * LEAD_STEP
+        if bpm <= 100000:
+            return Section(1, Tempo(bpm), Meter(1, unit), mute=True, label="lead")
+    return None
+
+
 def _tempo_unit(meter: Meter, n: int) -> Fraction | None:
     """The tempo's beat unit that makes the click fall on ``n`` beats a bar of ``meter``."""
     if n == meter.count or meter.grouping is not None:
@@ -309,10 +335,16 @@ def _beat_lengths(meter: Meter, unit: Fraction | None) -> list[Fraction]:
     return [e - s for s, e in zip(offsets, ends, strict=True)]
 
 
-def _short_meter(meter: Meter, lengths: list[Fraction]) -> Meter:
-    """A bar of the beats ``lengths`` (a pickup or a short last bar) in ``meter``'s unit."""
+def _short_meter(meter: Meter, lengths: list[Fraction], unit: Fraction | None) -> Meter:
+    """A bar of the beats ``lengths`` (a pickup or a short last bar) in ``meter``'s unit.
+
+    >>> [str(_short_meter(Meter(6, 8), [Fraction(3, 2)], Fraction(3, 8))),
+    ...  str(_short_meter(Meter(7, 8, (2, 2, 3)), [Fraction(1), Fraction(3, 2)], None)),
+    ...  str(_short_meter(Meter(4, 4), [Fraction(1)] * 3, None))]
+    ['3/8', '5/8 (2+3)', '3/4']
+    """
     pulses = [int(q / meter.pulse_quarters) for q in lengths]
-    grouping = tuple(pulses) if any(p > 1 for p in pulses) and len(pulses) > 1 else None
+    grouping = tuple(pulses) if unit is None and any(p > 1 for p in pulses) else None
     return Meter(sum(pulses), meter.unit, grouping)
 
 
@@ -380,11 +412,10 @@ def beats_to_map(
     ext = np.append(times, times[-1] + (times[-1] - times[-2]))
     sections: list[Section] = []
     at = Fraction(0)
-    first_time = Fraction(float(times[0]))
-    lead_bpm = (60 / max(first_time, Fraction(1, 10**9)) / TEMPO_STEP).__round__() * TEMPO_STEP
-    if first_time > 0 and TEMPO_STEP <= lead_bpm <= 100000:
-        sections.append(Section(1, Tempo(lead_bpm), Meter(1, 4), mute=True, label="lead"))
-        at = 60 / lead_bpm
+    lead = _lead(Fraction(float(times[0])))
+    if lead is not None:
+        sections.append(lead)
+        at = section_duration(lead)
     spans = len(ext) - 1
     pickup = min(bars.first_downbeat % n if bars.first_downbeat < spans else 0, spans)
     full = (spans - pickup) // n
@@ -402,8 +433,9 @@ def beats_to_map(
         seg = ext[index : index + len(quarters) + 1]
         index += len(quarters)
         whole = len(bar) == n
-        section_meter = meter if whole else _short_meter(meter, bar)
-        section_unit = unit if whole else None
+        section_meter = meter if whole else _short_meter(meter, bar, unit)
+        # compound beats (q. in 6/8) keep their unit in a short bar; grouped ones their groups
+        section_unit = unit
         per_q = Fraction(1) if section_unit is None else section_unit / QUARTER
         if follow is Follow.BAR and whole:
             # downbeats exact, the beats inside each bar even

@@ -2,9 +2,9 @@
 
 A spectral-flux detector (librosa's ``onset_detect``, or aubio's) finds every note to
 within a hop (a few ms, and late by a part of one). :func:`refine` then looks at the
-waveform itself around each: the first moment the high-passed envelope rises a fifth of
-the way from the floor before the note (noise, the room's tail of the last note) to the
-note's peak. On plucked and struck notes that is within a fraction of a millisecond of
+waveform itself around each: where the high-passed envelope last rises through a fifth
+of the way from the floor before the note (noise, the room's tail of the last note) to
+the note's peak. On plucked and struck notes that is within a fraction of a millisecond of
 the true start (measured in docs/PRACTICE.md), which a timing report needs.
 
 The analysis libraries are optional (``pip install 'ictus[practice]'``) and imported
@@ -145,8 +145,9 @@ def refine(
             previous = t
             continue
         level = floor + rise * (peak - floor)
-        above = np.flatnonzero(seg[: top + 1] >= level)
-        first = int(above[0])
+        # the last crossing before the peak: a noise spike earlier in the window is not it
+        below = np.flatnonzero(seg[:top] < level)
+        first = int(below[-1]) + 1 if len(below) else 0
         # walk back while the envelope still falls: the crossing is on the rise, the start
         # is where the rise begins
         start = first
