@@ -257,11 +257,13 @@ def make_drum_loop(
     seed: int = 0,
     noise_db: float = -60.0,
     lead: float = 0.0,
+    spread: float = 0.0,
 ) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
     """Kick on each downbeat, snare on the other beats, hats on the eighths; and the beats.
 
     Beats are the grid's beats (``sub == 0``) after the count-in, moved to start ``lead``
-    seconds into the recording; returns the audio and their times in seconds.
+    seconds into the recording, each played off by a normal ``spread`` (s) as a drummer
+    would; returns the audio and the times the beats were played, in seconds.
 
     >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
     >>> audio, beats = make_drum_loop(build_grid(TempoMap((Section(1, Tempo(120)),))), rate=8000)
@@ -274,6 +276,9 @@ def make_drum_loop(
         raise ParameterError(f"lead must be >= 0 s, got {lead}")
     first = grid.time[beat_index[0]] if len(beat_index) else 0.0
     beats = grid.time[beat_index] - first + lead
+    if spread > 0:
+        beats = beats + rng.normal(0.0, spread, len(beats))
+        beats = np.maximum(beats, 0.0)
     audio = np.zeros(int((beats[-1] + 1.0) * rate) if len(beats) else rate)
     kick, snare = _kick(rate), _snare(rate, rng)
 
