@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -134,7 +134,8 @@ def _register_analyze(app: typer.Typer) -> None:
             raise IctusError(f"no notes found in '{take}'")
         start = find_offset(onsets, grid) if fixed is None else fixed
         report = analyze_take(onsets, grid, offset=start, window=window / 1000)
-        _print_report(report)
+        # with the JSON on standard output, the summary goes to standard error
+        _print_report(report, sys.stderr if json_path == "-" else sys.stdout)
         if json_path is not None:
             data = to_json(report, take=take, map=map_path, detector=version)
             text = json.dumps(data, indent=1) + "\n"
@@ -151,7 +152,7 @@ def _register_analyze(app: typer.Typer) -> None:
             plot_timing(report, grid, plot, title=Path(take).name)
 
 
-def _print_report(report: TimingReport) -> None:
+def _print_report(report: TimingReport, out: TextIO) -> None:
     def ms(x: float) -> str:
         return f"{x * 1000:+.1f}"
 
@@ -184,7 +185,7 @@ def _print_report(report: TimingReport) -> None:
             f"{b.bar:>3}  {b.timing.count:>5}  {ms(b.timing.mean):>7}  "
             f"{b.timing.spread * 1000:>9.1f}"
         )
-    sys.stdout.write("\n".join(lines) + "\n")
+    out.write("\n".join(lines) + "\n")
 
 
 # -- ictus conform ----------------------------------------------------------------------
