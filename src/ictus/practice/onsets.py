@@ -36,7 +36,11 @@ class Detector(enum.Enum):
     AUBIO = "aubio"
 
 
-def need(module: str) -> Any:
+#: aubio is for comparison only: not part of the extra.
+_HINTS = {Detector.LIBROSA: EXTRA_HINT, Detector.AUBIO: "pip install aubio"}
+
+
+def need(module: str, hint: str = EXTRA_HINT) -> Any:
     """Import an optional analysis library, or fail with one line saying what to install.
 
     >>> need("numpy").__name__
@@ -52,12 +56,12 @@ pip install 'ictus[practice]'
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MissingExtraError(f"{module} is not installed: {EXTRA_HINT}") from None
+        raise MissingExtraError(f"{module} is not installed: {hint}") from None
 
 
 def library_version(detector: Detector = Detector.LIBROSA) -> str:
     """``"librosa 0.11.0"``: the name and version of the library behind ``detector``."""
-    module = need(detector.value)
+    module = need(detector.value, _HINTS[detector])
     version = getattr(module, "__version__", None) or getattr(module, "version", "?")
     return f"{detector.value} {version}"
 
@@ -73,7 +77,7 @@ def coarse_onsets(
             y=y, sr=rate, hop_length=hop, units="time", backtrack=False
         )
         return np.asarray(times, dtype=np.float64)
-    aubio = need("aubio")
+    aubio = need("aubio", _HINTS[detector])
     win = 4 * hop
     finder = aubio.onset("specflux", win, hop, rate)
     finder.set_minioi_ms(40.0)
