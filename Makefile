@@ -8,9 +8,9 @@ STAMP   := $(VENV)/.ictus-installed
 DEB_PACKAGES := jackd2 libjack-jackd2-0 libportaudio2 sox libltc11
 DEMO_OUT := demo-out
 
-.PHONY: setup demo test bench soak lint clean
+.PHONY: setup demo test bench soak lint lock clean
 
-$(STAMP): pyproject.toml tools/setup.sh Makefile
+$(STAMP): pyproject.toml tools/setup.sh constraints.txt Makefile
 	sh tools/setup.sh $(DEB_PACKAGES)
 	touch $(STAMP)
 
@@ -40,6 +40,12 @@ bench: setup
 
 soak: setup
 	$(BIN)/pytest -m soak tests
+
+# Upgrade .venv to the newest releases pyproject.toml allows and record them in
+# constraints.txt; then run `make test` and commit constraints.txt on its own.
+lock: setup
+	VENV=$(VENV) sh tools/lock.sh
+	@echo "lock: now run 'make test'; if it passes, commit constraints.txt alone"
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

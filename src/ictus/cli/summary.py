@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ictus.cli.common import format_clock
-from ictus.formats.clickfile import format_number
-from ictus.tempomap.grid import build_grid, section_times
+from ictus.tempomap.grid import build_grid
 from ictus.tempomap.model import Section, TempoMap, unit_name
+from ictus.timebase import format_number
 
 
 def tempo_text(section: Section) -> str:
@@ -27,8 +27,9 @@ def tempo_text(section: Section) -> str:
 def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     console = console or Console()
     grid = build_grid(tempo_map)
+    line = grid.timeline
+    assert line is not None
     scale = float(tempo_map.scale)
-    lead = float(grid.time[grid.bar >= 1][0]) if (grid.bar >= 1).any() else 0.0
     table = Table(title=tempo_map.title or "tempo map", title_justify="left")
     for col, justify in (
         ("#", "right"),
@@ -41,7 +42,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
         ("notes", "left"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    times = section_times(tempo_map)
+    times = line.section_times()
     first = 1
     for i, (section, (start, length)) in enumerate(zip(tempo_map.sections, times, strict=True)):
         notes = []
@@ -61,8 +62,8 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
             f"{first}-{last}" if last > first else str(first),
             str(section.meter),
             tempo_text(section),
-            format_clock(lead + float(start) / scale),
-            format_clock(float(length) / scale),
+            format_clock(float(line.grid_time(start))),
+            format_clock(float(length)),
             " ".join(notes),
         )
         first = last + 1
@@ -71,7 +72,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     facts = Table.grid(padding=(0, 2))
     facts.add_row("duration", format_clock(grid.duration))
     if tempo_map.count_in:
-        facts.add_row("count-in", format_clock(lead))
+        facts.add_row("count-in", format_clock(float(line.lead)))
     facts.add_row("bars", str(tempo_map.total_bars))
     facts.add_row("sections", str(len(tempo_map.sections)))
     facts.add_row("tempo range", f"{min(tempos):g} - {max(tempos):g} BPM (quarter notes)")

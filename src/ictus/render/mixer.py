@@ -38,7 +38,7 @@ from ictus.errors import ParameterError
 from ictus.render.routing import FLOAT, Router, Routing
 from ictus.sounds import Voice
 from ictus.tempomap.grid import ClickGrid
-from ictus.tempomap.model import SILENT
+from ictus.tempomap.model import SILENT, SOUNDING_LEVELS
 
 #: Default gains per level (linear). The voices already differ per level.
 DEFAULT_GAINS = {"accent": 1.0, "normal": 1.0, "sub": 1.0}
@@ -96,7 +96,7 @@ class BlockMixer:
         self.channels = channels
         self.click_on = tuple(range(channels)) if click_on is None else tuple(click_on)
         g = {**DEFAULT_GAINS, **(gains or {})}
-        level_gain = np.array([g["accent"], g["normal"], g["sub"]], dtype=np.float32)
+        level_gain = np.array([g[level.label] for level in SOUNDING_LEVELS], dtype=np.float32)
         audible = grid.level != SILENT
         starts = grid.samples(rate)[audible] + offset
         levels = grid.level[audible].astype(np.intp)

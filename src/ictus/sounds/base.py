@@ -17,9 +17,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ictus.errors import ParameterError
+from ictus.tempomap.model import SOUNDING_LEVELS
 
-#: The sounding levels of a click, loudest first.
-LEVELS: tuple[str, ...] = ("accent", "normal", "sub")
+#: The sounding levels of a click, loudest first: the names of
+#: :data:`~ictus.tempomap.model.SOUNDING_LEVELS`, so a grid's level code indexes them.
+LEVELS: tuple[str, ...] = tuple(level.label for level in SOUNDING_LEVELS)
 
 #: The sample rates ictus works at, in Hz: every output (files, live) and every
 #: built-in voice. One range, checked by :func:`check_rate` with one message.
