@@ -70,10 +70,13 @@ def onsets_table() -> None:
 
 
 def beats_table() -> None:
-    from ictus.practice.conform import track_beats
+    from ictus.practice.conform import beats_to_map, guess_bars, track_beats
 
-    print("| loop | drummer | beats | found | F-measure (70 ms) | worst beat ms | s |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| loop | drummer | beats | found | F-measure (70 ms) | worst beat ms "
+        "| downbeat F | bars found | s |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, (text, lead) in DRUM_LOOPS.items():
         grid = build_grid(parse_click(text))
         for drummer, spread in (("tight", 0.0), ("10 ms spread", 0.010)):
@@ -82,10 +85,19 @@ def beats_table() -> None:
             beats = track_beats(audio, 44100)
             seconds = time.perf_counter() - t0
             score = mir_eval.beat.f_measure(truth, beats.times, f_measure_threshold=0.07)
+            tempo_map = beats_to_map(beats.times, guess_bars(beats))
+            g = build_grid(tempo_map)
+            in_bars = np.array([n not in ("lead", "pickup") for n in g.section_names])
+            downs = g.time[in_bars[g.section] & (g.beat == 1) & (g.sub == 0)]
+            truth_downs = truth[grid.beat[(grid.bar > 0) & (grid.sub == 0)] == 1]
+            down_score = mir_eval.beat.f_measure(truth_downs, downs, f_measure_threshold=0.07)
+            structure = " + ".join(
+                f"{s.bars} {s.meter}" for s in tempo_map.sections if s.label != "lead"
+            )
             worst = max(float(np.abs(truth - b).min()) for b in beats.times) * 1000
             print(
                 f"| {name} | {drummer} | {len(truth)} | {len(beats.times)} | {score:.4f} | "
-                f"{worst:.2f} | {seconds:.1f} |"
+                f"{worst:.2f} | {down_score:.4f} | {structure} | {seconds:.1f} |"
             )
 
 

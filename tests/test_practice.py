@@ -244,10 +244,23 @@ def test_conform_gives_back_the_beats_of_drum_loops(name: str, tmp_path: Path) -
     clicks = g.time[(g.level != SILENT) & (g.sub == 0)]
     assert len(clicks) == len(beats.times)
     assert np.abs(clicks - beats.times).max() < 1e-4
-    # and the bar lines are the kick drum's (the loops start on a downbeat)
-    first = beats.times[bars.first_downbeat]
-    downbeats = truth[(grid.beat[(grid.bar > 0) & (grid.sub == 0)] == 1)]
-    assert np.abs(downbeats - first).min() < 0.07
+    # and the bar lines are the kick's: the loop's downbeats, meter changes included
+    truth_downs = truth[grid.beat[(grid.bar > 0) & (grid.sub == 0)] == 1]
+    in_bars = np.array([n not in ("lead", "pickup") for n in g.section_names])
+    downs = g.time[in_bars[g.section] & (g.level != SILENT) & (g.beat == 1) & (g.sub == 0)]
+    downbeat_score = mir_eval.beat.f_measure(truth_downs, downs, f_measure_threshold=0.07)
+    FIGURES[f"{name} downbeats"] = downbeat_score
+    assert downbeat_score >= 0.95, f"{name}: downbeat F-measure {downbeat_score:.3f}"
+
+
+def test_conform_finds_the_meter_changes() -> None:
+    # the loops' own bars: 16 of 4/4 (8 steady, 8 ramping), 6 of 3/4, 4 of 4/4
+    text, lead = DRUM_LOOPS["ramp-meter"]
+    audio, _ = make_drum_loop(build_grid(parse_click(text)), seed=1, lead=lead)
+    beats = track_beats(audio, 44100)
+    tempo_map = beats_to_map(beats.times, guess_bars(beats))
+    found = [(s.bars, str(s.meter)) for s in tempo_map.sections if s.label != "lead"]
+    assert found == [(16, "4/4"), (6, "3/4"), (4, "4/4")]
 
 
 @settings(max_examples=40, deadline=None)
@@ -333,3 +346,33 @@ def test_guess_bars_takes_the_users_meter() -> None:
     bars = guess_bars(beats, meter=Meter(3, 4), first_downbeat=truth[3] + 0.02)
     assert bars.first_downbeat % 3 == 0 and not bars.guessed
     assert str(guess_bars(beats).meter) == "3/4"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(0.3, 1.2), min_size=3, max_size=40),
+    st.integers(0, 3),
+    st.lists(st.sampled_from([2, 3, 4]), min_size=1, max_size=20),
+    st.sampled_from(list(Follow)),
+)
+def test_guessed_bar_lengths_become_meter_changes(
+    spans: list[float], pickup: int, lengths: list[int], follow: Follow
+) -> None:
+    beats = 0.5 + np.concatenate([[0.0], np.cumsum(spans)])
+    pickup = min(pickup, len(beats) - 1)
+    # the lengths must cover the beats after the pickup, the last bar cut by the end
+    need = len(beats) - pickup
+    while sum(lengths) < need:
+        lengths = lengths + lengths
+    bars = Bars(Meter(4, 4), 4, pickup, True, tuple(lengths))
+    tempo_map = parse_click(format_click(beats_to_map(beats, bars, follow=follow)))
+    grid = build_grid(tempo_map)
+    played = (grid.level != SILENT) & (grid.sub == 0)
+    if follow is Follow.BEAT:
+        assert np.abs(grid.time[played] - beats).max() < 1e-4
+    in_bars = np.array([n not in ("lead", "pickup") for n in grid.section_names])
+    downs = grid.time[played & in_bars[grid.section] & (grid.beat == 1)]
+    starts = pickup + np.cumsum([0, *lengths])
+    truth = beats[starts[starts < len(beats)]]
+    assert len(downs) == len(truth)
+    assert np.abs(downs - truth).max() < 1e-4

@@ -278,9 +278,12 @@ def conform(
             Path(tmp).write_text("".join(f"{t:.6f}\n" for t in beats.times), "utf-8")
     spans = [60 / d for d in (beats.times[1:] - beats.times[:-1])]
     guessed = " (guessed; fix with --meter/--first-downbeat)" if bars.guessed else ""
+    structure = ", ".join(
+        f"{s.bars} x {s.meter}" for s in tempo_map.sections if s.label not in ("lead",)
+    )
     sys.stderr.write(
         f"{beats.tracker}: {len(beats.times)} beats, {min(spans):.1f}-{max(spans):.1f} "
-        f"beats per minute, pulse clarity {beats.clarity:.2f}; meter {bars.meter}, "
+        f"beats per minute, pulse clarity {beats.clarity:.2f}; bars {structure}, "
         f"first downbeat {beats.times[bars.first_downbeat]:.3f} s{guessed}\n"
     )
     sys.stderr.write(f"wrote {output}: {tempo_map.total_bars} bars\n")

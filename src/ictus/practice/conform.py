@@ -37,6 +37,10 @@ SNAP = 0.04
 LEAD_MIN = Fraction(4, 100_000)
 #: The lead bar's tempo is rounded to this: its one span carries no later correction.
 LEAD_STEP = Fraction(1, 10**9)
+#: What a guessed bar structure pays per bar and per change of bar length, in standard
+#: deviations of the downbeat evidence (see :func:`follow_bars`).
+BAR_COST = 0.3
+CHANGE_COST = 2.0
 #: Tempos in the written map are rounded to this (thousandths of a BPM).
 TEMPO_STEP = Fraction(1, 1000)
 
@@ -222,12 +226,18 @@ def snap(beats: NDArray[np.float64], onsets: NDArray[np.float64]) -> NDArray[np.
 
 @dataclass(frozen=True)
 class Bars:
-    """Where the bars are: a meter, beats per bar and the index of the first downbeat."""
+    """Where the bars are: a meter, beats per bar and the index of the first downbeat.
+
+    ``lengths``, when set, gives the beats in every bar from the first downbeat on (a
+    guessed structure with meter changes, each bar of x/4); else every bar is one
+    ``meter`` of ``beats_per_bar`` beats.
+    """
 
     meter: Meter
     beats_per_bar: int
     first_downbeat: int  # index into the beats
     guessed: bool
+    lengths: tuple[int, ...] | None = None
 
 
 def beats_per_bar(meter: Meter) -> int:
@@ -271,18 +281,76 @@ def guess_bars(
         if first is None:
             first = _best_phase(strength, n)[0]
         return Bars(meter, n, first, first_downbeat is None)
-    scores = {}
-    for n in (2, 3, 4):
-        phase, contrast = _best_phase(strength, n)
-        if first is not None:
-            phase = first % n
-            contrast = _contrast(strength, n, phase)
-        scores[n] = (contrast, phase)
-    best = max(scores, key=lambda k: scores[k][0])
-    if best == 2 and scores[4][0] >= 0.8 * scores[2][0]:
-        best = 4
-    phase = scores[best][1] if first is None else first
-    return Bars(Meter(best, 4), best, phase, True)
+    start, lengths = follow_bars(strength, first=first)
+    if not lengths:
+        return Bars(Meter(4, 4), 4, start, True)
+    # the meter most bars have names the map; the lengths carry the changes
+    counts = {g: lengths.count(g) for g in set(lengths)}
+    main = max(sorted(counts, reverse=True), key=lambda g: counts[g])
+    return Bars(Meter(main, 4), main, start, True, tuple(lengths))
+
+
+def follow_bars(
+    strength: NDArray[np.float64],
+    *,
+    first: int | None = None,
+    choices: tuple[int, ...] = (2, 3, 4),
+) -> tuple[int, list[int]]:
+    """The bar lines as the best path through the beats: first downbeat and bar lengths.
+
+    Each bar is 2, 3 or 4 beats. A path scores the low-frequency attack on each of its
+    downbeats (in standard deviations from the mean beat), pays :data:`BAR_COST` per bar
+    (so a 4/4 with kicks on 1 and 3 stays 4/4 rather than 2/4) and
+    :data:`CHANGE_COST` per change of bar length (so one odd beat is not a meter
+    change, but a section in 3/4 inside a 4/4 song is). The last bar may be cut short
+    by the end of the recording.
+
+    >>> kick = np.array([3.0, 0, 0, 0] * 4 + [3.0, 0, 0] * 4 + [3.0, 0, 0, 0] * 2)
+    >>> follow_bars(kick + 1.0)
+    (0, [4, 4, 4, 4, 3, 3, 3, 3, 4, 4])
+    >>> follow_bars(np.array([0, 3.0, 0, 0] * 3), first=1)
+    (1, [4, 4, 3])
+    """
+    s = np.asarray(strength, dtype=np.float64)
+    n = len(s)
+    if n == 0:
+        return 0, []
+    spread = float(s.std())
+    z = (s - s.mean()) / spread if spread > 0 else np.zeros(n)
+    starts = [first] if first is not None else list(range(min(max(choices), n)))
+    # best[d][g]: best score of a path whose bar starting at beat d has g beats
+    best: dict[tuple[int, int], float] = {}
+    back: dict[tuple[int, int], tuple[int, int] | None] = {}
+    for d0 in starts:
+        for g in choices:
+            best[(d0, g)] = float(z[d0]) - BAR_COST
+            back[(d0, g)] = None
+    ends: list[tuple[float, tuple[int, int]]] = []
+    for d in range(n):
+        for g in choices:
+            key = (d, g)
+            if key not in best:
+                continue
+            here = best[key]
+            nxt = d + g
+            if nxt >= n:
+                # the last bar: it may end with the recording
+                ends.append((here, key))
+                continue
+            for g2 in choices:
+                score = here + float(z[nxt]) - BAR_COST - (CHANGE_COST if g2 != g else 0.0)
+                if score > best.get((nxt, g2), -np.inf):
+                    best[(nxt, g2)] = score
+                    back[(nxt, g2)] = key
+    # ties: the longer bars (4 before 3 before 2) win, as most music counts in fours
+    _, last = max(ends, key=lambda e: (round(e[0], 9), e[1][1]))
+    path = [last]
+    while (previous := back[path[-1]]) is not None:
+        path.append(previous)
+    path.reverse()
+    lengths = [g for _, g in path]
+    lengths[-1] = min(lengths[-1], n - path[-1][0])
+    return path[0][0], lengths
 
 
 def _contrast(strength: NDArray[np.float64], n: int, phase: int) -> float:
@@ -333,6 +401,52 @@ def _beat_lengths(meter: Meter, unit: Fraction | None) -> list[Fraction]:
     offsets = Section(1, Tempo(120, unit), meter).beat_offsets()
     ends = (*offsets[1:], meter.bar_quarters)
     return [e - s for s, e in zip(offsets, ends, strict=True)]
+
+
+def _plan(
+    bars: Bars, spans: int, meter: Meter, unit: Fraction | None, lengths: list[Fraction]
+) -> list[tuple[str, int, Meter, list[Fraction]]]:
+    """Sections to write: (label, bars, meter, quarter notes of each beat in one bar)."""
+    n = bars.beats_per_bar
+    plan: list[tuple[str, int, Meter, list[Fraction]]] = []
+    if bars.lengths is None:
+        pickup = min(bars.first_downbeat % n if bars.first_downbeat < spans else 0, spans)
+        full = (spans - pickup) // n
+        rest = spans - pickup - full * n
+        runs = [("pickup", 1, lengths[n - pickup :]), ("song", full, lengths)]
+        runs.append(("end", 1, lengths[:rest]))
+        for label, count, bar in runs:
+            if count and bar:
+                whole = len(bar) == n
+                plan.append((label, count, meter if whole else _short_meter(meter, bar, unit), bar))
+        return plan
+    # a guessed structure: x/4 bars of the given lengths, one section per run of a length
+    pickup = min(bars.first_downbeat, spans)
+    if pickup:
+        plan.append(("pickup", 1, Meter(pickup, 4), [Fraction(1)] * pickup))
+    left = spans - pickup
+    sizes = []
+    for g in bars.lengths:
+        if left <= 0:
+            break
+        sizes.append(min(g, left))
+        left -= sizes[-1]
+    if left > 0:
+        sizes.append(left)
+    part = 0
+    k = 0
+    while k < len(sizes):
+        g = sizes[k]
+        count = 1
+        while k + count < len(sizes) and sizes[k + count] == g:
+            count += 1
+        last = k + count == len(sizes)
+        cut = last and k > 0 and bars.lengths[min(k, len(bars.lengths) - 1)] != g
+        part += 1
+        label = "end" if cut else ("song" if part == 1 else f"part{part}")
+        plan.append((label, count, Meter(g, 4), [Fraction(1)] * g))
+        k += count
+    return plan
 
 
 def _short_meter(meter: Meter, lengths: list[Fraction], unit: Fraction | None) -> Meter:
@@ -417,33 +531,19 @@ def beats_to_map(
         sections.append(lead)
         at = section_duration(lead)
     spans = len(ext) - 1
-    pickup = min(bars.first_downbeat % n if bars.first_downbeat < spans else 0, spans)
-    full = (spans - pickup) // n
-    rest = spans - pickup - full * n
-    parts = [
-        ("pickup", 1, lengths[n - pickup :]),
-        ("song", full, lengths),
-        ("end", 1, lengths[:rest]),
-    ]
     index = 0
-    for label, count, bar in parts:
-        if count == 0 or not bar:
-            continue
+    for label, count, bar_meter, bar in _plan(bars, spans, meter, unit, lengths):
         quarters = bar * count
         seg = ext[index : index + len(quarters) + 1]
         index += len(quarters)
-        whole = len(bar) == n
-        section_meter = meter if whole else _short_meter(meter, bar, unit)
-        # compound beats (q. in 6/8) keep their unit in a short bar; grouped ones their groups
-        section_unit = unit
-        per_q = Fraction(1) if section_unit is None else section_unit / QUARTER
-        if follow is Follow.BAR and whole:
+        per_q = Fraction(1) if unit is None else unit / QUARTER
+        if follow is Follow.BAR and label != "pickup" and bar_meter.bar_quarters == sum(bar):
             # downbeats exact, the beats inside each bar even
-            tempos, at = _tempi(seg[:: len(bar)], [meter.bar_quarters] * count, at, per_q)
-            sections.append(_bar_section(count, meter, tempos, section_unit, label))
+            tempos, at = _tempi(seg[:: len(bar)], [bar_meter.bar_quarters] * count, at, per_q)
+            sections.append(_bar_section(count, bar_meter, tempos, unit, label))
         else:
             tempos, at = _tempi(seg, quarters, at, per_q)
-            sections.append(_beat_section(count, section_meter, tempos, section_unit, label))
+            sections.append(_beat_section(count, bar_meter, tempos, unit, label))
     return TempoMap(tuple(sections), title=title)
 
 
