@@ -95,18 +95,18 @@ def drop_weak_offbeats(
     A tracker locked onto eighth notes finds beats that alternate kick/snare and a lone
     hat; the strong ones are the beat.
 
-    >>> drop_weak_offbeats(np.arange(16), np.array([1.0, 0.2] * 8)).tolist()
+    >>> drop_weak_offbeats(np.arange(16), np.array([1.0, 0.2, 0.5, 0.2] * 4)).tolist()
     [0, 2, 4, 6, 8, 10, 12, 14]
     """
-    for _ in range(2):
-        if len(frames) < 8:
-            break
-        s = strength[frames]
-        even, odd = float(s[0::2].mean()), float(s[1::2].mean())
-        if max(even, odd) < ratio * min(even, odd):
-            break
-        frames = frames[0::2] if even > odd else frames[1::2]
-    return frames
+    # once only: a second halving would split kick from snare in a two-beat bar (6/8)
+    if len(frames) < 8:
+        return frames
+    s = strength[frames]
+    even, odd = float(s[0::2].mean()), float(s[1::2].mean())
+    if max(even, odd) < ratio * min(even, odd):
+        return frames
+    halved: NDArray[np.int64] = frames[0::2] if even > odd else frames[1::2]
+    return halved
 
 
 def track_beats(audio: NDArray[Any], rate: int, *, tempo: float | None = None) -> Beats:
@@ -143,7 +143,13 @@ def track_beats(audio: NDArray[Any], rate: int, *, tempo: float | None = None) -
         raise IctusError("found fewer than two beats: is there a steady pulse in the recording?")
     times = np.asarray(librosa.frames_to_time(frames, sr=rate, hop_length=hop), dtype=float)
     onsets = detect_onsets(np.asarray(audio, dtype=np.float64), rate)
-    times = extend_edges(snap(times, onsets), onsets)
+    # only attacks as strong as the beats may become beats at the edges (not noise)
+    at_beats = float(np.median(peaks[frames]))
+    onset_frames = np.asarray(
+        librosa.time_to_frames(onsets, sr=rate, hop_length=hop), dtype=np.int64
+    )
+    strong = onsets[peaks[np.clip(onset_frames, 0, len(peaks) - 1)] >= 0.5 * at_beats]
+    times = extend_edges(snap(times, onsets), strong)
     # the frames of the final beats (edges may have moved): strengths are read there
     frames = np.asarray(librosa.time_to_frames(times, sr=rate, hop_length=hop), dtype=np.int64)
     frames = np.clip(frames, 0, len(env) - 1)
