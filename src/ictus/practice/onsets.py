@@ -4,7 +4,8 @@ A spectral-flux detector (librosa's ``onset_detect``, or aubio's) finds every no
 within a hop (a few ms, and late by a part of one). :func:`refine` then looks at the
 waveform itself around each: where the high-passed envelope last rises through a fifth
 of the way from the floor before the note (noise, the room's tail of the last note) to
-the note's peak. On plucked and struck notes that is within a fraction of a millisecond of
+the note's peak (found where the energy over 2 ms is greatest, so a spike of noise is
+not taken for it). On plucked and struck notes that is within a fraction of a millisecond of
 the true start (measured in docs/PRACTICE.md), which a timing report needs.
 
 The analysis libraries are optional (``pip install 'ictus[practice]'``) and imported
@@ -130,6 +131,10 @@ def refine(
     # a trailing window: the envelope at n covers samples n-width+1..n, so it rises at the
     # attack's first sample; correct nothing later
     env = np.sqrt(power)
+    # the note's attack carries energy for milliseconds, a noise spike for a fraction of
+    # one: the peak is looked for on a 2 ms envelope, then read on the fine one
+    body = max(width, round(0.002 * rate))
+    smooth = np.convolve(hp**2, np.ones(body) / body, mode="full")[: len(hp)]
     out = np.empty(len(coarse))
     previous = -1.0
     for i, t in enumerate(coarse):
@@ -142,7 +147,8 @@ def refine(
         seg = env[lo:hi]
         floor_n = max(width, (hi - lo) // 4)
         floor = float(np.median(seg[:floor_n]))
-        top = int(np.argmax(seg))
+        end = int(np.argmax(smooth[lo:hi]))
+        top = max(0, end - body + 1) + int(np.argmax(seg[max(0, end - body + 1) : end + 1]))
         peak = float(seg[top])
         if peak <= floor * 1.5:
             out[i] = t
