@@ -15,15 +15,18 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-import mir_eval
 import numpy as np
 import pytest
-import scipy.stats
 import soundfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+# the practice extra (librosa brings scipy) and mir_eval (dev) as the independent reading
 pytest.importorskip("librosa")
+pytest.importorskip("mir_eval")
+
+import mir_eval
+import scipy.stats
 
 from ictus.formats import format_click, parse_click, read_map
 from ictus.practice.conform import (
