@@ -203,7 +203,11 @@ def conform(
     ],
     meter: Annotated[
         str | None,
-        typer.Option("--meter", metavar="N/D", help="The meter (default: a guess of 2, 3 or 4/4)."),
+        typer.Option(
+            "--meter",
+            metavar="N/D",
+            help="The meter (default: guessed bar by bar, 2/4 3/4 or 4/4).",
+        ),
     ] = None,
     first_downbeat: Annotated[
         float | None,
