@@ -41,6 +41,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "web": ("serve",),
     "timecode": ("timecode",),
     "film": ("film",),  # a group: ictus film fit, ictus film sheet, ...
+    "practice": ("analyze", "conform"),
 }
 _AREA_OF = {command: area for area, commands in AREAS.items() for command in commands}
 
