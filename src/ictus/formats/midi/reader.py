@@ -117,6 +117,12 @@ def read_midi(
     except OSError as err:
         raise MidiFileError(f"{name}: cannot read ({err.strerror or err})") from None
     song = read_song(data, name)
+    if bars is None and click_unit == "meter":
+        from ictus.formats.midi.own import own_map
+
+        own = own_map(song)
+        if own is not None:  # a file ictus wrote, unchanged since: the map it came from
+            return own
     tempo_map, problems = _build(song, name, click_unit, bars)
     if problems:
         warnings.warn(

@@ -41,6 +41,7 @@ import numpy as np
 
 from ictus.errors import ParameterError
 from ictus.formats.midi.labels import count_in_marker, label_from_text
+from ictus.formats.midi.own import payload
 from ictus.formats.midi.reader import MidiWarning, short_meter
 from ictus.tempomap.grid import build_grid, piecewise, section_times, times_in_section
 from ictus.tempomap.model import LEVELS, SILENT, Meter, Section, TempoMap
@@ -131,6 +132,9 @@ def write_midi(
     conductor: list[tuple[int, int, Any]] = []
     if tempo_map.title:
         conductor.append((0, 0, mido.MetaMessage("track_name", name=tempo_map.title)))
+    own = payload(tempo_map, ramp_steps)
+    if own is not None:  # the map itself, for ictus to read back (others skip it)
+        conductor.append((0, 0, mido.MetaMessage("sequencer_specific", data=own)))
     for tick, meter, clocks in layout.meter_changes():
         conductor.append(
             (
