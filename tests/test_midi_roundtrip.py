@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import mido
+import numpy as np
 import pytest
 
 from ictus.formats import format_click, parse_click
 from ictus.formats.midi import read_midi, write_midi
+from ictus.tempomap import build_grid
 
 MAPS = {
     "labels and a beats ramp": "intro: 2 4/4 96\nramp: 4 4/4 96-128\nout: 2 4/4 128\n",
@@ -73,6 +75,22 @@ def test_others_see_the_same_tempo_steps(tmp_path: Path) -> None:
     back = read_midi(tmp_path / "plain.mid")
     assert back != tempo_map
     assert [s.label for s in back.sections if s.label] == ["intro", "ramp", "out"]
+
+
+def test_without_the_private_event_ramps_read_within_the_stated_bound(tmp_path: Path) -> None:
+    """Read from its events alone, every tempo is read as typed (formats/typed_tempo.py):
+    under 1 us per quarter note from the map, as the rule states."""
+    tempo_map = parse_click(MAPS["three ramp shapes, meters, cues"])
+    write_midi(tempo_map, tmp_path / "own.mid")
+    strip_private(tmp_path / "own.mid", tmp_path / "plain.mid")
+    a, b = build_grid(tempo_map), build_grid(read_midi(tmp_path / "plain.mid"))
+    bars = []
+    for grid in (a, b):  # (position, time) of every downbeat (the clicks per beat differ)
+        first = np.flatnonzero(np.r_[True, grid.bar[1:] != grid.bar[:-1]])
+        bars.append((grid.position[first], grid.time[first]))
+    assert np.array_equal(bars[0][0], bars[1][0])
+    # the MIDI writer's own budget (0.1 ms) plus the typed-tempo rule's 1 us per quarter
+    assert np.all(np.abs(bars[0][1] - bars[1][1]) <= 1e-4 + bars[0][0] * 1e-6)
 
 
 def test_an_edited_tempo_is_read_from_the_events(tmp_path: Path) -> None:

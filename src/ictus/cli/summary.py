@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ictus.cli.common import format_clock
-from ictus.formats.clickfile import format_number
+from ictus.formats.typed_tempo import readable
 from ictus.tempomap.grid import build_grid, section_times
 from ictus.tempomap.model import Section, TempoMap, unit_name
 
@@ -17,15 +17,18 @@ def tempo_text(section: Section) -> str:
     if section.tempi is not None or section.steps is not None:
         tempos = section.quarter_tempos()
         kind = "per beat" if section.tempi is not None else "stepped"
-        return f"{kind} {format_number(min(tempos))}..{format_number(max(tempos))}"
-    text = unit + format_number(section.tempo.bpm)
+        return f"{kind} {readable(min(tempos))}..{readable(max(tempos))}"
+    text = unit + readable(section.tempo.bpm)
     if section.tempo_end is not None:
-        text += f"→{format_number(section.tempo_end.bpm)} ({section.ramp})"
+        text += f"→{readable(section.tempo_end.bpm)} ({section.ramp})"
     return text
 
 
 def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a file or a pipe: never cut a row at 80 columns
+            console = Console(width=1000)
     grid = build_grid(tempo_map)
     scale = float(tempo_map.scale)
     lead = float(grid.time[grid.bar >= 1][0]) if (grid.bar >= 1).any() else 0.0
@@ -74,7 +77,9 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
         facts.add_row("count-in", format_clock(lead))
     facts.add_row("bars", str(tempo_map.total_bars))
     facts.add_row("sections", str(len(tempo_map.sections)))
-    facts.add_row("tempo range", f"{min(tempos):g} - {max(tempos):g} BPM (quarter notes)")
+    facts.add_row(
+        "tempo range", f"{readable(min(tempos))} - {readable(max(tempos))} BPM (quarter notes)"
+    )
     facts.add_row("clicks", f"{int(grid.audible().sum())} sounding, {len(grid)} in all")
     if tempo_map.scale != 1:
         facts.add_row("scale", f"{scale:g}")
