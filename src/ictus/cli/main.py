@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -398,6 +399,10 @@ def convert(
         int | None,
         typer.Option("--channel", metavar="1-16", help="MIDI output: click channel (10)."),
     ] = None,
+    lossy: Annotated[
+        bool,
+        typer.Option("--lossy", help="klick output: drop what klick cannot say, a warning each."),
+    ] = False,
 ) -> None:
     """Convert a tempo map between .click, klick, JSON and MIDI (MusicXML reads too).
 
@@ -418,7 +423,7 @@ def convert(
 
       ictus convert score.mxl score.click
     """
-    from ictus.formats import read_map, write_map
+    from ictus.formats import guess_format, read_map, write_map
 
     read_options: dict[str, object] = {}
     if click_unit is not None:
@@ -442,9 +447,26 @@ def convert(
             write_options["notes"] = parse_levels(notes, "--notes")
         if velocities is not None:
             write_options["velocities"] = parse_levels(velocities, "--velocities")
+    if guess_format(dest, to) == "klick":
+        write_options.update(_klick_options(source, source_format, lossy))
     write_map(tempo_map, dest, to, **write_options)
     if dest != "-":
         sys.stderr.write(f"wrote {dest}\n")
+
+
+def _klick_options(source: str, source_format: str | None, lossy: bool) -> dict[str, object]:
+    """klick output: --lossy, and the source's section lines for the messages."""
+    from ictus.formats import guess_format
+    from ictus.formats.klick_export import section_lines
+
+    options: dict[str, object] = {"lossy": lossy}
+    if source != "-" and guess_format(source, source_format) in ("click", "klick"):
+        try:
+            options["lines"] = section_lines(Path(source).read_text(encoding="utf-8"))
+            options["source"] = source
+        except (OSError, UnicodeDecodeError):
+            pass  # it was read once already; without lines the message names the section
+    return options
 
 
 @app.command()

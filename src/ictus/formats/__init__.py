@@ -59,6 +59,8 @@ FILE_READERS: dict[str, FileReader] = {"midi": _read_midi, "musicxml": _read_mus
 FILE_WRITERS: dict[str, FileWriter] = {"midi": _write_midi}
 
 TEXT_READERS: dict[str, Reader] = {"click": parse_click, "klick": parse_klick, "json": from_json}
+
+
 def _format_rpp(tempo_map: TempoMap) -> str:
     from ictus.formats.reaper import format_rpp
 
@@ -160,9 +162,12 @@ def write_map(
         raise ParameterError(
             f"cannot write {fmt} files; write one of {', '.join(sorted(TEXT_WRITERS))}, midi"
         )
-    if options:
-        raise ParameterError(f"{', '.join(options)}: only for MIDI files")
-    text = TEXT_WRITERS[fmt](tempo_map)
+    if fmt == "klick":  # lossy=, source=, lines=: formats/klick_export.py
+        text = format_klick(tempo_map, **options)
+    elif options:
+        raise ParameterError(f"{', '.join(options)}: only for MIDI and klick files")
+    else:
+        text = TEXT_WRITERS[fmt](tempo_map)
     if path == "-":
         sys.stdout.write(text)
         return

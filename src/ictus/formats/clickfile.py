@@ -672,39 +672,9 @@ def format_click(tempo_map: TempoMap) -> str:
     return "\n".join(out) + "\n"
 
 
-def format_klick(tempo_map: TempoMap) -> str:
-    """Write ``tempo_map`` in klick's syntax; ParameterError names what klick cannot say.
+def format_klick(tempo_map: TempoMap, **options: Any) -> str:
+    """Write ``tempo_map`` in klick's syntax (:func:`ictus.formats.klick_export.format_klick`:
+    refusals name the feature and the line; ``lossy=True`` drops with a warning each)."""
+    from ictus.formats.klick_export import format_klick as write
 
-    Title, count-in and scale are left out: klick takes those on its command line.
-    """
-    out = []
-    for i, s in enumerate(tempo_map.sections, start=1):
-        where = f"section {i}" + (f" ({s.label})" if s.label else "")
-        problems = []
-        if s.meter.grouping is not None:
-            problems.append("a grouping")
-        if s.tempo.unit is not None:
-            problems.append("a beat unit other than the quarter")
-        if s.sub != 1:
-            problems.append("subdivisions")
-        if s.tempo_end is not None and s.ramp != "beats":
-            problems.append(f"a '{s.ramp}' ramp (klick ramps are linear in beats)")
-        if s.mute or s.cues or s.sub_volume != 1.0 or s.steps:
-            problems.append("mute, cues, steps or sub-vol")
-        if s.label is not None and not _KLICK_LABEL_RE.match(s.label):
-            problems.append(f"the label {s.label!r}")
-        tempo = _format_tempo(s, clicks=False)
-        if "/" in tempo:
-            problems.append("a tempo that is not a decimal number")
-        if problems:
-            raise ParameterError(
-                f"klick's format cannot hold {where}: it uses {', '.join(problems)}"
-            )
-        line = f"{s.label}: " if s.label else ""
-        line += f"{s.bars} {s.meter} {tempo}"
-        if s.pattern is not None:
-            line += f" {s.pattern}"
-        if s.volume != 1.0:
-            line += f" {_format_float(s.volume)}"
-        out.append(line)
-    return "\n".join(out) + "\n"
+    return write(tempo_map, **options)
