@@ -1,6 +1,6 @@
-"""`ictus timecode` and `ictus film ...` run as a user runs them, against REFERENCE.md.
+"""`ictus timecode` and `ictus film ...` run as a user runs them, against docs/REFERENCE.md.
 
-Expected values are written out from the published numbers (REFERENCE.md section 4-6)
+Expected values are written out from the published numbers (docs/REFERENCE.md section 4-6)
 or computed here by another route (exact fractions from the definitions), never by
 calling the implementation.
 """
@@ -175,7 +175,7 @@ def test_bad_clicks_and_rates_exit_non_zero() -> None:
 
 # ----------------------------------------------------------------------- film fit
 
-CASE_ONE = (96, 192, 288, 336)  # REFERENCE.md 5: 120 BPM "12-0", beats 8, 16, 24, 28
+CASE_ONE = (96, 192, 288, 336)  # docs/REFERENCE.md 5: 120 BPM "12-0", beats 8, 16, 24, 28
 CASE_TWO = (53, 106, 212, 265)  # 108.679 BPM "13-2", beats 4, 8, 16, 20
 
 

@@ -55,7 +55,7 @@ def test_a_daw_file_at_112_and_126(tmp_path: Path) -> None:
     assert {r["tempo_bpm"] for r in rows} == {"112", "126"}
 
 
-@pytest.mark.skipif(not SOR.exists(), reason="needs ../shared/data/midi (see SOURCES.md)")
+@pytest.mark.skipif(not SOR.exists(), reason="needs the real MIDI files (SOURCES.md beside them)")
 def test_info_of_a_real_file_piped_is_whole_and_readable() -> None:
     out = run("info", str(SOR))
     assert "…" not in out
@@ -67,7 +67,7 @@ def test_info_of_a_real_file_piped_is_whole_and_readable() -> None:
     assert "tempo range  70 - 110 BPM" in out
 
 
-@pytest.mark.skipif(not ALBUM.exists(), reason="needs ../shared/data/midi (see SOURCES.md)")
+@pytest.mark.skipif(not ALBUM.exists(), reason="needs the real MIDI files (SOURCES.md beside them)")
 def test_beats_of_a_real_file_show_at_most_three_decimals() -> None:
     rows = list(csv.DictReader(io.StringIO(run("beats", str(ALBUM)))))
     tempos = {r["tempo_bpm"] for r in rows}
@@ -75,7 +75,7 @@ def test_beats_of_a_real_file_show_at_most_three_decimals() -> None:
     assert {"170", "165", "160", "148", "137"} <= tempos
 
 
-@pytest.mark.skipif(not ALBUM.exists(), reason="needs ../shared/data/midi (see SOURCES.md)")
+@pytest.mark.skipif(not ALBUM.exists(), reason="needs the real MIDI files (SOURCES.md beside them)")
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.mid")), ids=lambda p: p.stem[:30])
 def test_every_tempo_of_the_real_files_reads_as_a_typed_decimal(path: Path) -> None:
     """Measured: all 253 distinct stored tempos of the five files read as decimals with

@@ -101,14 +101,20 @@ def load_grid(
     return build_grid(tempo_map, start_label=from_label, start_bar=from_bar)
 
 
-def load_voice_for(sound: str | None, sound_file: str | None, rate: int) -> Voice:
+def load_voice_for(
+    sound: str | None, sound_file: str | None, rate: int, count_in_sound: str | None = None
+) -> Voice:
     from ictus.sounds import load_voice, synth_voice
 
     if sound is not None and sound_file is not None:
         raise ParameterError("give --sound or --sound-file, not both")
     if sound_file is not None:
-        return load_voice([p for p in sound_file.split(",") if p], rate)
-    return synth_voice(sound or DEFAULT_SOUND, rate)
+        voice = load_voice([p for p in sound_file.split(",") if p], rate)
+    else:
+        voice = synth_voice(sound or DEFAULT_SOUND, rate)
+    if count_in_sound is not None:
+        voice = voice.with_count_in(synth_voice(count_in_sound, rate))
+    return voice
 
 
 def fail(err: IctusError) -> None:

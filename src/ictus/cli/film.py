@@ -92,7 +92,7 @@ def _rate(text: str) -> FrameRate:
 
 def _seconds_text(value: Fraction) -> str:
     """An exact decimal when there is one, else 9 places and the exact fraction."""
-    from ictus.formats.clickfile import format_number
+    from ictus.timebase import format_number
 
     text = format_number(value)
     if "/" not in text:
@@ -472,9 +472,7 @@ def _register_fit(film: typer.Typer) -> None:
                 output,
             )
             return
-        from ictus.tempomap import Section, Tempo
-
-        per_bar = Section(1, Tempo(120), the_meter).beats_per_bar
+        per_bar = the_meter.beats_per_bar()
         candidates = fit_tempo(
             hits,
             rate=rate,

@@ -128,6 +128,8 @@ def register(app: typer.Typer) -> None:
         sound: m.SoundOpt = None,
         sound_file: m.SoundFileOpt = None,
         gain: m.GainOpt = None,
+        count_in_sound: m.CountInSoundOpt = None,
+        overs: m.OversOpt = "warn",
         source_format: m.FromOpt = None,
         scale: m.ScaleOpt = None,
         count_in: m.CountInOpt = None,
@@ -157,8 +159,9 @@ def register(app: typer.Typer) -> None:
         """
         from ictus.cli import common
         from ictus.engine import Engine, make_backend
-        from ictus.render import parse_channels
+        from ictus.render import FLOAT, Overs, check_headroom, parse_channels
         from ictus.sounds import parse_gains
+        from ictus.tempomap import build_grid
 
         tempo_map = common.load_map(
             map_file,
@@ -173,6 +176,7 @@ def register(app: typer.Typer) -> None:
         )
         latency_ms = parse_latency(latency) if latency else None
         gains = parse_gains(gain) if gain else None
+        overs_rule = Overs.parse(overs)
         if sound is not None and sound_file is not None:
             raise ParameterError("give --sound or --sound-file, not both")
         if period < 0 or period > 8192:
@@ -203,8 +207,15 @@ def register(app: typer.Typer) -> None:
             }
         audio = make_backend(name, **options)
 
+        whole = build_grid(tempo_map, start_label=from_label, start_bar=from_bar)
+
         def voice(rate: int) -> Any:
-            return common.load_voice_for(sound, sound_file, rate)
+            # made once the backend's rate is known: warn, fit or refuse before a sound
+            chosen = common.load_voice_for(sound, sound_file, rate, count_in_sound)
+            return check_headroom(
+                whole, chosen, rate=rate, coding=FLOAT, overs=overs_rule, gains=gains,
+                target="the live output",
+            )
 
         engine = Engine(
             tempo_map,

@@ -115,6 +115,24 @@ GainOpt = Annotated[
         help="Gain per level in dB, e.g. accent=0,normal=-3,sub=-9.",
     ),
 ]
+CountInSoundOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--count-in-sound",
+        metavar="NAME",
+        help="Built-in voice for the count-in clicks (default: the click's own).",
+    ),
+]
+OversOpt = Annotated[
+    str,
+    typer.Option(
+        "--overs",
+        metavar="warn|fit|refuse",
+        help="When the click would peak over full scale: warn (default; 32-bit float "
+        "and live keep overs, 16/24-bit and lossy files clip), fit (turn it down to "
+        "fit), refuse (stop).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -171,6 +189,8 @@ def render(
     sound: SoundOpt = None,
     sound_file: SoundFileOpt = None,
     gain: GainOpt = None,
+    count_in_sound: CountInSoundOpt = None,
+    overs: OversOpt = "warn",
     source_format: FromOpt = None,
     scale: ScaleOpt = None,
     count_in: CountInOpt = None,
@@ -194,9 +214,10 @@ def render(
 
       ictus render song.click -o practice.wav --scale 90% --count-in 2
     """
-    from ictus.render import parse_channels, render_file
+    from ictus.render import Overs, parse_channels, render_file
     from ictus.sounds import parse_gains
 
+    overs_rule = Overs.parse(overs)
     grid = common.load_grid(
         map_file,
         fmt=source_format,
@@ -210,7 +231,7 @@ def render(
     targets = parse_channels(
         channels, common.parse_int_list(click_on, "--click-on") if click_on else None
     )
-    voice = common.load_voice_for(sound, sound_file, sample_rate)
+    voice = common.load_voice_for(sound, sound_file, sample_rate, count_in_sound)
     gains = parse_gains(gain) if gain else None
     show = not quiet and sys.stderr.isatty() and grid.duration > 30
     with common.progress_bar("rendering", show) as bar:
@@ -231,6 +252,7 @@ def render(
             click_on=targets,
             gains=gains,
             progress=advance,
+            overs=overs_rule,
         )
     if not quiet:
         clicks = int(grid.audible().sum())

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from ictus.cli.common import format_clock
 from ictus.formats.typed_tempo import readable
-from ictus.tempomap.grid import build_grid, section_times
+from ictus.tempomap.grid import build_grid
 from ictus.tempomap.model import Section, TempoMap, unit_name
 
 
@@ -30,8 +30,9 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
         if not console.is_terminal:  # a file or a pipe: never cut a row at 80 columns
             console = Console(width=1000)
     grid = build_grid(tempo_map)
+    line = grid.timeline
+    assert line is not None
     scale = float(tempo_map.scale)
-    lead = float(grid.time[grid.bar >= 1][0]) if (grid.bar >= 1).any() else 0.0
     table = Table(title=tempo_map.title or "tempo map", title_justify="left")
     for col, justify in (
         ("#", "right"),
@@ -44,7 +45,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
         ("notes", "left"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    times = section_times(tempo_map)
+    times = line.section_times()
     first = 1
     for i, (section, (start, length)) in enumerate(zip(tempo_map.sections, times, strict=True)):
         notes = []
@@ -64,8 +65,8 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
             f"{first}-{last}" if last > first else str(first),
             str(section.meter),
             tempo_text(section),
-            format_clock(lead + float(start) / scale),
-            format_clock(float(length) / scale),
+            format_clock(float(line.grid_time(start))),
+            format_clock(float(length)),
             " ".join(notes),
         )
         first = last + 1
@@ -74,7 +75,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     facts = Table.grid(padding=(0, 2))
     facts.add_row("duration", format_clock(grid.duration))
     if tempo_map.count_in:
-        facts.add_row("count-in", format_clock(lead))
+        facts.add_row("count-in", format_clock(float(line.lead)))
     facts.add_row("bars", str(tempo_map.total_bars))
     facts.add_row("sections", str(len(tempo_map.sections)))
     facts.add_row(

@@ -1,11 +1,12 @@
 """The click grid: every click of a tempo map, computed once, read by every output.
 
-:func:`build_grid` is the one place where a :class:`~ictus.tempomap.model.TempoMap`
-becomes time. Click positions are exact quarter-note offsets; times come from the closed
-forms in :mod:`ictus.tempomap.ramps` added to exactly summed section starts, so nothing
-accumulates: the millionth click is as exact as the first.
+:func:`build_grid` turns a :class:`~ictus.tempomap.model.TempoMap` into clicks. Click
+positions are exact quarter-note offsets; their times come from the map's
+:class:`~ictus.tempomap.timeline.Timeline` (closed forms added to exactly summed section
+starts), so nothing accumulates: the millionth click is as exact as the first. The grid
+keeps that timeline, so every other question about time goes to the same place.
 
->>> from ictus.tempomap.model import Section, Tempo, TempoMap, CountIn
+>>> from ictus.tempomap.model import CountIn, Meter, Section, Tempo, TempoMap
 >>> grid = build_grid(TempoMap((Section(2, Tempo(120)),), count_in=CountIn(bars=1)))
 >>> len(grid), grid.time[:5].tolist(), grid.bar[:5].tolist(), grid.beat[:5].tolist()
 (12, [0.0, 0.5, 1.0, 1.5, 2.0], [0, 0, 0, 0, 1], [1, 2, 3, 4, 1])
@@ -15,18 +16,21 @@ accumulates: the millionth click is as exact as the first.
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
-from ictus.tempomap import ramps
-from ictus.tempomap.model import ACCENT, LEVELS, NORMAL, SILENT, SUB, Section, TempoMap
+from ictus.tempomap.model import Level, Section, TempoMap
+from ictus.tempomap.timeline import Timeline
+
+# kept importable from here for older callers; they live in the timeline now
+from ictus.tempomap.timeline import piecewise as piecewise
+from ictus.tempomap.timeline import section_duration as section_duration
+from ictus.tempomap.timeline import section_times as section_times
+from ictus.tempomap.timeline import times_in_section as times_in_section
 
 COUNT_IN = "count-in"
 
@@ -52,7 +56,7 @@ class ClickGrid:
     bar : int32, map bar number from 1 (count-in bars are 0, -1, ...)
     beat : int16, beat in the bar from 1
     sub : int16, 0 on the beat, 1..n-1 on subdivisions
-    level : int8 code into :data:`~ictus.tempomap.model.LEVELS`
+    level : int8 :class:`~ictus.tempomap.model.Level` code
     volume : float32 gain from the map (section volume, sub volume, count-in volume)
     section : int16 index into ``section_names``
     tempo : float64 quarter-note tempo at the click (scale applied)
@@ -72,6 +76,8 @@ class ClickGrid:
     duration: float
     cues: tuple[GridCue, ...] = ()
     title: str | None = None
+    #: The timeline the grid was built from (its start, origin and count-in lead).
+    timeline: Timeline | None = None
 
     def __len__(self) -> int:
         return len(self.time)
@@ -82,11 +88,42 @@ class ClickGrid:
             raise ParameterError(f"sample rate must be > 0, got {rate}")
         return np.rint(self.time * rate).astype(np.int64)
 
+    def map_times(self) -> NDArray[np.float64]:
+        """Each click's time from bar 1's downbeat of the map, wherever the grid starts.
+
+        Count-in clicks come out negative (before the start bar's downbeat).
+
+        >>> from ictus.tempomap.model import CountIn, Section, Tempo, TempoMap
+        >>> m = TempoMap((Section(2, Tempo(120)),), count_in=CountIn(bars=1))
+        >>> build_grid(m, start_bar=2).map_times()[:6].tolist()
+        [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
+        """
+        if self.timeline is None:
+            raise ParameterError("this grid was not built from a map: it has no timeline")
+        line = self.timeline
+        shifted: NDArray[np.float64] = self.time + float(line.origin - line.lead)
+        return shifted
+
     def level_names(self) -> list[str]:
-        return [LEVELS[i] for i in self.level]
+        names = [level.label for level in Level]
+        return [names[i] for i in self.level.tolist()]
+
+    @property
+    def count_in(self) -> NDArray[np.bool_]:
+        """Which clicks belong to the count-in (their bars are numbered 0, -1, ...).
+
+        The mixer gives them the count-in voice when there is one (``--count-in-sound``).
+
+        >>> from ictus.tempomap.model import CountIn, Meter, Section, Tempo, TempoMap
+        >>> m = TempoMap((Section(1, Tempo(120), Meter(2, 4)),), count_in=CountIn(beats=3))
+        >>> build_grid(m).count_in.tolist()
+        [True, True, True, False, False]
+        """
+        mask: NDArray[np.bool_] = self.bar <= 0
+        return mask
 
     def audible(self) -> NDArray[np.bool_]:
-        mask: NDArray[np.bool_] = self.level != SILENT
+        mask: NDArray[np.bool_] = self.level != Level.SILENT
         return mask
 
     def at(self, index: int) -> dict[str, Any]:
@@ -96,90 +133,10 @@ class ClickGrid:
             "bar": int(self.bar[index]),
             "beat": int(self.beat[index]),
             "sub": int(self.sub[index]),
-            "level": LEVELS[self.level[index]],
+            "level": Level(int(self.level[index])).label,
             "tempo": float(self.tempo[index]),
             "section": self.section_names[self.section[index]],
         }
-
-
-@dataclass(frozen=True)
-class _Timing:
-    """Exact start (seconds, unscaled) of every section and the end of the map."""
-
-    starts: tuple[Fraction, ...]
-    end: Fraction
-
-
-def section_duration(section: Section) -> Fraction:
-    """Seconds one section lasts at scale 1 (exact for constant and stepped tempos)."""
-    steps = piecewise(section)
-    if steps is not None:
-        return steps[2][-1]
-    t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
-    length = section.length_quarters
-    if t0 == t1:
-        return length * 60 / t0
-    # Fraction(float) is exact, so summing section starts adds no error of its own
-    return Fraction(ramps.duration(float(t0), float(t1), float(length), section.ramp))
-
-
-def piecewise(
-    section: Section,
-) -> tuple[list[Fraction], list[Fraction], list[Fraction]] | None:
-    """A stepped section's tempo as breakpoints, or None for a constant tempo or ramp.
-
-    Returns ``(positions, tempos, times)``: the tempo ``tempos[k]`` holds from quarter
-    position ``positions[k]`` (section-relative) until the next one, and ``times[k]`` is
-    the exact time of ``positions[k]``. The lists end with the section's end (its
-    position and time, the last tempo repeated). klick's per-beat lists are steps at
-    every beat.
-    """
-    if section.tempi is not None:
-        lengths = _beat_lengths(section)
-        per_bar = len(lengths)
-        positions, at = [], Fraction(0)
-        for i in range(len(section.tempi)):
-            positions.append(at)
-            at += lengths[i % per_bar]
-        tempos = list(section.tempi)
-    elif section.steps is not None:
-        positions = [Fraction(0), *(q for q, _ in section.steps)]
-        tempos = [section.tempo.quarter_bpm, *(t for _, t in section.steps)]
-    else:
-        return None
-    positions.append(section.length_quarters)
-    tempos.append(tempos[-1])
-    times, t = [Fraction(0)], Fraction(0)
-    for k in range(len(positions) - 1):
-        t += (positions[k + 1] - positions[k]) * 60 / tempos[k]
-        times.append(t)
-    return positions, tempos, times
-
-
-def _beat_lengths(section: Section) -> tuple[Fraction, ...]:
-    offsets = section.beat_offsets()
-    ends = (*offsets[1:], section.bar_quarters)
-    return tuple(e - s for s, e in zip(offsets, ends, strict=True))
-
-
-def _timing(tempo_map: TempoMap) -> _Timing:
-    starts, at = [], Fraction(0)
-    for section in tempo_map.sections:
-        starts.append(at)
-        at += section_duration(section)
-    return _Timing(tuple(starts), at)
-
-
-def section_times(tempo_map: TempoMap) -> list[tuple[Fraction, Fraction]]:
-    """(start, duration) in seconds of every section, at scale 1, without count-in.
-
-    >>> from ictus.tempomap.model import Section, Tempo, TempoMap
-    >>> section_times(TempoMap((Section(2, Tempo(120)), Section(1, Tempo(60)))))
-    [(Fraction(0, 1), Fraction(4, 1)), (Fraction(4, 1), Fraction(4, 1))]
-    """
-    timing = _timing(tempo_map)
-    ends = (*timing.starts[1:], timing.end)
-    return [(s, e - s) for s, e in zip(timing.starts, ends, strict=True)]
 
 
 def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
@@ -192,9 +149,9 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
             offs.append(start + off)
             beats.append(b + 1)
             subs.append(k)
-            lvls.append(levels[b] if k == 0 else SUB)
+            lvls.append(levels[b] if k == 0 else Level.SUB)
     if section.mute:
-        lvls = [SILENT] * len(lvls)
+        lvls = [Level.SILENT] * len(lvls)
     return (
         np.array([float(o) for o in offs]),
         np.array(beats, dtype=np.int16),
@@ -204,33 +161,21 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
 
 
 def _section_clicks(
-    section: Section, first_bar: int, bar_from: int
+    line: Timeline, index: int, bar_from: int
 ) -> tuple[dict[str, NDArray[Any]], NDArray[np.float64], NDArray[np.float64]]:
     """Clicks of bars ``bar_from..`` of a section: (columns, seconds from section start, tempo)."""
+    section = line.tempo_map.sections[index]
     offs, beats, subs, lvls = _bar_template(section)
     bar_q = float(section.bar_quarters)
     nbars = section.bars - bar_from
     per_bar = len(offs)
     bar_idx = np.repeat(np.arange(bar_from, section.bars, dtype=np.int64), per_bar)
     q = bar_idx * bar_q + np.tile(offs, nbars)
-    steps = piecewise(section)
-    if steps is not None:
-        positions, tempos, times = steps
-        qb = np.array([float(p) for p in positions])
-        seg = np.searchsorted(qb, q, side="right") - 1
-        seg = np.clip(seg, 0, len(qb) - 2)
-        tempo_arr = np.array([float(t) for t in tempos])
-        seconds = np.array([float(t) for t in times])[seg] + (q - qb[seg]) * 60.0 / tempo_arr[seg]
-        tempo = tempo_arr[seg]
-    else:
-        t0, t1 = float(section.start_quarter_bpm), float(section.end_quarter_bpm)
-        length = float(section.length_quarters)
-        seconds = ramps.seconds(q, t0, t1, length, section.ramp)
-        tempo = ramps.tempo_at(q, t0, t1, length, section.ramp)
+    seconds, tempo = line.section_clock(index, q)
     volume = np.full(len(q), section.volume, dtype=np.float32)
     volume[np.tile(subs, nbars) > 0] *= section.sub_volume
     cols = {
-        "bar": (first_bar + bar_idx).astype(np.int32),
+        "bar": (line.tempo_map.first_bar_of(index) + bar_idx).astype(np.int32),
         "beat": np.tile(beats, nbars),
         "sub": np.tile(subs, nbars),
         "level": np.tile(lvls, nbars),
@@ -238,55 +183,6 @@ def _section_clicks(
         "q": q,
     }
     return cols, seconds, tempo
-
-
-def times_in_section(section: Section, qs: Sequence[Fraction]) -> list[Fraction]:
-    """Seconds (scale 1) from a section's start to each quarter position in ``qs``.
-
-    Exact for constant and stepped tempos; a ramp's closed form is a float made exact
-    (``Fraction(float)``). Exporters that need times at arbitrary positions call this
-    rather than repeating the dispatch over the section's kinds.
-
-    >>> from ictus.tempomap.model import Section, Tempo
-    >>> times_in_section(Section(1, Tempo(120), steps=((Fraction(2), Fraction(60)),)),
-    ...                  [Fraction(1), Fraction(3)])
-    [Fraction(1, 2), Fraction(2, 1)]
-    """
-    steps = piecewise(section)
-    if steps is not None:
-        positions, tempos, times = steps
-        out = []
-        for q in qs:
-            k = min(max(bisect.bisect_right(positions, q) - 1, 0), len(positions) - 2)
-            out.append(times[k] + (q - positions[k]) * 60 / tempos[k])
-        return out
-    t0, t1 = section.start_quarter_bpm, section.end_quarter_bpm
-    if t0 == t1:
-        return [q * 60 / t0 for q in qs]
-    seconds = ramps.seconds(
-        np.array([float(q) for q in qs]),
-        float(t0),
-        float(t1),
-        float(section.length_quarters),
-        section.ramp,
-    )
-    # the closed form at 0 is 0 already; keep it exactly 0
-    return [Fraction(float(s)) if q else Fraction(0) for q, s in zip(qs, seconds, strict=True)]
-
-
-def _time_in_section(section: Section, q: Fraction) -> Fraction:
-    """Exact-as-possible seconds from a section's start to quarter position ``q``."""
-    return times_in_section(section, [q])[0]
-
-
-def _tempo_in_section(section: Section, q: Fraction) -> float:
-    steps = piecewise(section)
-    if steps is not None:
-        positions, tempos, _ = steps
-        return float(tempos[max(i for i, p in enumerate(positions[:-1]) if p <= q)])
-    t0, t1 = float(section.start_quarter_bpm), float(section.end_quarter_bpm)
-    arr = ramps.tempo_at(np.array([float(q)]), t0, t1, float(section.length_quarters), section.ramp)
-    return float(arr[0])
 
 
 def build_grid(
@@ -309,42 +205,18 @@ def build_grid(
     -------
     ClickGrid
         Silent clicks (pattern ``.``, muted bars) are included with level ``silent``.
+        Its :attr:`~ClickGrid.timeline` answers time questions about the same start.
     """
-    if start_label is not None and start_bar is not None:
-        raise ParameterError("start from a label or from a bar, not both")
-    if start_label is not None:
-        index = tempo_map.section_index(start_label)
-        i0, b0 = index, 0
-    elif start_bar is not None:
-        i0, b0 = tempo_map.bar_start(start_bar)
-    else:
-        i0, b0 = 0, 0
-
-    timing = _timing(tempo_map)
-    first = tempo_map.sections[i0]
-    origin_q = b0 * first.bar_quarters
-    origin = timing.starts[i0] + _time_in_section(first, origin_q)
+    line = Timeline(tempo_map, start_label=start_label, start_bar=start_bar)
+    i0, b0 = line.start_index, line.start_bar_offset
     scale = float(tempo_map.scale)
 
     names: list[str] = [COUNT_IN]
     name_index: dict[str, int] = {COUNT_IN: 0}
     parts: list[dict[str, NDArray[Any]]] = []
-
-    # count-in: at the tempo where playback starts, in that section's meter
-    count_in = tempo_map.count_in
-    lead = Fraction(0)
-    if count_in:
-        tempo_start = _tempo_in_section(first, origin_q)
-        parts_ci, lead = _count_in_clicks(
-            first, count_in.bars, count_in.beats, count_in.volume, tempo_start
-        )
-        parts.append(parts_ci)
-
-    map_q_starts = []
-    acc = Fraction(0)
-    for section in tempo_map.sections:
-        map_q_starts.append(acc)
-        acc += section.length_quarters
+    if tempo_map.count_in:
+        parts.append(_count_in_clicks(line))
+    lead = float(line.lead * line.scale)
 
     cues: list[GridCue] = []
     for i in range(i0, len(tempo_map.sections)):
@@ -354,22 +226,22 @@ def build_grid(
         if name not in name_index:
             name_index[name] = len(names)
             names.append(name)
-        cols, seconds, tempo = _section_clicks(section, tempo_map.first_bar_of(i), bar_from)
+        cols, seconds, tempo = _section_clicks(line, i, bar_from)
         if i == i0 and bar_from > 0:
             # starting mid-section: measure from the start bar's own (float) downbeat, so
             # the first click is exactly at the count-in's end, not a rounding error off
-            cols["time"] = float(lead) + (seconds - seconds[0])
+            cols["time"] = lead + (seconds - seconds[0])
         else:
-            cols["time"] = float(timing.starts[i] - origin + lead) + seconds
+            cols["time"] = float(line.unscaled_offset(i)) + seconds
         cols["tempo"] = tempo
         cols["section"] = np.full(len(seconds), name_index[name], dtype=np.int16)
-        cols["position"] = float(map_q_starts[i]) + cols.pop("q")
+        cols["position"] = float(line.section_quarter(i)) + cols.pop("q")
         parts.append(cols)
         for cue in section.cues:
             if cue.bar - 1 < bar_from:
                 continue
             q = (cue.bar - 1) * section.bar_quarters + section.beat_offsets()[cue.beat - 1]
-            t = timing.starts[i] - origin + lead + _time_in_section(section, q)
+            t = line.unscaled_offset(i) + line.unscaled_section_time(i, q)
             cues.append(
                 GridCue(
                     float(t) / scale,
@@ -397,48 +269,32 @@ def build_grid(
         tempo=cat("tempo", np.float64) * scale,
         position=cat("position", np.float64),
         section_names=tuple(names),
-        duration=float(timing.end - origin + lead) / scale,
+        duration=float(line.duration),
         cues=tuple(cues),
         title=tempo_map.title,
+        timeline=line,
     )
 
 
-def _count_in_clicks(
-    section: Section, bars: int, beats: int, volume: float, tempo: float
-) -> tuple[dict[str, NDArray[Any]], Fraction]:
-    """Count-in clicks at constant ``tempo``; returns columns (time from 0) and its length."""
-    tempo_q = Fraction(tempo)
-    offsets = section.beat_offsets()
-    if bars:
-        per_bar = len(offsets)
-        bar_q = section.bar_quarters
-        q = [b * bar_q + o for b in range(bars) for o in offsets]
-        bar_no = [b - bars + 1 for b in range(bars) for _ in offsets]
-        beat_no = [k + 1 for _ in range(bars) for k in range(per_bar)]
-        total_q = bars * bar_q
-    else:
-        # the bar's own beats in order (2+2+3 stays uneven), repeated if N is longer
-        lengths = _beat_lengths(section)
-        q, at = [], Fraction(0)
-        for k in range(beats):
-            q.append(at)
-            at += lengths[k % len(lengths)]
-        bar_no = [0] * beats
-        beat_no = list(range(1, beats + 1))
-        total_q = at
+def _count_in_clicks(line: Timeline) -> dict[str, NDArray[Any]]:
+    """Count-in clicks at the timeline's count-in tempo, in the start section's meter."""
+    clicks = line.count_in_clicks()
+    q = [x for _, _, x in clicks]
+    beat_no = np.array([beat for _, beat, _ in clicks], dtype=np.int16)
+    total_q = line.count_in_quarters
+    # unscaled: build_grid divides every time by the scale at the end
+    tempo = line.count_in_tempo / line.scale
     n = len(q)
-    levels = np.full(n, NORMAL, dtype=np.int8)
-    levels[np.array(beat_no) == 1] = ACCENT
-    lead = total_q * 60 / tempo_q
-    cols = {
-        "time": np.array([float(x * 60 / tempo_q) for x in q]),
-        "bar": np.array(bar_no, dtype=np.int32),
-        "beat": np.array(beat_no, dtype=np.int16),
+    levels = np.full(n, Level.NORMAL, dtype=np.int8)
+    levels[beat_no == 1] = Level.ACCENT
+    return {
+        "time": np.array([float(x * 60 / tempo) for x in q]),
+        "bar": np.array([bar for bar, _, _ in clicks], dtype=np.int32),
+        "beat": beat_no,
         "sub": np.zeros(n, dtype=np.int16),
         "level": levels,
-        "volume": np.full(n, volume, dtype=np.float32),
+        "volume": np.full(n, line.tempo_map.count_in.volume, dtype=np.float32),
         "section": np.zeros(n, dtype=np.int16),
-        "tempo": np.full(n, tempo),
+        "tempo": np.full(n, float(tempo)),
         "position": np.array([float(x - total_q) for x in q]),
     }
-    return cols, lead
