@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ictus.errors import ParameterError
 from ictus.formats import parse_click
-from ictus.formats.markers import write_markers
+from ictus.formats.export.markers import write_markers
 from ictus.tempomap import (
     ClickGrid,
     CountIn,

@@ -12,7 +12,7 @@ import pytest
 
 from ictus.errors import ParameterError
 from ictus.formats import parse_click, read_map, write_map
-from ictus.formats.reaper import format_rpp
+from ictus.formats.export.reaper import format_rpp
 
 MAP = (
     "count-in: 1 bar\n"

@@ -871,7 +871,7 @@ def _register_cues(film: typer.Typer) -> None:
 
         from ictus.atomic import atomic_path
         from ictus.errors import ParameterError
-        from ictus.film.game import (
+        from ictus.formats.export.game import (
             GAME_CSV_HEADER,
             drift_report,
             game_csv_rows,

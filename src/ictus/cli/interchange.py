@@ -95,7 +95,7 @@ def _register_markers(app: typer.Typer) -> None:
         import sys
 
         from ictus.cli import common
-        from ictus.formats.markers import FORMATS, PER, write_markers
+        from ictus.formats.export.markers import FORMATS, PER, write_markers
 
         # check the choices before the (possibly slow) map is read
         if fmt not in FORMATS:

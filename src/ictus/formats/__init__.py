@@ -62,7 +62,7 @@ TEXT_READERS: dict[str, Reader] = {"click": parse_click, "klick": parse_klick, "
 
 
 def _format_rpp(tempo_map: TempoMap) -> str:
-    from ictus.formats.reaper import format_rpp
+    from ictus.formats.export.reaper import format_rpp
 
     return format_rpp(tempo_map)
 

@@ -1,7 +1,7 @@
 """A REAPER project (``.rpp``) holding a map's tempo envelope, regions and cue markers.
 
 Opening the file in REAPER gives the tempo map, the meters, one region per section and
-one marker per cue, in one step (the marker CSV of :mod:`ictus.formats.markers` brings
+one marker per cue, in one step (the marker CSV of :mod:`ictus.formats.export.markers` brings
 markers only). What the project holds:
 
 - ``TEMPO bpm num den``: the first tempo and meter;
@@ -44,7 +44,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ictus.formats.markers import cue_markers, section_markers
+from ictus.formats.export.markers import cue_markers, section_markers
 from ictus.tempomap.grid import build_grid, piecewise, section_times, times_in_section
 from ictus.tempomap.model import Meter, Section, TempoMap
 
