@@ -86,6 +86,9 @@ def read_midi(
     TempoMap
         Title from the first track's name; a count-in written by :func:`write_midi`
         (a ``count-in: N bars`` marker at the start) comes back as the map's count-in.
+        A file ictus wrote and nobody re-timed since comes back as the very map it was
+        written from, whatever ``click_unit`` (:mod:`ictus.formats.midi.own`); with
+        ``bars`` it is read from its events like any file.
 
     Raises
     ------
