@@ -96,7 +96,8 @@ class Written:
 
 def xml_reading(path: str) -> list[Written]:
     """The spec's reading, written here from MusicXML 4.0, not from ictus's code: a note
-    (not a grace or chord note) moves time on, <backup>/<forward> move it; a direction
+    (not a grace or chord note) moves time on, <backup>/<forward> move it, the bar ends
+    where the last note ends (padding after it is no time of the bar's); a direction
     acts where it stands (a drawn <offset> moves nothing); the tempo at one place is the
     <sound> of a metronome's direction, else a lone <sound>, else a printed number, else
     a <sound> that came with words."""
@@ -122,11 +123,11 @@ def xml_reading(path: str) -> list[Written]:
                 if tag == "note" and el.find("chord") is None and el.find("grace") is None:
                     where += Fraction(el.findtext("duration")) / division
                     notes = notes or el.find("rest[@measure='yes']") is None
+                    end = max(end, where)  # only notes end a bar: trailing space does not
                 if tag == "backup":
                     where -= Fraction(el.findtext("duration")) / division
                 if tag == "forward":
                     where += Fraction(el.findtext("duration")) / division
-                end = max(end, where)
                 if tag in ("direction", "sound"):
                     snd = el if tag == "sound" else el.find("sound")
                     metro = el.find("direction-type/metronome/per-minute")

@@ -306,3 +306,20 @@ def test_rule5_real_score_nine_eight_with_a_dropped_note() -> None:
     tempo_map = read_musicxml(corpus_path(name), expand_repeats=False)
     meters = [s.meter for s in tempo_map.sections for _ in range(s.bars)]
     assert meters[18] == Meter(9, 8)
+
+
+def test_rule5_trailing_forward_does_not_lengthen_the_final_bar(tmp_path: Path) -> None:
+    # as Bach chorales in music21's corpus end: a dotted half, then an invisible quarter
+    # (<forward>) filling 4/4; the bar is the 3/4 that completes the quarter pickup
+    pad = "<forward><duration>2</duration></forward>"
+    text = score(
+        measure("0", time(4, 4), sound(60), note(2), implicit=True),
+        measure("1", note(8)),
+        measure("2", note(6), pad),
+    )
+    tempo_map, _ = read(write(tmp_path, text))
+    assert [(s.bars, s.meter) for s in tempo_map.sections] == [
+        (1, Meter(1, 4)),
+        (1, Meter(4, 4)),
+        (1, Meter(3, 4)),
+    ]

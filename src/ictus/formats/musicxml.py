@@ -7,8 +7,9 @@ load) and played in performance order: repeats and voltas are expanded by music2
 - **Meters** come from the time signatures. A measure that holds less (or more) music
   than its time signature -- a pickup (anacrusis), the short bar before a repeat -- gets
   a meter that fits what it holds: one beat of pickup in 4/4 is a bar of 1/4, an eighth
-  in 6/8 a bar of 1/8. What a measure holds is read from the XML (notes, ``<backup>``,
-  ``<forward>``), not from music21, which counts drawn offsets as time. When the parts
+  in 6/8 a bar of 1/8. What a measure holds is read from the XML (notes placed by
+  ``<backup>`` and ``<forward>``; the bar ends where its last note ends), not from
+  music21, which counts drawn offsets as time. When the parts
   disagree (a damaged score), the time signature wins if one part with notes fills it
   exactly; otherwise what most parts hold (ties: the longest).
 - **Where a direction acts**: at its place among the notes. A direction's ``<offset>``

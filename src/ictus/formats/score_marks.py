@@ -86,7 +86,9 @@ class Direction:
 class Measure:
     """One ``<measure>`` of one part as the XML writes it.
 
-    ``length`` is the furthest point its notes, forwards and backups reach; ``real_notes``
+    ``length`` is the furthest point a note reaches (``<forward>`` and ``<backup>`` place
+    the notes; a ``<forward>`` after the last note, invisible space an editor pads a
+    short final bar with, does not lengthen the bar); ``real_notes``
     is False when it holds nothing but whole-measure rests (``<rest measure="yes"/>``),
     which prove nothing about the measure's length. ``final`` marks a final barline
     (light-heavy) that closes no repeat.
@@ -140,6 +142,7 @@ def _measure(m: ElementTree.Element, divisions: Fraction) -> Measure:
             if rest is None or rest.get("measure") != "yes":
                 real = True
             cursor += _duration(el, divisions)
+            furthest = max(furthest, cursor)
         elif el.tag == "backup":
             cursor -= _duration(el, divisions)
         elif el.tag == "forward":
@@ -154,7 +157,6 @@ def _measure(m: ElementTree.Element, divisions: Fraction) -> Measure:
             if style == "light-heavy" and el.find("repeat") is None:
                 final = True
         cursor = max(cursor, Fraction(0))
-        furthest = max(furthest, cursor)
     return Measure(m.get("number", ""), furthest, real, tuple(directions), final)
 
 
