@@ -313,5 +313,6 @@ def test_one_message_for_a_rate_out_of_range(tmp_path: Path, rate: str) -> None:
     for args in (("render", str(song), "-o", str(tmp_path / "x.wav"), "-r", rate),
                  ("play", str(song), "-b", "null", "-r", rate)):
         proc = run(*args)
-        assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        # a bad option value is a usage mistake: status 2, as the README says
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert proc.stderr == f"ictus: error: sample rate must be 8000..384000 Hz, got {rate}\n"

@@ -330,11 +330,21 @@ def tempo_figure(tempo_map: TempoMap) -> Any:
     return fig
 
 
-def plot_tempo(tempo_map: TempoMap, output: str) -> None:
-    """Draw the map's tempo plot (see the module docstring) into ``output``."""
+def check_image_format(output: str) -> str:
+    """The image format of ``output``, by its extension.
+
+    >>> check_image_format("tempo.PNG")
+    'png'
+    """
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in IMAGE_FORMATS:
         raise ParameterError(f"{output}: plot to .png, .svg or .pdf")
+    return fmt
+
+
+def plot_tempo(tempo_map: TempoMap, output: str) -> None:
+    """Draw the map's tempo plot (see the module docstring) into ``output``."""
+    fmt = check_image_format(output)
     fig = tempo_figure(tempo_map)
     with atomic_path(output) as tmp:
         fig.savefig(tmp, format=fmt)

@@ -34,6 +34,7 @@ import functools
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -96,8 +97,14 @@ class _Canvas:
     rate: int
     n: int
     style: _Level
-    rng: np.random.Generator
+    seed: int
     transpose: float = 1.0  # factor on every frequency (octaves down at low rates)
+
+    @cached_property
+    def rng(self) -> np.random.Generator:
+        """The noise source, made on first use: numpy.random costs 20 ms to import, and
+        the tonal voices (the default among them) never draw noise."""
+        return np.random.default_rng(self.seed)
 
     @property
     def t(self) -> Signal:
@@ -348,8 +355,7 @@ def _octaves_down(recipe: _Recipe, rate: int) -> int:
 def _synth_level(recipe: _Recipe, name: str, level: str, rate: int) -> npt.NDArray[np.float32]:
     style = _LEVEL_STYLE[level]
     n = round(recipe.duration * style.length * rate)
-    rng = np.random.default_rng(_seed(name, level))
-    canvas = _Canvas(rate, n, style, rng, 0.5 ** _octaves_down(recipe, rate))
+    canvas = _Canvas(rate, n, style, _seed(name, level), 0.5 ** _octaves_down(recipe, rate))
     raw = recipe.build(canvas)
     if not np.any(raw):  # every component was above the band limit
         raise ParameterError(f"sound {name!r} cannot be synthesized at {rate} Hz")
