@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from ictus.errors import IctusError, ParameterError
-from ictus.formats.clickfile import format_click, format_klick, parse_click, parse_klick
+from ictus.formats.clickfile import format_click, parse_click, parse_klick
 from ictus.formats.jsonmap import from_json, to_json
+from ictus.formats.klick_export import format_klick
 from ictus.tempomap.model import TempoMap
 
 Reader = Callable[[str, str], TempoMap]

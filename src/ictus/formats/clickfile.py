@@ -644,11 +644,3 @@ def format_click(tempo_map: TempoMap) -> str:
             else format_section(section)
         )
     return "\n".join(out) + "\n"
-
-
-def format_klick(tempo_map: TempoMap, **options: Any) -> str:
-    """Write ``tempo_map`` in klick's syntax (:func:`ictus.formats.klick_export.format_klick`:
-    refusals name the feature and the line; ``lossy=True`` drops with a warning each)."""
-    from ictus.formats.klick_export import format_klick as write
-
-    return write(tempo_map, **options)

@@ -145,8 +145,8 @@ def _losses(s: Section) -> list[Loss]:
     """What of ``s`` klick cannot say; each loss carries ``s`` with it and every loss
     before it dropped, so the last one is what klick gets."""
     from ictus.formats.clickfile import _format_tempo
-    from ictus.timebase import format_number
     from ictus.tempomap.model import unit_name
+    from ictus.timebase import format_number
 
     found = []
 

@@ -134,7 +134,12 @@ def write_midi(
     conductor: list[tuple[int, int, Any]] = []
     if tempo_map.title:
         conductor.append((0, 0, mido.MetaMessage("track_name", name=tempo_map.title)))
-    own = payload(tempo_map, ramp_steps)
+    timing: list[tuple[int, str, object]] = [(tick, "set_tempo", uspq) for tick, uspq in tempos]
+    timing += [
+        (tick, "time_signature", (m.count, m.unit, clocks))
+        for tick, m, clocks in layout.meter_changes()
+    ]
+    own = payload(tempo_map, timing)
     if own is not None:  # the map itself, for ictus to read back (others skip it)
         conductor.append((0, 0, mido.MetaMessage("sequencer_specific", data=own)))
     for tick, meter, clocks in layout.meter_changes():
