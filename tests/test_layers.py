@@ -8,6 +8,7 @@ import each other, directly or round a longer circle.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,11 @@ def test_the_checker_sees_a_cycle() -> None:
 @pytest.mark.parametrize("module", ["ictus.cli.main", "ictus.engine"])
 def test_the_checker_reads_imports(module: str) -> None:
     assert _graph()[module]
+
+
+def test_the_architecture_page_has_these_layers() -> None:
+    """docs/ARCHITECTURE.md's layer table says what LAYERS says, package for package."""
+    page = (SRC.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| `ictus(?:\.(\w+))?`", page, flags=re.M)
+    documented = {name or "__init__": int(layer) for layer, name in rows}
+    assert documented == LAYERS
