@@ -155,17 +155,17 @@ def test_the_checker_reads_imports(module: str) -> None:
     assert _graph()[module]
 
 
-def _architecture_rows() -> list[tuple[str, int, set[str] | None]]:
+def _architecture_rows() -> list[tuple[str, float, set[str] | None]]:
     """docs/ARCHITECTURE.md's layer table: (package, layer, what it imports, or None for
     "everything")."""
     page = (SRC.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
     rows = []
     for line in page.splitlines():
-        m = re.match(r"^\| (\d+) \| `ictus(?:\.(\w+))?`.*\| ([^|]*) \|$", line)
+        m = re.match(r"^\| (\d+(?:\.\d+)?) \| `ictus(?:\.(\w+))?`.*\| ([^|]*) \|$", line)
         if m:
             cell = re.sub(r"\(.*?\)", "", m.group(3)).strip()
             imports = None if cell == "everything" else {w for w in re.findall(r"\w+", cell)}
-            rows.append((m.group(2) or "__init__", int(m.group(1)), imports))
+            rows.append((m.group(2) or "__init__", float(m.group(1)), imports))
     return rows
 
 
