@@ -1,0 +1,98 @@
+"""Hostile and absurd input (issue 11): nothing destroyed, nothing truncated, bounded.
+
+Each class of problem has a regression test here that runs the installed ``ictus``
+script (a subprocess, as a user would) or the function that decides, and the parser
+classes have bounded hypothesis fuzz loops (every example capped in time).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+ICTUS = str(Path(sys.executable).parent / "ictus")
+SONG = "a: 2 4/4 120\n"  # 4 s
+
+
+def run(*args: str, cwd: Path | None = None, stdin: str | None = None,
+        timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([ICTUS, *args], capture_output=True, text=True, cwd=cwd,
+                          input=stdin, timeout=timeout, check=False)
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """The error of a failed command; it must be one line (plus a source line and caret)."""
+    assert proc.returncode not in (0, None), proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines and lines[0].startswith("ictus: error: "), proc.stderr
+    assert len(lines) in (1, 3), proc.stderr
+    return lines[0]
+
+
+# ------------------------------------------------------ 1. outputs that are not files
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_render_to_a_device_writes_through(tmp_path: Path) -> None:
+    (tmp_path / "song.click").write_text(SONG)
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a private /dev/null
+    proc = run("render", "song.click", "-o", str(null), "--format", "wav", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISCHR(null.stat().st_mode), "the device was replaced by a file"
+    assert sorted(os.listdir(tmp_path)) == ["null", "song.click"]
+
+
+def test_render_to_a_fifo_writes_through(tmp_path: Path) -> None:
+    (tmp_path / "song.click").write_text(SONG)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    proc = run("render", "song.click", "-o", str(fifo), "--format", "wav", "-r", "48000",
+               "--bit-depth", "16", cwd=tmp_path)
+    reader.join(30)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode), "the FIFO was replaced by a file"
+    wav = tmp_path / "from-pipe.wav"
+    wav.write_bytes(got[0])
+    info = soundfile.info(wav)
+    assert (info.samplerate, info.frames, info.subtype) == (48000, 4 * 48000, "PCM_16")
+
+
+@pytest.mark.parametrize("command", ["render", "convert"])
+def test_symlink_output_keeps_the_link_and_replaces_its_target(tmp_path: Path,
+                                                               command: str) -> None:
+    (tmp_path / "song.click").write_text(SONG)
+    elsewhere = tmp_path / "takes"
+    elsewhere.mkdir()
+    ext = "wav" if command == "render" else "json"
+    target = elsewhere / f"take.{ext}"
+    target.write_text("old take")
+    target.chmod(0o640)
+    link = tmp_path / f"out.{ext}"
+    link.symlink_to(target)
+    args = ("render", "song.click", "-o", str(link)) if command == "render" else (
+        "convert", "song.click", str(link))
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_bytes() != b"old take"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(os.listdir(elsewhere)) == [f"take.{ext}"]
+    if command == "render":
+        assert soundfile.info(target).frames == 4 * 48000
+    else:
+        assert '"ictus-tempo-map/1"' in target.read_text()
