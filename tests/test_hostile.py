@@ -8,12 +8,10 @@ classes have bounded hypothesis fuzz loops (every example capped in time).
 from __future__ import annotations
 
 import os
-import signal
 import stat
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +94,48 @@ def test_symlink_output_keeps_the_link_and_replaces_its_target(tmp_path: Path,
         assert soundfile.info(target).frames == 4 * 48000
     else:
         assert '"ictus-tempo-map/1"' in target.read_text()
+
+
+# ------------------------------------------------------ 6. the input is never the output
+
+
+def _same_file_ways(tmp_path: Path, name: str) -> dict[str, Path]:
+    """The input under its own name, a symbolic link to it and a hard link to it."""
+    song = tmp_path / name
+    (tmp_path / "sym").symlink_to(song)
+    os.link(song, tmp_path / "hard")
+    return {"same": song, "symlink": tmp_path / "sym", "hardlink": tmp_path / "hard"}
+
+
+@pytest.mark.parametrize(("case", "way"), [
+    ("render-click", "same"), ("render-click", "symlink"), ("render-click", "hardlink"),
+    ("convert-click", "same"), ("convert-click", "symlink"), ("convert-midi", "same"),
+    ("sound-file", "hardlink")])
+def test_output_that_is_the_input_is_refused(tmp_path: Path, case: str, way: str) -> None:
+    (tmp_path / "song.click").write_text("# my notes\n" + SONG)
+    source = "song.click"
+    if case == "convert-midi":
+        assert run("convert", "song.click", "song.mid", cwd=tmp_path).returncode == 0
+        source = "song.mid"
+    if case == "sound-file":
+        soundfile.write(tmp_path / "tick.wav", np.full(480, 0.5), 48000)
+        source = "tick.wav"
+    before = (tmp_path / source).read_bytes()
+    out = _same_file_ways(tmp_path, source)[way]
+    if case == "render-click":
+        args = ["render", "song.click", "-o", str(out), "--format", "wav"]
+    elif case == "sound-file":
+        args = ["render", "song.click", "-o", str(out), "--format", "wav",
+                "--sound-file", "tick.wav"]
+    else:
+        args = ["convert", source, str(out), "--to", "click" if source == "song.mid"
+                else "json"]
+    proc = run(*args, cwd=tmp_path)
+    line = one_line_error(proc)
+    assert "is the input" in line and "--overwrite-input" in line, line
+    assert (tmp_path / source).read_bytes() == before
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".part")]
+    # asked for explicitly, it is replaced (a hard link is then a file of its own)
+    proc = run(*args, "--overwrite-input", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes() != before

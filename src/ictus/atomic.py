@@ -20,6 +20,64 @@ from pathlib import Path
 
 from ictus.errors import IctusError
 
+# The files this command has read, by (device, inode), with the path they were read by:
+# a later write to any of them, under any name or link, would destroy the input.
+_inputs: dict[tuple[int, int], str] = {}
+_overwrite_inputs = False
+
+
+def note_input(path: str | os.PathLike[str]) -> None:
+    """Remember that ``path`` was read, so that no output of this command replaces it."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return
+    if stat.S_ISREG(st.st_mode):
+        _inputs[(st.st_dev, st.st_ino)] = os.fspath(path)
+
+
+def forget_inputs(*, overwrite: bool = False) -> None:
+    """Start a command afresh; ``overwrite=True`` lets outputs replace inputs (on request)."""
+    global _overwrite_inputs
+    _inputs.clear()
+    _overwrite_inputs = overwrite
+
+
+def allow_overwriting_inputs() -> None:
+    """The user asked for it (``--overwrite-input``): an output may replace an input."""
+    global _overwrite_inputs
+    _overwrite_inputs = True
+
+
+def check_not_input(path: str | os.PathLike[str], flag: str = "--overwrite-input") -> None:
+    """Refuse to write ``path`` when it is (or links to) a file this command read.
+
+    >>> import tempfile, os
+    >>> song = os.path.join(tempfile.mkdtemp(), "song.click")
+    >>> _ = open(song, "w").write("1 4/4 120")
+    >>> note_input(song)
+    >>> try:
+    ...     check_not_input(song)
+    ... except IctusError as err:
+    ...     print(str(err).split(": ", 1)[1])
+    is the input; write elsewhere, or give --overwrite-input to replace it
+    >>> forget_inputs()
+    """
+    if _overwrite_inputs:
+        return
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return
+    read_as = _inputs.get((st.st_dev, st.st_ino))
+    # the inode may have been freed and reused since it was read: check it is that file
+    if read_as is not None and os.path.exists(read_as) and os.path.samefile(read_as, path):
+        also = "" if os.fspath(path) == read_as else f" {read_as}"
+        raise IctusError(
+            f"{os.fspath(path)}: is the input{also}; write elsewhere, "
+            f"or give {flag} to replace it"
+        )
+
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """Fail early, with a clear message, when ``path``'s folder is missing or read-only.
@@ -27,6 +85,7 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     A symbolic link is followed: what is checked (and returned) is the file it names.
     """
     shown = Path(path)
+    check_not_input(shown)
     dest = _resolved(shown)
     if _is_special(dest):
         if not os.access(dest, os.W_OK):

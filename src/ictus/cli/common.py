@@ -111,6 +111,14 @@ def load_voice_for(sound: str | None, sound_file: str | None, rate: int) -> Voic
     return synth_voice(sound or DEFAULT_SOUND, rate)
 
 
+def overwrite_inputs(allowed: bool) -> None:
+    """``--overwrite-input``: let this command's output replace one of its inputs."""
+    if allowed:
+        from ictus.atomic import allow_overwriting_inputs
+
+        allow_overwriting_inputs()
+
+
 def fail(err: IctusError) -> None:
     """Print an error the way every command does: one line, plus the source line and caret."""
     from ictus.errors import ParseError

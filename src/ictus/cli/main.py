@@ -115,6 +115,13 @@ GainOpt = Annotated[
     ),
 ]
 
+OverwriteInputOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite-input", help="Let the output replace an input file (refused otherwise)."
+    ),
+]
+
 
 def _version(value: bool) -> None:
     if value:
@@ -180,6 +187,7 @@ def render(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")
     ] = False,
+    overwrite_input: OverwriteInputOpt = False,
 ) -> None:
     """Render the click of MAP to an audio file.
 
@@ -196,6 +204,7 @@ def render(
     from ictus.render import parse_channels, render_file
     from ictus.sounds import parse_gains
 
+    common.overwrite_inputs(overwrite_input)
     grid = common.load_grid(
         map_file,
         fmt=source_format,
@@ -398,6 +407,7 @@ def convert(
         int | None,
         typer.Option("--channel", metavar="1-16", help="MIDI output: click channel (10)."),
     ] = None,
+    overwrite_input: OverwriteInputOpt = False,
 ) -> None:
     """Convert a tempo map between .click, klick, JSON and MIDI (MusicXML reads too).
 
@@ -420,6 +430,7 @@ def convert(
     """
     from ictus.formats import read_map, write_map
 
+    common.overwrite_inputs(overwrite_input)
     read_options: dict[str, object] = {}
     if click_unit is not None:
         read_options["click_unit"] = click_unit
@@ -515,6 +526,9 @@ def main() -> None:
     """Entry point: run the app; turn IctusErrors into one clean message and exit 1."""
     import signal
 
+    from ictus.atomic import forget_inputs
+
+    forget_inputs()
     signal.signal(signal.SIGTERM, _terminated)
     warnings.showwarning = _show_warning
     try:

@@ -553,6 +553,9 @@ def read_hits(
     allow_early: bool = False,
 ) -> list[Hit]:
     """Read a hit list from a file (see :func:`parse_hits`)."""
+    from ictus.atomic import note_input
+
+    note_input(path)
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:

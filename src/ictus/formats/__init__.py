@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ictus.atomic import note_input
 from ictus.errors import IctusError, ParameterError
 from ictus.formats.clickfile import format_click, format_klick, parse_click, parse_klick
 from ictus.formats.jsonmap import from_json, to_json
@@ -109,6 +110,7 @@ def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: 
         return TEXT_READERS[fmt](text, name)
     name = path
     fmt = guess_format(path, fmt)
+    note_input(path)
     if fmt in FILE_READERS:
         if not Path(path).exists():
             raise IctusError(f"{path}: no such file")
