@@ -8,10 +8,12 @@ classes have bounded hypothesis fuzz loops (every example capped in time).
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -139,3 +141,34 @@ def test_output_that_is_the_input_is_refused(tmp_path: Path, case: str, way: str
     proc = run(*args, "--overwrite-input", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes() != before
+
+
+# ------------------------------------------------------ 7. every terminating signal
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                                 signal.SIGALRM, signal.SIGTERM, signal.SIGINT],
+                         ids=lambda s: signal.Signals(s).name)
+def test_terminating_signal_leaves_no_part_file(tmp_path: Path, sig: int) -> None:
+    (tmp_path / "long.click").write_text("long: 3600 4/4 120 sub=4\n")  # two hours
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = subprocess.Popen(
+        [ICTUS, "render", str(tmp_path / "long.click"), "-o", str(out_dir / "click.wav")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a background job may inherit SIGINT ignored; a user's Ctrl-C is not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 30
+        while not any(p.stat().st_size > 1 << 20 for p in out_dir.iterdir()):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the render did not start writing"
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert list(out_dir.iterdir()) == [], f"left behind after {signal.Signals(sig).name}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +25,38 @@ from ictus.errors import IctusError
 # a later write to any of them, under any name or link, would destroy the input.
 _inputs: dict[tuple[int, int], str] = {}
 _overwrite_inputs = False
+# temporary files being written now: removed by a terminating signal's handler
+_parts: set[str] = set()
+
+#: Signals whose default action ends the process: each must remove the ``.part`` files.
+TERMINATING_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in (
+        "SIGHUP", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
+        "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGPWR", "SIGPOLL",
+    )
+    if hasattr(signal, name)
+)
+
+
+def clean_up_on_signals() -> None:
+    """Make every terminating signal unwind like Ctrl-C, so no ``.part`` file is left.
+
+    The exit status is the shell's for a signal, 128 + its number. A signal the caller
+    ignores (``nohup`` ignores SIGHUP) stays ignored. Call it from the main thread.
+    """
+    for sig in TERMINATING_SIGNALS:
+        with suppress(OSError, ValueError):
+            if signal.getsignal(sig) == signal.SIG_DFL:
+                signal.signal(sig, _terminated)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # remove first: unwinding may be slow (a long C call), and a second signal of a
+    # default disposition would end the process before the context managers run
+    for part in list(_parts):
+        _remove(part)
+    raise SystemExit(128 + signum)
 
 
 def note_input(path: str | os.PathLike[str]) -> None:
@@ -144,6 +177,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     folder = None if special else (dest.parent or Path("."))
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=folder)
     os.close(fd)
+    _parts.add(tmp)
     try:
         yield tmp
         if special:
@@ -162,6 +196,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     except BaseException:
         _remove(tmp)
         raise
+    finally:
+        _parts.discard(tmp)
 
 
 def _copy_into(tmp: str, dest: Path) -> None:

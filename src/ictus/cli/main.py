@@ -517,19 +517,13 @@ def _show_warning(
     sys.stderr.write(f"ictus: warning: {message}\n")
 
 
-def _terminated(signum: int, frame: object) -> None:
-    # SIGTERM unwinds like Ctrl-C, so atomic writes remove their temporary files
-    raise SystemExit(128 + signum)
-
-
 def main() -> None:
     """Entry point: run the app; turn IctusErrors into one clean message and exit 1."""
-    import signal
-
-    from ictus.atomic import forget_inputs
+    from ictus.atomic import clean_up_on_signals, forget_inputs
 
     forget_inputs()
-    signal.signal(signal.SIGTERM, _terminated)
+    # SIGTERM, SIGHUP, ... unwind like Ctrl-C, so atomic writes remove their .part files
+    clean_up_on_signals()
     warnings.showwarning = _show_warning
     try:
         app(prog_name="ictus")
