@@ -172,3 +172,63 @@ def test_terminating_signal_leaves_no_part_file(tmp_path: Path, sig: int) -> Non
     assert proc.returncode != 0
     assert "Traceback" not in err
     assert list(out_dir.iterdir()) == [], f"left behind after {signal.Signals(sig).name}"
+
+
+# ------------------------------------------------------ 2. WAV over 4 GiB becomes RF64
+
+
+@pytest.mark.parametrize("channels", [1, 2, 8, 1024])
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT"])
+def test_largest_wav_still_fits_its_32bit_sizes(tmp_path: Path, channels: int,
+                                                subtype: str) -> None:
+    """At the boundary the WAV chosen still fits: RIFF size = file size - 8 < 2^32."""
+    from ictus.render.writer import container_for
+
+    width = {"PCM_16": 2, "PCM_24": 3, "FLOAT": 4}[subtype]
+    # libsndfile's own header for this layout: a one-frame file minus its one frame
+    probe = tmp_path / "probe.wav"
+    soundfile.write(probe, np.zeros((1, channels)), 48000, subtype=subtype)
+    header = probe.stat().st_size - channels * width
+    largest = (2**32 - 1 + 8 - header) // (channels * width)  # frames a WAV can hold
+    fits = [f for f in (largest - 70_000, largest) if f > 0]
+    for frames in fits:
+        assert container_for("wav", subtype, rate=48000, channels=channels,
+                             frames=frames).major in ("WAV", "RF64")
+    assert container_for("wav", subtype, rate=48000, channels=channels,
+                         frames=largest + 1).major == "RF64"
+    assert container_for("wav", subtype, rate=48000, channels=channels,
+                         frames=max(1, largest // 2)).major == "WAV"
+    with pytest.raises(Exception, match="aiff holds at most 4 GiB"):
+        container_for("aiff", subtype, rate=48000, channels=channels, frames=largest + 1)
+
+
+def test_rf64_render_reads_back_in_full(tmp_path: Path) -> None:
+    (tmp_path / "song.click").write_text("a: 30 4/4 120\n")  # 60 s, a click each 0.5 s
+    proc = run("render", "song.click", "-o", "x.wav", "--format", "rf64", "-c", "3",
+               "--bit-depth", "16", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    info = soundfile.info(tmp_path / "x.wav")
+    assert (info.format, info.channels, info.frames) == ("RF64", 3, 60 * 48000)
+    # the same samples as the plain WAV of the same render
+    proc = run("render", "song.click", "-o", "y.wav", "-c", "3", "--bit-depth", "16",
+               cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert soundfile.info(tmp_path / "y.wav").format == "WAV"
+    rf64, _ = soundfile.read(tmp_path / "x.wav", dtype="int16")
+    wav, _ = soundfile.read(tmp_path / "y.wav", dtype="int16")
+    assert np.abs(wav).max() > 10000 and np.array_equal(rf64, wav)
+
+
+@pytest.mark.soak  # writes 4.1 GiB (20 s here): `make soak`
+def test_wav_over_4_gib_is_rf64_at_full_length(tmp_path: Path) -> None:
+    (tmp_path / "long.click").write_text("a: 180 4/4 120\n")  # 6 min
+    proc = run("render", "long.click", "-o", "x.wav", "-c", "8", "-r", "384000",
+               "--bit-depth", "32f", cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "RF64" in proc.stderr
+    info = soundfile.info(tmp_path / "x.wav")
+    assert (info.format, info.frames) == ("RF64", 360 * 384000)
+    assert (tmp_path / "x.wav").stat().st_size > 2**32
+    with soundfile.SoundFile(tmp_path / "x.wav") as f:  # the last click is there
+        f.seek(round(359.5 * 384000))
+        assert np.abs(f.read(2000)).max() > 0.1

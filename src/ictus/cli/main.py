@@ -153,7 +153,10 @@ def render(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", metavar="FORMAT", help="wav, flac, ogg, mp3, aiff (default: by extension)."
+            "--format",
+            metavar="FORMAT",
+            help="wav, rf64, flac, ogg, mp3, aiff (default: by extension; "
+            "WAV over 4 GiB is written as RF64).",
         ),
     ] = None,
     bit_depth: Annotated[
