@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 import soundfile
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
@@ -232,3 +234,52 @@ def test_wav_over_4_gib_is_rf64_at_full_length(tmp_path: Path) -> None:
     with soundfile.SoundFile(tmp_path / "x.wav") as f:  # the last click is there
         f.seek(round(359.5 * 384000))
         assert np.abs(f.read(2000)).max() > 0.1
+
+
+# ------------------------------------------------------ 3. each format's limits, first
+
+
+@pytest.mark.parametrize(("fmt", "args", "says"), [
+    ("ogg", ["-r", "384000"], "ogg supports sample rates up to 200000 Hz"),
+    ("ogg", ["-r", "200001"], "ogg supports sample rates up to 200000 Hz"),
+    ("mp3", ["-r", "96000"], "mp3 supports the sample rates 8000, 11025"),
+    ("mp3", ["-r", "44000"], "mp3 supports the sample rates"),
+    ("mp3", ["-c", "3"], "mp3 holds at most 2 channels"),
+    ("flac", ["-c", "9"], "flac holds at most 8 channels"),
+    ("flac", ["-r", "96001"], "flac supports rates above 65535 Hz in steps of 10 Hz"),
+])
+def test_format_limits_refused_before_encoding(tmp_path: Path, fmt: str, args: list[str],
+                                               says: str) -> None:
+    (tmp_path / "song.click").write_text(SONG)
+    proc = run("render", "song.click", "-o", f"x.{fmt}", *args, cwd=tmp_path)
+    assert proc.returncode != -signal.SIGSEGV, "the encoder crashed"
+    assert says in one_line_error(proc)
+    assert sorted(os.listdir(tmp_path)) == ["song.click"]  # no file, no hidden .part
+
+
+@settings(max_examples=25, deadline=10_000,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(fmt=st.sampled_from(["wav", "rf64", "flac", "ogg", "mp3", "aiff"]),
+       rate=st.one_of(st.sampled_from([8000, 11025, 44100, 48000, 96000, 192000, 200000,
+                                       200001, 384000]), st.integers(8000, 384000)),
+       channels=st.one_of(st.integers(1, 3), st.sampled_from([8, 9, 64])))
+def test_any_format_rate_and_channels_writes_or_refuses(tmp_path: Path, fmt: str, rate: int,
+                                                        channels: int) -> None:
+    """In-process on purpose: an encoder that crashes takes the test run down with it."""
+    from ictus.errors import ParameterError
+    from ictus.render import render_file
+    from ictus.sounds import synth_voice
+    from ictus.tempomap import Section, Tempo, TempoMap, build_grid
+
+    grid = build_grid(TempoMap((Section(1, Tempo(2400)),)))  # a bar of 0.1 s
+    out = tmp_path / f"x-{fmt}-{rate}-{channels}.{fmt}"
+    try:
+        frames = render_file(grid, out, voice=synth_voice("beep", rate), rate=rate,
+                             channels=channels)
+    except ParameterError:
+        assert not out.exists()
+        return
+    info = soundfile.info(out)
+    assert (info.samplerate, info.channels) == (rate, channels)
+    assert info.frames >= frames if fmt in ("ogg", "mp3") else info.frames == frames
+    out.unlink()

@@ -54,13 +54,17 @@ class FormatLimits:
     max_channels: int
     rates: frozenset[int] | None = None  # the only rates the codec has, if it is picky
     max_frames: int | None = None  # a frame counter's width (FLAC's is 36 bits)
+    # FLAC's frame headers store rates above 65535 Hz in tens of Hz
+    tens_above: int | None = None
 
 
 LIMITS: dict[str, FormatLimits] = {
     "wav": FormatLimits(max_rate=384000, max_channels=1024),
     "rf64": FormatLimits(max_rate=384000, max_channels=1024),
     "aiff": FormatLimits(max_rate=384000, max_channels=1024),
-    "flac": FormatLimits(max_rate=384000, max_channels=8, max_frames=(1 << 36) - 1),
+    "flac": FormatLimits(
+        max_rate=384000, max_channels=8, max_frames=(1 << 36) - 1, tens_above=65535
+    ),
     "ogg": FormatLimits(max_rate=200000, max_channels=255),
     "mp3": FormatLimits(
         max_rate=48000,
@@ -99,6 +103,11 @@ def container_for(fmt: str, subtype: str, *, rate: int, channels: int, frames: i
         raise ParameterError(f"{fmt} supports the sample rates {rates} Hz only, got {rate}")
     if rate > limits.max_rate:
         raise ParameterError(f"{fmt} supports sample rates up to {limits.max_rate} Hz, got {rate}")
+    if limits.tens_above is not None and rate > limits.tens_above and rate % 10:
+        raise ParameterError(
+            f"{fmt} supports rates above {limits.tens_above} Hz in steps of 10 Hz only, "
+            f"got {rate}"
+        )
     if channels > limits.max_channels:
         raise ParameterError(
             f"{fmt} holds at most {limits.max_channels} channels, got {channels}"
