@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import soundfile
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 SONG = "a: 2 4/4 120\n"  # 4 s
