@@ -283,3 +283,60 @@ def test_any_format_rate_and_channels_writes_or_refuses(tmp_path: Path, fmt: str
     assert (info.samplerate, info.channels) == (rate, channels)
     assert info.frames >= frames if fmt in ("ogg", "mp3") else info.frames == frames
     out.unlink()
+
+
+# ------------------------------------------------------ 9. terminal escape injection
+
+HOSTILE_TEXT = st.lists(
+    st.sampled_from(["\x1b", "\x07", "\x00", "\x9b", "\u202e", "\x7f", "\t", "]", "[",
+                     "2J", "0;", "a", ":", " ", "4/4", "120", "é", "\r", '"', ","]),
+    max_size=12).map("".join)
+
+
+def assert_terminal_safe(text: str) -> None:
+    bad = [c for c in text if c != "\n" and (not c.isprintable() or c == "\u202e")]
+    assert not bad, f"raw control characters reach the terminal: {bad!r}"
+
+
+def test_escape_sequences_in_a_map_are_shown_escaped(tmp_path: Path) -> None:
+    (tmp_path / "evil.click").write_bytes(
+        b"title: x\nv\x1b]0;pwned\x07\x1b[2J: 4 4/4 \x00fast # \x1b[2J\n")
+    proc = run("info", "evil.click", cwd=tmp_path)
+    one_line_error(proc)
+    assert_terminal_safe(proc.stderr)
+    assert "\\x1b]0;pwned\\x07\\x1b[2J" in proc.stderr
+    (tmp_path / "evil.click").write_bytes(b"a: 4 4/4 \x1b[2J\x07fast # \x1b]0;pwned\x07\n")
+    proc = run("info", "evil.click", cwd=tmp_path)
+    one_line_error(proc)
+    assert_terminal_safe(proc.stderr)
+    _, line, caret = proc.stderr.rstrip("\n").splitlines()
+    assert line[caret.index("^"):].startswith("\\x1b[2J\\x07fast")  # still points at it
+
+
+@settings(max_examples=60, deadline=2000)
+@given(before=HOSTILE_TEXT, token=HOSTILE_TEXT)
+def test_any_error_display_is_terminal_safe(before: str, token: str) -> None:
+    from ictus.errors import IctusError, ParseError
+    from ictus.formats.clickfile import parse_click
+    from ictus.formats.jsonmap import from_json
+
+    for text, reader in ((f"{before}: 4 4/4 {token}\n", parse_click),
+                         (f'{{"title": "{before}", "sections": [{token}]}}', from_json)):
+        try:
+            reader(text, "x")
+        except ParseError as err:
+            assert_terminal_safe(err.display())
+        except IctusError as err:
+            from ictus.errors import for_terminal
+
+            assert_terminal_safe(for_terminal(str(err)))
+
+
+# ------------------------------------------------------ 11. long tokens are cut
+
+
+def test_a_10_mb_token_is_not_echoed_in_full(tmp_path: Path) -> None:
+    (tmp_path / "big.click").write_text("a: 4 4/4 " + "9x" * 5_000_000 + "\n")
+    proc = run("info", "big.click", cwd=tmp_path)
+    one_line_error(proc)
+    assert len(proc.stderr) < 2000, len(proc.stderr)

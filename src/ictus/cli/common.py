@@ -121,9 +121,10 @@ def overwrite_inputs(allowed: bool) -> None:
 
 def fail(err: IctusError) -> None:
     """Print an error the way every command does: one line, plus the source line and caret."""
-    from ictus.errors import ParseError
+    from ictus.errors import ParseError, for_terminal
 
-    text = err.display() if isinstance(err, ParseError) else str(err)
+    # what came from a file is escaped and cut: it must not drive the terminal
+    text = err.display() if isinstance(err, ParseError) else for_terminal(str(err))
     sys.stderr.write(f"ictus: error: {text}\n")
 
 

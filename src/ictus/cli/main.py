@@ -517,7 +517,9 @@ def _show_warning(
     message: Warning | str, category: type[Warning], *args: object, **kwargs: object
 ) -> None:
     # a lenient reader's note is one line for the user, not a source listing
-    sys.stderr.write(f"ictus: warning: {message}\n")
+    from ictus.errors import for_terminal
+
+    sys.stderr.write(f"ictus: warning: {for_terminal(str(message))}\n")
 
 
 def main() -> None:
