@@ -340,3 +340,51 @@ def test_a_10_mb_token_is_not_echoed_in_full(tmp_path: Path) -> None:
     proc = run("info", "big.click", cwd=tmp_path)
     one_line_error(proc)
     assert len(proc.stderr) < 2000, len(proc.stderr)
+
+
+# ------------------------------------------------------ 11 + issue 9.6: BOM and labels
+
+
+@pytest.mark.parametrize("kind", ["click", "json", "stdin"])
+def test_utf8_byte_order_mark_is_accepted(tmp_path: Path, kind: str) -> None:
+    (tmp_path / "song.click").write_text("title: Lied\nRefrän: 2 4/4 120\n")
+    assert run("convert", "song.click", "song.json", cwd=tmp_path).returncode == 0
+    bom = b"\xef\xbb\xbf"
+    if kind == "stdin":
+        proc = subprocess.run([ICTUS, "beats", "-"], input=bom + b"a: 1 4/4 120\n",
+                              capture_output=True, cwd=tmp_path, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert len(proc.stdout.decode().splitlines()) == 1 + 4
+        return
+    src = tmp_path / f"song.{kind}"
+    src.write_bytes(bom + src.read_bytes())
+    proc = run("beats", src.name, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = proc.stdout.splitlines()
+    assert len(rows) == 1 + 8 and rows[1].endswith(",Refrän")
+
+
+@pytest.mark.parametrize(("line", "hint"), [
+    ("verse 1: 4 4/4 120", "write 'verse-1:'"),
+    ("pre chorus b: 4 4/4 120", "write 'pre-chorus-b:'"),
+])
+def test_label_with_a_blank_gets_a_suggestion(tmp_path: Path, line: str, hint: str) -> None:
+    (tmp_path / "song.click").write_text(line + "\n")
+    assert hint in one_line_error(run("info", "song.click", cwd=tmp_path))
+
+
+@pytest.mark.parametrize("label", ["Refrän", "Кода", "v.1", "coda_2", "序奏", "Ω-3"])
+def test_labels_of_any_script_are_allowed(tmp_path: Path, label: str) -> None:
+    from ictus.formats.clickfile import format_click, parse_click
+
+    m = parse_click(f"{label}: 2 4/4 120\n", "x")
+    assert m.sections[0].label == label
+    assert parse_click(format_click(m), "y") == m
+
+
+def test_label_error_lists_what_the_readme_allows(tmp_path: Path) -> None:
+    (tmp_path / "song.click").write_text("a+b: 4 4/4 120\n")
+    line = one_line_error(run("info", "song.click", cwd=tmp_path))
+    assert "letters, digits, '_', '-' and '.'" in line
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    assert "digits, `_ - .`" in readme and "any script" in readme

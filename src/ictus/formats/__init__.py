@@ -100,7 +100,7 @@ def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: 
     """
     path = os.fspath(source)
     if path == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read().removeprefix("\ufeff")  # Notepad's byte-order mark
         name = "<stdin>"
         if fmt is None and text.lstrip().startswith("{"):
             fmt = "json"
@@ -118,7 +118,8 @@ def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: 
     if options:
         raise ParameterError(f"{', '.join(options)}: only for MIDI and MusicXML files")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (Notepad writes one) is not part of the text
+        text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise IctusError(f"{path}: no such file") from None
     except IsADirectoryError:

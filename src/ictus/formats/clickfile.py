@@ -77,7 +77,8 @@ _GROUP_RE = re.compile(r"^\(\s*(\d+(?:\s*\+\s*\d+)*)\s*\)$")
 _PATTERN_RE = re.compile(r"^[Xx.]+$")
 _FLOAT_RE = re.compile(rf"^{_NUM}$")
 _INT_RE = re.compile(r"^\d+$")
-_CLICK_LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# letters and digits of any script (Refrän, Кода), as musicians name sections
+_CLICK_LABEL_RE = re.compile(r"^\w[\w.-]*\Z")
 _KLICK_LABEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _CUE_AT_RE = re.compile(r"^cue@(\d+)(?:\.(\d+))?$")
 
@@ -224,15 +225,33 @@ def frame_click_text(tempo: Tempo) -> str:
     return f"{click_label(frames)}@{rate.name}"
 
 
+def _spaced_label_hint(tokens: list[_Token]) -> str:
+    """``verse 1: 4 4/4 120`` is a label with a blank: suggest ``verse-1:``."""
+    words: list[str] = []
+    for tok in tokens[:6]:
+        name, colon, _ = tok.text.partition(":")
+        words.append(name)
+        if colon:
+            label = "-".join(words)
+            if all(words) and _CLICK_LABEL_RE.match(label):
+                return f"; a label has no blanks: write '{label}:'"
+            return ""
+    return ""
+
+
 def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
     label_tok, rest = _split_label(line, tokens)
     label = None
     if label_tok is not None:
         ok = (_KLICK_LABEL_RE if klick else _CLICK_LABEL_RE).match(label_tok.text)
         if not ok:
+            allowed = (
+                "letters, digits, '_' and '-'"
+                if klick
+                else "letters, digits, '_', '-' and '.' (not '-' or '.' first)"
+            )
             raise line.error(
-                f"a label may only use letters, digits, '_' and '-', got {label_tok.text!r}",
-                label_tok.column,
+                f"a label may only use {allowed}, got {label_tok.text!r}", label_tok.column
             )
         label = label_tok.text
     if not rest:
@@ -241,7 +260,10 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
     it = iter(rest)
     bars_tok = next(it)
     if not _INT_RE.match(bars_tok.text):
-        raise line.error(f"expected the number of bars, got {bars_tok.text!r}", bars_tok.column)
+        raise line.error(
+            f"expected the number of bars, got {bars_tok.text!r}{_spaced_label_hint(rest)}",
+            bars_tok.column,
+        )
     bars = int(bars_tok.text)
     if bars < 1:
         raise line.error("number of bars must be greater than 0", bars_tok.column)

@@ -52,7 +52,7 @@ UNIT_NAMES: dict[str, Fraction] = {
     "s": Fraction(1, 16),
 }
 
-_LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_LABEL_RE = re.compile(r"^\w[\w.-]*\Z")  # letters of any script: Refrän, Кода
 
 #: Words a label cannot be: the .click format's header lines look like labels.
 RESERVED_LABELS = frozenset({"title", "count-in", "scale"})
