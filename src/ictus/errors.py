@@ -26,7 +26,7 @@ def printable(text: str) -> str:
     >>> printable("verse\x1b]0;pwned\x07\x1b[2J: 4 4/4 120\x00")
     'verse\\x1b]0;pwned\\x07\\x1b[2J: 4 4/4 120\\x00'
     >>> printable("Refrän\t1")
-    'Refrän\\t1'
+    'Refrän 1'
     """
     if text.isprintable():
         return text
@@ -34,8 +34,10 @@ def printable(text: str) -> str:
 
 
 def _escaped(c: str) -> str:
-    if c.isprintable() or (c == " "):
+    if c.isprintable():
         return c
+    if c == "\t":  # one blank: the caret below counts characters, a tab has no width
+        return " "
     if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS:
         return repr(c)[1:-1]
     return c

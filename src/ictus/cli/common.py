@@ -38,6 +38,9 @@ def parse_count_in(text: str) -> CountIn:
 def parse_scale(text: str) -> Fraction:
     """``0.9`` or ``90%``."""
     t = text.strip()
+    from ictus.limits import check_number_text
+
+    check_number_text(t, "--scale")
     try:
         value = Fraction(t[:-1]) / 100 if t.endswith("%") else Fraction(t)
     except (ValueError, ZeroDivisionError):
@@ -159,6 +162,13 @@ def closed_pipe_is_fine() -> Iterator[None]:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(0) from None
+    except OSError as err:
+        if err.filename is not None:  # a named file's error belongs to its command
+            raise
+        # a full disk or /dev/full behind `> file`: say so once, like any other error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise IctusError(f"standard output: cannot write ({err.strerror or err})") from None
 
 
 def format_clock(seconds: float) -> str:

@@ -102,7 +102,9 @@ def _seconds_text(value: Fraction) -> str:
 
 def _parse_range(text: str) -> tuple[Fraction, Fraction]:
     from ictus.errors import ParameterError
+    from ictus.limits import check_number_text
 
+    check_number_text(text, "--range")
     lo, sep, hi = text.strip().partition("-")
     try:
         if not sep:
@@ -790,6 +792,9 @@ def _register_video(film: typer.Typer) -> None:
         hit_list = _read_hits(hits, placement, hits_format)
         try:
             width, height = (int(x) for x in size.lower().split("x"))
+            from ictus.limits import check_number_text
+
+            check_number_text(streamer, "--streamer")
             length = Fraction(streamer)
         except ValueError:
             raise ParameterError(

@@ -531,7 +531,8 @@ def main() -> None:
     clean_up_on_signals()
     warnings.showwarning = _show_warning
     try:
-        app(prog_name="ictus")
+        with common.closed_pipe_is_fine():
+            app(prog_name="ictus")
     except IctusError as err:
         common.fail(err)
         sys.exit(1)

@@ -47,6 +47,7 @@ from functools import partial
 from pathlib import Path
 
 from ictus.errors import IctusError, ParameterError, ParseError, SourcePos
+from ictus.limits import MAX_DURATION_S, MAX_HITS, check_number_text, read_input
 from ictus.timebase import FrameRate, frames_to_seconds, parse_rate, parse_timecode
 
 #: Grids a hit may land on: how many equal parts of the beat.
@@ -185,6 +186,7 @@ def clock_seconds(text: str) -> Fraction:
     if m is None:
         raise ParameterError(f"expected seconds such as 4.5 or 0:04.500, got {text!r}")
     hours, minutes, seconds = m.group(1), m.group(2), m.group(3)
+    check_number_text(text, "seconds")
     total = Fraction(seconds)
     if minutes is not None:
         if total >= 60:
@@ -252,6 +254,7 @@ def _read_csv(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:
 
         weight_text = cell("weight") or "1"
         try:
+            check_number_text(weight_text, "weight")
             weight = Fraction(weight_text)
         except (ValueError, ZeroDivisionError):
             raise src.error(
@@ -373,7 +376,13 @@ def _read_protools(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hi
                     "markers not in timecode need the SAMPLE RATE and SESSION START TIMECODE "
                     "lines of the session text"
                 )
-            offset = Fraction(int(reference)) / Fraction(sample_rate)
+            try:
+                rate_hz = Fraction(sample_rate) if len(sample_rate) < 20 else Fraction(0)
+            except ValueError:
+                rate_hz = Fraction(0)
+            if rate_hz <= 0:
+                raise ParameterError(f"the session's SAMPLE RATE {sample_rate!r} is not a rate")
+            offset = Fraction(int(reference)) / rate_hz
             return clock.timecode(session_start) + offset
 
         hits.append(_hit(src, number, location, when, label=label, grid=grid))
@@ -529,12 +538,26 @@ def parse_hits(
         raise ParameterError(
             f"unknown hit-list format {fmt!r}; choose one of: {', '.join(FORMATS)}"
         )
+    # a CSV cell above the csv module's limit (128 KB) is no hit list's; say so in one line
+    csv.field_size_limit(1 << 17)
     start_frame = start if isinstance(start, int) else parse_timecode(start, rate)
     default_grid = parse_grid(grid)
     src = _Source(filename, text.lstrip("\ufeff"))
-    hits = _READERS[name](src, text.lstrip("\ufeff"), _Clock(rate, start_frame), default_grid)
+    try:
+        hits = _READERS[name](src, text.lstrip("\ufeff"), _Clock(rate, start_frame), default_grid)
+    except csv.Error as err:
+        raise ParseError(f"{filename}: not a readable CSV file ({err})") from None
     if not hits:
         raise ParseError(f"{filename}: no hits in this file")
+    if len(hits) > MAX_HITS:
+        raise ParseError(f"{filename}: {len(hits):,} hits, more than ictus's limit of {MAX_HITS:,}")
+    far = next((h for h in hits if abs(h.time) > MAX_DURATION_S), None)
+    if far is not None:
+        raise src.error(
+            f"hit {far.label!r} is {float(far.time) / 3600:,.0f} h from the cue start, "
+            f"beyond ictus's limit of {MAX_DURATION_S // 3600} h",
+            far.line,
+        )
     early = next((h for h in hits if h.time < 0), None)
     if early is not None and not allow_early:
         raise src.error(
@@ -557,17 +580,16 @@ def read_hits(
 
     note_input(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        data = read_input(str(path), "hit list")
     except FileNotFoundError:
         raise IctusError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        try:
-            # Pro Tools on Windows and older Avid exports write Latin-1
-            text = Path(path).read_text(encoding="latin-1")
-        except OSError as err:
-            raise IctusError(f"{path}: cannot read ({err.strerror})") from None
     except OSError as err:
         raise IctusError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Pro Tools on Windows and older Avid exports write Latin-1
+        text = data.decode("latin-1")
     return parse_hits(
         text, str(path), rate=rate, start=start, fmt=fmt, grid=grid, allow_early=allow_early
     )

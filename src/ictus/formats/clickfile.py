@@ -43,6 +43,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from ictus.errors import ParameterError, ParseError, SourcePos
+from ictus.limits import MAX_DIGITS, find_long_number
 from ictus.tempomap.model import (
     RAMP_SHAPES,
     CountIn,
@@ -550,7 +551,21 @@ def _is_header(label: _Token, rest: list[_Token]) -> bool:
     return name in HEADERS
 
 
+def _refuse_long_numbers(text: str, filename: str) -> None:
+    """No number is longer than the limit (``int()`` of 4,301 digits raises)."""
+    at = find_long_number(text)
+    if at is not None:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        line = text[start : end if end >= 0 else len(text)]
+        raise ParseError(
+            f"a number of more than {MAX_DIGITS} digits",
+            SourcePos(filename, text.count("\n", 0, at) + 1, at - start + 1, line),
+        )
+
+
 def _parse(text: str, filename: str, klick: bool) -> TempoMap:
+    _refuse_long_numbers(text, filename)
     sections: list[Section] = []
     headers: dict[str, object] = {}
     seen_labels: dict[str, int] = {}

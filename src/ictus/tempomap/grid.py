@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
+from ictus.limits import MAX_CLICKS, MAX_DURATION_S
 from ictus.tempomap import ramps
 from ictus.tempomap.model import ACCENT, LEVELS, NORMAL, SILENT, SUB, Section, TempoMap
 
@@ -50,22 +51,22 @@ class ClickGrid:
     ----------
     time : float64 seconds from the start of the render (count-in included)
     bar : int32, map bar number from 1 (count-in bars are 0, -1, ...)
-    beat : int16, beat in the bar from 1
+    beat : int32, beat in the bar from 1
     sub : int16, 0 on the beat, 1..n-1 on subdivisions
     level : int8 code into :data:`~ictus.tempomap.model.LEVELS`
     volume : float32 gain from the map (section volume, sub volume, count-in volume)
-    section : int16 index into ``section_names``
+    section : int32 index into ``section_names`` (a map may have more than 32,767)
     tempo : float64 quarter-note tempo at the click (scale applied)
     position : float64 quarter notes from the first bar of the map (count-in negative)
     """
 
     time: NDArray[np.float64]
     bar: NDArray[np.int32]
-    beat: NDArray[np.int16]
+    beat: NDArray[np.int32]
     sub: NDArray[np.int16]
     level: NDArray[np.int8]
     volume: NDArray[np.float32]
-    section: NDArray[np.int16]
+    section: NDArray[np.int32]
     tempo: NDArray[np.float64]
     position: NDArray[np.float64]
     section_names: tuple[str, ...]
@@ -170,6 +171,53 @@ def _timing(tempo_map: TempoMap) -> _Timing:
     return _Timing(tuple(starts), at)
 
 
+def clicks_per_bar(section: Section) -> int:
+    """How many clicks (beats and subdivisions, silent ones too) one bar of ``section`` has.
+
+    >>> from ictus.tempomap.model import Meter, Tempo
+    >>> clicks_per_bar(Section(1, Tempo(120), meter=Meter(7, 8, (2, 2, 3)), sub=2))
+    6
+    """
+    return sum(len(subs) for subs in section.sub_offsets())
+
+
+def check_size(tempo_map: TempoMap) -> None:
+    """Refuse a map beyond ictus's documented limits, before any click is built.
+
+    The clicks are counted bar by bar template (no grid), stopping as soon as the
+    limit is passed, so ``1000000000 4/4 120`` is refused at once.
+
+    >>> from ictus.tempomap.model import Tempo
+    >>> check_size(TempoMap((Section(10_000_000, Tempo(120)),)))
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: more than 10,000,000 clicks, ictus's limit (reached in section 1)
+    """
+    clicks = 0
+    for i, section in enumerate(tempo_map.sections):
+        clicks += section.bars * clicks_per_bar(section)
+        if clicks > MAX_CLICKS:
+            raise ParameterError(
+                f"more than {MAX_CLICKS:,} clicks, ictus's limit (reached in section {i + 1})"
+            )
+    seconds = _timing(tempo_map).end / tempo_map.scale
+    if seconds > MAX_DURATION_S:
+        raise ParameterError(
+            f"the map lasts {float(seconds) / 3600:,.1f} h, more than ictus's limit of "
+            f"{MAX_DURATION_S // 3600} h"
+        )
+    start = tempo_map.start
+    if start is not None:
+        from ictus.timebase.timecode import frames_per_day, seconds_to_frames
+
+        end = start.to_frame() + seconds_to_frames(seconds, start.rate, "ceil")
+        if end > frames_per_day(start.rate):
+            raise ParameterError(
+                f"the map starts at {start} and lasts {float(seconds):.1f} s: it runs past "
+                "24 h of timecode; start it earlier"
+            )
+
+
 def section_times(tempo_map: TempoMap) -> list[tuple[Fraction, Fraction]]:
     """(start, duration) in seconds of every section, at scale 1, without count-in.
 
@@ -197,7 +245,7 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
         lvls = [SILENT] * len(lvls)
     return (
         np.array([float(o) for o in offs]),
-        np.array(beats, dtype=np.int16),
+        np.array(beats, dtype=np.int32),
         np.array(subs, dtype=np.int16),
         np.array(lvls, dtype=np.int8),
     )
@@ -320,6 +368,7 @@ def build_grid(
     else:
         i0, b0 = 0, 0
 
+    check_size(tempo_map)
     timing = _timing(tempo_map)
     first = tempo_map.sections[i0]
     origin_q = b0 * first.bar_quarters
@@ -362,7 +411,7 @@ def build_grid(
         else:
             cols["time"] = float(timing.starts[i] - origin + lead) + seconds
         cols["tempo"] = tempo
-        cols["section"] = np.full(len(seconds), name_index[name], dtype=np.int16)
+        cols["section"] = np.full(len(seconds), name_index[name], dtype=np.int32)
         cols["position"] = float(map_q_starts[i]) + cols.pop("q")
         parts.append(cols)
         for cue in section.cues:
@@ -389,11 +438,11 @@ def build_grid(
     return ClickGrid(
         time=time,
         bar=cat("bar", np.int32),
-        beat=cat("beat", np.int16),
+        beat=cat("beat", np.int32),
         sub=cat("sub", np.int16),
         level=cat("level", np.int8),
         volume=cat("volume", np.float32),
-        section=cat("section", np.int16),
+        section=cat("section", np.int32),
         tempo=cat("tempo", np.float64) * scale,
         position=cat("position", np.float64),
         section_names=tuple(names),
@@ -433,11 +482,11 @@ def _count_in_clicks(
     cols = {
         "time": np.array([float(x * 60 / tempo_q) for x in q]),
         "bar": np.array(bar_no, dtype=np.int32),
-        "beat": np.array(beat_no, dtype=np.int16),
+        "beat": np.array(beat_no, dtype=np.int32),
         "sub": np.zeros(n, dtype=np.int16),
         "level": levels,
         "volume": np.full(n, volume, dtype=np.float32),
-        "section": np.zeros(n, dtype=np.int16),
+        "section": np.zeros(n, dtype=np.int32),
         "tempo": np.full(n, tempo),
         "position": np.array([float(x - total_q) for x in q]),
     }

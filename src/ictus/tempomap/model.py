@@ -24,6 +24,7 @@ from fractions import Fraction
 from typing import Literal
 
 from ictus.errors import ParameterError
+from ictus.limits import MAX_PULSES
 from ictus.timebase.rates import FrameRate
 from ictus.timebase.timecode import Timecode
 
@@ -151,6 +152,11 @@ class Meter:
             raise ParameterError(f"meter numerator must be >= 1, got {self.count}/{self.unit}")
         if not isinstance(self.unit, int) or not 1 <= self.unit <= 64:
             raise ParameterError(f"meter denominator must be 1..64, got {self.count}/{self.unit}")
+        if self.count > MAX_PULSES:
+            raise ParameterError(
+                f"meter numerator must be at most {MAX_PULSES} (ictus's limit), "
+                f"got {self.count}/{self.unit}"
+            )
         if self.grouping is not None:
             grouping = tuple(self.grouping)
             object.__setattr__(self, "grouping", grouping)

@@ -52,6 +52,9 @@ def to_fraction(value: Number, what: str) -> Fraction:
             raise ParameterError(f"{what} must be a finite number, got {value!r}")
         return Fraction(repr(value))
     if isinstance(value, str):
+        from ictus.limits import check_number_text
+
+        check_number_text(value, what)
         try:
             return Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
