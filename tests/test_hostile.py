@@ -388,3 +388,173 @@ def test_label_error_lists_what_the_readme_allows(tmp_path: Path) -> None:
     assert "letters, digits, '_', '-' and '.'" in line
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     assert "digits, `_ - .`" in readme and "any script" in readme
+
+
+# ------------------------------------------------------ 5, 4, 8: one line, bounded, named
+
+
+def _mxl(score: bytes, *, method: int | None = None, encrypted: bool = False,
+         cut: bool = False) -> bytes:
+    """A .mxl archive of ``score``, damaged on request (as bytes on disk would be)."""
+    import io
+    import struct
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("META-INF/container.xml",
+                   '<container><rootfiles><rootfile full-path="s.xml"/></rootfiles></container>')
+        z.writestr("s.xml", score)
+    data = bytearray(buf.getvalue())
+    for sig, flag_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        i = data.find(sig)
+        while i >= 0:
+            if method is not None:
+                data[i + method_at:i + method_at + 2] = struct.pack("<H", method)
+            if encrypted:
+                data[i + flag_at] |= 1
+            i = data.find(sig, i + 4)
+    return bytes(data[: len(data) // 2] if cut else data)
+
+
+def _score(measure_extra: str = "", attrs: str = "") -> bytes:
+    return (
+        '<?xml version="1.0"?><score-partwise version="3.1"><part-list><score-part id="P1">'
+        '<part-name>x</part-name></score-part></part-list><part id="P1"><measure number="1">'
+        "<attributes><divisions>1</divisions><time><beats>4</beats><beat-type>4</beat-type>"
+        f"</time></attributes>{attrs}<note><rest/><duration>4</duration></note>"
+        f"{measure_extra}</measure></part></score-partwise>").encode()
+
+
+def _midi(*events: bytes) -> bytes:
+    import struct
+
+    track = b"".join(events) + b"\x83\x60\xff\x2f\x00"
+    return (b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk"
+            + struct.pack(">I", len(track)) + track)
+
+
+HOSTILE_FILES: dict[str, tuple[str, bytes, tuple[str, ...], str]] = {
+    # id: (file name, content, command, what the one line must say)
+    "5000-digit tempo": ("a.click", b"a: 4 4/4 " + b"1" * 5000, ("info",), "100 digits"),
+    "5000-digit bars": ("a.click", b"a: " + b"1" * 5000 + b" 4/4 120", ("beats",),
+                        "100 digits"),
+    "5000-digit JSON": ("a.json", b'{"sections": [{"bars": ' + b"1" * 5000 + b"}]}",
+                        ("info",), "100 digits"),
+    "1e999999999 JSON tempo": (
+        "a.json", b'{"format": "ictus-tempo-map/1", "sections": [{"bars": 1, '
+        b'"meter": "4/4", "tempo": "1e999999999"}]}', ("info",), "power of ten"),
+    "10^20 bars": ("a.click", b"a: 100000000000000000000 4/4 120", ("info",), "limit"),
+    "10^7 bars": ("a.click", b"10000000 4/4 120", ("beats",), "10,000,000 clicks"),
+    "10^9 pulses": ("a.click", b"1 1000000000/4 120", ("info",), "at most 1024"),
+    "33,000 pulses": ("a.click", b"1 33000/4 120", ("info",), "at most 1024"),
+    "JSON 100,000 deep": ("a.json", b"[" * 100_000 + b"]" * 100_000, ("info",),
+                          "nested too deeply"),
+    "truncated .mxl": ("a.mxl", _mxl(_score(), cut=True), ("info",), "damaged"),
+    "compression 99 .mxl": ("a.mxl", _mxl(_score(), method=99), ("info",), "damaged"),
+    "encrypted .mxl": ("a.mxl", _mxl(_score(), encrypted=True), ("info",), "encrypted"),
+    "zip bomb .mxl": ("a.mxl", _mxl(_score() + b" " * (70 << 20)), ("info",),
+                      "more than 64 MB"),
+    "unknown XML encoding": (
+        "a.musicxml", b'<?xml version="1.0" encoding="x-nothing"?><score-partwise/>',
+        ("info",), "unknown encoding"),
+    "repeat 100000 times": (
+        "a.musicxml", _score('<barline location="right"><repeat direction="backward" '
+                             'times="100000"/></barline>'), ("info",), "at most 100 times"),
+    "MIDI tempo 1 us": ("a.mid", _midi(b"\x00\xff\x51\x03\x00\x00\x01"), ("info",),
+                        "tempo must be"),
+    "MusicXML tempo 1e9": ("a.musicxml", _score(attrs='<sound tempo="1e9"/>'), ("info",),
+                           "tempo must be"),
+    "beat unit 1024th": (
+        "a.musicxml", _score(attrs="<direction><direction-type><metronome><beat-unit>1024th"
+                                   "</beat-unit><per-minute>60</per-minute></metronome>"
+                                   "</direction-type></direction>"), ("info",), "beat unit"),
+    "start past 24 h": ("a.click", b"start: 23:59:59:00 @ 24\na: 100 4/4 120", ("beats",),
+                        "past 24 h"),
+    "hit with a superscript frame": ("a.csv", "timecode,label\n01:00:00:²,x\n".encode(),
+                                     ("film", "fit", "--fps", "24"), "timecode"),
+    "Pro Tools SAMPLE RATE 0": (
+        "a.txt", b"SESSION NAME:\tx\nSAMPLE RATE:\t0\nBIT DEPTH:\t24-bit\n"
+        b"SESSION START TIMECODE:\t01:00:00:00\nTIMECODE FORMAT:\t24 Frame\n\n"
+        b"M A R K E R S  L I S T I N G\n#   \tLOCATION     \tTIME REFERENCE    \tUNITS    \t"
+        b"NAME                             \tCOMMENTS\n1  \t1:00.000  \t48000            \t"
+        b"Samples  \thit\t\n", ("film", "fit", "--fps", "24"), "SAMPLE RATE"),
+    "200 KB CSV field": ("a.csv", b"seconds,label\n1," + b"x" * (200 << 10) + b"\n",
+                         ("film", "fit", "--fps", "24"), "CSV"),
+    "20,000 hits": ("a.csv", b"seconds,label\n" + b"".join(
+        b"%d.5,h\n" % i for i in range(20_000)), ("film", "fit", "--fps", "24"), "10,000"),
+    "hit at 10^11 s": ("a.csv", b"seconds,label\n100000000000,x\n",
+                       ("film", "fit", "--fps", "24"), "limit of 100 h"),
+    "10 MB token": ("a.click", b"a: 4 4/4 " + b"9x" * 5_000_000, ("info",), "a.click"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_FILES))
+def test_hostile_file_gets_one_line_naming_it(tmp_path: Path, case: str) -> None:
+    name, content, command, says = HOSTILE_FILES[case]
+    (tmp_path / name).write_bytes(content)
+    if command[0] == "film":
+        args = (*command[:2], name, *command[2:])
+    else:
+        args = (*command, name)
+    started = time.monotonic()
+    proc = run(*args, cwd=tmp_path, timeout=30)
+    line = one_line_error(proc)
+    assert f"error: {name}" in line, line  # the file is named first
+    assert says in line, line
+    assert len(proc.stderr) < 1500
+    assert time.monotonic() - started < 15
+
+
+@pytest.mark.parametrize("args", [
+    ("info", "/dev/zero"), ("info", "--from", "json", "/dev/zero"),
+    ("info", "--from", "midi", "/dev/zero"), ("info", "--from", "musicxml", "/dev/zero"),
+    ("render", "song.click", "-o", "x.wav", "--scale", "1e999999999"),
+    ("timecode", "--seconds", "1e999999999", "--fps", "24"),
+    ("film", "click", "--bpm", "1e999999999", "--fps", "24"),
+    ("film", "fit", "hits.csv", "--fps", "24", "--range", "1e999999999-1e999999999"),
+], ids=lambda a: " ".join(a))
+def test_endless_or_huge_input_is_refused_quickly(tmp_path: Path, args: tuple[str, ...]
+                                                  ) -> None:
+    (tmp_path / "song.click").write_text(SONG)
+    (tmp_path / "hits.csv").write_text("seconds,label,weight\n1,a,1e999999999\n2,b,1\n")
+    started = time.monotonic()
+    proc = subprocess.run(["prlimit", "--as=2000000000", ICTUS, *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=30, check=False)
+    one_line_error(proc)
+    assert time.monotonic() - started < 15
+
+
+def test_full_stdout_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "song.click").write_text(SONG)
+    for command in ("beats", "info"):
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run([ICTUS, command, "song.click"], stdout=full,
+                                  stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                                  timeout=30, check=False)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr == ("ictus: error: standard output: cannot write "
+                               "(No space left on device)\n")
+
+
+def test_more_than_32767_sections_and_beats(tmp_path: Path) -> None:
+    """The grid's section and beat numbers are int32: 33,000 labels come back as written."""
+    from ictus.formats import read_map
+    from ictus.tempomap import build_grid
+
+    (tmp_path / "many.click").write_text(
+        "".join(f"s{i}: 1 1/4 600\n" for i in range(33_000)) + "big: 1 200/4 600\n")
+    grid = build_grid(read_map(tmp_path / "many.click"))
+    assert grid.section_names[grid.section[-1]] == "big"
+    assert grid.section_names[grid.section[32_999]] == "s32999"
+    assert int(grid.beat.max()) == 200
+    proc = run("convert", "many.click", "many.mid", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-500:]
+
+
+def test_a_bar_of_1024_pulses_numbers_every_beat() -> None:
+    from ictus.formats.clickfile import parse_click
+    from ictus.tempomap import build_grid
+
+    grid = build_grid(parse_click("1 1024/4 6000\n", "x"))
+    assert grid.beat.tolist() == list(range(1, 1025))

@@ -164,11 +164,17 @@ def _beat_lengths(section: Section) -> tuple[Fraction, ...]:
 
 
 def _timing(tempo_map: TempoMap) -> _Timing:
+    # kept on the (immutable) map: reading, checking and building each ask for it
+    cached: _Timing | None = tempo_map.__dict__.get("_timing")
+    if cached is not None:
+        return cached
     starts, at = [], Fraction(0)
     for section in tempo_map.sections:
         starts.append(at)
         at += section_duration(section)
-    return _Timing(tuple(starts), at)
+    timing = _Timing(tuple(starts), at)
+    object.__setattr__(tempo_map, "_timing", timing)
+    return timing
 
 
 def clicks_per_bar(section: Section) -> int:

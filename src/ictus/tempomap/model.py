@@ -17,6 +17,7 @@ because tempo is "quarter notes per minute" in MIDI files, DAWs and klick alike.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -603,8 +604,16 @@ class TempoMap:
         raise AssertionError("unreachable")
 
     def first_bar_of(self, index: int) -> int:
-        """1-based map bar number where section ``index`` starts."""
-        return 1 + sum(s.bars for s in self.sections[:index])
+        """1-based map bar number where section ``index`` starts.
+
+        The starts are summed once per map: asked for every section (as the grid
+        does), a sum per call would be quadratic in the number of sections.
+        """
+        firsts: tuple[int, ...] | None = self.__dict__.get("_first_bars")
+        if firsts is None:
+            firsts = tuple(itertools.accumulate((s.bars for s in self.sections), initial=1))
+            object.__setattr__(self, "_first_bars", firsts)
+        return firsts[index]
 
     def with_scale(self, scale: Fraction | float | str) -> TempoMap:
         """The same map with every tempo multiplied by ``scale`` (0.9 = 10 % slower)."""
