@@ -493,10 +493,8 @@ HOSTILE_FILES: dict[str, tuple[str, bytes, tuple[str, ...], str]] = {
 def test_hostile_file_gets_one_line_naming_it(tmp_path: Path, case: str) -> None:
     name, content, command, says = HOSTILE_FILES[case]
     (tmp_path / name).write_bytes(content)
-    if command[0] == "film":
-        args = (*command[:2], name, *command[2:])
-    else:
-        args = (*command, name)
+    film = command[0] == "film"
+    args = (*command[:2], name, *command[2:]) if film else (*command, name)
     started = time.monotonic()
     proc = run(*args, cwd=tmp_path, timeout=30)
     line = one_line_error(proc)
