@@ -7,7 +7,9 @@ median counts; ratios against a peer measured in the same run are what to compar
   the same-length, same-format file of 20 ms beeps (wall time, peak RSS);
 - a 10-minute render, start-up included, against the same sox command for 10 minutes;
 - the start-up of the command alone (`ictus --version`);
-- computing a grid of 10^6 clicks (in-process).
+- computing a grid of 10^6 clicks (in-process);
+- scaling with the number of sections (bench_scaling.py): 10,000 against a 100-section
+  baseline, as a per-section ratio (1 = linear).
 """
 
 from __future__ import annotations
@@ -202,6 +204,10 @@ def main() -> None:
     from bench_film import film_rows
 
     rows.extend(film_rows())
+    from bench_scaling import scaling_rows
+
+    # the peer column holds the 100-section baseline; the ratio is per-section cost
+    rows.extend(scaling_rows())
 
     table = Table(title="ictus benchmarks", title_justify="left")
     for col in ("what", "ictus", "peer (sox / python)", "ratio", "target"):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -556,3 +557,46 @@ def test_a_bar_of_1024_pulses_numbers_every_beat() -> None:
 
     grid = build_grid(parse_click("1 1024/4 6000\n", "x"))
     assert grid.beat.tolist() == list(range(1, 1025))
+
+
+# ------------------------------------------------------ 10. linear in the number of sections
+
+
+def _python_calls(work: Callable[[], object]) -> int:
+    """How many Python function calls (generator steps included) ``work`` makes.
+
+    Deterministic, unlike time on a shared machine: linear work makes 10x the calls
+    for 10x the sections, quadratic work about 100x.
+    """
+    count = 0
+
+    def profile(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        if event == "call":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+@pytest.mark.parametrize("kind", ["click", "json", "midi"])
+def test_reading_and_building_is_linear_in_sections(tmp_path: Path, kind: str) -> None:
+    from ictus.formats import read_map, write_map
+    from ictus.formats.clickfile import parse_click
+    from ictus.tempomap import build_grid
+
+    def calls(n: int) -> int:
+        click = "".join(f"s{i}: 1 {3 + i % 3}/8 600\n" for i in range(n))
+        path = tmp_path / f"m{n}.{ {'click': 'click', 'json': 'json', 'midi': 'mid'}[kind]}"
+        if kind == "click":
+            path.write_text(click)
+        else:
+            write_map(parse_click(click, "x"), path)
+        return _python_calls(lambda: build_grid(read_map(path)))
+
+    ratio = calls(1500) / calls(150)
+    assert ratio < 11, f"10x the sections made {ratio:.1f}x the calls"
