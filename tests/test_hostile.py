@@ -23,6 +23,8 @@ import soundfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from test_clickfile import tempo_maps
+
 ICTUS = str(Path(sys.executable).parent / "ictus")
 SONG = "a: 2 4/4 120\n"  # 4 s
 
@@ -600,3 +602,35 @@ def test_reading_and_building_is_linear_in_sections(tmp_path: Path, kind: str) -
 
     ratio = calls(1500) / calls(150)
     assert ratio < 11, f"10x the sections made {ratio:.1f}x the calls"
+
+
+# ------------------------------------------------------ 4. info builds no clicks
+
+
+@settings(max_examples=60, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+@given(m=tempo_maps())
+def test_summary_without_a_grid_agrees_with_the_grid(m: object) -> None:
+    from ictus.tempomap import build_grid
+    from ictus.tempomap.grid import summarize
+
+    try:
+        grid = build_grid(m)  # type: ignore[arg-type]
+    except Exception as err:  # beyond the limits: the summary refuses the same way
+        with pytest.raises(type(err)):
+            summarize(m)  # type: ignore[arg-type]
+        return
+    s = summarize(m)  # type: ignore[arg-type]
+    assert (s.clicks, s.sounding) == (len(grid), int(grid.audible().sum()))
+    assert s.duration == pytest.approx(grid.duration, rel=1e-12, abs=1e-9)
+    first_bar = grid.time[grid.bar >= 1]
+    assert s.lead == pytest.approx(float(first_bar[0]) if len(first_bar) else 0.0, abs=1e-9)
+
+
+def test_info_of_a_long_map_stays_small(tmp_path: Path) -> None:
+    """9,999,996 clicks (just under the limit): `info` must not hold them all."""
+    (tmp_path / "long.click").write_text("a: 2499999 4/4 2400\n")
+    proc = subprocess.run(["prlimit", "--as=1500000000", ICTUS, "info", "long.click"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "9999996 in all" in proc.stdout

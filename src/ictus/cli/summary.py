@@ -7,7 +7,7 @@ from rich.table import Table
 
 from ictus.cli.common import format_clock
 from ictus.formats.clickfile import format_number
-from ictus.tempomap.grid import build_grid, section_times
+from ictus.tempomap.grid import section_times, summarize
 from ictus.tempomap.model import Section, TempoMap, unit_name
 
 
@@ -26,9 +26,9 @@ def tempo_text(section: Section) -> str:
 
 def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     console = console or Console()
-    grid = build_grid(tempo_map)
+    summary = summarize(tempo_map)  # not build_grid: no click is built (constant memory)
     scale = float(tempo_map.scale)
-    lead = float(grid.time[grid.bar >= 1][0]) if (grid.bar >= 1).any() else 0.0
+    lead = summary.lead
     table = Table(title=tempo_map.title or "tempo map", title_justify="left")
     for col, justify in (
         ("#", "right"),
@@ -69,13 +69,13 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     console.print(table)
     tempos = [float(t) * scale for s in tempo_map.sections for t in s.quarter_tempos()]
     facts = Table.grid(padding=(0, 2))
-    facts.add_row("duration", format_clock(grid.duration))
+    facts.add_row("duration", format_clock(summary.duration))
     if tempo_map.count_in:
         facts.add_row("count-in", format_clock(lead))
     facts.add_row("bars", str(tempo_map.total_bars))
     facts.add_row("sections", str(len(tempo_map.sections)))
     facts.add_row("tempo range", f"{min(tempos):g} - {max(tempos):g} BPM (quarter notes)")
-    facts.add_row("clicks", f"{int(grid.audible().sum())} sounding, {len(grid)} in all")
+    facts.add_row("clicks", f"{summary.sounding} sounding, {summary.clicks} in all")
     if tempo_map.scale != 1:
         facts.add_row("scale", f"{scale:g}")
     console.print(facts)

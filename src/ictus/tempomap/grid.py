@@ -19,7 +19,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -222,6 +222,46 @@ def check_size(tempo_map: TempoMap) -> None:
                 f"the map starts at {start} and lasts {float(seconds):.1f} s: it runs past "
                 "24 h of timecode; start it earlier"
             )
+
+
+class MapSummary(NamedTuple):
+    """What a grid would say about its map, computed without building it."""
+
+    duration: float  #: seconds from the first click to the map's end (count-in included)
+    lead: float  #: seconds of count-in before bar 1
+    clicks: int  #: every click, silent ones included
+    sounding: int  #: clicks that are not silent
+
+
+def summarize(tempo_map: TempoMap) -> MapSummary:
+    """Duration, count-in and click counts of ``build_grid(tempo_map)``, in memory per bar.
+
+    Equal to what the grid gives (``grid.duration``, ``len(grid)``,
+    ``grid.audible().sum()``), but one bar's clicks per section are all it builds:
+    ``ictus info`` on a long map needs no gigabytes.
+
+    >>> from ictus.tempomap.model import CountIn, Tempo
+    >>> summarize(TempoMap((Section(2, Tempo(120), pattern="X.x."),), count_in=CountIn(1)))
+    MapSummary(duration=6.0, lead=2.0, clicks=12, sounding=8)
+    """
+    check_size(tempo_map)
+    timing = _timing(tempo_map)
+    scale = float(tempo_map.scale)
+    lead = Fraction(0)
+    clicks = 0
+    count_in = tempo_map.count_in
+    if count_in:
+        first = tempo_map.sections[0]
+        cols, lead = _count_in_clicks(
+            first, count_in.bars, count_in.beats, count_in.volume, _tempo_in_section(first, Fraction(0))
+        )
+        clicks = len(cols["time"])
+    sounding = clicks  # a count-in always sounds
+    for section in tempo_map.sections:
+        levels = _bar_template(section)[3]
+        clicks += section.bars * len(levels)
+        sounding += section.bars * int(np.count_nonzero(levels != SILENT))
+    return MapSummary(float(timing.end + lead) / scale, float(lead) / scale, clicks, sounding)
 
 
 def section_times(tempo_map: TempoMap) -> list[tuple[Fraction, Fraction]]:
