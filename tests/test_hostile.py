@@ -7,6 +7,7 @@ classes have bounded hypothesis fuzz loops (every example capped in time).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import stat
@@ -33,6 +34,28 @@ def run(*args: str, cwd: Path | None = None, stdin: str | None = None,
         timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([ICTUS, *args], capture_output=True, text=True, cwd=cwd,
                           input=stdin, timeout=timeout, check=False)
+
+
+def run_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], folder: Path,
+             *args: str) -> subprocess.CompletedProcess[str]:
+    """``ictus ARGS`` in this process (the script's entry point), fast for many cases."""
+    from ictus.cli.main import main
+
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(sys, "argv", ["ictus", *args])
+    capsys.readouterr()
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    except Exception:  # what the script would show as a traceback
+        import traceback
+
+        code = 1
+        print(traceback.format_exc(), file=sys.stderr)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out, err)
 
 
 def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
@@ -335,16 +358,6 @@ def test_any_error_display_is_terminal_safe(before: str, token: str) -> None:
             assert_terminal_safe(for_terminal(str(err)))
 
 
-# ------------------------------------------------------ 11. long tokens are cut
-
-
-def test_a_10_mb_token_is_not_echoed_in_full(tmp_path: Path) -> None:
-    (tmp_path / "big.click").write_text("a: 4 4/4 " + "9x" * 5_000_000 + "\n")
-    proc = run("info", "big.click", cwd=tmp_path)
-    one_line_error(proc)
-    assert len(proc.stderr) < 2000, len(proc.stderr)
-
-
 # ------------------------------------------------------ 11 + issue 9.6: BOM and labels
 
 
@@ -493,13 +506,15 @@ HOSTILE_FILES: dict[str, tuple[str, bytes, tuple[str, ...], str]] = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE_FILES))
-def test_hostile_file_gets_one_line_naming_it(tmp_path: Path, case: str) -> None:
+def test_hostile_file_gets_one_line_naming_it(tmp_path: Path, case: str,
+                                              monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     name, content, command, says = HOSTILE_FILES[case]
     (tmp_path / name).write_bytes(content)
     film = command[0] == "film"
     args = (*command[:2], name, *command[2:]) if film else (*command, name)
     started = time.monotonic()
-    proc = run(*args, cwd=tmp_path, timeout=30)
+    proc = run_here(monkeypatch, capsys, tmp_path, *args)
     line = one_line_error(proc)
     assert f"error: {name}" in line, line  # the file is named first
     assert says in line, line
@@ -549,8 +564,6 @@ def test_more_than_32767_sections_and_beats(tmp_path: Path) -> None:
     assert grid.section_names[grid.section[-1]] == "big"
     assert grid.section_names[grid.section[32_999]] == "s32999"
     assert int(grid.beat.max()) == 200
-    proc = run("convert", "many.click", "many.mid", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-500:]
 
 
 def test_a_bar_of_1024_pulses_numbers_every_beat() -> None:
@@ -634,3 +647,67 @@ def test_info_of_a_long_map_stays_small(tmp_path: Path) -> None:
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert "9999996 in all" in proc.stdout
+
+
+# ------------------------------------------------------ bounded fuzz of the absurd
+
+HUGE_NUMBERS = st.one_of(
+    st.integers(0, 6000).map(lambda k: "9" * k or "0"),
+    st.integers(0, 10**12).map(lambda e: f"1e{e}"),
+    st.integers(0, 10**12).map(lambda e: f"1e-{e}"),
+    st.integers(0, 10**30).map(str),
+    st.sampled_from(["0", "1", "120", "0.001", "100000", "1/3", "q.=92", "²", "1_000"]),
+)
+
+
+def _absurd_line(bars: str, count: str, unit: str, tempo: str) -> str:
+    return f"a: {bars} {count}/{unit} {tempo}\n"
+
+
+@settings(max_examples=80, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(bars=HUGE_NUMBERS, count=HUGE_NUMBERS, unit=HUGE_NUMBERS, tempo=HUGE_NUMBERS)
+def test_absurd_click_maps_are_read_or_refused_quickly(bars: str, count: str, unit: str,
+                                                       tempo: str) -> None:
+    """Within the deadline: a map within the limits, or an IctusError; nothing else."""
+    from ictus.errors import IctusError
+    from ictus.formats.clickfile import parse_click
+    from ictus.tempomap.grid import check_size, summarize
+
+    try:
+        m = parse_click(_absurd_line(bars, count, unit, tempo), "x.click")
+        check_size(m)
+        summarize(m)
+    except IctusError:
+        pass
+
+
+@settings(max_examples=60, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(bars=st.one_of(st.integers(-5, 10**25), HUGE_NUMBERS), tempo=HUGE_NUMBERS,
+       meter=HUGE_NUMBERS, nest=st.integers(0, 3000))
+def test_absurd_json_maps_are_read_or_refused_quickly(bars: object, tempo: str, meter: str,
+                                                      nest: int) -> None:
+    import json
+
+    from ictus.errors import IctusError
+    from ictus.formats.jsonmap import from_json
+    from ictus.tempomap.grid import check_size
+
+    section = {"bars": bars, "meter": f"{meter}/4", "tempo": tempo}
+    text = json.dumps({"format": "ictus-tempo-map/1", "sections": [section]})
+    text = "[" * nest + text + "]" * nest
+    with contextlib.suppress(IctusError):
+        check_size(from_json(text, "x.json"))
+
+
+@settings(max_examples=60, deadline=2000)
+@given(text=st.one_of(HUGE_NUMBERS, HUGE_NUMBERS.map(lambda t: t + "%"),
+                      st.tuples(HUGE_NUMBERS, HUGE_NUMBERS).map("-".join)))
+def test_absurd_command_line_numbers_are_refused_quickly(text: str) -> None:
+    from ictus.cli.common import parse_scale
+    from ictus.errors import IctusError
+    from ictus.timebase import seconds_to_timecode
+    from ictus.timebase.rates import parse_rate
+
+    for parse in (parse_scale, lambda t: seconds_to_timecode(t, parse_rate("24"))):
+        with contextlib.suppress(IctusError):
+            parse(text)
