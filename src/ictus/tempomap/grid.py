@@ -252,8 +252,9 @@ def summarize(tempo_map: TempoMap) -> MapSummary:
     count_in = tempo_map.count_in
     if count_in:
         first = tempo_map.sections[0]
+        tempo = _tempo_in_section(first, Fraction(0))
         cols, lead = _count_in_clicks(
-            first, count_in.bars, count_in.beats, count_in.volume, _tempo_in_section(first, Fraction(0))
+            first, count_in.bars, count_in.beats, count_in.volume, tempo
         )
         clicks = len(cols["time"])
     sounding = clicks  # a count-in always sounds
