@@ -3,13 +3,14 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.ictus-installed
 # Debian packages: the JACK server and PortAudio for the live engine's tests, sox for
-# the benchmark's peer. Installed when running as root, else one apt-get line is printed.
-DEB_PACKAGES := jackd2 libjack-jackd2-0 libportaudio2 sox
+# the benchmark's peer, libltc11 to decode LTC in the tests. Installed when running as root,
+# else one apt-get line is printed.
+DEB_PACKAGES := jackd2 libjack-jackd2-0 libportaudio2 sox libltc11
 DEMO_OUT := demo-out
 
-.PHONY: setup demo test bench soak lint clean
+.PHONY: setup demo test bench soak lint lock clean
 
-$(STAMP): pyproject.toml tools/setup.sh
+$(STAMP): pyproject.toml tools/setup.sh constraints.txt Makefile
 	sh tools/setup.sh $(DEB_PACKAGES)
 	touch $(STAMP)
 
@@ -39,6 +40,12 @@ bench: setup
 
 soak: setup
 	$(BIN)/pytest -m soak tests
+
+# Upgrade .venv to the newest releases pyproject.toml allows and record them in
+# constraints.txt; then run `make test` and commit constraints.txt on its own.
+lock: setup
+	VENV=$(VENV) sh tools/lock.sh
+	@echo "lock: now run 'make test'; if it passes, commit constraints.txt alone"
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

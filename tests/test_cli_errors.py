@@ -394,3 +394,48 @@ def test_installed_script_fails_the_same_way(folder: Path, cli: Runner, case: st
     check_failure(script, folder, before, None)
     here = cli(*args)
     assert (script.code, script.out, script.err) == (here.code, here.out, here.err)
+
+
+# ------------------------------------------- usage mistakes exit 2, as the README says
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("render", "song.click", "-o", "out.wav", "--bit-depth", "20"), ("20", "16, 24, 32f")),
+        (("render", "song.click", "-o", "out.wav", "--scale", "0"), ("--scale",)),
+        (("render", "song.click", "-o", "out.wav", "--count-in", "two"), ("--count-in",)),
+        (("render", "song.click", "-o", "out.wav", "--sound", "gong"), ("gong",)),
+        (("render", "song.click", "-o", "out.wav", "--click-on", "x"), ("--click-on",)),
+        (("play", "song.click", "--backend", "alsa"), ("alsa", "jack, portaudio, null")),
+        (("play", "song.click", "--latency", "soon"), ("--latency",)),
+        (("play", "song.click", "-b", "null", "--gain", "loud"), ("loud",)),
+        (("play", "song.click", "-b", "null", "-c", "2", "--click-on", "3"), ("3",)),
+        (("render", "song.click", "-o", "out.wav", "--overs", "maybe"), ("--overs",)),
+        (("export-markers", "song.click", "--format", "rpp"), ("rpp", "reaper")),
+        (("export-markers", "song.click", "--per", "beat"), ("beat", "section")),
+        (("beats", "song.click", "--scale", "fast"), ("--scale",)),
+        (("film", "fit", "hits.csv", "--range", "140-100"), ("--range",)),
+        (("timecode", "01:00:00:00", "--fps", "23"), ("23",)),
+        (("sounds", "-o", "w.wav"), ("--preview",)),
+    ],
+)
+def test_usage_mistakes_exit_2(fails: Fails, args: tuple[str, ...], words: tuple[str, ...]
+                               ) -> None:
+    err = fails(*args, code=2)
+    assert err.count("\n") == 1, err
+    for word in words:
+        assert word in err
+
+
+def test_a_bad_map_still_exits_1(folder: Path, fails: Fails) -> None:
+    map_with(folder, "verse: 4 4/4 0")
+    fails("render", "song.click", "-o", "out.wav", code=1)
+
+
+@pytest.mark.parametrize("dest", ["x.klick2", "x.wav", "noextension"])
+def test_convert_refuses_an_output_it_cannot_name(fails: Fails, dest: str) -> None:
+    err = fails("convert", "song.click", dest, code=2)
+    for ext in (".click", ".klick", ".json", ".mid"):
+        assert ext in err, err
+    assert "--to" in err

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from jackserver import JackServer, Recorder, have_jackd
+
 ICTUS = str(Path(sys.executable).parent / "ictus")
 
 SONG = """\
@@ -48,8 +50,8 @@ def song(tmp_path: Path) -> Path:
     return path
 
 
-def fails_cleanly(proc, *words: str) -> None:
-    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+def fails_cleanly(proc, *words: str, code: int = 1) -> None:
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert lines[0].startswith("ictus: error: "), proc.stderr
@@ -102,19 +104,102 @@ def test_play_takes_the_map_and_sound_options_render_takes(song, tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
-def test_loop_keeps_playing_until_stopped(song):
-    proc = subprocess.Popen(
-        [ICTUS, "play", str(song), "-b", "null", "-q", "--loop", "verse"],
-        stdin=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **NO_JACK},
-    )
-    time.sleep(3.0)  # the null backend plays the whole song in well under a second
-    assert proc.poll() is None
-    proc.terminate()
-    _, err = proc.communicate(timeout=10)
-    assert proc.returncode == 130 and "Traceback" not in err
+#: ``--loop verse`` must play the verse's two bars again and again; the chorus after it
+#: (another meter, tempo and subdivision) must never sound. At 180 BPM one 3/4 bar is
+#: exactly 1 s = 48000 samples, so the loop is 96000 samples long with no rounding.
+LOOPED = """\
+intro:  1 4/4 240
+verse:  2 3/4 180 Xx.
+chorus: 2 4/4 90 sub=2
+"""
+#: The truth, written independently of the loop: the verse's bars played four times over
+#: are four times as many bars of the same line, rendered offline by ``ictus render``.
+LOOPED_TRUTH = "verse: 8 3/4 180 Xx.\n"
+
+
+@pytest.mark.jack
+@pytest.mark.skipif(not have_jackd(), reason="jackd is not installed (make test installs it)")
+def test_loop_repeats_the_section_sample_for_sample(tmp_path):
+    import numpy as np
+    import soundfile
+
+    song = tmp_path / "looped.click"
+    song.write_text(LOOPED)
+    truth_map = tmp_path / "truth.click"
+    truth_map.write_text(LOOPED_TRUTH)
+    out = tmp_path / "truth.wav"
+    proc = ictus("render", str(truth_map), "-o", str(out), "--bit-depth", "32f", "-q")
+    assert proc.returncode == 0, proc.stderr
+    truth, rate = soundfile.read(out, dtype="float32")
+    assert rate == 48000 and len(truth) == 8 * 48000  # 8 bars of 3/4 at 180: 8 s
+
+    # a server of our own, run in freewheel: no xruns, and 10 s record in a moment
+    server = JackServer().start()
+    rec = Recorder(server, 1, 10.0, name="rec-loop")
+    player = None
+    freewheel = False
+    try:
+        rec.arm()
+        player = subprocess.Popen(
+            [
+                ICTUS,
+                "play",
+                str(song),
+                "-b",
+                "jack",
+                "--client-name",
+                "ictus-loop",
+                "--connect",
+                rec.name,
+                "-q",
+                "--loop",
+                "verse",
+            ],
+            env=server.env,
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 20
+        while not rec.client.get_all_connections(rec.ports[0]):
+            assert player.poll() is None, player.communicate()[1]
+            assert time.monotonic() < deadline, "ictus never connected to the recorder"
+            time.sleep(0.01)
+        rec.client.set_freewheel(True)
+        freewheel = True
+        deadline = time.monotonic() + 60
+        while len(rec.cycles) * 256 < rec.capacity:
+            assert time.monotonic() < deadline, "the recording did not fill"
+            time.sleep(0.01)
+        rec.client.set_freewheel(False)
+        freewheel = False
+        # the song without the loop lasts 2 s + 4 s from the verse: it must still play
+        assert player.poll() is None, player.communicate()[1]
+        player.terminate()
+        _, err = player.communicate(timeout=10)
+        assert player.returncode == 130 and "Traceback" not in err, err
+    finally:
+        if freewheel:
+            rec.client.set_freewheel(False)
+        if player is not None and player.poll() is None:
+            player.kill()
+            player.wait()
+        rec.close()
+        server.stop()
+
+    recorded = rec.data[0]
+    sounding = np.flatnonzero(recorded)
+    assert len(sounding), "nothing was recorded"
+    offset = int(sounding[0]) - int(np.flatnonzero(truth)[0])
+    assert offset >= 0
+    assert offset + len(truth) <= len(recorded), "started too late to hold four loops"
+    assert not recorded[:offset].any()
+    # four times through the verse, every sample the offline render's
+    segment = recorded[offset : offset + len(truth)]
+    assert np.array_equal(segment, truth), float(np.abs(segment - truth).max())
+    # and the recording goes on with the verse (a fifth time), never the chorus
+    rest = recorded[offset + len(truth) :]
+    assert np.array_equal(rest, truth[: len(rest)])
 
 
 def test_help_shows_options_and_examples():
@@ -136,24 +221,25 @@ def test_help_shows_options_and_examples():
     assert "Examples:" in ictus("devices", "--help").stdout
 
 
+# status 2 for a bad option value (a usage mistake, as the README says), else 1
 @pytest.mark.parametrize(
-    ("args", "words"),
+    ("args", "words", "code"),
     [
-        (["-b", "alsa"], ["--backend", "jack, portaudio, null"]),
-        (["-b", "null", "--latency", "soon"], ["--latency", "soon"]),
-        (["-b", "null", "--latency", "-10,0,5", "--click-on", "1,2"], ["latency"]),
-        (["-b", "null", "--loop", "solo"], ["no section is labelled 'solo'", "verse"]),
-        (["-b", "null", "--from-bar", "99"], ["bar 99 is outside the map"]),
-        (["-b", "null", "--click-on", "9"], ["--click-on 9"]),
-        (["-b", "null", "--scale", "fast"], ["--scale"]),
-        (["-b", "null", "--period", "-1"], ["--period"]),
-        (["-b", "jack"], ["cannot reach the JACK server", "--backend portaudio"]),
-        (["-b", "portaudio", "-d", "no such device"], ["--device no such device"]),
+        (["-b", "alsa"], ["--backend", "jack, portaudio, null"], 2),
+        (["-b", "null", "--latency", "soon"], ["--latency", "soon"], 2),
+        (["-b", "null", "--latency", "-10,0,5", "--click-on", "1,2"], ["latency"], 1),
+        (["-b", "null", "--loop", "solo"], ["no section is labelled 'solo'", "verse"], 1),
+        (["-b", "null", "--from-bar", "99"], ["bar 99 is outside the map"], 1),
+        (["-b", "null", "--click-on", "9"], ["--click-on 9"], 2),
+        (["-b", "null", "--scale", "fast"], ["--scale"], 2),
+        (["-b", "null", "--period", "-1"], ["--period"], 2),
+        (["-b", "jack"], ["cannot reach the JACK server", "--backend portaudio"], 1),
+        (["-b", "portaudio", "-d", "no such device"], ["--device no such device"], 1),
     ],
 )
-def test_bad_input_is_one_clear_line(song, args, words):
+def test_bad_input_is_one_clear_line(song, args, words, code):
     proc = ictus("play", str(song), *args, timeout=30)
-    fails_cleanly(proc, *words)
+    fails_cleanly(proc, *words, code=code)
 
 
 def test_a_missing_map_is_one_clear_line(tmp_path):

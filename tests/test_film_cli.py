@@ -1,6 +1,6 @@
-"""`ictus timecode` and `ictus film ...` run as a user runs them, against REFERENCE.md.
+"""`ictus timecode` and `ictus film ...` run as a user runs them, against docs/REFERENCE.md.
 
-Expected values are written out from the published numbers (REFERENCE.md section 4-6)
+Expected values are written out from the published numbers (docs/REFERENCE.md section 4-6)
 or computed here by another route (exact fractions from the definitions), never by
 calling the implementation.
 """
@@ -175,7 +175,7 @@ def test_bad_clicks_and_rates_exit_non_zero() -> None:
 
 # ----------------------------------------------------------------------- film fit
 
-CASE_ONE = (96, 192, 288, 336)  # REFERENCE.md 5: 120 BPM "12-0", beats 8, 16, 24, 28
+CASE_ONE = (96, 192, 288, 336)  # docs/REFERENCE.md 5: 120 BPM "12-0", beats 8, 16, 24, 28
 CASE_TWO = (53, 106, 212, 265)  # 108.679 BPM "13-2", beats 4, 8, 16, 20
 
 
@@ -343,3 +343,60 @@ def test_cues_json_from_the_command_line(tmp_path: Path) -> None:
     loops = {x["name"]: x for x in data["loops"]}
     assert loops["a"]["length_samples"] == 192000 and loops["a"]["whole_samples"]
     assert not loops["b"]["whole_samples"]
+
+
+# ------------------------------------------------ first contact: defaults that fit picture
+
+
+@pytest.mark.parametrize(
+    ("label", "rate", "gauge", "feet"),
+    [
+        # 10 s after picture start: 240 frames = 15 ft of 16 frames (35 mm), 6 ft of 40 (16 mm)
+        ("01:00:10:00", "24", "35mm", "15+00"),
+        ("01:00:10:00", "24", "16mm", "6+00"),
+        # 25 fps: 3 s + 5 frames = 80 frames = 5 ft exactly (35 mm)
+        ("01:00:03:05", "25", "35mm", "5+00"),
+        ("01:00:00:07", "24", "35mm", "0+07"),
+    ],
+)
+def test_timecode_label_prints_feet_and_frames(label: str, rate: str, gauge: str, feet: str
+                                               ) -> None:
+    out = ok("timecode", label, "--fps", rate, "--gauge", gauge)
+    lines = dict(line.split(None, 1) for line in out.strip().splitlines())
+    assert lines["feet"].split()[0] == feet
+    assert "01:00:00:00" in lines["feet"] and gauge in lines["feet"]
+    data = json.loads(ok("timecode", label, "--fps", rate, "--gauge", gauge, "--format", "json"))
+    assert data["feet"] == feet and data["picture_start"] == "01:00:00:00"
+
+
+def test_timecode_before_picture_start_has_no_feet() -> None:
+    out = ok("timecode", "00:59:59:00", "--fps", "24")
+    assert "feet none: before picture start" in out
+    data = json.loads(ok("timecode", "00:59:59:00", "--fps", "24", "--format", "json"))
+    assert data["feet"] is None
+
+
+def test_fit_without_start_counts_from_the_hour_of_the_earliest_hit(tmp_path: Path) -> None:
+    # REFERENCE.md case one, an hour in: 120 BPM, downbeat at 01:00:00:00
+    hits = write_hits(tmp_path / "h.csv", [f"{frames_to_tc24(f, 1)},h{f}" for f in CASE_ONE])
+    proc = run("film", "fit", str(hits), "--fps", "24", "--range", "100-140", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    assert "01:00:00:00" in proc.stderr and "--start" in proc.stderr
+    best = json.loads(proc.stdout)[0]
+    assert best["bpm"] == 120.0 and best["click"] == "12-0"
+    assert best["downbeat_timecode"] == "01:00:00:00"
+    assert best["beats"] == [8, 16, 24, 28]  # an hour-long map would count 7200 more
+    # the map written has the cue's few bars, not an hour of them, and starts at 01:00
+    out = tmp_path / "cue.click"
+    ok("film", "fit", str(hits), "--fps", "24", "--range", "100-140", "-o", str(out))
+    text = out.read_text()
+    assert "start: 01:00:00:00 @ 24" in text
+    rows = list(csv.DictReader(io.StringIO(ok("beats", str(out)))))
+    assert max(int(r["bar"]) for r in rows) <= 9  # hits end on beat 28: bar 8 in 4/4
+
+
+def test_fit_help_examples_show_start() -> None:
+    for args in (("--help",), ("film", "--help"), ("film", "fit", "--help")):
+        out = ok(*args)
+        examples = [x for x in out.splitlines() if x.strip().startswith("ictus film fit")]
+        assert examples and all("--start" in x for x in examples), out

@@ -1,4 +1,4 @@
-"""Tempo fitting (REFERENCE.md section 5), checked against exhaustive search and exact
+"""Tempo fitting (docs/REFERENCE.md section 5), checked against exhaustive search and exact
 arithmetic done here by another route."""
 
 from __future__ import annotations
@@ -232,6 +232,122 @@ def test_bad_arguments() -> None:
         fit_tempo([], rate=FPS_24, lo=100, hi=140)
     with pytest.raises(ParameterError, match="before the cue start"):
         fit_tempo([Hit(Fraction(-1), "early"), *hits], rate=FPS_24, lo=100, hi=140)
+
+
+# ------------------------------------------ an oracle that shares no code with fit.py
+#
+# The tests above take their truth from the module's own evaluate(); these work every
+# error, status and ranking out again here, from the rules in docs/REFERENCE.md
+# section 5, in Fractions, over every tempo of the search grid.
+
+#: Grid points per beat, written out from the rules (an 8th-note triplet is 3 a beat).
+PER_BEAT = {"beat": 1, "8th": 2, "16th": 4, "triplet": 3}
+
+
+def oracle_error(time: Fraction, bpm: Fraction, grid: str, fps: Fraction) -> Fraction:
+    """Hit time minus the nearest grid point, in frames. Between two grid points at the
+    same distance the later one is taken (the music late), as ``fit`` documents."""
+    step = Fraction(60) / bpm / PER_BEAT[grid]
+    k = time // step  # the grid point at or before the hit
+    before, after = time - k * step, time - (k + 1) * step
+    return (before if abs(before) < abs(after) else after) * fps
+
+
+def oracle_status(error: Fraction) -> str:
+    if -Fraction(1, 2) <= error <= Fraction(1, 2):
+        return "hit"
+    if -2 <= error <= 1:  # music at most 1 frame early, 2 late
+        return "near"
+    return "miss"
+
+
+def oracle_score(hits: list[Hit], bpm: Fraction, fps: Fraction) -> tuple[Fraction, ...]:
+    """The ranking rules, smaller is better: weighted hits, weighted nears, weighted mean
+    square error, worst error (of the hits that count)."""
+    errors = [oracle_error(h.time, bpm, h.grid, fps) for h in hits]
+    statuses = [oracle_status(e) for e in errors]
+    weight = sum((h.weight for h in hits), Fraction(0))
+    on = sum((h.weight for h, s in zip(hits, statuses, strict=True) if s == "hit"), Fraction(0))
+    near = sum((h.weight for h, s in zip(hits, statuses, strict=True) if s == "near"), Fraction(0))
+    square = sum((h.weight * e * e for h, e in zip(hits, errors, strict=True)), Fraction(0))
+    worst = max((abs(e) for h, e in zip(hits, errors, strict=True) if h.weight), default=0)
+    return (-on, -near, square / weight if weight else Fraction(0), Fraction(worst))
+
+
+def click_tempos(fps: Fraction, lo: int, hi: int) -> list[Fraction]:
+    """Every eighth-frame click F-e in lo..hi BPM: 60 fps / (F + e/8)."""
+    tempos = []
+    eighths = 8  # 1-0, the fastest click; slower ones have more eighths
+    while (bpm := 60 * fps / Fraction(eighths, 8)) >= lo:
+        if bpm <= hi:
+            tempos.append(bpm)
+        eighths += 1
+    return tempos
+
+
+def assert_best_of_exhaustive(best: object, hits: list[Hit], grid: list[Fraction],
+                              fps: Fraction) -> None:  # fmt: skip
+    scores = {bpm: oracle_score(hits, bpm, fps) for bpm in grid}
+    top = min(scores.values())
+    winners = {bpm for bpm, score in scores.items() if score == top}
+    assert best.bpm in winners, (best.bpm, top, sorted(winners)[:5])  # type: ignore[attr-defined]
+    for r in best.results:  # type: ignore[attr-defined]
+        error = oracle_error(r.hit.time, best.bpm, r.hit.grid, fps)  # type: ignore[attr-defined]
+        assert r.error_frames == error and r.status == oracle_status(error)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spotted_hits())
+def test_click_mode_against_an_independent_exhaustive_search(
+    case: tuple[FrameRate, list[Hit]],
+) -> None:
+    rate, hits = case
+    grid = click_tempos(rate.fps, 60, 180)
+    best = fit_tempo(hits, rate=rate, lo=60, hi=180, mode="click")[0]
+    assert_best_of_exhaustive(best, hits, grid, rate.fps)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spotted_hits())
+def test_quarter_bpm_mode_against_an_independent_exhaustive_search(
+    case: tuple[FrameRate, list[Hit]],
+) -> None:
+    rate, hits = case
+    grid = [Fraction(q, 4) for q in range(4 * 70, 4 * 150 + 1)]
+    best = fit_tempo(hits, rate=rate, lo=70, hi=150, mode="quarter-bpm")[0]
+    assert_best_of_exhaustive(best, hits, grid, rate.fps)
+
+
+def test_click_grid_by_hand_at_24_fps() -> None:
+    # 6-0 .. 36-0 at 24 fps is 40..240 BPM: (36 - 6) * 8 + 1 = 241 clicks
+    assert len(click_tempos(Fraction(24), 40, 240)) == 241
+
+
+def test_hand_worked_drop_frame_case() -> None:
+    # 29.97 DF: 00:00:02;00 is frame 60 and 00:00:04;00 frame 120 (no labels drop in
+    # the first minute), 60 * 1001/30000 = 2.002 s and 4.004 s. In 100-140 BPM a beat
+    # of 0.4286..0.6 s divides 4.004 s into 7 or 8 beats, and only 8 (0.5005 s) also
+    # divides 2.002 s: 60 / 0.5005 = 120000/1001 BPM, 15 frames a beat, click "15-0".
+    hits = [Hit(Fraction(2002, 1000), "a"), Hit(Fraction(4004, 1000), "b")]
+    best = fit_tempo(hits, rate=FPS_29_97_DF, lo=100, hi=140)[0]
+    assert best.bpm == Fraction(120000, 1001)
+    assert best.click == "15-0"
+    assert [r.beat for r in best.results] == [4, 8]
+    assert best.counts == (2, 0, 0)
+
+
+def test_hand_worked_hit_near_and_miss() -> None:
+    # Only 120 BPM allowed (12 frames a beat at 24 fps): beats 8, 16, 24, 28 fall on
+    # frames 96, 192, 288, 336. Hit at 97: music 1 frame early, near. At 190: music 2
+    # frames late, near. At 291: 3 frames early, a miss. At 336: on it, a hit.
+    hits = hits_at_frames((97, 190, 291, 336))
+    best = fit_tempo(hits, rate=FPS_24, lo=120, hi=120, mode="quarter-bpm")[0]
+    assert best.bpm == 120
+    assert [r.beat for r in best.results] == [8, 16, 24, 28]
+    assert [r.error_frames for r in best.results] == [1, -2, 3, 0]
+    assert [r.status for r in best.results] == ["near", "near", "miss", "hit"]
+    assert best.counts == (1, 2, 1)
+    assert best.weighted_mean_square == Fraction(1 + 4 + 9 + 0, 4)
 
 
 # --------------------------------------------------------------- fitted maps (--map)

@@ -7,7 +7,7 @@ Truth comes from routes other than the implementation's:
 - constant tempos: exact rational arithmetic (``Fraction`` / integer numerators);
 - ramps: 50-digit ``mpmath`` closed forms written from docs/REFERENCE.md section 2, and
   (as a cross-check of those) ``mpmath.quad`` of ``60 / T(q)``;
-- published numbers from REFERENCE.md (100 BPM, 16 beats, 8.000 s).
+- published numbers from docs/REFERENCE.md (100 BPM, 16 beats, 8.000 s).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def tempo_at_q(q, t0, t1, big_q, shape):
 
 
 def time_at_q(q, t0, t1, big_q, shape):
-    """Seconds from the ramp's start to position q: REFERENCE.md's closed forms."""
+    """Seconds from the ramp's start to position q: docs/REFERENCE.md's closed forms."""
     if t0 == t1:
         return 60 * q / t0
     if shape == "beats":
@@ -321,7 +321,7 @@ def test_oracle_closed_forms_agree_with_quadrature(shape, t0, t1):
                                                                        shape)) < 1e-40
 
 
-# -- REFERENCE.md section 2: the published example --------------------------------------
+# -- docs/REFERENCE.md section 2: the published example --------------------------------------
 
 
 def beats_shape_end_tempo():
@@ -911,3 +911,17 @@ def test_tempo_steps_inside_a_section():
     want_tempo = [120.0 if q < F(5, 2) else 130.0 if q < 5 else 140.0 for q in qs]
     assert grid.tempo.tolist() == want_tempo
     assert grid.duration == pytest.approx(float(exact_time(F(8))), abs=1e-12)
+
+
+def test_level_codes_line_up_everywhere() -> None:
+    """The grid's int8 codes, the voices' sounds and the MIDI tracks name the same levels."""
+    from ictus.formats.midi.writer import CLICK_LEVELS
+    from ictus.sounds import LEVELS as VOICE_LEVELS
+    from ictus.tempomap import Level
+
+    assert [int(level) for level in Level] == [0, 1, 2, 3]
+    assert LEVELS == ("accent", "normal", "sub", "silent")
+    assert VOICE_LEVELS == CLICK_LEVELS == ("accent", "normal", "sub")
+    grid = build_grid(TempoMap((Section(1, Tempo(120), pattern="Xx.x", sub=2),)))
+    assert grid.level.dtype == np.int8
+    assert grid.level_names()[:6] == ["accent", "sub", "normal", "sub", "silent", "sub"]

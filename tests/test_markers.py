@@ -137,11 +137,14 @@ def check_all_formats(grid: ClickGrid) -> None:
             assert float(r["end_s"]) == pytest.approx(end, abs=1e-9)
 
         labels = read_audacity(written(grid, "audacity", per))
+        # Audacity labels carry 6 decimals: half a unit (5e-7) plus the float error of the
+        # difference itself (2.054688 - 2.0546875 is 5.0000000001e-7 in binary)
+        half_unit = 5e-7 + 1e-12
         assert [label for _, _, label in labels] == [n for _, _, _, n in want]
         for (start, end, _), (_, t0, t1, _) in zip(labels, want, strict=True):
-            assert start == pytest.approx(t0, abs=5e-7)
+            assert start == pytest.approx(t0, abs=half_unit)
             # sections are regions, bars are point labels (start == end)
-            assert end == pytest.approx(t1 if per == "section" else t0, abs=5e-7)
+            assert end == pytest.approx(t1 if per == "section" else t0, abs=half_unit)
 
         reaper = read_reaper(written(grid, "reaper", per))
         kind = "R" if per == "section" else "M"

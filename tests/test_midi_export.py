@@ -155,7 +155,7 @@ def long_map() -> TempoMap:
 
 
 def test_reference_ramp_ends_on_time(tmp_path):
-    # REFERENCE.md section 2: 100 BPM, the 16th beat 8.000 s later, in all three shapes
+    # docs/REFERENCE.md section 2: 100 BPM, the 16th beat 8.000 s later, in all three shapes
     for shape, end in (("beats", "142.503911475"), ("time", "140"), ("period", "150")):
         m = parse_click(f"r: 4 4/4 100-{end} ramp={shape}\nafter: 1 4/4 {end}\n")
         path = tmp_path / f"{shape}.mid"

@@ -1,4 +1,4 @@
-"""MIDI Time Code bytes against REFERENCE.md section 7 and the MTC specification's layout."""
+"""MIDI Time Code bytes against docs/REFERENCE.md section 7 and the MTC specification's layout."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_reference_full_frame_at_25_fps():
 
 def test_drop_frame_full_frame_uses_code_2_and_the_dropped_label():
     rate = parse_rate("29.97")
-    # frame 1800 is 00:01:00;02 (REFERENCE.md section 4); rate code 2 in bits 5-6
+    # frame 1800 is 00:01:00;02 (docs/REFERENCE.md section 4); rate code 2 in bits 5-6
     assert full_frame(1800, rate) == bytes([0xF0, 0x7F, 0x7F, 1, 1, 2 << 5, 1, 0, 2, 0xF7])
 
 

@@ -367,7 +367,7 @@ def read(path: Path, **options: Any) -> tuple[TempoMap, list[str]]:
 
 
 def ramp_seconds(q: Fraction, t0: Fraction, t1: Fraction, length: Fraction) -> mpmath.mpf:
-    """Seconds into a tempo-linear-in-beats ramp (REFERENCE.md section 2), 50 digits."""
+    """Seconds into a tempo-linear-in-beats ramp (docs/REFERENCE.md section 2), 50 digits."""
     with mpmath.workdps(50):
         a = mpmath.mpf(t0.numerator) / t0.denominator
         b = mpmath.mpf(t1.numerator) / t1.denominator

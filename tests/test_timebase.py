@@ -1,4 +1,4 @@
-"""Tests for ictus.timebase against published film numbers (REFERENCE.md section 4).
+"""Tests for ictus.timebase against published film numbers (docs/REFERENCE.md section 4).
 
 Truth here is computed by routes other than the implementation's: labels are
 enumerated one by one instead of counted in closed form, seconds come from

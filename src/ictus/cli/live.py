@@ -1,15 +1,16 @@
-"""Commands of the live area, registered on the main app by :func:`register`:
-``ictus play`` (the live engine) and ``ictus devices`` (where it can play)."""
+"""Commands of the live area, in its own app (:data:`app`): ``ictus play`` (the live
+engine) and ``ictus devices`` (where it can play)."""
 
 # no ``from __future__ import annotations``: Typer reads the option annotations, which
-# name the shared options of ictus.cli.main, imported inside register()
+# name the shared options of ictus.cli.options
 import os
 import sys
 from typing import Annotated, Any
 
 import typer
 
-from ictus.errors import ParameterError
+from ictus.cli import options as m
+from ictus.cli.common import UsageError  # option mistakes exit 2
 
 BACKEND_NAMES = ("jack", "portaudio", "null")
 
@@ -23,11 +24,11 @@ def parse_latency(text: str) -> list[float]:
     try:
         values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise ParameterError(
+        raise UsageError(
             f"--latency: expected milliseconds such as -12.5 or -10,0, got {text!r}"
         ) from None
     if not values or any(not -2000 <= v <= 2000 for v in values):
-        raise ParameterError(f"--latency: each value must be -2000..2000 ms, got {text!r}")
+        raise UsageError(f"--latency: each value must be -2000..2000 ms, got {text!r}")
     return values
 
 
@@ -42,14 +43,12 @@ def parse_connect(text: str) -> str | list[str]:
         return value
     items = [x.strip() for x in value.split(",") if x.strip()]
     if not items:
-        raise ParameterError("--connect: give auto, none, or JACK ports/clients")
+        raise UsageError("--connect: give auto, none, or JACK ports/clients")
     return items
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
-    from ictus.cli import main as m
-
     @app.command()
     def play(
         map_file: m.MapArg,
@@ -128,6 +127,8 @@ def register(app: typer.Typer) -> None:
         sound: m.SoundOpt = None,
         sound_file: m.SoundFileOpt = None,
         gain: m.GainOpt = None,
+        count_in_sound: m.CountInSoundOpt = None,
+        overs: m.OversOpt = "warn",
         source_format: m.FromOpt = None,
         scale: m.ScaleOpt = None,
         count_in: m.CountInOpt = None,
@@ -157,8 +158,9 @@ def register(app: typer.Typer) -> None:
         """
         from ictus.cli import common
         from ictus.engine import Engine, make_backend
-        from ictus.render import parse_channels
+        from ictus.render import FLOAT, Overs, check_headroom, parse_channels
         from ictus.sounds import parse_gains
+        from ictus.tempomap import build_grid
 
         tempo_map = common.load_map(
             map_file,
@@ -168,21 +170,23 @@ def register(app: typer.Typer) -> None:
             click_unit=click_unit,
             bars=bars,
         )
-        targets = parse_channels(
-            channels, common.parse_int_list(click_on, "--click-on") if click_on else None
-        )
-        latency_ms = parse_latency(latency) if latency else None
-        gains = parse_gains(gain) if gain else None
+        with common.option_values():
+            targets = parse_channels(
+                channels, common.parse_int_list(click_on, "--click-on") if click_on else None
+            )
+            latency_ms = parse_latency(latency) if latency else None
+            gains = parse_gains(gain) if gain else None
+            overs_rule = Overs.parse(overs)
         if sound is not None and sound_file is not None:
-            raise ParameterError("give --sound or --sound-file, not both")
+            raise UsageError("give --sound or --sound-file, not both")
         if period < 0 or period > 8192:
-            raise ParameterError(f"--period must be 0..8192 frames, got {period}")
+            raise UsageError(f"--period must be 0..8192 frames, got {period}")
         if loop is not None and from_label is None and from_bar is None:
             from_label = loop  # --loop alone: start at the section it repeats
         interactive = sys.stdin.isatty()
         name = backend or None
         if name is not None and name not in BACKEND_NAMES:
-            raise ParameterError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}")
+            raise UsageError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}, got {name!r}")
         options: dict[str, Any] = {}
         from ictus.engine.backends import default_backend
 
@@ -203,8 +207,15 @@ def register(app: typer.Typer) -> None:
             }
         audio = make_backend(name, **options)
 
+        whole = build_grid(tempo_map, start_label=from_label, start_bar=from_bar)
+
         def voice(rate: int) -> Any:
-            return common.load_voice_for(sound, sound_file, rate)
+            # made once the backend's rate is known: warn, fit or refuse before a sound
+            chosen = common.load_voice_for(sound, sound_file, rate, count_in_sound)
+            return check_headroom(
+                whole, chosen, rate=rate, coding=FLOAT, overs=overs_rule, gains=gains,
+                target="the live output",
+            )
 
         engine = Engine(
             tempo_map,
@@ -325,3 +336,7 @@ def register(app: typer.Typer) -> None:
         server = os.environ.get("JACK_DEFAULT_SERVER")
         if server:
             console.print(f"JACK server name from JACK_DEFAULT_SERVER: {server}")
+
+
+app = m.area()
+register(app)

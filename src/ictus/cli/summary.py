@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ictus.cli.common import format_clock
-from ictus.formats.clickfile import format_number
-from ictus.tempomap.grid import section_times, summarize
+from ictus.tempomap.grid import summarize
 from ictus.tempomap.model import Section, TempoMap, unit_name
+from ictus.timebase import format_number
 
 
 def tempo_text(section: Section) -> str:
@@ -26,9 +26,11 @@ def tempo_text(section: Section) -> str:
 
 def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     console = console or Console()
-    summary = summarize(tempo_map)  # not build_grid: no click is built (constant memory)
+    from ictus.tempomap.timeline import Timeline
+
+    line = Timeline(tempo_map)
+    summary = summarize(tempo_map, line)  # not build_grid: no click is built (constant memory)
     scale = float(tempo_map.scale)
-    lead = summary.lead
     table = Table(title=tempo_map.title or "tempo map", title_justify="left")
     for col, justify in (
         ("#", "right"),
@@ -41,7 +43,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
         ("notes", "left"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    times = section_times(tempo_map)
+    times = line.section_times()
     first = 1
     for i, (section, (start, length)) in enumerate(zip(tempo_map.sections, times, strict=True)):
         notes = []
@@ -61,8 +63,8 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
             f"{first}-{last}" if last > first else str(first),
             str(section.meter),
             tempo_text(section),
-            format_clock(lead + float(start) / scale),
-            format_clock(float(length) / scale),
+            format_clock(float(line.grid_time(start))),
+            format_clock(float(length)),
             " ".join(notes),
         )
         first = last + 1
@@ -71,7 +73,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     facts = Table.grid(padding=(0, 2))
     facts.add_row("duration", format_clock(summary.duration))
     if tempo_map.count_in:
-        facts.add_row("count-in", format_clock(lead))
+        facts.add_row("count-in", format_clock(float(line.lead)))
     facts.add_row("bars", str(tempo_map.total_bars))
     facts.add_row("sections", str(len(tempo_map.sections)))
     facts.add_row("tempo range", f"{min(tempos):g} - {max(tempos):g} BPM (quarter notes)")

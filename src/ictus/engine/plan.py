@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
-from ictus.render import BlockMixer
+from ictus.render import BlockMixer, Router, Routing, SourceBlock
 from ictus.sounds import Voice
 from ictus.tempomap import ClickGrid, CountIn, TempoMap, build_grid
 
@@ -109,7 +109,10 @@ class Plan:
         Whether the grid begins with a count-in.
     rate : int
     mixers : tuple of BlockMixer
-        One per output group; only the audio callback calls them.
+        One per output group; only the audio callback calls them (through :meth:`mix`).
+    router : Router
+        Routes each group's click (a source) to its channels: the routing path every
+        output shares, so the live samples are the file's, overs included.
     end : int
         Grid frame where the music ends (the downbeat after the last bar).
     length : int
@@ -156,6 +159,12 @@ class Plan:
             mixer.prepare(MAX_PERIOD)
             mixers.append(mixer)
         self.mixers = tuple(mixers)
+        self.router = Router(
+            Routing.groups(outputs.channels, [g for g, _ in outputs.groups()]),
+            max_frames=MAX_PERIOD,
+        )
+        # one slot per mixer, filled in place each block: the callback allocates no list
+        self._blocks: list[SourceBlock] = [(np.zeros(0, np.float32), [])] * len(mixers)
         # every sound's first frame, all outputs together, for the callback's quick
         # "is this block silent?" (a typed array: 8 bytes a click, bisect-able)
         self.sound_starts = array("q", np.sort(np.concatenate([m.starts for m in mixers])))
@@ -191,6 +200,20 @@ class Plan:
             stop = self.bar_frame.get(last, self.end)
             spans[i] = (self.bar_frame[bars[0]], stop)
         return spans
+
+    # -- the audio (callback-safe) -----------------------------------------------------
+
+    def mix(self, frame: int, out: NDArray[np.float32]) -> bool:
+        """Fill ``out`` (frames x channels) with the grid's audio from grid ``frame``.
+
+        Every output group's click, routed to its channels by :attr:`router`; returns
+        False for a silent block.
+        """
+        blocks = self._blocks
+        frames = out.shape[0]
+        for i, mixer in enumerate(self.mixers):
+            blocks[i] = mixer.mix_mono(frame, frames)
+        return self.router.route(blocks, out)
 
     # -- lookups (callback-safe: no allocation beyond small ints) --------------------
 

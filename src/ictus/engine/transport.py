@@ -18,7 +18,8 @@ Callback contract (what :meth:`Transport.process` promises the backend):
 
 - fills all of ``out`` (float32, frames x channels, C-contiguous);
 - no I/O, no locks, no sleeping, no allocation beyond a few small Python objects per
-  block (the events and snapshot); the mixing is :meth:`ictus.render.BlockMixer.mix`;
+  block (the events and snapshot); the mixing is :meth:`Plan.mix`, which routes through
+  :meth:`ictus.render.Router.route` as the file writer does;
 - never raises: an unexpected error silences the output and is kept in ``error``.
 
 Events are tuples ``(kind, clock, frame, plan, detail)``: from ``clock`` on, the output
@@ -229,18 +230,9 @@ class Transport:
         return self._anchor_frame + (clock - self._anchor_clock)
 
     def _mix(self, frame: int, out: NDArray[np.float32]) -> None:
-        mixers = self._plan.mixers
-        if len(mixers) == 1:
-            mixers[0].mix(frame, out)
-            return
-        # several latency groups: each mixer writes only its own channels
-        out.fill(0.0)
-        frames = out.shape[0]
-        for mixer in mixers:
-            mono, spans = mixer.mix_mono(frame, frames)
-            if spans:
-                for ch in mixer.click_on:
-                    out[:, ch] = mono
+        # every output group routed to its channels by the one routing path
+        # (ictus.render.routing), the same function that writes the rendered file
+        self._plan.mix(frame, out)
 
     def _next_boundary(self) -> tuple[int, str]:
         """The next frame where something happens: the end, a jump or a loop's wrap.

@@ -5,7 +5,7 @@ of :mod:`ictus.timebase`; nothing computes tempo into time on its own.
 
 - :mod:`~ictus.film.hits`: hit points from CSV and from marker exports (REAPER, Pro
   Tools, Avid, EDL locators).
-- :mod:`~ictus.film.fit`: a tempo that puts the hits on the beat (REFERENCE.md section 5),
+- :mod:`~ictus.film.fit`: a tempo that puts the hits on the beat (docs/REFERENCE.md section 5),
   ranked; :mod:`~ictus.film.fitmap` fits a whole map with changes and ramps.
 - :mod:`~ictus.film.picture`: where each click falls in picture (timecode, feet+frames).
 - :mod:`~ictus.film.sheet`: the music editor's click sheet (CSV, HTML, PDF).

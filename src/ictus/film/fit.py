@@ -1,4 +1,4 @@
-"""Tempo fitting: the tempos that put the hits on the beat (REFERENCE.md section 5).
+"""Tempo fitting: the tempos that put the hits on the beat (docs/REFERENCE.md section 5).
 
 The rules:
 
@@ -52,7 +52,8 @@ from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
 from ictus.film.hits import Hit
-from ictus.timebase import FrameRate, format_click, format_timecode
+from ictus.tempomap import seconds_at_tempo
+from ictus.timebase import FrameRate, bpm_to_frames, format_click, format_timecode
 
 MODES = ("free", "quarter-bpm", "click")
 
@@ -141,7 +142,7 @@ class Candidate:
 
     @property
     def frames_per_beat(self) -> Fraction:
-        return 60 * self.rate.fps / self.bpm
+        return bpm_to_frames(self.bpm, self.rate)
 
     @property
     def on_click_grid(self) -> bool:
@@ -252,7 +253,7 @@ def evaluate(
     """
     if bpm <= 0:
         raise ParameterError(f"tempo must be > 0, got {bpm}")
-    beat_length = 60 / bpm
+    beat_length = seconds_at_tempo(1, bpm)
     results = []
     for hit in hits:
         step = beat_length / hit.divisions

@@ -45,8 +45,19 @@ from numpy.typing import NDArray
 from ictus.errors import ParameterError
 from ictus.film.fit import HIT, Candidate, classify
 from ictus.film.hits import Hit
-from ictus.tempomap import CountIn, Cue, Meter, Section, Tempo, TempoMap, build_grid, ramps
-from ictus.timebase import FrameRate, Timecode
+from ictus.tempomap import (
+    CountIn,
+    Cue,
+    Meter,
+    Section,
+    Tempo,
+    TempoMap,
+    build_grid,
+    ramps,
+    seconds_at_tempo,
+    tempo_for,
+)
+from ictus.timebase import FrameRate, Timecode, bpm_to_frames
 
 _MISS_COST = 1000.0  # in changes: a missed hit costs a thousand changes
 _RAMP_EXTRA = 0.25  # in changes: a ramp is a little more to conduct than a step
@@ -387,7 +398,7 @@ def _soft_ending(
     The hits keep the grid points the exactly landing tempo gives them; the cost is
     counted as for any segment (square errors, misses).
     """
-    beat = 60 / bpm
+    beat = seconds_at_tempo(1, bpm)
     rows = []
     for h in hits[: last + 1]:
         if h.time <= start:
@@ -400,7 +411,7 @@ def _soft_ending(
     if sbb == 0:
         return None
     fitted = sum((w * t * b for w, t, b in weighted), Fraction(0)) / sbb
-    new_bpm = 60 / fitted
+    new_bpm = tempo_for(1, fitted)
     if not lo <= new_bpm <= hi or new_bpm == bpm:
         return None
     cost = 0.0
@@ -421,7 +432,7 @@ def ramps_shapes() -> tuple[str, ...]:
 
 def _tempo(bpm: Fraction, rate: FrameRate, unit: Fraction | None) -> Tempo:
     """A frame click when the tempo is whole eighth-frames at the picture's rate."""
-    frames = 60 * rate.fps / bpm
+    frames = bpm_to_frames(bpm, rate)
     if (frames * 8).denominator == 1 and frames >= 1:
         return Tempo.from_frame_click(frames, rate, unit)
     return Tempo(bpm, unit)

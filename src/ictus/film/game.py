@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ictus.errors import ParameterError
-from ictus.tempomap import CountIn, Section, TempoMap, build_grid, section_times
+from ictus.tempomap import CountIn, Section, TempoMap, Timeline, build_grid
 
 
 @dataclass(frozen=True)
@@ -121,26 +121,10 @@ def cue_points(tempo_map: TempoMap, rate: int, every: str = "beat") -> list[CueP
 def _bar_starts(tempo_map: TempoMap) -> list[Fraction]:
     """Exact start (seconds, scale applied) of every bar, and the end of the map last.
 
-    Constant and stepped sections are exact (their bars split the section's exact
-    duration); bars inside a ramp come from the grid's closed forms as floats.
+    From the map's timeline: exact for constant and stepped sections, the closed forms'
+    floats (taken as exact) inside ramps.
     """
-    music = _music(tempo_map)
-    times = section_times(music)
-    grid = None
-    out: list[Fraction] = []
-    for index, (section, (start, duration)) in enumerate(zip(music.sections, times, strict=True)):
-        if not section.is_ramp and section.steps is None and section.tempi is None:
-            out.extend(start + duration * k / section.bars for k in range(section.bars))
-            continue
-        if grid is None:
-            grid = build_grid(music)
-        first = music.first_bar_of(index)
-        for bar in range(first, first + section.bars):
-            at = np.flatnonzero((grid.bar == bar) & (grid.beat == 1) & (grid.sub == 0))
-            out.append(Fraction(float(grid.time[at[0]]) * float(music.scale)))
-    end = times[-1][0] + times[-1][1]
-    out.append(end)
-    return [t / music.scale for t in out]
+    return Timeline(_music(tempo_map)).bar_times()
 
 
 def loop_regions(
@@ -186,16 +170,14 @@ def loop_regions(
 
 def drift_report(tempo_map: TempoMap, rate: int) -> list[DriftLine]:
     """Samples per beat of every constant-tempo section (ramps have no single value)."""
-    music = _music(tempo_map)
+    line = Timeline(_music(tempo_map))
     lines = []
-    for i, (section, (_, duration)) in enumerate(
-        zip(music.sections, section_times(music), strict=True)
-    ):
+    for i, section in enumerate(tempo_map.sections):
         if section.is_ramp or section.steps is not None or section.tempi is not None:
             continue
         # grouped beats are uneven: count the meter's pulses instead
         per_bar = section.meter.count if section.meter.grouping else section.beats_per_bar
-        seconds_per_beat = duration / (section.bars * per_bar) / music.scale
+        seconds_per_beat = line.section_duration(i) / (section.bars * per_bar)
         samples = seconds_per_beat * rate
         bpm = 60 / seconds_per_beat
         whole = round(samples) or 1

@@ -48,7 +48,7 @@ from pathlib import Path
 
 from ictus.errors import IctusError, ParameterError, ParseError, SourcePos
 from ictus.limits import MAX_DURATION_S, MAX_HITS, check_number_text, read_input
-from ictus.timebase import FrameRate, frames_to_seconds, parse_rate, parse_timecode
+from ictus.timebase import FrameRate, exact_number, frames_to_seconds, parse_rate, parse_timecode
 
 #: Grids a hit may land on: how many equal parts of the beat.
 GRIDS: dict[str, int] = {"beat": 1, "8th": 2, "16th": 4, "triplet": 3}
@@ -124,10 +124,11 @@ class Hit:
     line: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
+        # the one number rule: Hit(60.06) is 3003/50 s, not the float's binary value
         if not isinstance(self.time, Fraction):
-            object.__setattr__(self, "time", Fraction(self.time))
+            object.__setattr__(self, "time", exact_number(self.time, "hit time"))
         if not isinstance(self.weight, Fraction):
-            object.__setattr__(self, "weight", Fraction(self.weight))
+            object.__setattr__(self, "weight", exact_number(self.weight, "hit weight"))
         if self.weight < 0:
             raise ParameterError(f"hit weight must be >= 0, got {self.weight}")
         if self.grid not in GRIDS:

@@ -2,8 +2,8 @@
 
 A map knows where it sits in picture through its ``start`` (the timecode of bar 1's
 downbeat at a frame rate). Commands may also give ``--fps`` and ``--start``; they
-override the map's. Times come from the one grid (via
-:func:`ictus.formats.beatlist.seconds_from_map_start`), frames from exact rates.
+override the map's. Times come from the map's timeline (exact where it can be), frames
+from exact rates, rounded to the nearest frame by the one rule (halves go later).
 
 >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
 >>> from ictus.timebase import FPS_24, Timecode
@@ -11,19 +11,20 @@ override the map's. Times come from the one grid (via
 >>> cue = Placement.of(m)
 >>> cue.frames(build_grid(m)).tolist(), cue.label(86412.0)
 ([86400.0, 86412.0, 86424.0, 86436.0], '01:00:00:12')
+>>> cue.frame_at(Fraction(1, 48)), cue.label(cue.frame_at(Fraction(1, 48)))
+(Fraction(172801, 2), '01:00:00:01')
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
-from ictus.formats.beatlist import seconds_from_map_start
-from ictus.tempomap import ClickGrid, TempoMap
+from ictus.tempomap import ClickGrid, TempoMap, Timeline
 from ictus.timebase import (
     GAUGE_35MM,
     FilmGauge,
@@ -33,7 +34,24 @@ from ictus.timebase import (
     format_timecode,
     parse_rate,
     parse_timecode,
+    round_fraction,
 )
+
+#: A frame position: exact (``Fraction``, ``int``) or, for drawing, a float.
+Frame = Fraction | int | float
+
+
+def nearest_frame(frame: Frame) -> int:
+    """The frame nearest ``frame``; a half goes to the later frame.
+
+    Floats are taken by their digits (:func:`ictus.timebase.exact_number`), so pass
+    exact frames (:meth:`Placement.frame_at`) where a half must count as one.
+
+    >>> nearest_frame(Fraction(3, 2)), nearest_frame(2.4999), nearest_frame(-0.5)
+    (2, 2, 0)
+    """
+    exact = frame if isinstance(frame, Fraction | int) else Fraction(repr(float(frame)))
+    return round_fraction(Fraction(exact), "nearest")
 
 
 @dataclass(frozen=True)
@@ -103,22 +121,32 @@ class Placement:
     def start_timecode(self) -> Timecode:
         return Timecode.from_frame(self.start_frame, self.rate)
 
+    @property
+    def timeline(self) -> Timeline:
+        """The map's timeline (map time 0 is bar 1's downbeat, the cue start)."""
+        return Timeline(self.tempo_map)
+
     def frames(self, grid: ClickGrid) -> NDArray[np.float64]:
-        """Absolute frame position of each click (fractional between frames)."""
-        seconds = seconds_from_map_start(self.tempo_map, grid)
-        frames: NDArray[np.float64] = self.start_frame + seconds * float(self.rate.fps)
+        """Absolute frame position of each click (fractional between frames; floats)."""
+        if grid.timeline is None:
+            raise ParameterError("the grid has no timeline: build it with build_grid")
+        frames: NDArray[np.float64] = self.start_frame + grid.map_times() * float(self.rate.fps)
         return frames
 
+    def frame_at(self, seconds: Fraction) -> Fraction:
+        """Exact absolute frame position of a time after the cue start."""
+        return self.start_frame + Fraction(seconds) * self.rate.fps
+
     def seconds_to_frame(self, seconds: float) -> float:
-        """Absolute frame position of a time after the cue start."""
+        """Absolute frame position of a time after the cue start (float, for drawing)."""
         return self.start_frame + seconds * float(self.rate.fps)
 
-    def label(self, frame: float) -> str:
+    def label(self, frame: Frame) -> str:
         """The timecode of the frame nearest ``frame``; ``""`` before 00:00:00:00."""
-        n = math.floor(frame + 0.5 + 1e-9)
+        n = nearest_frame(frame)
         return format_timecode(n, self.rate) if n >= 0 else ""
 
-    def feet(self, frame: float) -> str:
+    def feet(self, frame: Frame) -> str:
         """Feet+frames of the frame nearest ``frame``; ``""`` before picture start."""
-        n = math.floor(frame + 0.5 + 1e-9)
+        n = nearest_frame(frame)
         return self.reel.to_feet(n) if n >= self.reel.start_frame else ""

@@ -34,9 +34,9 @@ import numpy as np
 from ictus.atomic import atomic_path
 from ictus.errors import ParameterError
 from ictus.film.hits import Hit
-from ictus.film.picture import Placement
-from ictus.tempomap import ClickGrid, Section, build_grid
-from ictus.timebase import format_click
+from ictus.film.picture import Placement, nearest_frame
+from ictus.tempomap import ClickGrid, Section, Timeline, build_grid
+from ictus.timebase import bpm_to_frames, format_click
 
 SHEET_FORMATS = ("csv", "html", "pdf")
 COLUMNS = ("bar", "beat", "timecode", "subframe", "feet", "bpm", "click", "section", "hits")
@@ -75,7 +75,7 @@ def _beat_quarters(section: Section, beat: int) -> Fraction:
     return ends[beat - 1] - offsets[beat - 1]
 
 
-def _click_label(section: Section, placement: Placement, beat_bpm: float) -> str:
+def _click_label(section: Section, placement: Placement, beat_bpm: Fraction) -> str:
     tempo = section.tempo
     scale = placement.tempo_map.scale
     if (
@@ -88,9 +88,22 @@ def _click_label(section: Section, placement: Placement, beat_bpm: float) -> str
     ):
         return format_click(tempo.frame_click[0])
     try:
-        return format_click(Fraction(60 * float(placement.rate.fps) / beat_bpm))
+        return format_click(bpm_to_frames(beat_bpm, placement.rate))
     except ParameterError:
         return ""
+
+
+def _beat_times(line: Timeline, grid: ClickGrid, on_beat: Sequence[int]) -> list[Fraction]:
+    """Exact map time of each beat click: the count-in's (negative) first, then the music's."""
+    count_in = iter(line.count_in_clicks())
+    out = []
+    for i in on_beat:
+        bar, beat = int(grid.bar[i]), int(grid.beat[i])
+        if bar >= 1:
+            out.append(line.time_of(bar, beat))
+        else:
+            out.append(line.map_time(line.grid_time_at(next(count_in)[2])))
+    return out
 
 
 def sheet_rows(
@@ -108,18 +121,19 @@ def sheet_rows(
         The map's grid, if already built (count-in included: the warning clicks).
     """
     grid = grid if grid is not None else build_grid(placement.tempo_map)
+    line = grid.timeline or Timeline(placement.tempo_map)
     on_beat = np.flatnonzero(grid.sub == 0)
-    frames = placement.frames(grid)[on_beat]
-    fps = float(placement.rate.fps)
-    seconds = (frames - placement.start_frame) / fps
+    times = _beat_times(line, grid, on_beat.tolist())
+    frames = [placement.frame_at(t) for t in times]
+    seconds = np.array([float(t) for t in times])
     rows: list[SheetRow] = []
     beat_rows: list[dict[str, object]] = []
     for k, i in enumerate(on_beat.tolist()):
         bar, beat = int(grid.bar[i]), int(grid.beat[i])
         section = _section_of(placement, bar)
         quarters = _beat_quarters(section, beat)
-        bpm = float(grid.tempo[i]) / float(quarters)
-        nearest = math.floor(frames[k] + 0.5 + 1e-9)
+        quarter_bpm = line.tempo_at(line.quarter_of(bar, beat)) if bar >= 1 else line.count_in_tempo
+        bpm = quarter_bpm / quarters
         beat_rows.append(
             {
                 "kind": "beat",
@@ -127,9 +141,9 @@ def sheet_rows(
                 "beat": str(beat),
                 "time_s": float(seconds[k]),
                 "timecode": placement.label(frames[k]),
-                "subframe": round(float(frames[k] - nearest), 3),
+                "subframe": round(float(frames[k] - nearest_frame(frames[k])), 3),
                 "feet": placement.feet(frames[k]),
-                "bpm": round(bpm, 3),
+                "bpm": round(float(bpm), 3),
                 "click": _click_label(section, placement, bpm),
                 "section": grid.section_names[grid.section[i]],
                 "hits": [],
@@ -141,10 +155,11 @@ def sheet_rows(
         if not beat_rows:
             break
         k = int(np.argmin(np.abs(seconds - t)))
-        error = (t - seconds[k]) * fps
+        frame = placement.frame_at(hit.time)
+        error = frame - frames[k]
         text = hit.label or "hit"
-        if abs(error) <= 0.5 + 1e-9:
-            note = f"{text} ({error:+.2f} fr)" if abs(error) >= 0.005 else text
+        if abs(error) <= Fraction(1, 2):
+            note = f"{text} ({float(error):+.2f} fr)" if abs(error) >= 0.005 else text
             beat_rows[k]["hits"].append(note)  # type: ignore[attr-defined]
             continue
         # between beats: its place in the bar from the beats either side
@@ -153,8 +168,6 @@ def sheet_rows(
         row = beat_rows[before]
         span = seconds[after] - seconds[before]
         part = (t - seconds[before]) / span if span > 0 else 0.0
-        frame = placement.seconds_to_frame(t)
-        nearest = math.floor(frame + 0.5 + 1e-9)
         extra.append(
             {
                 **row,
@@ -162,7 +175,7 @@ def sheet_rows(
                 "beat": f"{int(str(row['beat'])) + part:.2f}".rstrip("0").rstrip("."),
                 "time_s": t,
                 "timecode": placement.label(frame),
-                "subframe": round(frame - nearest, 3),
+                "subframe": round(float(frame - nearest_frame(frame)), 3),
                 "feet": placement.feet(frame),
                 "hits": [text],
             }

@@ -1,4 +1,4 @@
-"""Streamers, punches and flutters: what the conductor sees on the screen (REFERENCE.md 6).
+"""Streamers, punches and flutters: what the conductor sees (docs/REFERENCE.md section 6).
 
 A **streamer** is a vertical band that sweeps across the picture from left to right
 over a fixed time (2, 3 or 4 s are common; 2.67 and 3.33 s are 4 and 5 feet of 35 mm)

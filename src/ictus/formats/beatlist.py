@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from typing import TextIO
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
-from ictus.tempomap.grid import ClickGrid, build_grid
-from ictus.tempomap.model import LEVELS, CountIn, TempoMap
+from ictus.tempomap.grid import ClickGrid
+from ictus.tempomap.model import Level, TempoMap
+from ictus.tempomap.timeline import Timeline
 from ictus.timebase import Timecode
 
 HEADER = ("index", "time_s", "sample", "bar", "beat", "sub", "level", "tempo_bpm", "section")
@@ -48,7 +50,7 @@ def beat_rows(grid: ClickGrid, rate: int) -> list[dict[str, object]]:
             "bar": int(grid.bar[i]),
             "beat": int(grid.beat[i]),
             "sub": int(grid.sub[i]),
-            "level": LEVELS[grid.level[i]],
+            "level": Level(int(grid.level[i])).label,
             "tempo_bpm": float(grid.tempo[i]),
             "section": grid.section_names[grid.section[i]],
         }
@@ -59,25 +61,19 @@ def beat_rows(grid: ClickGrid, rate: int) -> list[dict[str, object]]:
 def seconds_from_map_start(tempo_map: TempoMap, grid: ClickGrid) -> NDArray[np.float64]:
     """Each click's time from the map's first downbeat (bar 1), wherever the grid starts.
 
-    ``grid`` must come from ``tempo_map`` (any start label or bar, any count-in): its
-    music clicks are the last clicks of the whole map's grid, so their times there say
-    where the grid's own time 0 falls. Count-in clicks come out negative.
+    The grid's own timeline knows its origin and count-in lead
+    (:meth:`~ictus.tempomap.grid.ClickGrid.map_times`); ``tempo_map`` is used only for
+    a grid made without one (then taken to start at bar 1). Count-in clicks come out
+    negative.
 
     >>> from ictus.tempomap import Section, Tempo, TempoMap, CountIn, build_grid
     >>> m = TempoMap((Section(2, Tempo(120)),), count_in=CountIn(bars=1))
     >>> seconds_from_map_start(m, build_grid(m, start_bar=2))[:5].tolist()
     [0.0, 0.5, 1.0, 1.5, 2.0]
     """
-    music = np.flatnonzero(grid.bar >= 1)
-    if not len(music):
-        return grid.time.copy()
-    first = int(music[0])
-    origin = 0.0
-    if grid.position[first] != 0:
-        whole = build_grid(tempo_map.with_count_in(CountIn()))
-        origin = float(whole.time[len(whole) - len(music)])
-    shifted: NDArray[np.float64] = grid.time - grid.time[first] + origin
-    return shifted
+    if grid.timeline is None:
+        grid = replace(grid, timeline=Timeline(tempo_map))
+    return grid.map_times()
 
 
 def click_timecodes(tempo_map: TempoMap, grid: ClickGrid) -> list[str]:
@@ -129,7 +125,8 @@ def write_beats(
     # format whole columns at once: a million rows stay fast
     times = np.char.mod("%.9f", grid.time)
     tempos = [_tempo_text(t) for t in grid.tempo.tolist()]
-    levels = [LEVELS[x] for x in grid.level.tolist()]
+    names = [level.label for level in Level]
+    levels = [names[x] for x in grid.level.tolist()]
     sections = [grid.section_names[x] for x in grid.section.tolist()]
     writer = csv.writer(stream, lineterminator="\n")
     columns = [

@@ -55,6 +55,8 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
+from ictus.timebase.numbers import exact_number
+from ictus.timebase.numbers import format_number as format_number  # its old home
 from ictus.timebase.timecode import Timecode
 
 T = TypeVar("T")
@@ -155,10 +157,7 @@ def _tempo_of(text: str, unit: Fraction | None) -> Tempo:
 
 
 def _fraction(text: str) -> Fraction:
-    try:
-        return Fraction(text)
-    except ZeroDivisionError:
-        raise ParameterError(f"{text!r} divides by zero") from None
+    return exact_number(text, "number")
 
 
 def _call(line: _Line, column: int, build: Callable[[], T]) -> T:
@@ -479,7 +478,7 @@ def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[st
             raise line.error(
                 f"scale: expected a factor such as 0.9, 90% or 2/3, got {text!r}", rest[0].column
             )
-        factor = Fraction(number) / (100 if percent else 1)
+        factor = _fraction(number) / (100 if percent else 1)
         if not Fraction(1, 100) <= factor <= 100:
             raise line.error(f"scale: must be 0.01..100, got {text}", rest[0].column)
         headers[name] = factor
@@ -600,31 +599,6 @@ def _parse(text: str, filename: str, klick: bool) -> TempoMap:
 
 
 # -- writing -------------------------------------------------------------------------
-
-
-def format_number(value: Fraction) -> str:
-    """Shortest exact decimal for ``value``, or ``p/q`` when it has none.
-
-    >>> [format_number(Fraction(x)) for x in (96, "133.33", "400/3")]
-    ['96', '133.33', '400/3']
-    """
-    if value.denominator == 1:
-        return str(value.numerator)
-    d = value.denominator
-    twos = fives = 0
-    while d % 2 == 0:
-        d //= 2
-        twos += 1
-    while d % 5 == 0:
-        d //= 5
-        fives += 1
-    if d != 1:
-        return f"{value.numerator}/{value.denominator}"
-    places = max(twos, fives)
-    digits = value.numerator * 10**places // value.denominator
-    sign = "-" if digits < 0 else ""
-    s = str(abs(digits)).rjust(places + 1, "0")
-    return f"{sign}{s[:-places]}.{s[-places:]}".rstrip("0").rstrip(".")
 
 
 def _format_tempo(section: Section, clicks: bool = True) -> str:

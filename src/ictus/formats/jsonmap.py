@@ -29,7 +29,7 @@ from fractions import Fraction
 from typing import Any
 
 from ictus.errors import ParameterError, ParseError, SourcePos
-from ictus.formats.clickfile import format_number, frame_click_text, tempo_value
+from ictus.formats.clickfile import frame_click_text, tempo_value
 from ictus.limits import MAX_DIGITS, check_number_text
 from ictus.tempomap.model import (
     CountIn,
@@ -41,7 +41,7 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
-from ictus.timebase import Timecode, parse_rate
+from ictus.timebase import Timecode, exact_number, format_number, parse_rate
 
 FORMAT = "ictus-tempo-map/1"
 
@@ -128,14 +128,16 @@ def to_json(tempo_map: TempoMap) -> str:
 
 
 def _exact(value: Any, where: str) -> Fraction:
+    """The one rule (:func:`ictus.timebase.exact_number`): ``133.33`` is 13333/100, the
+    same map as the ``.click`` line ``133.33`` (JSON numbers arrive as floats)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ParameterError(f'{where}: expected a number or a string such as "96.5"')
     if isinstance(value, str):
         check_number_text(value, where)
     try:
-        return Fraction(value)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        # OverflowError: JSON's Infinity
+        return exact_number(value, where)
+    except ParameterError:
+        # JSON's Infinity and NaN, "1/0", "abc"
         raise ParameterError(f"{where}: expected a finite number, got {value!r}") from None
 
 

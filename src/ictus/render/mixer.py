@@ -9,7 +9,8 @@ Callback contract for :meth:`BlockMixer.mix` (the engine relies on it):
 - ``out`` is a C-contiguous float32 array of shape ``(frames, channels)``; every sample
   of it is written (silence where no click sounds), nothing else is touched;
 - no I/O, no locks, no allocation proportional to the song: the per-block work is two
-  binary searches and one slice-add per click sounding in the block;
+  binary searches and one slice-add per click sounding in the block, then the routing
+  to channels (:meth:`ictus.render.routing.Router.route`, the one routing path);
 - ``frame0`` may jump anywhere (locate, loop, xrun recovery): the result depends only on
   ``frame0``, never on the previous call, so errors cannot accumulate.
 
@@ -34,9 +35,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
+from ictus.render.routing import FLOAT, Router, Routing
 from ictus.sounds import Voice
 from ictus.tempomap.grid import ClickGrid
-from ictus.tempomap.model import SILENT
+from ictus.tempomap.model import SILENT, SOUNDING_LEVELS
 
 #: Default gains per level (linear). The voices already differ per level.
 DEFAULT_GAINS = {"accent": 1.0, "normal": 1.0, "sub": 1.0}
@@ -72,6 +74,9 @@ class BlockMixer:
     gains : mapping level -> linear gain
     offset : int
         Samples added to every click position (a per-output latency compensation).
+
+    The count-in clicks (:attr:`ClickGrid.count_in`) sound ``voice.count_in`` when the
+    voice has one (``--count-in-sound``), else the voice itself.
     """
 
     def __init__(
@@ -91,15 +96,23 @@ class BlockMixer:
         self.channels = channels
         self.click_on = tuple(range(channels)) if click_on is None else tuple(click_on)
         g = {**DEFAULT_GAINS, **(gains or {})}
-        level_gain = np.array([g["accent"], g["normal"], g["sub"]], dtype=np.float32)
+        level_gain = np.array([g[level.label] for level in SOUNDING_LEVELS], dtype=np.float32)
         audible = grid.level != SILENT
         starts = grid.samples(rate)[audible] + offset
         levels = grid.level[audible].astype(np.intp)
+        amps = grid.volume[audible] * level_gain[levels]
         order = np.argsort(starts, kind="stable")
+        # sounds 0..2: the voice's levels; 3..5: the count-in voice's (when there is one)
+        sounds = [voice.accent, voice.normal, voice.sub]
+        if voice.count_in is not None:
+            sounds += [voice.count_in.accent, voice.count_in.normal, voice.count_in.sub]
+            levels = levels + 3 * grid.count_in[audible]
         self.starts: NDArray[np.int64] = starts[order]
         self.levels: NDArray[np.intp] = levels[order]
-        self.amps: NDArray[np.float32] = (grid.volume[audible] * level_gain[levels])[order]
-        self.voices = (voice.accent, voice.normal, voice.sub)
+        self.amps: NDArray[np.float32] = amps[order]
+        #: the bar of each click (count-in bars are <= 0), for messages
+        self.bars: NDArray[np.int32] = grid.bar[audible][order]
+        self.voices = tuple(sounds)
         self.max_voice = max(len(v) for v in self.voices)
         # the file must hold every click's whole sound, even a long sample early on
         lengths = np.array([len(v) for v in self.voices], dtype=np.int64)[self.levels]
@@ -107,12 +120,15 @@ class BlockMixer:
         self.length = max(round(grid.duration * rate) + max(offset, 0), tail)
         self._mono = np.zeros(0, dtype=np.float32)
         self._dirty: list[tuple[int, int]] = []
+        self.routing = Routing.click(channels, self.click_on)
+        self.router = Router(self.routing, FLOAT, max_frames=0)
 
     def prepare(self, max_frames: int) -> None:
         """Allocate the scratch buffer once, outside the audio callback."""
         if len(self._mono) < max_frames:
             self._mono = np.zeros(max_frames, dtype=np.float32)
             self._dirty = []
+        self.router.prepare(max_frames)
 
     def mix_mono(
         self, frame0: int, frames: int
@@ -151,10 +167,4 @@ class BlockMixer:
 
         Returns False when the block is pure silence.
         """
-        mono, spans = self.mix_mono(frame0, out.shape[0])
-        out.fill(0.0)
-        if not spans:
-            return False
-        for ch in self.click_on:
-            out[:, ch] = mono
-        return True
+        return self.router.route((self.mix_mono(frame0, out.shape[0]),), out)

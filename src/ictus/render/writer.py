@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from ictus.atomic import atomic_path
 from ictus.errors import AudioFileError, IctusWarning, ParameterError
+from ictus.render.headroom import Overs, check_headroom
 from ictus.render.mixer import BlockMixer
-from ictus.sounds import Voice
+from ictus.render.routing import Router, coding_for
+from ictus.sounds import Voice, check_rate
 from ictus.tempomap.grid import ClickGrid
 
 #: Container formats by name (and file extension), with libsndfile's major format.
@@ -135,12 +135,6 @@ def container_for(fmt: str, subtype: str, *, rate: int, channels: int, frames: i
 
 Progress = Callable[[int, int], None]
 
-#: subtype -> (full scale, integer type handed to libsndfile, left shift into it)
-_INT_CODING: dict[str, tuple[float, type, int]] = {
-    "PCM_16": (32767.0, np.int16, 0),
-    "PCM_24": (8388607.0, np.int32, 8),
-}
-
 
 def guess_audio_format(path: str, fmt: str | None) -> str:
     """Format name from ``fmt`` or the file extension."""
@@ -184,19 +178,28 @@ def render_file(
     gains: Mapping[str, float] | None = None,
     block: int = 1 << 17,
     progress: Progress | None = None,
+    overs: Overs = Overs.WARN,
 ) -> int:
     """Render ``grid`` into the audio file ``path``; returns the number of frames written.
 
     Each click starts exactly at sample ``round(time * rate)``. The file appears only
     when it is complete: on any error or interruption nothing is left behind.
+
+    Samples go through the one routing path (:class:`~ictus.render.routing.Router`):
+    32-bit float files keep overs, integer and lossy files clip them at full scale.
+    Before rendering, :func:`~ictus.render.headroom.check_headroom` warns about overs,
+    fits the click under full scale or refuses, as ``overs`` says.
     """
     import soundfile
 
     path = os.fspath(path)
     fmt = guess_audio_format(path, fmt)
     subtype = subtype_for(fmt, bit_depth)
-    if not 8000 <= rate <= 384000:
-        raise ParameterError(f"sample rate must be 8000..384000 Hz, got {rate}")
+    rate = check_rate(rate)
+    coding = coding_for(subtype)
+    voice = check_headroom(
+        grid, voice, rate=rate, coding=coding, overs=overs, gains=gains, target=f"the {fmt} file"
+    )
     mixer = BlockMixer(grid, voice, rate=rate, channels=channels, click_on=click_on, gains=gains)
     total = mixer.length
     # before the file exists: some encoders crash on what they cannot hold
@@ -204,7 +207,7 @@ def render_file(
     if container.note is not None:
         warnings.warn(f"{path}: {container.note}", IctusWarning, stacklevel=2)
     mixer.prepare(block)
-    encode = _encoder(subtype, block, channels, mixer.click_on)
+    router = Router(mixer.routing, coding, max_frames=block)
     with atomic_path(path) as tmp:
         try:
             with _unsynced(soundfile)(
@@ -218,8 +221,9 @@ def render_file(
                 done = 0
                 while done < total:
                     n = min(block, total - done)
-                    mono, spans = mixer.mix_mono(done, n)
-                    f.write(encode(mono, spans))
+                    # integer files get integers from the router: libsndfile's own
+                    # float conversion is several times slower
+                    f.write(router.block((mixer.mix_mono(done, n),), n))
                     done += n
                     if progress is not None:
                         progress(done, total)
@@ -244,45 +248,6 @@ def _unsynced(soundfile: Any) -> Any:
             pass
 
     return UnsyncedSoundFile
-
-
-def _encoder(
-    subtype: str, block: int, channels: int, click_on: Sequence[int]
-) -> Callable[[Any, list[tuple[int, int]]], Any]:
-    """A function turning the mixer's click signal into the block libsndfile should get.
-
-    Only the spans where clicks sound are converted and routed; the rest of the output
-    buffer stays zero from the start (spans written last time are cleared first).
-    Integer files get integers from us: libsndfile's own float conversion is several
-    times slower. The scaling is libsndfile's (x * 0x7FFF, rounded), and 24-bit samples
-    sit in the top bits of an int32, as libsndfile expects.
-    """
-    scale, itype, shift = _INT_CODING.get(subtype, (1.0, np.float32, 0))
-    out: np.ndarray[Any, Any] = np.zeros((block, channels), dtype=itype)
-    previous: list[tuple[int, int]] = []
-
-    def encode(mono: Any, spans: list[tuple[int, int]]) -> Any:
-        for a, b in previous:
-            out[a:b] = 0
-        for a, b in spans:
-            x = mono[a:b] * scale
-            if itype is np.float32:
-                # the voices peak below 1.0, but stacked clicks or gains may not
-                np.clip(x, -1.0, 1.0, out=x)
-                for ch in click_on:
-                    out[a:b, ch] = x
-                continue
-            np.rint(x, out=x)
-            np.clip(x, -scale, scale, out=x)
-            y = x.astype(itype)
-            if shift:
-                np.left_shift(y, shift, out=y)
-            for ch in click_on:
-                out[a:b, ch] = y
-        previous[:] = spans
-        return out[: len(mono)]
-
-    return encode
 
 
 def _disk_full(tmp: str) -> bool:

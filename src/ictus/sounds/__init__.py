@@ -16,16 +16,19 @@ Examples
 >>> voice = synth_voice("cowbell", 44100)
 >>> gains = parse_gains("sub=-6")
 >>> [round(float(abs(voice.level(lv)).max() * gains[lv]), 2) for lv in LEVELS]
-[0.9, 0.7, 0.23]
+[0.42, 0.24, 0.08]
 """
 
-from ictus.sounds.base import LEVELS, Voice, parse_gains
+from ictus.sounds.base import LEVELS, MAX_RATE, MIN_RATE, Voice, check_rate, parse_gains
 from ictus.sounds.samples import load_voice
 from ictus.sounds.voices import synth_voice, voice_descriptions, voice_names
 
 __all__ = [
     "LEVELS",
+    "MAX_RATE",
+    "MIN_RATE",
     "Voice",
+    "check_rate",
     "load_voice",
     "parse_gains",
     "synth_voice",

@@ -11,15 +11,39 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from ictus.errors import ParameterError
+from ictus.tempomap.model import SOUNDING_LEVELS
 
-#: The sounding levels of a click, loudest first.
-LEVELS: tuple[str, ...] = ("accent", "normal", "sub")
+#: The sounding levels of a click, loudest first: the names of
+#: :data:`~ictus.tempomap.model.SOUNDING_LEVELS`, so a grid's level code indexes them.
+LEVELS: tuple[str, ...] = tuple(level.label for level in SOUNDING_LEVELS)
+
+#: The sample rates ictus works at, in Hz: every output (files, live) and every
+#: built-in voice. One range, checked by :func:`check_rate` with one message.
+MIN_RATE, MAX_RATE = 8000, 384000
+
+
+def check_rate(rate: object) -> int:
+    """``rate`` as an int if it is a sample rate ictus works at, else a ParameterError.
+
+    >>> check_rate(44100)
+    44100
+    >>> check_rate(400000)
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: sample rate must be 8000..384000 Hz, got 400000
+    """
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Integral):
+        raise ParameterError(f"sample rate must be a whole number of Hz, got {rate!r}")
+    if not MIN_RATE <= int(rate) <= MAX_RATE:
+        raise ParameterError(f"sample rate must be {MIN_RATE}..{MAX_RATE} Hz, got {rate}")
+    return int(rate)
+
 
 #: Highest gain :func:`parse_gains` accepts, in dB. More than this is almost surely a
 #: typo for a cut (``normal=30`` for ``normal=-30``) and would clip badly.
@@ -62,6 +86,9 @@ class Voice:
         Sample rate of all three sounds, in Hz.
     accent, normal, sub : numpy.ndarray
         The sounds, mono, 1-D, finite.
+    count_in : Voice or None
+        Another voice for the count-in clicks (a DAW's count-in sound), at the same
+        rate; None: the count-in sounds like the rest. See :meth:`with_count_in`.
 
     Examples
     --------
@@ -79,6 +106,7 @@ class Voice:
     accent: npt.NDArray[np.float32]
     normal: npt.NDArray[np.float32]
     sub: npt.NDArray[np.float32]
+    count_in: Voice | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         rate = self.rate
@@ -90,6 +118,21 @@ class Voice:
         for level in LEVELS:
             samples = _frozen_mono(getattr(self, level), f"voice {self.name!r} {level}")
             object.__setattr__(self, level, samples)
+        if self.count_in is not None and self.count_in.rate != self.rate:
+            raise ParameterError(
+                f"count-in voice is at {self.count_in.rate} Hz, the voice at {self.rate} Hz"
+            )
+
+    def with_count_in(self, count_in: Voice | None) -> Voice:
+        """This voice, with ``count_in`` sounding the count-in clicks.
+
+        >>> v = Voice("wood", 8000, [0.5], [0.25], [0.125])
+        >>> v.with_count_in(Voice("beep", 8000, [0.9], [0.7], [0.4]))
+        Voice(name='wood', rate=8000, lengths accent=1 normal=1 sub=1, count-in 'beep')
+        """
+        if count_in is not None and count_in.count_in is not None:
+            count_in = replace(count_in, count_in=None)
+        return replace(self, count_in=count_in)
 
     def level(self, level: str) -> npt.NDArray[np.float32]:
         """The sound of one level, by name.
@@ -106,15 +149,27 @@ class Voice:
         samples: npt.NDArray[np.float32] = getattr(self, level)
         return samples
 
+    def scaled(self, factor: float) -> Voice:
+        """This voice (count-in voice included) with every sound times ``factor``.
+
+        >>> Voice("t", 8000, [0.5], [0.25], [1.0]).scaled(0.5).sub.tolist()
+        [0.5]
+        """
+        count_in = None if self.count_in is None else self.count_in.scaled(factor)
+        sounds = [np.multiply(self.level(level), np.float32(factor)) for level in LEVELS]
+        return Voice(self.name, self.rate, *sounds, count_in=count_in)
+
     @property
     def max_length(self) -> int:
-        """Length of the longest of the three sounds, in samples."""
-        return max(len(self.accent), len(self.normal), len(self.sub))
+        """Length of the longest sound, in samples (the count-in voice's included)."""
+        own = max(len(self.accent), len(self.normal), len(self.sub))
+        return own if self.count_in is None else max(own, self.count_in.max_length)
 
     def __repr__(self) -> str:
         # The default repr would print three arrays of thousands of samples.
         lengths = " ".join(f"{level}={len(self.level(level))}" for level in LEVELS)
-        return f"Voice(name={self.name!r}, rate={self.rate}, lengths {lengths})"
+        extra = "" if self.count_in is None else f", count-in {self.count_in.name!r}"
+        return f"Voice(name={self.name!r}, rate={self.rate}, lengths {lengths}{extra})"
 
 
 _GAIN_ITEM = re.compile(r"^\s*(?P<level>[A-Za-z]+)\s*=\s*(?P<value>.*?)\s*$")

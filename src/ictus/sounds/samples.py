@@ -12,7 +12,6 @@ imports :mod:`ictus.sounds` for every command, and most commands never read a sa
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,8 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ictus.errors import AudioFileError, ParameterError
-from ictus.sounds.base import LEVELS, Voice
+from ictus.errors import AudioFileError
+from ictus.sounds.base import LEVELS, Voice, check_rate
 
 #: soxr quality preset for resampling samples: they are tiny, so the best is free.
 RESAMPLE_QUALITY = "VHQ"
@@ -109,7 +108,7 @@ def load_voice(paths: Sequence[str | os.PathLike[Any]], rate: int) -> Voice:
         With one line naming the file and the reason, for no paths or more than three,
         a missing, empty or unreadable file, or one with no audio.
     ParameterError
-        For a rate that is not a positive integer.
+        For a rate outside 8000..384000 Hz (:func:`~ictus.sounds.check_rate`).
 
     Examples
     --------
@@ -129,9 +128,7 @@ def load_voice(paths: Sequence[str | os.PathLike[Any]], rate: int) -> Voice:
     ictus.errors.AudioFileError: cannot use sample file '.../nope.wav': no such file
     >>> import shutil; shutil.rmtree(folder)
     """
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Integral) or rate <= 0:
-        raise ParameterError(f"sample rate must be a positive integer, got {rate!r}")
-    rate = int(rate)
+    rate = check_rate(rate)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files = [Path(p) for p in paths]

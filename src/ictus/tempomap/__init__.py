@@ -1,12 +1,14 @@
-"""The model (:class:`TempoMap`) and the one exact grid (:class:`ClickGrid`) it becomes."""
+"""The model (:class:`TempoMap`), its :class:`Timeline` and the exact grid (:class:`ClickGrid`).
+
+All tempo-to-time math of the project lives in this package: everything above it asks
+the :class:`Timeline` (or reads a grid built from it).
+"""
 
 from ictus.tempomap.grid import (
     COUNT_IN,
     ClickGrid,
     GridCue,
     build_grid,
-    section_duration,
-    section_times,
 )
 from ictus.tempomap.model import (
     ACCENT,
@@ -14,15 +16,26 @@ from ictus.tempomap.model import (
     NORMAL,
     RAMP_SHAPES,
     SILENT,
+    SOUNDING_LEVELS,
     SUB,
     CountIn,
     Cue,
+    Level,
     Meter,
     Section,
     Tempo,
     TempoMap,
     parse_unit,
     unit_name,
+)
+from ictus.tempomap.timeline import (
+    Position,
+    Timeline,
+    seconds_at_tempo,
+    section_duration,
+    section_times,
+    stepped_seconds,
+    tempo_for,
 )
 
 __all__ = [
@@ -32,18 +45,25 @@ __all__ = [
     "NORMAL",
     "RAMP_SHAPES",
     "SILENT",
+    "SOUNDING_LEVELS",
     "SUB",
     "ClickGrid",
     "CountIn",
     "Cue",
     "GridCue",
+    "Level",
     "Meter",
+    "Position",
     "Section",
     "Tempo",
     "TempoMap",
+    "Timeline",
     "build_grid",
     "parse_unit",
+    "seconds_at_tempo",
     "section_duration",
     "section_times",
+    "stepped_seconds",
+    "tempo_for",
     "unit_name",
 ]

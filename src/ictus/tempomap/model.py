@@ -21,11 +21,13 @@ import itertools
 import math
 import re
 from dataclasses import dataclass, field, replace
+from enum import IntEnum
 from fractions import Fraction
 from typing import Literal
 
 from ictus.errors import ParameterError
 from ictus.limits import MAX_PULSES
+from ictus.timebase.numbers import exact_number
 from ictus.timebase.rates import FrameRate
 from ictus.timebase.timecode import Timecode
 
@@ -33,12 +35,35 @@ from ictus.timebase.timecode import Timecode
 RAMP_SHAPES: tuple[str, ...] = ("beats", "time", "period")
 RampShape = Literal["beats", "time", "period"]
 
-#: Levels a click can have, in the order of their grid codes.
-LEVELS: tuple[str, ...] = ("accent", "normal", "sub", "silent")
-ACCENT, NORMAL, SUB, SILENT = range(4)
+
+class Level(IntEnum):
+    """How a click sounds. An ``IntEnum``: its value is the click's int8 code in a grid,
+    and the sounding levels' values index a voice's sounds (accent, normal, sub).
+
+    >>> Level.SUB.label, Level(3), [level.label for level in SOUNDING_LEVELS]
+    ('sub', <Level.SILENT: 3>, ['accent', 'normal', 'sub'])
+    """
+
+    ACCENT = 0
+    NORMAL = 1
+    SUB = 2
+    SILENT = 3
+
+    @property
+    def label(self) -> str:
+        """The level's name as users write it (``accent``)."""
+        return self.name.lower()
+
+
+#: The levels that make a sound, in code order: a voice has one sound for each.
+SOUNDING_LEVELS: tuple[Level, ...] = (Level.ACCENT, Level.NORMAL, Level.SUB)
+
+#: Older names: the level names in code order, and the codes themselves.
+LEVELS: tuple[str, ...] = tuple(level.label for level in Level)
+ACCENT, NORMAL, SUB, SILENT = Level
 
 #: Pattern characters, as in klick: accent, normal, silent.
-PATTERN_CHARS = {"X": ACCENT, "x": NORMAL, ".": SILENT}
+PATTERN_CHARS = {"X": Level.ACCENT, "x": Level.NORMAL, ".": Level.SILENT}
 
 QUARTER = Fraction(1, 4)
 EIGHTH = Fraction(1, 8)
@@ -113,18 +138,11 @@ def parse_unit(name: str) -> Fraction:
 
 
 def _exact(value: object, what: str) -> Fraction:
-    """A finite positive exact number from an int, Fraction, decimal string or float."""
-    try:
-        if isinstance(value, float):
-            if not math.isfinite(value):
-                raise ParameterError(f"{what} must be a finite number, got {value}")
-            number = Fraction(value)
-        elif isinstance(value, int | Fraction | str):
-            number = Fraction(value)
-        else:
-            raise TypeError
-    except (ValueError, ZeroDivisionError, TypeError):
-        raise ParameterError(f"{what} must be a number, got {value!r}") from None
+    """A positive exact number by the one rule (:func:`ictus.timebase.exact_number`):
+    ``133.33`` is 13333/100 whether written as text, Fraction or float."""
+    if not isinstance(value, int | float | str | Fraction):
+        raise ParameterError(f"{what} must be a number, got {value!r}")
+    number = exact_number(value, what)
     if number <= 0:
         raise ParameterError(f"{what} must be greater than 0, got {value}")
     return number
@@ -180,6 +198,50 @@ class Meter:
         """Length of one bar in quarter notes."""
         return self.count * self.pulse_quarters
 
+    def _unit_beats(self, unit: Fraction | None) -> Fraction | None:
+        """Beat length in quarters when a tempo's beat ``unit`` sets the click, else None."""
+        # a quarter is what a plain number means already (as in Tempo)
+        if unit is None or unit == QUARTER or self.grouping is not None:
+            return None
+        beat = unit / QUARTER
+        if beat == self.pulse_quarters or (self.bar_quarters / beat).denominator != 1:
+            return None
+        return beat
+
+    def beats_per_bar(self, unit: Fraction | None = None) -> int:
+        """How many beats (clicks on the beat) a bar has, with a tempo in beat ``unit``.
+
+        The grouping sets the beats; else a beat unit that divides the bar (``q.`` in
+        6/8); else the meter's pulses (``None`` is a plain quarter-note tempo).
+
+        >>> Meter(6, 8).beats_per_bar(), Meter(6, 8).beats_per_bar(DOTTED_QUARTER)
+        (6, 2)
+        >>> Meter(7, 8, (2, 2, 3)).beats_per_bar(EIGHTH)
+        3
+        """
+        if self.grouping is not None:
+            return len(self.grouping)
+        beat = self._unit_beats(unit)
+        if beat is not None:
+            return int(self.bar_quarters / beat)
+        return self.count
+
+    def beat_offsets(self, unit: Fraction | None = None) -> tuple[Fraction, ...]:
+        """Where each beat starts inside a bar (quarters from the bar line), as above.
+
+        >>> Meter(7, 8, (2, 2, 3)).beat_offsets()
+        (Fraction(0, 1), Fraction(1, 1), Fraction(2, 1))
+        """
+        pulse = self.pulse_quarters
+        if self.grouping is not None:
+            starts, at = [], 0
+            for group in self.grouping:
+                starts.append(at * pulse)
+                at += group
+            return tuple(starts)
+        beat = self._unit_beats(unit) or pulse
+        return tuple(i * beat for i in range(self.beats_per_bar(unit)))
+
     def __str__(self) -> str:
         text = f"{self.count}/{self.unit}"
         if self.grouping is not None:
@@ -198,8 +260,8 @@ class Tempo:
 
     >>> Tempo(92, DOTTED_QUARTER).quarter_bpm
     Fraction(138, 1)
-    >>> Tempo("133.33").quarter_bpm
-    Fraction(13333, 100)
+    >>> Tempo("133.33").quarter_bpm, Tempo(133.33).bpm   # a float by its digits, too
+    (Fraction(13333, 100), Fraction(13333, 100))
     >>> Tempo(0)
     Traceback (most recent call last):
     ...
@@ -436,25 +498,10 @@ class Section:
 
     # -- the shape of one bar -------------------------------------------------------
 
-    def _unit_beats(self) -> Fraction | None:
-        """Beat length in quarters when the tempo's unit sets the click, else None."""
-        unit = self.tempo.unit
-        if unit is None or self.meter.grouping is not None:
-            return None
-        beat = unit / QUARTER
-        if beat == self.meter.pulse_quarters or (self.meter.bar_quarters / beat).denominator != 1:
-            return None
-        return beat
-
     @property
     def beats_per_bar(self) -> int:
         """How many beats (clicks on the beat) one bar has."""
-        if self.meter.grouping is not None:
-            return len(self.meter.grouping)
-        beat = self._unit_beats()
-        if beat is not None:
-            return int(self.meter.bar_quarters / beat)
-        return self.meter.count
+        return self.meter.beats_per_bar(self.tempo.unit)
 
     @property
     def bar_quarters(self) -> Fraction:
@@ -466,20 +513,12 @@ class Section:
 
     def beat_offsets(self) -> tuple[Fraction, ...]:
         """Where each beat starts inside a bar, in quarter notes from the bar line."""
-        pulse = self.meter.pulse_quarters
-        if self.meter.grouping is not None:
-            starts, at = [], 0
-            for group in self.meter.grouping:
-                starts.append(at * pulse)
-                at += group
-            return tuple(starts)
-        beat = self._unit_beats() or pulse
-        return tuple(i * beat for i in range(self.beats_per_bar))
+        return self.meter.beat_offsets(self.tempo.unit)
 
     def beat_levels(self) -> tuple[int, ...]:
         """Level code of each beat of a bar, from the pattern (default: accent, then normal)."""
         if self.pattern is None:
-            return (ACCENT,) + (NORMAL,) * (self.beats_per_bar - 1)
+            return (Level.ACCENT,) + (Level.NORMAL,) * (self.beats_per_bar - 1)
         return tuple(PATTERN_CHARS[c] for c in self.pattern)
 
     def sub_offsets(self) -> tuple[tuple[Fraction, ...], ...]:

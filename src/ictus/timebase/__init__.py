@@ -9,6 +9,8 @@ a frame, a label and a tempo mean the same thing in every output:
   including drop-frame (labels are not seconds: 01:00:00:00 at 29.97 NDF is 3603.6 s).
 - :mod:`~ictus.timebase.feet`: feet+frames from picture start (35 mm: 16 frames/foot).
 - :mod:`~ictus.timebase.frameclick`: frame clicks ``F-e`` (frames + eighths per beat).
+- :mod:`~ictus.timebase.numbers`: the one rule for user numbers (``133.33`` is
+  13333/100 however it is written) and the shortest exact decimal back.
 
 Examples
 --------
@@ -18,7 +20,6 @@ Examples
 Fraction(3003, 25)
 """
 
-from ictus.timebase._exact import Number, Rounding
 from ictus.timebase.feet import (
     GAUGE_16MM,
     GAUGE_35MM,
@@ -37,6 +38,13 @@ from ictus.timebase.frameclick import (
     click_to_bpm,
     format_click,
     parse_click,
+)
+from ictus.timebase.numbers import (
+    Number,
+    Rounding,
+    exact_number,
+    format_number,
+    round_fraction,
 )
 from ictus.timebase.rates import (
     FPS_23_976,
@@ -93,9 +101,11 @@ __all__ = [
     "bpm_to_click",
     "bpm_to_frames",
     "click_to_bpm",
+    "exact_number",
     "feet_per_minute",
     "format_click",
     "format_feet",
+    "format_number",
     "format_timecode",
     "frames_per_day",
     "frames_to_seconds",
@@ -104,6 +114,7 @@ __all__ = [
     "parse_gauge",
     "parse_rate",
     "parse_timecode",
+    "round_fraction",
     "seconds_to_frames",
     "seconds_to_timecode",
     "timecode_to_seconds",

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ictus.errors import ParameterError
-from ictus.timebase._exact import Number, round_fraction, to_fraction
+from ictus.timebase.numbers import Number, round_fraction, to_fraction
 from ictus.timebase.rates import FrameRate
 
 # Clicks are written to the nearest eighth of a frame.

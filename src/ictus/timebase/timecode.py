@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ictus.errors import ParameterError
-from ictus.timebase._exact import Number, Rounding, round_fraction, to_fraction
+from ictus.timebase.numbers import Number, Rounding, round_fraction, to_fraction
 from ictus.timebase.rates import FrameRate
 
 # HH:MM:SS then one of ':' ';' '.' before the frames. A leading sign is captured

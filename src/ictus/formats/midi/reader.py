@@ -47,6 +47,7 @@ from ictus.formats.midi.labels import (
 from ictus.formats.midi.smf import MidiFileError, Song, read_song
 from ictus.limits import read_input
 from ictus.tempomap.model import CountIn, Cue, Meter, Section, Tempo, TempoMap, unit_name
+from ictus.tempomap.timeline import seconds_at_tempo, stepped_seconds
 
 CLICK_UNITS = ("meter", "file")
 #: a longer map is almost certainly a broken delta time, not music
@@ -153,11 +154,7 @@ class _TempoLine:
 
     def seconds(self, q: Fraction) -> Fraction:
         """Exact seconds from quarter 0 to ``q``."""
-        total, k = Fraction(0), 0
-        while k + 1 < len(self.at) and self.at[k + 1] < q:
-            total += (self.at[k + 1] - self.at[k]) * 60 / self.bpm[k]
-            k += 1
-        return total + (q - self.at[k]) * 60 / self.bpm[k]
+        return stepped_seconds(self.at, self.bpm, q)
 
 
 def _timebase(song: Song, name: str, problems: list[str]) -> tuple[Fraction, _TempoLine]:
@@ -427,18 +424,14 @@ def _count_in(
     music = bars[first]
     lead = music.start
     if count_in.beats:
-        probe = Section(1, Tempo(120), meter=music.meter)
-        if click_unit == "file":
-            unit = _click_unit(music, click_unit, [])
-            if unit is not None:
-                probe = Section(1, Tempo(480 * QUARTER / unit, unit), meter=music.meter)
-        offsets = probe.beat_offsets()
-        beat = offsets[1] if len(offsets) > 1 else probe.bar_quarters
+        unit = _click_unit(music, click_unit, []) if click_unit == "file" else None
+        offsets = music.meter.beat_offsets(unit)
+        beat = offsets[1] if len(offsets) > 1 else music.meter.bar_quarters
         if beat * count_in.beats != lead:
             return None, 0
     elif any(bars[i].meter != music.meter for i in range(first)):
         return None, 0
-    played = lead * 60 / tempo.tempo_at(lead)
+    played = seconds_at_tempo(lead, tempo.tempo_at(lead))
     if abs(played - tempo.seconds(lead)) > COUNT_IN_TOLERANCE:
         return None, 0
     return count_in, first

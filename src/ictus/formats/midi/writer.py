@@ -42,8 +42,9 @@ import numpy as np
 from ictus.errors import ParameterError
 from ictus.formats.midi.labels import count_in_marker, label_from_text
 from ictus.formats.midi.reader import MidiWarning, short_meter
-from ictus.tempomap.grid import build_grid, piecewise, section_times, times_in_section
-from ictus.tempomap.model import LEVELS, SILENT, Meter, Section, TempoMap
+from ictus.tempomap.grid import build_grid
+from ictus.tempomap.model import SOUNDING_LEVELS, Level, Meter, Section, TempoMap
+from ictus.tempomap.timeline import Timeline, piecewise
 
 #: General MIDI percussion (channel 10): Hi Wood Block on the accent, Low Wood Block on
 #: the other clicks (Claves is 75).
@@ -58,7 +59,7 @@ RAMP_STEPS: dict[str, Fraction | None] = {
 #: carried rounding error (microseconds) at which a steady tempo gets a correction
 DRIFT_LIMIT_US = Fraction(10)
 MAX_USPQ = 0xFFFFFF  # three bytes: 3.58 BPM is the slowest tempo a MIDI file can hold
-CLICK_LEVELS = ("accent", "normal", "sub")
+CLICK_LEVELS = tuple(level.label for level in SOUNDING_LEVELS)
 
 
 def write_midi(
@@ -123,7 +124,7 @@ def write_midi(
         # that tempo (a shift of a few nanoseconds), so a reader finds the count-in's
         # tempo where the music starts and can restore the count-in exactly.
         k = anchors.index(layout.tick(layout.lead) + 1)
-        seconds[k] = seconds[k - 1] + Fraction(60, ppq) / clock.count_in_bpm / tempo_map.scale
+        seconds[k] = seconds[k - 1] + clock.at(Fraction(1, ppq))
     tempos = _tempo_events(anchors, seconds, ppq)
 
     import mido
@@ -325,42 +326,24 @@ def _clocks(section: Section) -> int:
 
 
 class _Clock:
-    """Seconds (exact fractions; ramps from the grid's closed forms) at file quarters."""
+    """Exact seconds at file quarters, from the map's timeline.
+
+    File quarter ``lead`` is bar 1's downbeat; the count-in before it plays at the
+    map's first tempo, which is how the timeline continues before bar 1.
+    """
 
     def __init__(self, tempo_map: TempoMap, layout: _Layout) -> None:
         self.layout = layout
-        self.map = tempo_map
-        first = tempo_map.sections[0]
-        # the grid counts in at the tempo where playback starts: the first section's
-        self.count_in_bpm = first.start_quarter_bpm
-        lead_time = layout.lead * 60 / self.count_in_bpm
-        self.section_start = [lead_time + start for start, _ in section_times(tempo_map)]
-        self.scale = tempo_map.scale
+        self.line = Timeline(tempo_map)
+        self.zero = self.line.time_at(-layout.lead)
+
+    def at(self, quarters: Fraction) -> Fraction:
+        """Seconds from the file's start at file position ``quarters``."""
+        return self.line.time_at(quarters - self.layout.lead) - self.zero
 
     def seconds(self, ticks: list[int]) -> list[Fraction]:
-        """Exact seconds at each tick (ascending) of the file, the map's scale applied."""
-        ppq = self.layout.ppq
-        out: list[Fraction] = []
-        groups: dict[int, list[Fraction]] = {}
-        order: list[tuple[int, int]] = []
-        for tick in ticks:
-            q = Fraction(tick, ppq)
-            if q < self.layout.lead:
-                order.append((-1, len(out)))
-                out.append(q * 60 / self.count_in_bpm / self.scale)
-                continue
-            i = self.layout.section_at(q)
-            groups.setdefault(i, []).append(q - self.layout.starts[i])
-            order.append((i, len(out)))
-            out.append(Fraction(0))
-        results = {i: iter(self._in_section(i, qs)) for i, qs in groups.items()}
-        for i, slot in order:
-            if i >= 0:
-                out[slot] = (self.section_start[i] + next(results[i])) / self.scale
-        return out
-
-    def _in_section(self, index: int, qs: list[Fraction]) -> list[Fraction]:
-        return times_in_section(self.map.sections[index], qs)
+        """Exact seconds at each tick of the file, the map's scale applied."""
+        return [self.at(Fraction(tick, self.layout.ppq)) for tick in ticks]
 
 
 # -- tempo events ----------------------------------------------------------------
@@ -478,7 +461,7 @@ def _click_tracks(
     ppq = options.ppq
     exact = (np.asarray(grid.position, dtype=np.float64) + float(layout.lead)) * ppq
     ticks = np.rint(exact).astype(np.int64)
-    audible = (np.asarray(grid.level) != SILENT) & (np.asarray(grid.volume) > 0)
+    audible = (np.asarray(grid.level) != Level.SILENT) & (np.asarray(grid.volume) > 0)
     off_grid = audible & (np.abs(exact - ticks) > 1e-6)
     if off_grid.any():
         _warn_off_grid(grid, exact, ticks, off_grid, ppq)
@@ -488,7 +471,7 @@ def _click_tracks(
     last_on: dict[tuple[str, int], int] = {}
     pending: list[tuple[str, int, int]] = []
     for i in np.flatnonzero(audible):
-        level = LEVELS[int(grid.level[i])]
+        level = Level(int(grid.level[i])).label
         note = options.notes[level]
         velocity = min(max(round(options.velocities[level] * float(grid.volume[i])), 1), 127)
         name = f"click {level}" if tracks_per_level else "click"
@@ -519,6 +502,8 @@ def _click_tracks(
 
 def _warn_off_grid(grid: Any, exact: Any, ticks: Any, off_grid: Any, ppq: int) -> None:
     index = np.flatnonzero(off_grid)
+    # only sizes the warning's "off by up to N ms" (the local tick length); no click
+    # time is computed here
     seconds_per_tick = 60.0 / (np.asarray(grid.tempo)[index] * ppq)
     worst = float(np.max(np.abs(exact[index] - ticks[index]) * seconds_per_tick))
     need = 1

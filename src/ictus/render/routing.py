@@ -1,0 +1,278 @@
+"""Routing: the one path from sources to output channels, with the one clipping rule.
+
+Every output of ictus (a rendered file, the live engine's callback, the audio of a
+video) turns its sources into channels here: :meth:`Router.route` mixes mono *source
+blocks* (the click of each latency group today; stems, LTC and spoken cues later) into
+``frames x channels`` through a :class:`Routing` matrix of gains, then codes the result
+for the output (:class:`Coding`). Because every output calls the same function, the live
+output is the file's samples, above full scale too.
+
+The clipping rule (decided here once)
+    A sample is *over* when its magnitude exceeds 1.0 (full scale).
+
+    - Float outputs (:data:`FLOAT`: 32-bit float files, the live engine's float32
+      buffers for JACK and PortAudio) carry overs unchanged: they are not the converter,
+      and a fader after them (a DAW, a monitor mixer) can still bring the click back
+      without distortion. The interface's converter clips what still arrives over.
+    - Integer and lossy files (:data:`PCM_16`, :data:`PCM_24`, :data:`LOSSY`) cannot
+      hold overs: they are clipped to full scale. Integers are ``round(x * full)``
+      clipped to ``[-full, full]`` (``full`` = 32767 or 8388607, libsndfile's scaling).
+
+    Nobody hears an over silently: :mod:`ictus.render.headroom` predicts the peak from
+    the grid and the voice before a note is rendered and warns, fits or refuses.
+
+Callback contract of :meth:`Router.route` (the engine calls it in its audio callback):
+numpy slicing only, no I/O, no locks; the only allocations are a few small Python
+objects (the merged span list); scratch buffers are made once in :meth:`Router.prepare`.
+
+>>> import numpy as np
+>>> router = Router(Routing([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5]]), PCM_16)
+>>> click = np.array([0.5, 1.5, 0.0], dtype=np.float32)     # source 0, an over at 1
+>>> stem = np.array([0.25, 0.25, 0.25], dtype=np.float32)   # source 1
+>>> out = np.empty((3, 3), dtype=np.int16)
+>>> router.route([(click, [(0, 2)]), (stem, [(0, 3)])], out)
+True
+>>> out.tolist()
+[[16384, 8192, 12288], [32767, 8192, 28671], [0, 8192, 4096]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
+
+from ictus.errors import ParameterError
+
+#: One source's block: its mono samples and the spans ``(start, stop)`` where it is not
+#: zero (it must be exactly 0.0 elsewhere). A stem would give ``[(0, frames)]``.
+SourceBlock = tuple[NDArray[np.float32], Sequence[tuple[int, int]]]
+
+#: Most channels an output may have.
+MAX_CHANNELS = 64
+
+
+@dataclass(frozen=True)
+class Coding:
+    """How mixed float samples become the output's samples.
+
+    Attributes
+    ----------
+    name : str
+        For messages ("16-bit", "32-bit float").
+    dtype : numpy scalar type of the output buffer
+    full : float
+        The integer that stands for full scale (1.0 for float outputs).
+    factor : float
+        Multiplier after rounding: 24-bit samples sit in the top bits of an int32 (as
+        libsndfile expects), ``x << 8`` done exactly in float32.
+    clips : bool
+        Whether overs are clipped to full scale (see the module docstring).
+    """
+
+    name: str
+    dtype: Any
+    full: float
+    factor: float
+    clips: bool
+
+
+#: 32-bit float files and live float32 outputs: unclipped.
+FLOAT = Coding("32-bit float", np.float32, 1.0, 1.0, clips=False)
+#: Lossy files (OGG, MP3): the codec gets float samples clipped to full scale.
+LOSSY = Coding("lossy", np.float32, 1.0, 1.0, clips=True)
+PCM_16 = Coding("16-bit", np.int16, 32767.0, 1.0, clips=True)
+PCM_24 = Coding("24-bit", np.int32, 8388607.0, 256.0, clips=True)
+
+_CODINGS = {"PCM_16": PCM_16, "PCM_24": PCM_24, "FLOAT": FLOAT}
+
+
+def coding_for(subtype: str) -> Coding:
+    """The coding of a libsndfile subtype (anything else: a lossy codec).
+
+    >>> coding_for("PCM_24").name, coding_for("VORBIS").clips, coding_for("FLOAT").clips
+    ('24-bit', True, False)
+    """
+    return _CODINGS.get(subtype, LOSSY)
+
+
+class Routing:
+    """A routing matrix: ``gains[source, channel]`` is how much of a source a channel gets.
+
+    Channels whose column is all zeros stay silent. Channels with identical columns are
+    computed once and copied, so a click on 8 outputs costs one mix.
+
+    Parameters
+    ----------
+    gains : array-like, shape (sources, channels)
+        Linear, finite gains.
+
+    >>> r = Routing.groups(4, [(2,), (3,)])
+    >>> r.gains.tolist(), r.sources, r.channels
+    ([[0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 1.0]], 2, 4)
+    >>> Routing.click(3, [0, 2]).gains.tolist()
+    [[1.0, 0.0, 1.0]]
+    """
+
+    def __init__(self, gains: npt.ArrayLike) -> None:
+        matrix = np.array(gains, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape[0] < 1:
+            raise ParameterError(f"routing gains must be sources x channels, got {matrix.shape}")
+        if not 1 <= matrix.shape[1] <= MAX_CHANNELS:
+            raise ParameterError(f"channels must be 1..{MAX_CHANNELS}, got {matrix.shape[1]}")
+        if not np.all(np.isfinite(matrix)):
+            raise ParameterError("routing gains must be finite")
+        matrix.flags.writeable = False
+        self.gains: NDArray[np.float32] = matrix
+        self.sources, self.channels = matrix.shape
+        by_column: dict[tuple[float, ...], list[int]] = {}
+        for ch in range(self.channels):
+            column = tuple(float(g) for g in matrix[:, ch])
+            if any(column):
+                by_column.setdefault(column, []).append(ch)
+        #: (channels sharing a column, ((source, gain), ...) for the nonzero gains)
+        self.columns: tuple[tuple[tuple[int, ...], tuple[tuple[int, float], ...]], ...] = tuple(
+            (tuple(chs), tuple((s, g) for s, g in enumerate(column) if g))
+            for column, chs in by_column.items()
+        )
+
+    @classmethod
+    def click(cls, channels: int, click_on: Sequence[int] | None = None) -> Routing:
+        """One source on the 0-based channels ``click_on`` (default all) at unity gain."""
+        return cls.groups(channels, [range(channels) if click_on is None else click_on])
+
+    @classmethod
+    def groups(cls, channels: int, groups: Sequence[Sequence[int]]) -> Routing:
+        """Source ``k`` on the 0-based channels ``groups[k]`` at unity gain."""
+        if not 1 <= channels <= MAX_CHANNELS:
+            raise ParameterError(f"channels must be 1..{MAX_CHANNELS}, got {channels}")
+        matrix = np.zeros((len(groups), channels), dtype=np.float32)
+        for k, chs in enumerate(groups):
+            for ch in chs:
+                if not 0 <= ch < channels:
+                    raise ParameterError(f"channel {ch} outside 0..{channels - 1}")
+                matrix[k, ch] = 1.0
+        return cls(matrix)
+
+    def peak_gain(self) -> float:
+        """The largest sum of gain magnitudes any channel applies (a peak's worst case)."""
+        return float(np.abs(self.gains).sum(axis=0).max())
+
+
+class Router:
+    """Mix source blocks through a :class:`Routing` into coded output blocks.
+
+    Parameters
+    ----------
+    routing : Routing
+    coding : Coding, default FLOAT
+    max_frames : int
+        Largest block expected; the scratch buffers are made for it once (a larger
+        block grows them, outside the real-time promise).
+    """
+
+    def __init__(self, routing: Routing, coding: Coding = FLOAT, *, max_frames: int = 8192):
+        self.routing = routing
+        self.coding = coding
+        self._acc = np.zeros(0, dtype=np.float32)
+        self._tmp = np.zeros(0, dtype=np.float32)
+        self._buffer: NDArray[Any] = np.zeros((0, routing.channels), dtype=coding.dtype)
+        self._dirty: list[tuple[int, int]] = []
+        self.prepare(max_frames)
+
+    def prepare(self, max_frames: int) -> None:
+        """Make the scratch buffers hold ``max_frames`` (outside the audio callback)."""
+        if len(self._acc) < max_frames:
+            self._acc = np.zeros(max_frames, dtype=np.float32)
+            self._tmp = np.zeros(max_frames, dtype=np.float32)
+
+    def route(self, blocks: Sequence[SourceBlock], out: NDArray[Any]) -> bool:
+        """Fill all of ``out`` (frames x channels, the coding's dtype) from ``blocks``.
+
+        ``blocks[k]`` is source ``k`` of the routing, at least ``len(out)`` samples.
+        Returns False when the block is pure silence (``out`` is then all zeros).
+        """
+        out.fill(0)
+        return self._write(blocks, out)
+
+    def block(self, blocks: Sequence[SourceBlock], frames: int) -> NDArray[Any]:
+        """Like :meth:`route`, into the router's own buffer; returns a view of it.
+
+        Only what the last call wrote is cleared first, so a block between clicks costs
+        nothing in proportion to its length (the file writer's way). The view is valid
+        until the next call.
+        """
+        buf = self._buffer
+        if len(buf) < frames:
+            buf = self._buffer = np.zeros((frames, self.routing.channels), self.coding.dtype)
+            self._dirty = []
+        for a, b in self._dirty:
+            buf[a:b] = 0
+        view = buf[:frames]
+        self._write(blocks, view)
+        return view
+
+    def _write(self, blocks: Sequence[SourceBlock], out: NDArray[Any]) -> bool:
+        spans = _merged(blocks)
+        self._dirty = spans
+        if not spans:
+            return False
+        if len(self._acc) < len(out):
+            self.prepare(len(out))
+        coding = self.coding
+        full, factor = coding.full, coding.factor
+        integer = coding.dtype is not np.float32
+        for a, b in spans:
+            acc = self._acc[a:b]
+            tmp = self._tmp[a:b]
+            for channels, terms in self.routing.columns:
+                first = True
+                for source, gain in terms:
+                    x = blocks[source][0][a:b]
+                    if first:
+                        if gain == 1.0:
+                            acc[:] = x
+                        else:
+                            np.multiply(x, gain, out=acc)
+                        first = False
+                    elif gain == 1.0:
+                        acc += x
+                    else:
+                        np.multiply(x, gain, out=tmp)
+                        acc += tmp
+                if integer:
+                    acc *= full
+                    np.rint(acc, out=acc)
+                    np.clip(acc, -full, full, out=acc)
+                    if factor != 1.0:
+                        acc *= factor  # exact: a power of two on integers below 2**24
+                elif coding.clips:
+                    np.clip(acc, -1.0, 1.0, out=acc)
+                for ch in channels:
+                    out[a:b, ch] = acc
+        return True
+
+
+def _merged(blocks: Sequence[SourceBlock]) -> list[tuple[int, int]]:
+    """The union of every block's spans, as sorted disjoint spans.
+
+    >>> z = np.zeros(9, dtype=np.float32)
+    >>> _merged([(z, [(0, 3), (2, 5)]), (z, [(7, 9), (5, 6)])])
+    [(0, 6), (7, 9)]
+    """
+    if len(blocks) == 1:
+        spans = blocks[0][1]  # one source: already in time order
+    else:
+        spans = sorted(span for _, block_spans in blocks for span in block_spans)
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    return merged
