@@ -711,3 +711,48 @@ def test_absurd_command_line_numbers_are_refused_quickly(text: str) -> None:
     for parse in (parse_scale, lambda t: seconds_to_timecode(t, parse_rate("24"))):
         with contextlib.suppress(IctusError):
             parse(text)
+
+
+# ------------------------------------------------------ a cheap corpus of hostile input
+
+
+def _corpus(limit: int = 60) -> list[Path]:
+    """Files of every kind from a Debian system's /usr/share (deterministic, bounded walk)."""
+    found: list[Path] = []
+    for top in ("doc", "zoneinfo", "mime", "vim", "man", "X11", "perl", "sounds", "misc"):
+        base = Path("/usr/share") / top
+        if not base.is_dir():
+            continue
+        taken = 0
+        for folder, dirs, files in os.walk(base):
+            dirs.sort()
+            for name in sorted(files)[:3]:
+                path = Path(folder) / name
+                if path.is_file() and not path.is_symlink() and path.stat().st_size < 4 << 20:
+                    found.append(path)
+                    taken += 1
+            if taken >= limit // 6:
+                break
+    return found[:limit]
+
+
+@pytest.mark.skipif(not Path("/usr/share").is_dir(), reason="needs /usr/share")
+def test_files_from_usr_share_are_read_or_refused_in_one_line() -> None:
+    import warnings
+
+    from ictus.errors import IctusError
+    from ictus.formats import read_map
+    from ictus.tempomap.grid import summarize
+
+    files = _corpus()
+    assert len(files) >= 20
+    for path in files:
+        for fmt in ("click", "json", "midi", "musicxml", "klick"):
+            started = time.monotonic()
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    summarize(read_map(path, fmt))
+            except IctusError as err:
+                assert "\n" not in str(err), (path, fmt, str(err))
+            assert time.monotonic() - started < 10, (path, fmt)
