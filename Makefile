@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.ictus-installed
 # Debian packages: the JACK server and PortAudio for the live engine's tests, sox for
 # the benchmark's peer, libltc11 to decode LTC in the tests. Installed when running as root,
 # else one apt-get line is printed.
-DEB_PACKAGES := jackd2 libjack-jackd2-0 libportaudio2 sox libltc11
+DEB_PACKAGES := jackd2 libjack-jackd2-0 libportaudio2 sox libltc11 espeak-ng iproute2
 DEMO_OUT := demo-out
 
 .PHONY: setup demo test bench soak lint lock clean

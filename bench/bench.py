@@ -237,6 +237,11 @@ def main() -> None:
 
     engine_main()
 
+    # the show's audio path: streamed stems and monitor mixes (bench_show.py)
+    from bench_show import main as show_main
+
+    show_main()
+
 
 if __name__ == "__main__":
     main()

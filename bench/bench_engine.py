@@ -73,6 +73,7 @@ def _realtime_thread() -> bool:
 
 def callback_cost(period: int, seconds: float = 60.0) -> dict[str, float]:
     """The transport + mixer for ``seconds`` of audio, block after block."""
+    from ictus.engine.commands import Go
     from ictus.engine.plan import Outputs, build_plan
     from ictus.engine.transport import Transport
     from ictus.formats import parse_click
@@ -85,7 +86,7 @@ def callback_cost(period: int, seconds: float = 60.0) -> dict[str, float]:
         outputs=Outputs(CHANNELS, CLICK_ON),
     )
     transport = Transport(plan)
-    transport.send("go", None, plan, None, True)
+    transport.send(Go(None, plan, None, True))
     # channel-major, as the JACK backend hands it over
     out = np.zeros((CHANNELS, period), dtype=np.float32).T
     blocks = int(seconds * RATE / period)

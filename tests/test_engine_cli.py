@@ -233,7 +233,7 @@ def test_help_shows_options_and_examples():
         (["-b", "null", "--click-on", "9"], ["--click-on 9"], 2),
         (["-b", "null", "--scale", "fast"], ["--scale"], 2),
         (["-b", "null", "--period", "-1"], ["--period"], 2),
-        (["-b", "jack"], ["cannot reach the JACK server", "--backend portaudio"], 1),
+        (["-b", "jack"], ["no JACK server", "--backend portaudio", "ictus devices"], 1),
         (["-b", "portaudio", "-d", "no such device"], ["--device no such device"], 1),
     ],
 )
@@ -255,5 +255,40 @@ def test_a_click_file_error_points_at_the_line(tmp_path):
 def test_devices_without_a_jack_server():
     proc = ictus("devices")
     assert proc.returncode == 0, proc.stderr
-    assert "no JACK server answers" in proc.stdout
+    assert "no JACK server named 'ictus-none-at-all' answers" in proc.stdout
     assert "portaudio" in proc.stdout and "null" in proc.stdout
+
+
+def _portaudio_outputs() -> int | None:
+    """PortAudio's own count of output devices (None: no PortAudio here)."""
+    try:
+        import sounddevice
+    except (ImportError, OSError):
+        return None
+    return sum(1 for d in sounddevice.query_devices() if d["max_output_channels"] > 0)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        # ictus picks: it tried JACK, then PortAudio
+        ((), ["no JACK server named 'ictus-none-at-all' is running", "PortAudio found no output"]),
+        (("-b", "portaudio"), ["PortAudio found no output device"]),
+    ],
+)
+def test_play_with_nowhere_to_play_says_what_was_tried_and_what_to_do(song, args, words):
+    if _portaudio_outputs() != 0:
+        pytest.skip("this machine has PortAudio output devices (or no PortAudio)")
+    env = {k: v for k, v in os.environ.items() if k != "ICTUS_BACKEND"}
+    proc = subprocess.run(
+        [ICTUS, "play", str(song), *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**env, **NO_JACK},
+        timeout=60,
+        check=False,
+    )
+    fails_cleanly(proc, *words, "ictus devices", "--backend null")
+    assert "Error querying device" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -1,11 +1,13 @@
 """The live engine through the null backend: every sample, every transport move.
 
 The truth for "what should sound" is the offline renderer (``render_file``, a separate
-code path: it writes a float WAV that is read back) or, for moves the renderer cannot
-express, a reconstruction from the transport's event log with fresh block mixers
-(``jackserver.Expected``). Where a move makes a timing promise (a locate lands on a
-downbeat, a jump waits for the bar line, a tempo change keeps the musical place), the
-expected sample or position is computed here from the grid or with exact fractions.
+code path: it writes a float WAV that is read back). For random sequences of moves, a
+model written here (:class:`Model`: the control API's promises, worked out from the
+grid's bar lines) says which render the output continues from and at which frame after
+every move (locate, step, jump at the next bar, pause, continue, stop, start), and the
+output must equal those renders sample for sample. Loops, tempo changes and xruns in
+random sequences are checked for consistency with the transport's own event log
+(``jackserver.Expected``), and each on its own against the render or exact fractions.
 """
 
 from __future__ import annotations
@@ -575,3 +577,233 @@ def test_control_calls_from_many_threads_at_once(player):
         t.join()
     assert not errors
     p.check_against_events()
+
+
+# ------------------------------------------------------------ moves against a model
+#
+# The truth here does not come from the transport: a small model of the promises the
+# control API makes (in its docstrings) says, for every move, which offline render the
+# output must continue from and at which frame. The renders are ``render_file``'s; the
+# bar lines are the grid's downbeats. An ignored pause, a step to the wrong bar, a
+# locate to the wrong downbeat or a jump at the wrong bar line all make it fail.
+
+
+class Reference:
+    """Offline renders of SONG (count-in from each cue bar, and the whole map without
+    count-in) with their bar lines, computed once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._renders: dict[int | None, np.ndarray] = {}
+        self._bars: dict[int | None, dict[int, int]] = {}
+        self._ends: dict[int | None, int] = {}
+
+    def _grid_options(self, key: int | None) -> tuple:
+        if key is None:
+            return SONG.with_count_in(CountIn()), {}
+        return SONG, {"start_bar": key}
+
+    def audio(self, key: int | None) -> np.ndarray:
+        """``key`` None: the whole map without count-in; else from bar ``key`` with the
+        map's count-in."""
+        if key not in self._renders:
+            tempo_map, options = self._grid_options(key)
+            path = self.folder / f"ref-{key}.wav"
+            render_file(
+                build_grid(tempo_map, **options), path, voice=VOICE, rate=RATE, bit_depth="32f"
+            )
+            data, _ = soundfile.read(path, dtype="float32", always_2d=True)
+            self._renders[key] = data[:, 0]
+        return self._renders[key]
+
+    def music_end(self, key: int | None) -> int:
+        """Frame of the downbeat after the last bar (a jump from the last bar goes there)."""
+        self.bar_lines(key)
+        return self._ends[key]
+
+    def bar_lines(self, key: int | None) -> dict[int, int]:
+        """Bar number -> downbeat frame, from the grid."""
+        if key not in self._bars:
+            tempo_map, options = self._grid_options(key)
+            grid = build_grid(tempo_map, **options)
+            s = grid.samples(RATE)
+            down = (grid.sub == 0) & (grid.beat == 1)
+            self._bars[key] = {int(b): int(f) for b, f in zip(grid.bar[down], s[down], strict=True)}
+            self._ends[key] = round(grid.duration * RATE)
+        return self._bars[key]
+
+
+SILENT = "silent"
+
+
+class Model:
+    """What the engine promises, played forward in frames."""
+
+    def __init__(self, ref: Reference) -> None:
+        self.ref = ref
+        self.state = "stopped"
+        self.key: int | None = 1  # which render is playing (see Reference.audio)
+        self.pos = 0  # its next frame
+        self.cue = 1
+        self.jump: tuple[int, int] | None = None  # (frame of the bar line, target bar)
+        # (clock, frames, key, pos) played; key SILENT: nothing
+        self.segments: list[tuple[int, int, int | str | None, int]] = []
+
+    def bars(self) -> dict[int, int]:
+        return self.ref.bar_lines(self.key)
+
+    def current_bar(self) -> int:
+        if self.state in ("stopped", "ended"):
+            return self.cue
+        lines = self.bars()
+        found = [b for b, f in lines.items() if f <= self.pos]
+        bar = max(found, key=lambda b: lines[b]) if found else min(lines)
+        return bar if bar >= 1 else self.key  # a count-in counts into its bar
+
+    def advance(self, clock: int, frames: int) -> None:
+        """Play ``frames`` from ``clock`` (or stay silent)."""
+        while frames > 0:
+            if self.state != "playing":
+                self.segments.append((clock, frames, SILENT, 0))
+                return
+            length = len(self.ref.audio(self.key))
+            stop = length
+            if self.jump is not None:
+                stop = min(stop, self.jump[0])
+            if self.pos >= stop:
+                if self.jump is not None and self.pos >= self.jump[0]:
+                    target = self.jump[1]
+                    self.jump = None
+                    self.go(target)
+                    continue
+                self.state, self.cue = "ended", 1
+                continue
+            n = min(frames, stop - self.pos)
+            self.segments.append((clock, n, self.key, self.pos))
+            clock += n
+            frames -= n
+            self.pos += n
+
+    def go(self, bar: int) -> None:
+        """Move to a downbeat: in the render playing if it holds the bar, else the whole map."""
+        if self.key is not None and bar < self.key:
+            self.key = None
+        self.pos = self.bars()[bar]
+        self.jump = None
+
+    def apply(self, op: str, arg) -> None:
+        total = SONG.total_bars
+        if op == "start" or (op == "continue" and self.state != "paused"):
+            if self.state == "playing":
+                return
+            if self.state == "paused":
+                self.cue = self.current_bar()
+            self.key, self.pos, self.jump, self.state = self.cue, 0, None, "playing"
+        elif op == "continue":
+            self.state = "playing"
+        elif op == "pause":
+            if self.state == "playing":
+                self.state = "paused"
+        elif op == "stop":
+            self.state, self.jump = "stopped", None
+        elif op == "step":
+            self.apply("locate", min(max(self.current_bar() + arg, 1), total))
+        elif op == "locate":
+            bar = arg if isinstance(arg, int) else LABEL_BARS[arg]
+            if self.state != "paused":
+                self.cue = bar
+            if self.state in ("ended",):
+                self.state = "stopped"
+            self.go(bar)
+        elif op == "jump":
+            bar = arg if isinstance(arg, int) else LABEL_BARS[arg]
+            if self.state != "playing":
+                self.apply("locate", bar)
+                return
+            lines = sorted([*self.bars().values(), self.ref.music_end(self.key)])
+            later = [f for f in lines if f > self.pos]
+            self.jump = (later[0] if later else len(self.ref.audio(self.key)), bar)
+
+    def expected(self, upto: int) -> np.ndarray:
+        out = np.zeros(upto, dtype=np.float32)
+        for clock, n, key, pos in self.segments:
+            if key != SILENT:
+                audio = self.ref.audio(key)  # type: ignore[arg-type]
+                piece = audio[pos : pos + n]
+                out[clock : clock + len(piece)] = piece
+        return out
+
+
+LABEL_BARS = {"intro": 1, "verse": 3, "pre": 7, "chorus": 9, "bridge": 13, "outro": 16}
+
+MODEL_OPS = st.one_of(
+    st.tuples(st.just("locate"), st.integers(1, SONG.total_bars)),
+    st.tuples(st.just("jump"), st.sampled_from(["intro", "verse", "chorus", "bridge", 12])),
+    st.tuples(st.just("pause"), st.none()),
+    st.tuples(st.just("continue"), st.none()),
+    st.tuples(st.just("stop"), st.none()),
+    st.tuples(st.just("start"), st.none()),
+    st.tuples(st.just("step"), st.sampled_from([-1, 1, 2])),
+)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Reference:
+    return Reference(tmp_path_factory.mktemp("model"))
+
+
+def test_the_model_reads_the_song_right(reference):
+    assert [SONG.first_bar_of(SONG.section_index(k)) for k in LABEL_BARS] == list(
+        LABEL_BARS.values()
+    )
+    # the count-in render from bar 1 is the plain render of the song
+    assert np.array_equal(reference.audio(1), render(SONG, reference.folder)[:, 0])
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    ops=st.lists(
+        st.tuples(MODEL_OPS, st.one_of(st.integers(1, 3000), st.integers(20000, 100000))),
+        min_size=1,
+        max_size=10,
+    ),
+    period=st.sampled_from([64, 256, 1000]),
+)
+def test_any_sequence_of_moves_plays_what_the_model_says(reference, ops, period):
+    """Each move is checked against where the model says the output must continue."""
+    p = Player(SONG, period=period)
+    model = Model(reference)
+    try:
+        p.engine.start()
+        model.apply("start", None)
+        for (op, arg), frames in ops:
+            clock = p.backend.clock  # the move takes effect at the next block
+            if op == "locate":
+                p.engine.locate(arg)
+            elif op == "jump":
+                p.engine.jump_at_next_bar(arg)
+            elif op == "step":
+                p.engine.step(arg)
+            else:
+                getattr(p.engine, {"continue": "continue_"}.get(op, op))()
+            model.apply(op, arg)
+            p.pull_until(clock + frames)
+            model.advance(clock, p.backend.clock - clock)
+            if model.state == "ended":
+                break  # the engine learns of the end on its own thread: stop comparing
+            # where the transport is: the grid it plays (from which bar, with count-in
+            # or not) and the frame in it
+            snap = p.engine.transport.snapshot
+            where = snap.plan.anchor if snap.plan.count_in else None
+            assert (where, snap.frame) == (model.key, model.pos), (op, arg, ops)
+        played = p.played()[:, 0]
+        upto = min(len(played), sum(s[1] for s in model.segments) if model.segments else 0)
+        want = model.expected(upto)
+        diff = np.flatnonzero(played[:upto] != want)
+        assert not len(diff), f"first difference at clock {diff[0]}: ops {ops}"
+    finally:
+        p.close()

@@ -47,6 +47,29 @@ def parse_connect(text: str) -> str | list[str]:
     return items
 
 
+def nowhere_to_play(reason: str, backend: str, picked: bool) -> str:
+    """The error of a backend that would not open, with what was tried and what to do.
+
+    ``picked``: the backend was picked by ictus (no ``--backend``, no ``$ICTUS_BACKEND``):
+    PortAudio is picked only after no JACK server answered, so both were tried.
+
+    >>> print(nowhere_to_play("PortAudio found no output device", "portaudio", True))
+    nowhere to play: no JACK server (the default one) is running, and PortAudio found no \
+output device; see 'ictus devices', start a JACK server (jackd, or PipeWire's JACK), or \
+try the display without sound: --backend null
+    """
+    what = "see 'ictus devices'"
+    if backend == "null":
+        return reason
+    if picked and backend == "portaudio":
+        from ictus.engine.backends.jack import server_words
+
+        reason = f"no JACK server {server_words(None)} is running, and {reason}"
+    if backend == "portaudio" or picked:
+        what += ", start a JACK server (jackd, or PipeWire's JACK)"
+    return f"nowhere to play: {reason}; {what}, or try the display without sound: --backend null"
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
     @app.command()
@@ -157,7 +180,8 @@ def register(app: typer.Typer) -> None:
           ictus play song.click --loop verse --count-in 1
         """
         from ictus.cli import common
-        from ictus.engine import Engine, make_backend
+        from ictus.engine import BackendError, Engine, State, make_backend
+        from ictus.engine.backends import NoOutput
         from ictus.render import FLOAT, Overs, check_headroom, parse_channels
         from ictus.sounds import parse_gains
         from ictus.tempomap import build_grid
@@ -190,6 +214,7 @@ def register(app: typer.Typer) -> None:
         options: dict[str, Any] = {}
         from ictus.engine.backends import default_backend
 
+        asked_for = name or os.environ.get("ICTUS_BACKEND", "").strip() or None
         name = name or default_backend()
         if name == "jack":
             options = {
@@ -238,17 +263,16 @@ def register(app: typer.Typer) -> None:
 
         # SIGTERM (a show controller, systemd) ends play as cleanly as Ctrl-C
         signal.signal(signal.SIGTERM, stop_playing)
-        engine.open()
-        if audio.realtime:
-            from ictus.engine.control import gil_holder_priority
-
-            gil_holder_priority()  # this thread waits and draws: see the docstring
+        try:
+            engine.open()
+        except NoOutput as err:
+            raise BackendError(nowhere_to_play(str(err), name, asked_for is None)) from None
         try:
             if not quiet and not interactive:
                 sys.stderr.write(f"ictus: playing {map_file} on {audio.describe()}\n")
             engine.start()
             if interactive:
-                from ictus.engine import display
+                from ictus.cli import display
 
                 outcome = display.run(engine)
             else:
@@ -258,9 +282,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(130) from None
         failure = engine.failure
         engine.close()
-        if outcome == "offline":
-            from ictus.engine.backends import BackendError
-
+        if outcome == State.OFFLINE:
             hint = "; use --reconnect to wait for it" if name == "jack" else ""
             raise BackendError(f"{failure}{hint}")
         if not quiet and not interactive and audio.xruns:
@@ -279,24 +301,17 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from ictus.engine.backends import BackendError, jack_server_running
+        from ictus.engine import list_outputs
 
-        console = Console()
-        jack_ok = jack_server_running()
+        # piped: wide enough that no name or state is cut or wrapped
+        console = Console() if sys.stdout.isatty() else Console(width=200)
+        found = {o.backend: o for o in list_outputs()}
         backends = Table("backend", "state", title="backends (--backend NAME)")
-        backends.add_row("jack", "server running" if jack_ok else "no JACK server answers")
-        pa_rows: list[dict[str, Any]] = []
-        pa_state = "available"
-        try:
-            from ictus.engine.backends.portaudio import output_devices
-
-            pa_rows = output_devices()
-        except BackendError as err:
-            pa_state = str(err)
-        backends.add_row("portaudio", f"{pa_state}, {len(pa_rows)} output device(s)")
-        backends.add_row("null", "always (plays into nothing)")
+        for o in found.values():
+            backends.add_row(o.backend, o.state)
         console.print(backends)
-        if pa_rows:
+        pa = found["portaudio"]
+        if pa.outputs:
             table = Table(
                 "index",
                 "name",
@@ -306,33 +321,24 @@ def register(app: typer.Typer) -> None:
                 "",
                 title="PortAudio output devices (--backend portaudio --device INDEX|NAME)",
             )
-            for r in pa_rows:
+            for d in pa.outputs:
                 table.add_row(
-                    str(r["index"]),
-                    r["name"],
-                    r["api"],
-                    str(r["channels"]),
-                    str(r["rate"]),
-                    "default" if r["default"] else "",
+                    str(d.index),
+                    d.name,
+                    d.detail,
+                    str(d.channels),
+                    str(d.rate),
+                    "default" if d.default else "",
                 )
             console.print(table)
-        if jack_ok:
-            import jack
-
-            client = jack.Client("ictus-devices", no_start_server=True)
-            try:
-                ports = client.get_ports(is_input=True, is_audio=True)
-                table = Table(
-                    "port",
-                    "physical",
-                    title=f"JACK inputs at {client.samplerate} Hz, {client.blocksize} frames "
-                    "(--connect PORT,...)",
-                )
-                for p in ports:
-                    table.add_row(p.name, "yes" if p.is_physical else "")
-                console.print(table)
-            finally:
-                client.close()
+        jack = found["jack"]
+        if jack.available:
+            table = Table(
+                "port", "physical", title=f"JACK inputs (--connect PORT,...); {jack.state}"
+            )
+            for port in jack.outputs:
+                table.add_row(port.name, "yes" if port.detail == "physical" else "")
+            console.print(table)
         server = os.environ.get("JACK_DEFAULT_SERVER")
         if server:
             console.print(f"JACK server name from JACK_DEFAULT_SERVER: {server}")

@@ -1,14 +1,18 @@
-"""The one control API of the live engine: every frontend (CLI, display, OSC, web) drives
-an :class:`Engine` and nothing else touches the transport.
+"""The one control API of the live engine: every frontend (CLI, display, OSC, web,
+followers) drives an :class:`Engine` and nothing else touches the transport.
 
 Control methods may be called from any thread; they are serialised by a lock that only
-control threads take (never the audio callback). Each turns the request into a command
-for the :class:`~ictus.engine.transport.Transport`, computing anything expensive (a new
-grid for a tempo change, a plan starting at another bar) here, before handing it over.
+control threads take (never the audio callback). Each turns the request into a typed
+command (:mod:`ictus.engine.commands`) for the
+:class:`~ictus.engine.transport.Transport`, computing anything expensive (a new grid for
+a tempo change, a plan starting at another bar: :class:`~ictus.engine.plan.PlanCache`)
+here, before handing it over. :meth:`Engine.request` takes the same requests as values
+(:mod:`ictus.engine.requests`), for remotes and followers.
 
-Listeners (:meth:`Engine.add_listener`) get :class:`Event` objects on the engine's own
-supervisor thread, which also watches the backend (xruns, a server that went away,
-reconnecting). A slow listener delays other listeners, never the audio.
+Listeners (:meth:`Engine.add_listener`) get :class:`~ictus.engine.events.Event` objects
+on the engine's own supervisor thread (:mod:`ictus.engine.supervisor`), which also
+watches the backend (xruns, a server that went away, reconnecting). A slow listener
+delays other listeners, never the audio.
 
 >>> from ictus.tempomap import Section, Tempo, TempoMap
 >>> from ictus.sounds import Voice
@@ -26,85 +30,29 @@ reconnecting). A slow listener delays other listeners, never the audio.
 
 from __future__ import annotations
 
-import gc
-import os
-import statistics
-import sys
 import threading
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
-import numpy as np
-
+from ictus.engine import requests as rq
+from ictus.engine import rt
 from ictus.engine.backends.base import Backend
-from ictus.engine.plan import Outputs, Plan, build_plan
-from ictus.engine.transport import ANCHORS, Snapshot, Transport
-from ictus.engine.transport import Event as TransportEvent
+from ictus.engine.commands import Command, Go, JumpAtNextBar, Pause, Rescale, Resume, SetLoop, Stop
+from ictus.engine.events import Delivery, Listener, Listeners
+from ictus.engine.followers import Follower
+from ictus.engine.outputs import EventOutput
+from ictus.engine.plan import Outputs, Plan, PlanCache, PlanKey
+from ictus.engine.sources import Route, SourceMixer
+from ictus.engine.status import CueList, State, Status
+from ictus.engine.supervisor import Supervisor
+from ictus.engine.tap import Taps
+from ictus.engine.transport import Snapshot, Transport
 from ictus.errors import IctusError, ParameterError
 from ictus.sounds import Voice
 from ictus.tempomap import CountIn, TempoMap
 
-#: How often the supervisor thread looks at the transport and the backend (seconds).
-POLL = 0.02
-#: Taps further apart than this start a new tap tempo.
-TAP_RESET = 2.0
-#: How often to try the server again while it is away (``reconnect=True``).
-RETRY = 0.25
-
 VoiceSource = Voice | Callable[[int], Voice]
-
-
-@dataclass(frozen=True)
-class Status:
-    """Where the engine is, for displays and remotes (one block old at most).
-
-    ``state`` is ``playing``, ``paused``, ``stopped``, ``ended`` or ``offline`` (the
-    backend went away; with reconnect on, it comes back by itself).
-    """
-
-    state: str
-    bar: int
-    beat: int
-    beats: int
-    section: str
-    next_section: str | None
-    tempo: float
-    scale_percent: float
-    count_in: bool
-    loop: str | None
-    jump: int | None
-    seconds: float
-    clock: int
-    frame: int
-    rate: int
-    period: int
-    backend: str
-    xruns: int
-    title: str | None
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something that happened: transport changes and ``beat``/``bar``/``section``.
-
-    Transport kinds carry the backend ``clock`` at which they took effect and the grid
-    ``frame`` played from there on (see :mod:`ictus.engine.transport`); ``xrun``,
-    ``offline``, ``online`` and ``error`` report the backend.
-    """
-
-    kind: str
-    clock: int
-    frame: int
-    bar: int = 0
-    beat: int = 0
-    section: str = ""
-    detail: object = None
-
-
-Listener = Callable[[Event], None]
 
 
 def _default_voice(rate: int) -> Voice:
@@ -136,6 +84,12 @@ class Engine:
         When the backend goes away, keep trying to get it back instead of ending.
     rate : int or None
         Sample rate to ask the backend for; None: the device's or server's own.
+    event_outputs : sequence of EventOutput
+        Stamped to the sample in the audio callback (:mod:`ictus.engine.outputs`).
+    sources : sequence of Route
+        Audio sources mixed with the click (:mod:`ictus.engine.sources`).
+    followers : sequence of Follower
+        Move the transport after something outside (:mod:`ictus.engine.followers`).
     """
 
     def __init__(
@@ -153,6 +107,9 @@ class Engine:
         loop: str | None = None,
         reconnect: bool = False,
         rate: int | None = None,
+        event_outputs: Sequence[EventOutput] = (),
+        sources: Sequence[Route] = (),
+        followers: Sequence[Follower] = (),
     ) -> None:
         if start_label is not None and start_bar is not None:
             raise ParameterError("start from a label or from a bar, not both")
@@ -175,66 +132,64 @@ class Engine:
             tempo_map.section_index(loop)
         self.reconnect = reconnect
         self._rate = rate
+        self.event_outputs = tuple(event_outputs)
+        self.sources = SourceMixer(sources, channels)
+        self.followers = tuple(followers)
+        self._cues = CueList(tempo_map)
 
-        self._lock = threading.RLock()
-        self._listeners: list[Listener] = []
-        self._listen_lock = threading.Lock()
-        self._plans: OrderedDict[tuple[int, CountIn, Fraction, int], Plan] = OrderedDict()
+        #: serialises control calls (never taken by the audio callback)
+        self.lock = threading.RLock()
+        self.listeners = Listeners()
+        self.delivery = Delivery(self.listeners, self._ended)
+        self._plans: PlanCache | None = None
         self._scale = Fraction(tempo_map.scale)
-        self._mode = "stopped"
+        self._mode = State.STOPPED
         self._cue = self.start_bar
         self._sent = 0
-        self._taps: list[float] = []
+        self._taps = Taps()
         self._last_plan: Plan | None = None
         self._transport: Transport | None = None
-        self._voice: Voice | None = None
-        self._outputs: Outputs | None = None
-        self._closing = threading.Event()
-        self._supervisor: threading.Thread | None = None
-        self._offline = False
-        self._seen_xruns = 0
+        self._supervisor = Supervisor(self)
         self.failure: str | None = None
-        self.listener_errors = 0
-        # beat tracking on the supervisor thread: (plan, clock, frame) while sounding
-        self._pending: deque[TransportEvent] = deque()
-        self._track: tuple[Plan, int, int] | None = None
-        self._next_frame = 0
-        self._section = ""
 
     # -- life cycle ------------------------------------------------------------------
 
     def open(self) -> Engine:
-        """Open the backend, build the first plan and start the callback (stopped)."""
+        """Open the backend, build the first plan and start the callback (stopped).
+
+        With a real-time backend this also applies :mod:`ictus.engine.rt`'s settings, to
+        the process and to the calling thread (the frontend's, which takes the GIL to
+        wait and draw: it gets the lowest real-time priority where allowed).
+        """
         backend = self.backend
         backend.open(self._channels, self._rate)
         try:
-            self._prepare(backend.rate)
+            self.prepare(backend.rate)
             plan = self._plan(self.start_bar, self.count_in)
-            self._transport = Transport(plan)
+            self._transport = Transport(plan, outputs=self.event_outputs, sources=self.sources)
             self._last_plan = plan
             if self._loop_label is not None:
-                self._send("loop", self.tempo_map.section_index(self._loop_label))
+                self._send(SetLoop(self.tempo_map.section_index(self._loop_label)))
             if backend.realtime:
-                _realtime_habits()
+                rt.realtime_habits()
             backend.start(self._transport.process)
             backend.settle()
         except BaseException:
             backend.close()
             raise
-        self._supervisor = threading.Thread(
-            target=self._supervise, name="ictus-engine", daemon=True
-        )
+        if backend.realtime:
+            rt.gil_holder_priority()
         self._supervisor.start()
+        for follower in self.followers:
+            follower.follow(self)
         return self
 
     def close(self) -> None:
-        """Stop the supervisor and close the backend (idempotent)."""
-        self._closing.set()
-        supervisor = self._supervisor
-        if supervisor is not None and supervisor is not threading.current_thread():
-            supervisor.join(1.0)
-            if not supervisor.is_alive() and self._transport is not None:
-                self._deliver(self._transport)  # what happened last still reaches listeners
+        """Stop the followers and the supervisor, and close the backend (idempotent)."""
+        if self._supervisor.stop() and self._transport is not None:
+            self.deliver()  # what happened last still gets out
+        for follower in self.followers:
+            follower.close()
         self.backend.close()
 
     def __enter__(self) -> Engine:
@@ -243,14 +198,19 @@ class Engine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _prepare(self, rate: int) -> None:
+    def prepare(self, rate: int) -> None:
+        """Make the voice and a fresh plan cache for ``rate`` (opening, reconnecting)."""
         source = self._voice_source
         voice = source if isinstance(source, Voice) else source(rate)
         if voice.rate != rate:
             raise ParameterError(f"the voice is at {voice.rate} Hz, the output at {rate} Hz")
-        self._voice = voice
-        self._outputs = Outputs(self._channels, self._click_on, self._offsets(rate), self._gains)
-        self._plans.clear()
+        outputs = Outputs(self._channels, self._click_on, self._offsets(rate), self._gains)
+        self._plans = PlanCache(self.tempo_map, voice, rate, outputs, on_new=self._new_plan)
+
+    def _new_plan(self, plan: Plan) -> None:
+        for output in self.event_outputs:
+            output.prepare(plan)
+        self.sources.prepare(plan)
 
     def _offsets(self, rate: int) -> tuple[int, ...] | None:
         if self._latency_ms is None:
@@ -263,57 +223,64 @@ class Engine:
             raise IctusError("the engine is not open")
         return self._transport
 
+    def deliver(self) -> None:
+        """Hand what the transport did to the listeners (the supervisor's thread)."""
+        transport = self.transport
+        snap = transport.snapshot  # first: every change of the blocks it covers is queued
+        self.delivery.deliver(transport.events, snap.clock, snap.plan)
+
     @property
     def rate(self) -> int:
         return self.backend.rate
 
+    @property
+    def listener_errors(self) -> int:
+        """How many times a listener raised (each one is skipped, not retried)."""
+        return self.listeners.errors
+
     # -- plans -----------------------------------------------------------------------
 
     def _plan(self, anchor: int, count_in: CountIn, scale: Fraction | None = None) -> Plan:
-        """The plan from bar ``anchor`` with ``count_in`` at ``scale`` (cached)."""
-        scale = self._scale if scale is None else scale
-        key = (anchor, count_in, scale, self.backend.rate)
-        plan = self._plans.get(key)
-        if plan is None:
-            assert self._voice is not None and self._outputs is not None
-            plan = build_plan(
-                self.tempo_map.with_scale(scale),
-                self._voice,
-                rate=self.backend.rate,
-                outputs=self._outputs,
-                start_bar=anchor,
-                count_in=count_in,
-            )
-            self._plans[key] = plan
-            while len(self._plans) > 12:
-                self._plans.popitem(last=False)
-        else:
-            self._plans.move_to_end(key)
-        return plan
+        assert self._plans is not None
+        return self._plans.get(anchor, count_in, self._scale if scale is None else scale)
 
     def _full(self) -> Plan:
         """The whole map from bar 1 without count-in: holds every bar (the fallback)."""
         return self._plan(1, CountIn())
 
-    def _send(self, *command: object) -> None:
-        transport = self.transport
+    def plans_for_keys(self) -> dict[PlanKey, Plan]:
+        """For a tempo or rate change: the plans the transport may hold, rebuilt."""
+        snap = self.transport.snapshot
+        keys = {snap.plan.key, self._full().key}
+        if self._last_plan is not None:
+            keys.add(self._last_plan.key)
+        return {key: self._plan(key[0], key[1]) for key in keys}
+
+    def _send(self, command: Command) -> None:
         self._sent += 1
-        transport.send(*command)
-        if command[0] == "go" and command[2] is not None:
-            self._last_plan = command[2]  # type: ignore[assignment]
+        self.transport.send(command)
+        if isinstance(command, Go) and command.plan is not None:
+            self._last_plan = command.plan
 
     # -- state -----------------------------------------------------------------------
 
-    def _state(self, snap: Snapshot) -> str:
-        if self._offline:
-            return "offline"
+    def _state(self, snap: Snapshot) -> State:
+        if self._supervisor.offline:
+            return State.OFFLINE
         if snap.applied < self._sent:
             return self._mode  # our last command is not applied yet: trust the intent
         if snap.playing:
-            return "playing"
+            return State.PLAYING
         if snap.ended:
-            return "ended"
-        return "paused" if self._mode == "paused" else "stopped"
+            return State.ENDED
+        return State.PAUSED if self._mode is State.PAUSED else State.STOPPED
+
+    def _ended(self) -> None:
+        """The delivery saw the end: the next start plays from the start bar again."""
+        with self.lock:
+            if self._mode is State.PLAYING:
+                self._mode = State.STOPPED
+                self._cue = self.start_bar
 
     def _bar_of(self, target: int | str) -> int:
         if isinstance(target, str) and not target.lstrip("-").isdigit():
@@ -324,87 +291,118 @@ class Engine:
 
     # -- the control API -------------------------------------------------------------
 
+    def request(self, request: rq.Request) -> object:
+        """Do what a typed request asks (:mod:`ictus.engine.requests`); returns what
+        the matching method returns (a scale in percent, or None)."""
+        match request:
+            case rq.Start():
+                self.start()
+            case rq.Stop():
+                self.stop()
+            case rq.Pause():
+                self.pause()
+            case rq.Continue():
+                self.continue_()
+            case rq.Locate(target):
+                self.locate(target)
+            case rq.Step(bars):
+                self.step(bars)
+            case rq.Loop(label):
+                self.loop(label)
+            case rq.JumpAtNextBar(target):
+                self.jump_at_next_bar(target)
+            case rq.SetScale(percent):
+                return self.set_scale(percent)
+            case rq.NudgeScale(points):
+                return self.nudge_scale(points)
+            case rq.Tap(at):
+                return self.tap(at)
+            case _:
+                raise ParameterError(f"unknown request {request!r}")
+        return None
+
     def start(self) -> None:
         """Play from the cue bar (the start bar, or where :meth:`locate` put it),
         with the count-in if there is one."""
-        with self._lock:
+        with self.lock:
             state = self._state(self.transport.snapshot)
-            if state == "playing":
+            if state is State.PLAYING:
                 return
-            if state == "paused":
+            if state is State.PAUSED:
                 self._cue = self._current_bar()
-            self._mode = "playing"
             if self.count_in:
-                self._send("go", None, self._plan(self._cue, self.count_in), None, True)
+                self._send(Go(None, self._plan(self._cue, self.count_in), None, True))
             else:
-                self._send("go", self._cue, None, self._full(), True)
+                self._send(Go(self._cue, None, self._full(), True))
+            # after the command is queued: whoever sees the new state sees it in effect
+            self._mode = State.PLAYING
 
     def stop(self) -> None:
         """Stop; the next :meth:`start` plays from the cue bar again."""
-        with self._lock:
-            self._mode = "stopped"
-            self._send("stop")
+        with self.lock:
+            self._send(Stop())
+            self._mode = State.STOPPED
 
     def pause(self) -> None:
         """Stop where we are; :meth:`continue_` goes on from the same sample."""
-        with self._lock:
-            if self._state(self.transport.snapshot) == "playing":
-                self._mode = "paused"
-                self._send("pause")
+        with self.lock:
+            if self._state(self.transport.snapshot) is State.PLAYING:
+                self._send(Pause())
+                self._mode = State.PAUSED
 
     def continue_(self) -> None:
         """Go on after :meth:`pause` (no count-in); otherwise the same as :meth:`start`."""
-        with self._lock:
-            if self._state(self.transport.snapshot) == "paused":
-                self._mode = "playing"
-                self._send("resume")
+        with self.lock:
+            if self._state(self.transport.snapshot) is State.PAUSED:
+                self._send(Resume())
+                self._mode = State.PLAYING
             else:
                 self.start()
 
     def locate(self, target: int | str) -> None:
         """Go to a bar (number) or a section (label): at once while playing, else it
         becomes the cue for the next start."""
-        with self._lock:
+        with self.lock:
             bar = self._bar_of(target)
             state = self._state(self.transport.snapshot)
-            if state != "paused":
+            if state is not State.PAUSED:
                 self._cue = bar
-            if state == "playing":
-                self._send("go", bar, None, self._full(), True)
+            if state is State.PLAYING:
+                self._send(Go(bar, None, self._full(), True))
             else:
-                if state != "paused":
-                    self._mode = "stopped"
-                self._send("go", bar, None, self._full(), False)
+                self._send(Go(bar, None, self._full(), False))
+                if state is not State.PAUSED:
+                    self._mode = State.STOPPED
 
     def step(self, bars: int) -> None:
         """Locate ``bars`` bars forward (negative: back) from the current bar."""
-        with self._lock:
+        with self.lock:
             total = self.tempo_map.total_bars
             self.locate(min(max(self._current_bar() + bars, 1), total))
 
     def loop(self, label: str | None) -> None:
         """Repeat the section ``label`` (None: stop looping). If the transport is
         playing outside it, it goes there at the next bar line."""
-        with self._lock:
+        with self.lock:
             if label is None:
                 self._loop_label = None
-                self._send("loop", -1)
+                self._send(SetLoop(-1))
                 return
             index = self.tempo_map.section_index(label)
             first = self.tempo_map.first_bar_of(index)
             inside = first <= self._current_bar() < first + self.tempo_map.sections[index].bars
             self._loop_label = label
-            self._send("loop", index)
+            self._send(SetLoop(index))
             state = self._state(self.transport.snapshot)
-            if state == "playing" and not inside:
-                self._send("jump", first, self._full())
-            elif state in ("stopped", "ended") and not inside:
+            if state is State.PLAYING and not inside:
+                self._send(JumpAtNextBar(first, self._full()))
+            elif state in (State.STOPPED, State.ENDED) and not inside:
                 self._cue = first
-                self._send("go", first, None, self._full(), False)
+                self._send(Go(first, None, self._full(), False))
 
     def toggle_loop(self) -> None:
         """Loop the section being played, or stop looping (the display's ``l`` key)."""
-        with self._lock:
+        with self.lock:
             if self._looped() is not None:
                 self.loop(None)
                 return
@@ -416,10 +414,10 @@ class Engine:
 
     def jump_at_next_bar(self, target: int | str) -> None:
         """At the next bar line, go to a bar or section (live vamps and skips)."""
-        with self._lock:
+        with self.lock:
             bar = self._bar_of(target)
-            if self._state(self.transport.snapshot) == "playing":
-                self._send("jump", bar, self._full())
+            if self._state(self.transport.snapshot) is State.PLAYING:
+                self._send(JumpAtNextBar(bar, self._full()))
             else:
                 self.locate(bar)
 
@@ -427,7 +425,7 @@ class Engine:
         """Scale every tempo of the map to ``percent`` (100 = as written), now, without
         losing the beat: the position carries over by musical time. Returns the percent
         set (kept to 0.1 %)."""
-        with self._lock:
+        with self.lock:
             try:
                 value = Fraction(round(Fraction(str(percent)) * 10), 10)
             except (ValueError, ZeroDivisionError):
@@ -439,40 +437,30 @@ class Engine:
                 raise ParameterError(f"tempo scale must be 1..10000 %, got {float(value)} %")
             if scale == self._scale:
                 return float(value)
-            snap = self.transport.snapshot
-            keys = {snap.plan.key, self._full().key}
-            if self._last_plan is not None:
-                keys.add(self._last_plan.key)
             self._scale = scale
-            plans = {key: self._plan(key[0], key[1]) for key in keys}
-            self._send("rescale", plans)
+            self._send(Rescale(self.plans_for_keys()))
             return float(value)
 
     def nudge_scale(self, percent: float) -> float:
         """Change the tempo scale by ``percent`` points (the display's +/- keys)."""
-        with self._lock:
+        with self.lock:
             return self.set_scale(self._scale * 100 + Fraction(str(percent)))
 
     def tap(self, at: float | None = None) -> float | None:
         """Tap the beat; from the second tap on, set the scale so the beat being played
         matches the taps. ``at``: the tap's time in seconds (default: now).
         Returns the new scale in percent, or None after a first tap."""
-        with self._lock:
-            now = time.monotonic() if at is None else at
-            if self._taps and now - self._taps[-1] > TAP_RESET:
-                self._taps = []
-            self._taps = [*self._taps[-4:], now]
-            if len(self._taps) < 2:
+        with self.lock:
+            tapped = self._taps.tap(time.monotonic() if at is None else at)
+            if tapped is None:
                 return None
-            intervals = [b - a for a, b in zip(self._taps, self._taps[1:], strict=False)]
-            tapped = statistics.median(intervals)
             snap = self.transport.snapshot
             beat = snap.plan.beat_seconds(max(snap.frame, 0))
-            if beat is None or tapped <= 0:
+            if beat is None:
                 return None
             # the beat as that plan plays it, at that plan's scale (a change we sent may
             # not be playing yet)
-            percent = snap.plan.scale * 100 * Fraction(beat) / Fraction(tapped)
+            percent = snap.plan.scale * 100 * Fraction(beat) / tapped
             percent = min(max(percent, Fraction(1)), Fraction(10000))
             return self.set_scale(Fraction(round(percent * 10), 10))
 
@@ -481,7 +469,7 @@ class Engine:
     def _current_bar(self) -> int:
         snap = self.transport.snapshot
         state = self._state(snap)
-        if state in ("stopped", "ended"):
+        if state in (State.STOPPED, State.ENDED):
             return self._cue
         plan = snap.plan
         i = plan.click_index(snap.frame)
@@ -502,8 +490,8 @@ class Engine:
         plan = snap.plan
         grid = plan.grid
         tm = self.tempo_map
-        if state in ("stopped", "ended") or not len(grid):
-            bar, beat = (self._cue, 1) if state == "stopped" else (tm.total_bars, 1)
+        if state in (State.STOPPED, State.ENDED) or not len(grid):
+            bar, beat = (self._cue, 1) if state is State.STOPPED else (tm.total_bars, 1)
             index = tm.bar_start(bar)[0]
             section = tm.sections[index].label or ""
             beat_count = tm.sections[index].beats_per_bar
@@ -524,6 +512,11 @@ class Engine:
             nxt = tm.sections[index].label
         elif index + 1 < len(tm.sections):
             nxt = tm.sections[index + 1].label or f"bar {tm.first_bar_of(index + 1)}"
+        if count_in:
+            cue, next_cue = self._cues.around(plan.anchor, 0)
+        else:
+            cue, next_cue = self._cues.around(bar, 0 if state is State.STOPPED else beat)
+        lost = [f.lost for f in self.followers if f.lost]
         return Status(
             state=state,
             bar=bar,
@@ -544,18 +537,22 @@ class Engine:
             backend=self.backend.name,
             xruns=self.backend.xruns,
             title=tm.title,
+            cue=cue,
+            next_cue=next_cue,
+            follow=", ".join(f.name for f in self.followers) or None,
+            follow_lost="; ".join(lost) or None,
         )
 
-    def wait(self, timeout: float | None = None) -> str:
+    def wait(self, timeout: float | None = None) -> State:
         """Block (control thread) until the map has played to its end or the backend
         failed for good; returns the state (``ended``, ``offline``, or the current
         one after ``timeout`` seconds)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if self.failure is not None:
-                return "offline"
+                return State.OFFLINE
             state = self._state(self.transport.snapshot)
-            if state == "ended":
+            if state is State.ENDED:
                 return state
             if self.transport.error is not None:
                 raise IctusError(f"the audio callback failed: {self.transport.error!r}")
@@ -566,160 +563,6 @@ class Engine:
     # -- listeners -------------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener(event)`` for every :class:`Event`; returns the remover."""
-        with self._listen_lock:
-            self._listeners = [*self._listeners, listener]
-
-        def remove() -> None:
-            with self._listen_lock:
-                self._listeners = [x for x in self._listeners if x is not listener]
-
-        return remove
-
-    def _emit(self, event: Event) -> None:
-        for listener in self._listeners:
-            try:
-                listener(event)
-            except Exception:
-                self.listener_errors += 1
-
-    def _describe(self, plan: Plan | None, frame: int) -> tuple[int, int, str]:
-        if plan is None or not len(plan.grid):
-            return 0, 0, ""
-        i = max(plan.click_index(frame), 0)
-        g = plan.grid
-        return int(g.bar[i]), int(g.beat[i]), g.section_names[g.section[i]]
-
-    def _beats_until(self, clock: int) -> None:
-        """Emit ``section``/``bar``/``beat`` for every beat that started before ``clock``.
-
-        Each carries the exact backend clock of its first sample, worked out from the
-        anchor it sounded under; nothing is missed when a listener was slow.
-        """
-        if self._track is None:
-            return
-        plan, clock0, frame0 = self._track
-        stop = frame0 + (clock - clock0)
-        if stop <= self._next_frame:
-            return
-        samples = plan.samples
-        lo = int(np.searchsorted(samples, self._next_frame, side="left"))
-        hi = int(np.searchsorted(samples, stop, side="left"))
-        self._next_frame = stop
-        g = plan.grid
-        for i in np.flatnonzero(g.sub[lo:hi] == 0) + lo:
-            at = clock0 + int(samples[i]) - frame0
-            bar, beat = int(g.bar[i]), int(g.beat[i])
-            section = g.section_names[g.section[i]]
-            frame = int(samples[i])
-            if section != self._section:
-                self._section = section
-                self._emit(Event("section", at, frame, bar, beat, section))
-            if beat == 1:
-                self._emit(Event("bar", at, frame, bar, beat, section))
-            self._emit(Event("beat", at, frame, bar, beat, section))
-
-    def _deliver(self, transport: Transport) -> None:
-        """Hand the transport's events and the beats between them to the listeners."""
-        snap = transport.snapshot  # first: every event of the blocks it covers is queued
-        pending = self._pending
-        events = transport.events
-        while events:
-            pending.append(events.popleft())
-        while pending and pending[0][1] < snap.clock:
-            kind, clock, frame, plan, detail = pending.popleft()
-            self._beats_until(clock)
-            bar, beat, section = self._describe(plan or snap.plan, frame)
-            if kind in ANCHORS:
-                self._track = (plan, clock, frame) if plan is not None else None
-                self._next_frame = frame
-            if kind == "end":
-                with self._lock:
-                    if self._mode == "playing":
-                        self._mode = "stopped"
-                        self._cue = self.start_bar
-            self._emit(Event(kind, clock, frame, bar, beat, section, detail))
-        self._beats_until(snap.clock if not pending else min(snap.clock, pending[0][1]))
-
-    def _supervise(self) -> None:
-        """Deliver events and watch the backend, until closed (the engine's thread)."""
-        if self.backend.realtime:
-            gil_holder_priority()
-        while not self._closing.wait(POLL):
-            transport = self._transport
-            assert transport is not None
-            self._deliver(transport)
-            backend = self.backend
-            backend.check()
-            if backend.xruns != self._seen_xruns:
-                self._seen_xruns = backend.xruns
-                snap = transport.snapshot
-                self._emit(Event("xrun", snap.clock, snap.frame, detail=backend.xruns))
-            if backend.failure is not None and not self._offline:
-                self._went_away(backend.failure)
-            if self._offline and self.reconnect and not self._closing.wait(RETRY):
-                self._come_back()
-
-    def _went_away(self, reason: str) -> None:
-        self._offline = True
-        snap = self.transport.snapshot
-        self._emit(Event("offline", snap.clock, snap.frame, detail=reason))
-        if not self.reconnect:
-            self.failure = reason
-
-    def _come_back(self) -> None:
-        backend = self.backend
-        with self._lock:
-            if not backend.reopen():
-                return
-            transport = self.transport
-            old_rate = transport.snapshot.plan.rate
-            transport.send("rebase")
-            if backend.rate != old_rate:
-                # a server at another rate: same music, new samples
-                self._prepare(backend.rate)
-                snap = transport.snapshot
-                keys = {snap.plan.key, (1, CountIn())}
-                if self._last_plan is not None:
-                    keys.add(self._last_plan.key)
-                transport.send("rescale", {k: self._plan(k[0], k[1]) for k in keys})
-            warning = None
-            try:
-                backend.start(transport.process)
-            except IctusError as err:  # e.g. a --connect port not back yet: play anyway
-                warning = str(err)
-            backend.settle()
-            self._offline = False
-            snap = transport.snapshot
-            self._emit(Event("online", snap.clock, snap.frame, detail=backend.describe()))
-            if warning is not None:
-                self._emit(Event("warning", snap.clock, snap.frame, detail=warning))
-
-
-def _realtime_habits() -> None:
-    """Process-wide settings that keep a Python audio callback on time.
-
-    - The callback needs the GIL within a fraction of a period: other threads hand it
-      over every 0.5 ms instead of Python's default 5 ms.
-    - Everything alive now (modules, the plans) moves out of the garbage collector's
-      sight (:func:`gc.freeze`), so a collection that happens to start in the audio
-      thread scans only the few objects made since, not the whole heap.
-    """
-    sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
-    gc.freeze()  # no gc.collect() first: it would hold the GIL for a long while
-
-
-def gil_holder_priority() -> bool:
-    """Give the calling thread the lowest real-time priority, where allowed.
-
-    Python threads share one lock (the GIL). If an ordinary thread holding it is
-    pre-empted by another process, the real-time audio thread waits for it: priority
-    inversion, heard as an xrun. At SCHED_FIFO 1 our other threads still yield to the
-    audio thread (JACK runs it higher) but not to ordinary processes. Returns whether
-    it worked (it needs root, or an rtprio limit, and Linux).
-    """
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
-    except (AttributeError, OSError):
-        return False
-    return True
+        """Call ``listener(event)`` for every :class:`~ictus.engine.events.Event`;
+        returns the remover."""
+        return self.listeners.add(listener)

@@ -27,7 +27,8 @@ from __future__ import annotations
 import bisect
 import itertools
 from array import array
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -42,6 +43,9 @@ from ictus.tempomap import ClickGrid, CountIn, TempoMap, build_grid
 #: Scratch size every mixer is prepared for: the largest period a backend may ask for.
 #: Bigger periods are served too (the mixer grows its buffer once), just not free.
 MAX_PERIOD = 8192
+
+#: plans with one key differ only in tempo scale or rate: (anchor bar, count-in)
+PlanKey = tuple[int, CountIn]
 
 _serials = itertools.count(1)
 
@@ -125,6 +129,13 @@ class Plan:
         Map section index -> (first frame, end frame) of the part of it in this grid.
     serial : int
         Unique per plan, for events and tests.
+    origin : int
+        Grid frame of the map's bar 1 downbeat at this plan's scale and rate (negative
+        when the grid starts later in the map): ``frame - origin`` is the *map frame*,
+        the same for one musical place in every plan of one scale, which is what
+        position-aware audio sources (:mod:`ictus.engine.sources`) play from.
+    cues_at : dict (bar, beat) -> tuple of str
+        The map's text cues on the beats of this grid.
     """
 
     def __init__(
@@ -173,6 +184,8 @@ class Plan:
         self.end = round(grid.duration * rate)
         self.length = max(m.length for m in self.mixers)
         self.samples: NDArray[np.int64] = grid.samples(rate)
+        #: the same as a typed array, for :mod:`bisect` in the callback (no numpy call)
+        self.click_frames = array("q", self.samples.tolist())
         downbeats = np.flatnonzero((grid.sub == 0) & (grid.beat == 1))
         # a count-in of beats has no downbeat of its own: its first click starts "bar 0"
         if len(grid) and (not len(downbeats) or downbeats[0] != 0):
@@ -187,7 +200,14 @@ class Plan:
         }
         #: plans with the same key differ only in tempo scale (or rate): the transport
         #: converts a position between them by musical time, see :func:`convert_frame`
-        self.key: tuple[int, CountIn] = (anchor, tempo_map.count_in)
+        self.key: PlanKey = (anchor, tempo_map.count_in)
+        # map time 0 on this grid's clock, from the timeline it was built from
+        line = grid.timeline
+        self.origin = round(line.grid_time(Fraction(0)) * rate) if line is not None else 0
+        cues: dict[tuple[int, int], tuple[str, ...]] = {}
+        for cue in grid.cues:
+            cues[(cue.bar, cue.beat)] = (*cues.get((cue.bar, cue.beat), ()), cue.text)
+        self.cues_at = cues
 
     def _section_spans(self, tempo_map: TempoMap) -> dict[int, tuple[int, int]]:
         spans: dict[int, tuple[int, int]] = {}
@@ -283,6 +303,72 @@ def build_plan(
     else:
         anchor = start_bar or 1
     return Plan(tempo_map, grid, voice, rate=rate, outputs=outputs, anchor=anchor)
+
+
+class PlanCache:
+    """The plans of one engine, built on the control side and kept for reuse.
+
+    A plan is the map from an anchor bar with a count-in, at a tempo scale and rate; the
+    most recently used :attr:`SIZE` are kept (a locate back to a bar played before, or a
+    tempo change back and forth, costs nothing).
+
+    >>> from ictus.tempomap import Section, Tempo, TempoMap
+    >>> tick = Voice("tick", 1000, [1.0], [0.5], [0.25])
+    >>> cache = PlanCache(TempoMap((Section(4, Tempo(120)),)), tick, 1000, Outputs(1))
+    >>> cache.get(3, CountIn(bars=1), Fraction(1)) is cache.get(3, CountIn(bars=1), Fraction(1))
+    True
+    >>> cache.get(3, CountIn(bars=1), Fraction(1)).origin, cache.whole(Fraction(1)).bar_frame[3]
+    (-2000, 4000)
+    """
+
+    SIZE = 12
+
+    def __init__(
+        self,
+        tempo_map: TempoMap,
+        voice: Voice,
+        rate: int,
+        outputs: Outputs,
+        on_new: Callable[[Plan], None] | None = None,
+    ) -> None:
+        self.tempo_map = tempo_map.with_count_in(CountIn())
+        self.voice = voice
+        self.rate = rate
+        self.outputs = outputs
+        #: called with every plan built, before it can play (event outputs and audio
+        #: sources build their tables for it)
+        self.on_new = on_new
+        self._plans: OrderedDict[tuple[int, CountIn, Fraction], Plan] = OrderedDict()
+
+    def get(self, anchor: int, count_in: CountIn, scale: Fraction) -> Plan:
+        """The plan from bar ``anchor`` with ``count_in`` at ``scale`` (cached)."""
+        key = (anchor, count_in, scale)
+        plan = self._plans.get(key)
+        if plan is not None:
+            self._plans.move_to_end(key)
+            return plan
+        plan = build_plan(
+            self.tempo_map.with_scale(scale),
+            self.voice,
+            rate=self.rate,
+            outputs=self.outputs,
+            start_bar=anchor,
+            count_in=count_in,
+        )
+        if self.on_new is not None:
+            self.on_new(plan)
+        self._plans[key] = plan
+        while len(self._plans) > self.SIZE:
+            self._plans.popitem(last=False)
+        return plan
+
+    def whole(self, scale: Fraction) -> Plan:
+        """The whole map from bar 1 without count-in: holds every bar (the fallback)."""
+        return self.get(1, CountIn(), scale)
+
+    def same_keys(self, keys: set[PlanKey], scale: Fraction) -> dict[PlanKey, Plan]:
+        """For a tempo change: the plans with these keys at ``scale``."""
+        return {key: self.get(key[0], key[1], scale) for key in keys}
 
 
 def convert_frame(frame: int, old: Plan, new: Plan) -> int:

@@ -1,11 +1,12 @@
 """The transport: the one owner of the play position, run by the audio callback.
 
 Only the audio thread changes the transport's state. The control thread (the
-:class:`~ictus.engine.control.Engine`) asks for changes by appending command tuples to a
-:class:`collections.deque` (``append`` and ``popleft`` are atomic, so neither side
-locks); the callback applies them at the start of its next block. The callback, in
-turn, publishes what it did: one immutable :class:`Snapshot` per block (a single
-attribute assignment, atomic) and an event tuple per change in :attr:`Transport.events`.
+:class:`~ictus.engine.control.Engine`) asks for changes by appending typed commands
+(:mod:`ictus.engine.commands`) to a :class:`collections.deque` (``append`` and
+``popleft`` are atomic, so neither side locks); the callback applies them at the start
+of its next block. The callback, in turn, publishes what it did: one immutable
+:class:`Snapshot` per block (a single attribute assignment, atomic) and a
+:class:`~ictus.engine.events.Change` per change in :attr:`Transport.events`.
 
 The position is kept as an *anchor*: at backend clock ``anchor_clock`` the transport
 was at grid frame ``anchor_frame``, so at clock ``now`` it is at
@@ -18,66 +19,70 @@ Callback contract (what :meth:`Transport.process` promises the backend):
 
 - fills all of ``out`` (float32, frames x channels, C-contiguous);
 - no I/O, no locks, no sleeping, no allocation beyond a few small Python objects per
-  block (the events and snapshot); the mixing is :meth:`Plan.mix`, which routes through
+  block (the changes and snapshot); the mixing is :meth:`Plan.mix`, which routes through
   :meth:`ictus.render.Router.route` as the file writer does;
 - never raises: an unexpected error silences the output and is kept in ``error``.
 
-Events are tuples ``(kind, clock, frame, plan, detail)``: from ``clock`` on, the output
-is ``plan``'s mixers at ``frame + (t - clock)`` (``plan`` None: silence). Kinds:
-``start``, ``resume``, ``locate``, ``jump``, ``loop`` (the wrap), ``scale``, ``rebase``
-(new clock after a reconnect) and the silent ones ``pause``, ``stop``, ``end``
-(:data:`ANCHORS`); plus ``skip`` (the clock jumped: frames lost in an xrun, in
-``detail``), ``set-loop``, ``set-jump`` and ``error``.
+In the same callback, the routed audio sources (:mod:`ictus.engine.sources`) are mixed
+with the click through the same routing function, and the transport tells the event
+outputs (:mod:`ictus.engine.outputs`) which grid frames each stretch of the block played
+and where each change happened, so everything the engine sends agrees to the sample.
+
+A change ``(kind, clock, frame, plan, detail)`` says: from ``clock`` on, the output is
+``plan``'s mixers at ``frame + (t - clock)`` (``plan`` None: silence); the kinds are
+:class:`~ictus.engine.events.EventKind` (the moving ones in :data:`ANCHORS`).
 
 >>> import numpy as np
 >>> from ictus.tempomap import Section, Tempo, TempoMap
 >>> from ictus.sounds import Voice
+>>> from ictus.engine.commands import Go
 >>> from ictus.engine.plan import Outputs, build_plan
 >>> one = np.ones(1, dtype=np.float32)
 >>> plan = build_plan(TempoMap((Section(1, Tempo(120)),)), Voice("i", 1000, one, one, one),
 ...                   rate=1000, outputs=Outputs(1))
 >>> t = Transport(plan)
->>> t.send("go", None, plan, None, True)
+>>> t.send(Go(None, plan, None, True))
 >>> out = np.empty((600, 1), dtype=np.float32)
 >>> t.process(out, 0), np.flatnonzero(out[:, 0]).tolist()
 (False, [0, 500])
 >>> t.process(out, 600), np.flatnonzero(out[:, 0]).tolist(), t.snapshot.frame
 (False, [400], 1200)
+>>> t.history[0].kind
+<EventKind.START: 'start'>
 """
 
 from __future__ import annotations
 
 import bisect
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ictus.engine.plan import Plan, convert_frame
-
-#: Event kinds after which the output follows a new anchor (or falls silent).
-ANCHORS = frozenset(
-    (
-        "start",
-        "resume",
-        "locate",
-        "jump",
-        "loop",
-        "scale",
-        "rebase",
-        "pause",
-        "stop",
-        "end",
-        "error",
-    )
+from ictus.engine.commands import (
+    Command,
+    Go,
+    JumpAtNextBar,
+    Pause,
+    Rebase,
+    Rescale,
+    Resume,
+    SetLoop,
+    Stop,
 )
+from ictus.engine.events import ANCHORS, Change, EventKind
+from ictus.engine.outputs import EventOutput
+from ictus.engine.plan import Plan, convert_frame
+from ictus.engine.sources import SourceMixer
 
 #: Stand-in bar number for "the end of the grid" (a jump from the last bar).
 END_BAR = 1 << 30
 
-Command = tuple[Any, ...]
-Event = tuple[str, int, int, "Plan | None", object]
+K = EventKind
+
+__all__ = ["ANCHORS", "END_BAR", "Snapshot", "Transport"]
 
 
 class Snapshot(NamedTuple):
@@ -100,12 +105,21 @@ class Transport:
     Control side: :meth:`send` only. Audio side: :meth:`process` only.
     """
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        outputs: Sequence[EventOutput] = (),
+        sources: SourceMixer | None = None,
+    ) -> None:
         self._commands: deque[Command] = deque()
         #: changes made by the callback, oldest first; the control side pops them
-        self.events: deque[Event] = deque(maxlen=1 << 14)
-        #: the same events, kept (the latest 16384) for diagnostics and tests
-        self.history: deque[Event] = deque(maxlen=1 << 14)
+        self.events: deque[Change] = deque(maxlen=1 << 14)
+        #: the same changes, kept (the latest 16384) for diagnostics and tests
+        self.history: deque[Change] = deque(maxlen=1 << 14)
+        self.outputs = tuple(outputs)
+        self.sources = sources if sources is not None and sources.routes else None
+        self._now = 0  # backend clock of the block being processed
         self.error: BaseException | None = None
         #: test-only hook called in the callback after the commands (None in real use)
         self.hook: Any = None
@@ -127,28 +141,9 @@ class Transport:
 
     # -- control side ------------------------------------------------------------------
 
-    def send(self, *command: Any) -> None:
-        """Queue a command for the next block (any thread; never blocks).
-
-        Commands
-        --------
-        ``("go", bar, plan, fallback, play)``
-            Move to ``bar``'s downbeat (``None``: the start of ``plan``, count-in and
-            pre-roll included) and play or stay stopped there. ``plan`` None keeps the
-            current plan if it holds ``bar``, else switches to ``fallback``.
-        ``("pause",)``, ``("resume",)``, ``("stop",)``
-        ``("loop", section)``
-            Repeat map section ``section`` whenever the transport reaches its end
-            (-1: no loop). A move to a bar after the section ends the loop.
-        ``("jump", bar, fallback)``
-            At the next bar line, go to ``bar`` (in ``fallback`` if the current plan
-            lacks it). Stopped: go there at once.
-        ``("rescale", plans)``
-            Replace the current plan (and a pending jump's) by the plan with the same
-            key in the dict ``plans``, at the same musical position.
-        ``("rebase",)``
-            The backend's clock restarted (reconnect): continue from the last position.
-        """
+    def send(self, command: Command) -> None:
+        """Queue a command (:mod:`ictus.engine.commands`) for the next block (any
+        thread; never blocks)."""
         self._commands.append(command)
 
     # -- audio side --------------------------------------------------------------------
@@ -165,14 +160,21 @@ class Transport:
             self._zeroed = None
             if self.error is None:
                 self.error = err
-                self._event(("error", now, self._frame_end, None, repr(err)))
+                # recorded directly: the event outputs may be what failed
+                change = Change(K.ERROR, now, self._frame_end, None, repr(err))
+                self.events.append(change)
+                self.history.append(change)
             self._playing = False
             return True
 
     def _process(self, out: NDArray[np.float32], now: int) -> bool:
         n = out.shape[0]
+        self._now = now
+        for output in self.outputs:
+            output.begin(now, n)
         if self._playing and self._expect is not None and now != self._expect:
-            self._event(("skip", now, self._position(now), self._plan, now - self._expect))
+            skip = Change(K.SKIP, now, self._position(now), self._plan, now - self._expect)
+            self._event(skip)
         commands = self._commands
         while commands:
             self._apply(commands.popleft(), now)
@@ -192,12 +194,19 @@ class Transport:
                 self._cross(kind, boundary, t - (f - boundary))
                 continue
             m = min(n - done, boundary - f)
-            if self._plan.quiet(f, m):
+            plan = self._plan
+            if self.sources is not None:
+                # click and sources through one routing (the click's samples unchanged)
+                if self.sources.mix(plan, f, out[done : done + m]):
+                    silent = False
+            elif plan.quiet(f, m):
                 if not zeroed:
                     out[done : done + m].fill(0.0)
             else:
                 self._mix(f, out[done : done + m])
                 silent = False
+            for output in self.outputs:
+                output.play(plan, f, m, done)
             done += m
             t += m
             self._cursor = f + m
@@ -222,9 +231,11 @@ class Transport:
         )
         return silent
 
-    def _event(self, event: Event) -> None:
-        self.events.append(event)
-        self.history.append(event)
+    def _event(self, change: Change) -> None:
+        self.events.append(change)
+        self.history.append(change)
+        for output in self.outputs:
+            output.change(change, change.clock - self._now)
 
     def _position(self, clock: int) -> int:
         return self._anchor_frame + (clock - self._anchor_clock)
@@ -234,7 +245,7 @@ class Transport:
         # (ictus.render.routing), the same function that writes the rendered file
         self._plan.mix(frame, out)
 
-    def _next_boundary(self) -> tuple[int, str]:
+    def _next_boundary(self) -> tuple[int, EventKind]:
         """The next frame where something happens: the end, a jump or a loop's wrap.
 
         Bar lines and section ends are musical points: the earliest output (pre-roll)
@@ -242,11 +253,11 @@ class Transport:
         crossed that much earlier.
         """
         plan = self._plan
-        boundary, kind = plan.length, "end"
+        boundary, kind = plan.length, K.END
         if self._jump is not None:
             at = plan.bar_frame.get(self._jump[0], plan.end) - plan.preroll
             if at < boundary:
-                boundary, kind = at, "jump"
+                boundary, kind = at, K.JUMP
         if self._loop >= 0:
             span = plan.section_spans.get(self._loop)
             # measured from where playing got to, not from ``f``: after an xrun skipped
@@ -254,27 +265,27 @@ class Transport:
             if span is not None and self._cursor + plan.preroll <= span[1]:
                 at = span[1] - plan.preroll
                 if at < boundary:
-                    boundary, kind = at, "loop"
+                    boundary, kind = at, K.LOOP
         return boundary, kind
 
-    def _cross(self, kind: str, boundary: int, clock: int) -> None:
+    def _cross(self, kind: EventKind, boundary: int, clock: int) -> None:
         """Pass ``boundary`` (reached at backend ``clock``): wrap, jump or end."""
         plan = self._plan
-        if kind == "loop":
+        if kind is K.LOOP:
             start = plan.section_spans[self._loop][0]
             self._anchor(start - plan.preroll, clock)
-            self._event(("loop", clock, self._anchor_frame, plan, self._loop))
-        elif kind == "jump":
+            self._event(Change(K.LOOP, clock, self._anchor_frame, plan, self._loop))
+        elif kind is K.JUMP:
             assert self._jump is not None
             _, bar, fallback = self._jump
             self._jump = None
             self._go(bar, None, fallback, clock)
-            self._event(("jump", clock, self._anchor_frame, self._plan, bar))
+            self._event(Change(K.JUMP, clock, self._anchor_frame, self._plan, bar))
         else:
             self._playing = False
             self._ended = True
             self._anchor_frame = boundary
-            self._event(("end", clock, boundary, None, None))
+            self._event(Change(K.END, clock, boundary, None, None))
 
     def _anchor(self, frame: int, clock: int) -> None:
         self._anchor_frame = frame
@@ -298,63 +309,68 @@ class Transport:
 
     def _apply(self, command: Command, now: int) -> None:
         self._applied += 1
-        kind = command[0]
-        if kind == "go":
-            _, bar, plan, fallback, play = command
+        if isinstance(command, Go):
             was_playing = self._playing
-            self._go(bar, plan, fallback, now)
-            self._playing = bool(play)
-            what = "locate" if was_playing or not play else "start"
-            self._event((what, now, self._anchor_frame, self._plan if play else None, bar))
-        elif kind == "pause":
+            self._go(command.bar, command.plan, command.fallback, now)
+            self._playing = command.play
+            what = K.LOCATE if was_playing or not command.play else K.START
+            sounding = self._plan if command.play else None
+            self._event(Change(what, now, self._anchor_frame, sounding, command.bar))
+        elif isinstance(command, Pause):
             if self._playing:
                 self._anchor(self._position(now), now)
                 self._playing = False
-                self._event(("pause", now, self._anchor_frame, None, None))
-        elif kind == "resume":
+                self._event(Change(K.PAUSE, now, self._anchor_frame, None, None))
+        elif isinstance(command, Resume):
             if not self._playing and not self._ended:
                 self._anchor(self._anchor_frame, now)
                 self._playing = True
-                self._event(("resume", now, self._anchor_frame, self._plan, None))
-        elif kind == "stop":
+                self._event(Change(K.RESUME, now, self._anchor_frame, self._plan, None))
+        elif isinstance(command, Stop):
             if self._playing:
                 self._anchor(self._position(now), now)
             self._playing = False
             self._jump = None
-            self._event(("stop", now, self._anchor_frame, None, None))
-        elif kind == "loop":
-            self._loop = command[1]
-            self._event(("set-loop", now, self._position(now), None, command[1]))
-        elif kind == "jump":
-            _, bar, fallback = command
-            if not self._playing:
-                self._go(bar, None, fallback, now)
-                self._event(("locate", now, self._anchor_frame, None, bar))
-                return
-            plan = self._plan
-            m = self._position(now) + plan.preroll
-            i = bisect.bisect_right(plan.bar_frames, m)
-            at = plan.bar_numbers[i] if i < len(plan.bar_numbers) else END_BAR
-            self._jump = (at, bar, fallback)
-            self._event(("set-jump", now, m - plan.preroll, None, bar))
-        elif kind == "rescale":
-            plans = command[1]
-            new = plans.get(self._plan.key)
-            if new is not None and new is not self._plan:
-                if self._ended:
-                    self._anchor(new.length, now)
-                else:
-                    position = self._position(now) if self._playing else self._anchor_frame
-                    self._anchor(convert_frame(position, self._plan, new), now)
-                self._plan = new
-                sounding = new if self._playing else None
-                self._event(("scale", now, self._anchor_frame, sounding, new.scale))
-            if self._jump is not None:
-                at, bar, fallback = self._jump
-                if fallback is not None:
-                    self._jump = (at, bar, plans.get(fallback.key, fallback))
-        elif kind == "rebase":
+            self._event(Change(K.STOP, now, self._anchor_frame, None, None))
+        elif isinstance(command, SetLoop):
+            self._loop = command.section
+            self._event(Change(K.SET_LOOP, now, self._position(now), None, command.section))
+        elif isinstance(command, JumpAtNextBar):
+            self._set_jump(command, now)
+        elif isinstance(command, Rescale):
+            self._rescale(command, now)
+        elif isinstance(command, Rebase):
             if self._playing:
                 self._anchor(self._frame_end, now)
-                self._event(("rebase", now, self._anchor_frame, self._plan, None))
+                self._event(Change(K.REBASE, now, self._anchor_frame, self._plan, None))
             self._expect = None
+
+    def _set_jump(self, command: JumpAtNextBar, now: int) -> None:
+        bar, fallback = command
+        if not self._playing:
+            self._go(bar, None, fallback, now)
+            self._event(Change(K.LOCATE, now, self._anchor_frame, None, bar))
+            return
+        plan = self._plan
+        m = self._position(now) + plan.preroll
+        i = bisect.bisect_right(plan.bar_frames, m)
+        at = plan.bar_numbers[i] if i < len(plan.bar_numbers) else END_BAR
+        self._jump = (at, bar, fallback)
+        self._event(Change(K.SET_JUMP, now, m - plan.preroll, None, bar))
+
+    def _rescale(self, command: Rescale, now: int) -> None:
+        plans = command.plans
+        new = plans.get(self._plan.key)
+        if new is not None and new is not self._plan:
+            if self._ended:
+                self._anchor(new.length, now)
+            else:
+                position = self._position(now) if self._playing else self._anchor_frame
+                self._anchor(convert_frame(position, self._plan, new), now)
+            self._plan = new
+            sounding = new if self._playing else None
+            self._event(Change(K.SCALE, now, self._anchor_frame, sounding, new.scale))
+        if self._jump is not None:
+            at, bar, fallback = self._jump
+            if fallback is not None:
+                self._jump = (at, bar, plans.get(fallback.key, fallback))

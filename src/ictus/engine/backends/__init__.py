@@ -28,7 +28,14 @@ import importlib
 import os
 from typing import Any
 
-from ictus.engine.backends.base import Backend, BackendError, Process
+from ictus.engine.backends.base import (
+    Backend,
+    BackendError,
+    NoOutput,
+    OutputList,
+    OutputPort,
+    Process,
+)
 
 #: name -> "module:class", imported on first use
 BACKENDS = {
@@ -70,6 +77,17 @@ def default_backend() -> str:
     return "jack" if jack_server_running() else "portaudio"
 
 
+def list_outputs(names: tuple[str, ...] = tuple(BACKENDS), **options: Any) -> list[OutputList]:
+    """Where each backend can play now (``ictus devices``), asked of each backend.
+
+    ``options`` go to every backend's :meth:`~Backend.list_outputs` (e.g. ``server``).
+
+    >>> [(o.backend, o.available) for o in list_outputs(("null",))]
+    [('null', True)]
+    """
+    return [backend_class(name).list_outputs(**options) for name in names]
+
+
 def make_backend(name: str | None = None, **options: Any) -> Backend:
     """A backend by name with its options (see each backend class)."""
     return backend_class(name or default_backend())(**options)
@@ -79,9 +97,13 @@ __all__ = [
     "BACKENDS",
     "Backend",
     "BackendError",
+    "NoOutput",
+    "OutputList",
+    "OutputPort",
     "Process",
     "backend_class",
     "default_backend",
     "jack_server_running",
+    "list_outputs",
     "make_backend",
 ]

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +38,36 @@ Process = Callable[[NDArray[np.float32], int], "bool | None"]
 
 class BackendError(IctusError):
     """An audio backend cannot open its device or server, or lost it."""
+
+
+class NoOutput(BackendError):
+    """There is nothing to play to: no server answers, no device exists."""
+
+
+@dataclass(frozen=True)
+class OutputPort:
+    """One place a backend can play to.
+
+    ``name`` is what the user gives back (``--device`` for PortAudio, ``--connect`` for
+    JACK); ``index`` the PortAudio device index (None elsewhere).
+    """
+
+    name: str
+    channels: int = 1
+    rate: int | None = None
+    default: bool = False
+    detail: str = ""
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class OutputList:
+    """What one backend can play to now: ``available`` and why (``state``)."""
+
+    backend: str
+    available: bool
+    state: str
+    outputs: tuple[OutputPort, ...] = ()
 
 
 class Backend(ABC):
@@ -85,6 +116,13 @@ class Backend(ABC):
     def settle(self, timeout: float = 1.0) -> None:
         """Wait (control thread) until the outputs are connected and blocks flow."""
         del timeout
+
+    @classmethod
+    def list_outputs(cls, **options: Any) -> OutputList:
+        """Where this backend can play, asked of its library without opening a stream.
+        ``options`` are the backend's own (e.g. JACK's ``server``)."""
+        del options
+        return OutputList(cls.name, True, "available")
 
     def describe(self) -> str:
         """One line for the user: what plays where."""

@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from ictus.engine.backends.base import Backend, BackendError, Process
+from ictus.engine.backends.base import (
+    Backend,
+    BackendError,
+    NoOutput,
+    OutputList,
+    OutputPort,
+    Process,
+)
 
 _WRAP = 1 << 32
 
@@ -41,6 +48,16 @@ def _jack() -> Any:
             "or use --backend portaudio"
         ) from None
     return jack
+
+
+def server_words(server: str | None) -> str:
+    """How to name a JACK server to the user.
+
+    >>> server_words("stage")
+    "named 'stage'"
+    """
+    name = server or os.environ.get("JACK_DEFAULT_SERVER")
+    return f"named {name!r}" if name else "(the default one)"
 
 
 def _frame_time(client: Any) -> Any:
@@ -100,6 +117,34 @@ class JackBackend(Backend):
 
     # -- opening ---------------------------------------------------------------------
 
+    @classmethod
+    def list_outputs(cls, **options: Any) -> OutputList:
+        """The audio input ports of the server (what ``--connect`` takes); ``server``:
+        its name (None: ``$JACK_DEFAULT_SERVER`` or the default)."""
+        server = options.get("server")
+        try:
+            jack = _jack()
+        except BackendError as err:
+            return OutputList(cls.name, False, str(err))
+        jack.set_error_function(lambda _msg: None)
+        jack.set_info_function(lambda _msg: None)
+        try:
+            client = jack.Client("ictus-devices", no_start_server=True, servername=server)
+        except jack.JackOpenError:
+            return OutputList(cls.name, False, f"no JACK server {server_words(server)} answers")
+        try:
+            ports = tuple(
+                OutputPort(p.name, 1, client.samplerate, False, "physical" if p.is_physical else "")
+                for p in client.get_ports(is_input=True, is_audio=True)
+            )
+            state = (
+                f"server {server_words(server)} running at {client.samplerate} Hz, "
+                f"{client.blocksize} frames"
+            )
+        finally:
+            client.close()
+        return OutputList(cls.name, True, state, ports)
+
     def open(self, channels: int, rate: int | None = None) -> None:
         self.channels = channels
         self._open_client()
@@ -118,11 +163,9 @@ class JackBackend(Backend):
         try:
             client = jack.Client(self.client_name, no_start_server=True, servername=self.server)
         except jack.JackOpenError:
-            name = self.server or os.environ.get("JACK_DEFAULT_SERVER")
-            where = f"'{name}'" if name else "(the default server)"
-            raise BackendError(
-                f"cannot reach the JACK server {where}: start jackd (or PipeWire's JACK), "
-                "or use --backend portaudio"
+            raise NoOutput(
+                f"no JACK server {server_words(self.server)} is running: start jackd "
+                "(or PipeWire's JACK), or use --backend portaudio"
             ) from None
         self._client = client
         self.failure = None

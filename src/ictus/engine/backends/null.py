@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ictus.engine.backends.base import Backend, Process
+from ictus.engine.backends.base import Backend, OutputList, Process
 
 
 class NullBackend(Backend):
@@ -55,6 +56,11 @@ class NullBackend(Backend):
         self._buffer = np.zeros((0, 0), dtype=np.float32)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+
+    @classmethod
+    def list_outputs(cls, **options: Any) -> OutputList:
+        del options
+        return OutputList(cls.name, True, "always (plays into nothing; try the display)")
 
     def open(self, channels: int, rate: int | None = None) -> None:
         self.channels = channels

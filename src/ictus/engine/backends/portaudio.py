@@ -19,7 +19,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ictus.engine.backends.base import Backend, BackendError, Process
+from ictus.engine.backends.base import (
+    Backend,
+    BackendError,
+    NoOutput,
+    OutputList,
+    OutputPort,
+    Process,
+)
+
+#: what the user is told when PortAudio has nothing to play to
+NO_DEVICE = "PortAudio found no output device"
 
 
 def _sounddevice() -> Any:
@@ -88,8 +98,24 @@ class PortAudioBackend(Backend):
         self._last_block = 0.0
         self.device_name = ""
 
+    @classmethod
+    def list_outputs(cls, **options: Any) -> OutputList:
+        del options
+        try:
+            rows = output_devices()
+        except BackendError as err:
+            return OutputList(cls.name, False, str(err))
+        ports = tuple(
+            OutputPort(r["name"], r["channels"], r["rate"], r["default"], r["api"], r["index"])
+            for r in rows
+        )
+        state = f"{len(ports)} output device(s)" if ports else NO_DEVICE
+        return OutputList(cls.name, bool(ports), state, ports)
+
     def _resolve(self, sd: Any) -> Any:
         device = self.device
+        if device is None and not output_devices():
+            raise NoOutput(NO_DEVICE)
         if isinstance(device, str) and device.strip().isdigit():
             device = int(device)
         try:

@@ -1,4 +1,5 @@
-"""The live terminal display of ``ictus play``: big bar|beat, section, tempo, what's next.
+"""The live terminal display of ``ictus play``: big bar|beat, section, tempo, the cue
+and what's next (the next cue is shown loud from a bar ahead of it).
 
 It is a frontend like any other: it reads :meth:`Engine.status` about twenty times a
 second and turns keys into control calls. Keys are read raw from the terminal on their
@@ -29,10 +30,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ictus.engine.status import State
 from ictus.errors import IctusError
 
 if TYPE_CHECKING:
-    from ictus.engine.control import Engine, Status
+    from rich.text import Text
+
+    from ictus.engine import Engine, Status
 
 # three-row block glyphs, four columns each (the last a space)
 _GLYPHS = {
@@ -64,6 +68,37 @@ def big_text(text: str) -> list[str]:
     return [" " + r.rstrip() for r in rows]
 
 
+def cue_soon(status: Status) -> bool:
+    """True when the next cue comes within the next bar (then it is shown loud).
+
+    >>> from ictus.engine import NextCue, State, Status
+    >>> def at(bar, beat, cue_bar, cue_beat=1):
+    ...     return Status(State.PLAYING, bar, beat, 4, "a", None, 120.0, 100.0, False,
+    ...                   None, None, 0.0, 0, 0, 48000, 256, "null", 0, None,
+    ...                   next_cue=NextCue("Chorus", cue_bar, cue_beat))
+    >>> cue_soon(at(8, 1, 9)), cue_soon(at(8, 4, 9, 2)), cue_soon(at(7, 4, 9))
+    (True, True, False)
+    """
+    cue = status.next_cue
+    if cue is None or status.state is not State.PLAYING:
+        return False
+    bar = max(status.bar, 1)
+    return (cue.bar, cue.beat) <= (bar + 1, status.beat)
+
+
+def next_cue(status: Status) -> Text:
+    """The next cue and where it comes; from a bar ahead of it, loud."""
+    from rich.text import Text
+
+    cue = status.next_cue
+    if cue is None:
+        return Text("—")
+    where = f"bar {cue.bar}" + (f" beat {cue.beat}" if cue.beat != 1 else "")
+    if cue_soon(status):
+        return Text.assemble((f"▶ {cue.text}", "bold black on yellow"), f"  {where}")
+    return Text(f"{cue.text}  {where}")
+
+
 def render_status(status: Status, message: str = "") -> Any:
     """The whole screen for one status, as a Rich renderable."""
     from rich.console import Group
@@ -72,18 +107,18 @@ def render_status(status: Status, message: str = "") -> Any:
     from rich.text import Text
 
     colour = {
-        "playing": "green",
-        "paused": "yellow",
-        "stopped": "white",
-        "ended": "white",
-        "offline": "red",
+        State.PLAYING: "green",
+        State.PAUSED: "yellow",
+        State.STOPPED: "white",
+        State.ENDED: "white",
+        State.OFFLINE: "red",
     }.get(status.state, "white")
     bar = "-" + str(-status.bar) if status.bar < 0 else str(status.bar)
     big = big_text(f"{bar}|{status.beat}")
     style = "bold magenta" if status.count_in else f"bold {colour}"
     beats = Text()
     for b in range(1, status.beats + 1):
-        on = b == status.beat and status.state == "playing"
+        on = b == status.beat and status.state is State.PLAYING
         beats.append("● " if on else "○ ", style="bold yellow" if on else "dim")
     info = Table.grid(padding=(0, 3))
     info.add_column(style="dim")
@@ -98,9 +133,18 @@ def render_status(status: Status, message: str = "") -> Any:
         "scale",
         f"{status.scale_percent:g} %",
     )
+    info.add_row("cue", Text(status.cue or "—", style="bold cyan"), "next cue", next_cue(status))
     loop = status.loop or "—"
     jump = f"bar {status.jump} at the next bar line" if status.jump is not None else "—"
     info.add_row("loop", loop, "jump", jump)
+    if status.follow is not None:
+        lost = status.follow_lost
+        info.add_row(
+            "follow",
+            status.follow,
+            "source",
+            Text(lost, style="bold red") if lost else Text("locked", style="green"),
+        )
     title = status.title or "ictus"
     head = Text.assemble(
         (status.state.upper(), f"bold {colour}"),
@@ -203,12 +247,12 @@ def act(engine: Engine, key: str) -> str | None:
     if key in ("q", "Q", "\x03"):
         return "quit"
     if key == " ":
-        if status.state == "playing":
+        if status.state is State.PLAYING:
             engine.stop()
         else:
             engine.start()
     elif key == "p":
-        if status.state == "playing":
+        if status.state is State.PLAYING:
             engine.pause()
         else:
             engine.continue_()
@@ -263,5 +307,5 @@ def run(engine: Engine, *, console: Any = None, fps: float = 20.0) -> str:
     ):
         while not quit_now.wait(0.05):
             if engine.failure is not None:
-                return "offline"
+                return State.OFFLINE
     return "quit"

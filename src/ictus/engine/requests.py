@@ -1,0 +1,87 @@
+"""What a user (or anything acting for one) asks of the engine, as typed values.
+
+The display's keys, OSC messages, the web remote and followers (:mod:`.followers`)
+all say what they want with these, through :meth:`ictus.engine.Engine.request`, so they
+move the transport exactly as the control methods do (one path, one set of rules).
+
+>>> Locate(5), JumpAtNextBar("chorus"), SetScale(90)
+(Locate(target=5), JumpAtNextBar(target='chorus'), SetScale(percent=90))
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import NamedTuple
+
+
+class Start(NamedTuple):
+    """Play from the cue bar, with the count-in (:meth:`Engine.start`)."""
+
+
+class Stop(NamedTuple):
+    """Stop; the next start plays from the cue bar again."""
+
+
+class Pause(NamedTuple):
+    """Stop where we are."""
+
+
+class Continue(NamedTuple):
+    """Go on after a pause (no count-in); otherwise the same as :class:`Start`."""
+
+
+class Locate(NamedTuple):
+    """Go to a bar (number) or a section (label)."""
+
+    target: int | str
+
+
+class Step(NamedTuple):
+    """Go ``bars`` bars forward (negative: back) from the bar being played."""
+
+    bars: int
+
+
+class Loop(NamedTuple):
+    """Repeat the section with this label (None: stop looping)."""
+
+    label: str | None
+
+
+class JumpAtNextBar(NamedTuple):
+    """At the next bar line, go to a bar or section."""
+
+    target: int | str
+
+
+class SetScale(NamedTuple):
+    """Scale every tempo to ``percent`` (100: as written)."""
+
+    percent: float | Fraction | str
+
+
+class NudgeScale(NamedTuple):
+    """Change the tempo scale by ``points`` percent."""
+
+    points: float
+
+
+class Tap(NamedTuple):
+    """A tap of the beat at ``at`` seconds (monotonic clock; None: now)."""
+
+    at: float | None = None
+
+
+Request = (
+    Start
+    | Stop
+    | Pause
+    | Continue
+    | Locate
+    | Step
+    | Loop
+    | JumpAtNextBar
+    | SetScale
+    | NudgeScale
+    | Tap
+)

@@ -1,0 +1,40 @@
+"""Real-time settings: what keeps a Python audio callback on time.
+
+The engine applies these itself (:meth:`ictus.engine.Engine.open`) when its backend runs
+on a real clock; frontends need not call anything here.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+
+
+def realtime_habits() -> None:
+    """Process-wide settings that keep a Python audio callback on time.
+
+    - The callback needs the GIL within a fraction of a period: other threads hand it
+      over every 0.5 ms instead of Python's default 5 ms.
+    - Everything alive now (modules, the plans) moves out of the garbage collector's
+      sight (:func:`gc.freeze`), so a collection that happens to start in the audio
+      thread scans only the few objects made since, not the whole heap.
+    """
+    sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
+    gc.freeze()  # no gc.collect() first: it would hold the GIL for a long while
+
+
+def gil_holder_priority() -> bool:
+    """Give the calling thread the lowest real-time priority, where allowed.
+
+    Python threads share one lock (the GIL). If an ordinary thread holding it is
+    pre-empted by another process, the real-time audio thread waits for it: priority
+    inversion, heard as an xrun. At SCHED_FIFO 1 our other threads still yield to the
+    audio thread (JACK runs it higher) but not to ordinary processes. Returns whether
+    it worked (it needs root, or an rtprio limit, and Linux).
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    except (AttributeError, OSError):
+        return False
+    return True

@@ -1,0 +1,205 @@
+"""Stems streamed from disk: equal to reading the whole file, never blocking, bounded memory."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+import soxr
+
+from ictus.show import StemStream
+from ictus.show.stems import READ_CHUNK
+
+
+def _noise(path: Path, frames: int, rate: int, channels: int, subtype: str = "FLOAT") -> None:
+    rng = np.random.default_rng(frames)
+    data = rng.uniform(-0.5, 0.5, (frames, channels)).astype(np.float32)
+    soundfile.write(path, data, rate, subtype=subtype)
+
+
+def _play(stem: StemStream, start: int, stop: int, block: int) -> np.ndarray:
+    """Render engine frames start..stop block by block, waiting for read-ahead (offline)."""
+    out = np.zeros((stop - start, stem.channels), dtype=np.float32)
+    for f in range(start, stop, block):
+        n = min(block, stop - f)
+        stem.wait_ready(f, n)
+        stem.render(f, n, out[f - start : f - start + n])
+    return out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "subtype"), [("wav", "FLOAT"), ("flac", "PCM_24"), ("aiff", "PCM_16")]
+)
+def test_streamed_equals_the_whole_file(tmp_path: Path, fmt: str, subtype: str) -> None:
+    path = tmp_path / f"stem.{fmt}"
+    _noise(path, 300_001, 48000, 2, subtype)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    # a ring smaller than the file, odd block sizes, the stem starting at engine frame 777
+    with StemStream(path, 48000, origin_frame=777, ring_frames=4 * READ_CHUNK) as stem:
+        got = _play(stem, 0, 777 + len(whole) + 500, 333)
+        assert stem.underruns == 0
+    assert np.array_equal(got[:777], np.zeros((777, 2), np.float32))
+    assert np.array_equal(got[777 : 777 + len(whole)], whole)
+    assert not got[777 + len(whole) :].any()
+
+
+def test_resampled_equals_soxr_on_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "stem.wav"
+    _noise(path, 200_000, 44100, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    want = soxr.resample(whole, 44100, 48000, quality="HQ")
+    with StemStream(path, 48000) as stem:
+        assert stem.length == len(want)
+        got = _play(stem, 0, len(want), 256)
+    assert np.abs(got - want).max() < 1e-5
+
+
+def test_picked_channels_and_gain(tmp_path: Path) -> None:
+    path = tmp_path / "stem.wav"
+    _noise(path, 50_000, 48000, 3)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    with StemStream(path, 48000, channels=(2, 0), gain=0.5) as stem:
+        got = _play(stem, 0, 50_000, 4096)
+    assert np.array_equal(got, whole[:, [2, 0]] * np.float32(0.5))
+
+
+@pytest.mark.parametrize("rate", [48000, 44100])
+def test_locate_refills_from_the_new_position(tmp_path: Path, rate: int) -> None:
+    path = tmp_path / "stem.wav"
+    _noise(path, 400_000, rate, 1)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    want = whole if rate == 48000 else soxr.resample(whole, rate, 48000, quality="HQ")
+    with StemStream(path, 48000, origin_frame=100) as stem:
+        _play(stem, 0, 20_000, 512)
+        for target in (300_001, 5_000, 399_000 if rate == 48000 else 430_000):
+            stem.seek(target + 100)
+            got = _play(stem, target + 100, target + 100 + 3000, 512)
+            tail = want[target : target + 3000]
+            expect = np.zeros_like(got)
+            expect[: len(tail)] = tail
+            # same rate: exact; resampled: the restarted resampler within a small tolerance
+            assert np.abs(got - expect).max() <= (0 if rate == 48000 else 1e-4)
+        assert stem.underruns == 0
+
+
+def test_render_never_blocks_and_counts_underruns(tmp_path: Path) -> None:
+    path = tmp_path / "stem.wav"
+    _noise(path, 480_000, 48000, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    with StemStream(path, 48000) as stem:
+        stem.wait_ready(0, 256)
+        stem.seek(400_000)  # a locate: render at once, before any refill
+        out = np.zeros((256, 2), np.float32)
+        t0 = time.perf_counter()
+        stem.render(400_000, 256, out)
+        took = time.perf_counter() - t0
+        assert took < 0.005
+        assert stem.underruns == 1 and not out.any()
+        # the reader catches up and the frames that come are the right ones
+        got = _play(stem, 400_256, 410_000, 256)
+        assert np.array_equal(got, whole[400_256:410_000])
+
+
+_MEMORY = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import soundfile, soxr  # noqa: F401  (the libraries' own memory is not the stream's)
+    from ictus.show import StemStream
+
+    def kib(field):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(field))
+
+    path, ring = sys.argv[1], int(sys.argv[2])
+    out = np.zeros((1024, 2), np.float32)
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak (VmHWM) to the current RSS
+    before = kib("VmHWM:")
+    with StemStream(path, 48000, ring_frames=ring) as stem:
+        for f in range(0, stem.length, 1024):
+            stem.wait_ready(f, 1024)
+            out[:] = 0
+            stem.render(f, 1024, out)
+    print(before, kib("VmHWM:"), stem.length)
+    """
+)
+
+
+def test_memory_is_the_rings_not_the_files(tmp_path: Path) -> None:
+    # 10 minutes of 16-bit stereo: 115 MB on disk, 230 MB as float32 in memory
+    path = tmp_path / "long.wav"
+    rate, frames = 48000, 48000 * 600
+    with soundfile.SoundFile(path, "w", rate, 2, subtype="PCM_16") as f:
+        block = (np.random.default_rng(0).uniform(-0.5, 0.5, (rate * 10, 2))).astype(np.float32)
+        for _ in range(frames // len(block)):
+            f.write(block)
+    ring = 1 << 17
+    done = subprocess.run(
+        [sys.executable, "-c", _MEMORY, str(path), str(ring)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, after, length = (int(x) for x in done.stdout.split())
+    assert length == frames
+    growth_mb = (after - before) / 1024  # peak RSS growth: ring, thread stack, read buffers
+    ring_mb = ring * 2 * 4 / 2**20
+    print(f"peak RSS growth streaming 600 s: {growth_mb:.1f} MB (ring {ring_mb:.1f} MB)")
+    assert growth_mb < 16, growth_mb  # the whole file would be 220 MB
+
+
+@pytest.mark.parametrize("frames", [1, 100, READ_CHUNK - 1, READ_CHUNK, READ_CHUNK + 1, 30_001])
+@pytest.mark.parametrize(("src", "dst"), [(44100, 48000), (48000, 44100), (8000, 384000)])
+def test_resampled_lengths_and_chunk_edges(tmp_path: Path, frames: int, src: int, dst: int) -> None:
+    # 8 kHz -> 384 kHz: one chunk read resamples to more than the ring holds
+    path = tmp_path / "stem.wav"
+    _noise(path, frames, src, 1)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    want = soxr.resample(whole, src, dst, quality="HQ")
+    with StemStream(path, dst, ring_frames=2 * READ_CHUNK) as stem:
+        assert stem.length == len(want)
+        got = _play(stem, 0, len(want), 4096)
+    assert np.abs(got - want).max() < 1e-5
+
+
+def test_fill_writes_and_says_when_silent(tmp_path: Path) -> None:
+    # the engine's audio-source contract: write the block, or return False untouched
+    path = tmp_path / "stem.wav"
+    _noise(path, 1000, 48000, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    with StemStream(path, 48000, origin_frame=500, gain=0.5) as stem:
+        out = np.full((400, 2), 7.0, np.float32)
+        stem.wait_ready(0, 400)
+        assert stem.fill(0, out) is False and (out == 7.0).all()
+        stem.wait_ready(400, 400)
+        assert stem.fill(400, out) is True
+        assert not out[:100].any() and np.array_equal(out[100:], whole[:300])  # no gain
+        stem.wait_ready(2000, 400)
+        assert stem.fill(2000, out) is False
+
+
+def test_random_locates_stay_sample_locked(tmp_path: Path) -> None:
+    # a runner's life: play a while, jump anywhere (before the stem, inside, past its end),
+    # the locate announced by seek() or only noticed when the next block is elsewhere
+    path = tmp_path / "stem.wav"
+    _noise(path, 200_000, 48000, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    origin = 3000
+    padded = np.zeros((origin + len(whole) + 50_000, 2), np.float32)
+    padded[origin : origin + len(whole)] = whole
+    rng = np.random.default_rng(7)
+    with StemStream(path, 48000, origin_frame=origin, ring_frames=2 * READ_CHUNK) as stem:
+        for _ in range(40):
+            frame = int(rng.integers(0, len(padded) - 20_000))
+            if rng.random() < 0.5:
+                stem.seek(frame)
+            block = int(rng.integers(32, 2048))
+            got = _play(stem, frame, frame + 20_000, block)
+            assert np.array_equal(got, padded[frame : frame + 20_000]), frame
