@@ -26,9 +26,9 @@ def tempo_text(section: Section) -> str:
 
 def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     console = console or Console()
-    from ictus.tempomap.timeline import Timeline
+    from ictus.tempomap.grid import check_size
 
-    line = Timeline(tempo_map)
+    line = check_size(tempo_map)  # the map's timeline (made once, when it was read)
     summary = summarize(tempo_map, line)  # not build_grid: no click is built (constant memory)
     scale = float(tempo_map.scale)
     table = Table(title=tempo_map.title or "tempo map", title_justify="left")

@@ -215,7 +215,7 @@ def check_size(tempo_map: TempoMap, line: Timeline | None = None) -> Timeline:
             raise ParameterError(
                 f"more than {MAX_CLICKS:,} clicks, ictus's limit (reached in section {i + 1})"
             )
-    line = line or Timeline(tempo_map)
+    line = line or _timeline_of(tempo_map)
     seconds = line.end / tempo_map.scale
     if seconds > MAX_DURATION_S:
         raise ParameterError(
@@ -232,6 +232,18 @@ def check_size(tempo_map: TempoMap, line: Timeline | None = None) -> Timeline:
                 f"the map starts at {start} and lasts {float(seconds):.1f} s: it runs past "
                 "24 h of timecode; start it earlier"
             )
+    return line
+
+
+def _timeline_of(tempo_map: TempoMap) -> Timeline:
+    """The map's timeline from its first bar, made once per (immutable) map.
+
+    Reading checks the limits, then ``info`` summarises: one timeline serves both.
+    """
+    line: Timeline | None = tempo_map.__dict__.get("_timeline")
+    if line is None:
+        line = Timeline(tempo_map)
+        object.__setattr__(tempo_map, "_timeline", line)
     return line
 
 
