@@ -756,3 +756,39 @@ def test_files_from_usr_share_are_read_or_refused_in_one_line() -> None:
             except IctusError as err:
                 assert "\n" not in str(err), (path, fmt, str(err))
             assert time.monotonic() - started < 10, (path, fmt)
+
+
+def test_beats_are_written_in_blocks_exactly_as_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over two blocks of rows: JSON text is json.dumps(rows, indent=1)'s, CSV the same rows."""
+    import csv
+    import io
+    import json
+
+    from ictus.formats import beatlist
+    from ictus.formats.beatlist import beat_rows, write_beats
+    from ictus.formats.clickfile import parse_click
+    from ictus.tempomap import build_grid
+
+    block = 1000
+    monkeypatch.setattr(beatlist, "_CHUNK", block)  # blocks of 1000 rows, not 65536
+    m = parse_click("start: 01:00:00:00 @ 24\na: 600 4/4 240\nb: 10 3/4 96 sub=2\n", "x")
+    grid = build_grid(m)
+    assert len(grid) > 2 * block
+    rows = beat_rows(grid, 48000)
+    out = io.StringIO()
+    write_beats(grid, out, fmt="json", tempo_map=m)
+    parsed = json.loads(out.getvalue())
+    timecodes = [r.pop("timecode") for r in parsed]
+    assert parsed == rows and timecodes[0] == "01:00:00:00"
+    assert out.getvalue() == json.dumps(
+        [{**r, "timecode": t} for r, t in zip(rows, timecodes, strict=True)], indent=1) + "\n"
+    out = io.StringIO()
+    write_beats(grid, out, fmt="csv")
+    table = list(csv.reader(io.StringIO(out.getvalue())))
+    assert len(table) == 1 + len(rows)
+    for i in (0, block - 1, block, len(rows) - 1):
+        got = dict(zip(table[0], table[1 + i], strict=True))
+        want = rows[i]
+        assert int(got["index"]) == want["index"] == i
+        assert int(got["sample"]) == want["sample"] and got["section"] == want["section"]
+        assert float(got["time_s"]) == pytest.approx(want["time_s"], abs=5e-10)
