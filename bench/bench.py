@@ -224,6 +224,9 @@ def main() -> None:
 
     # the peer column holds the 100-section baseline; the ratio is per-section cost
     rows.extend(scaling_rows())
+    from bench_osc import osc_rows
+
+    rows.extend(osc_rows())
 
     table = Table(title="ictus benchmarks", title_justify="left")
     for col in ("what", "ictus", "peer (sox / python)", "ratio", "target"):

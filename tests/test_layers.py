@@ -30,6 +30,7 @@ LAYERS = {
     "film": 6,
     "show": 7,
     "practice": 7,
+    "remote": 7,
     "web": 8,
     "cli": 9,
 }

@@ -35,6 +35,7 @@ class MidiFileError(IctusError):
 #: Meta event types the reader uses, by type byte, with mido's names for them.
 TEXT_KINDS = {0x01: "text", 0x03: "track_name", 0x06: "marker", 0x07: "cue_marker"}
 SET_TEMPO, TIME_SIGNATURE, END_OF_TRACK = 0x51, 0x58, 0x2F
+SEQUENCER_SPECIFIC = 0x7F  # private data (ictus keeps its own map there: midi/own.py)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class Event:
     """One event the tempo map needs: ``kind`` is a mido message type name.
 
     ``value`` is microseconds per quarter for ``set_tempo``, ``(numerator, denominator,
-    clocks_per_click)`` for ``time_signature``, and the decoded text for text events.
+    clocks_per_click)`` for ``time_signature``, the decoded text for text events, and the
+    raw bytes for ``sequencer_specific``.
     """
 
     tick: int
@@ -248,6 +250,10 @@ def _meta_event(song: Song, body: bytes, pos: int, tick: int, index: int) -> tup
         song.events.append(Event(tick, index, text_kind, decode_text(data)))
         if text_kind != "track_name":
             song.last_start = tick if song.last_start is None else max(song.last_start, tick)
+        song.last_end = max(song.last_end, tick)
+        return end, False
+    if kind == SEQUENCER_SPECIFIC:
+        song.events.append(Event(tick, index, "sequencer_specific", bytes(data)))
         song.last_end = max(song.last_end, tick)
         return end, False
     message = _decode_meta(song, b"\xff" + body[pos:end], kind)
