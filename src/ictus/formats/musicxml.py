@@ -77,7 +77,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
