@@ -760,9 +760,9 @@ def test_beats_are_written_in_blocks_exactly_as_whole(monkeypatch: pytest.Monkey
     import io
     import json
 
+    from ictus.formats.clickfile import parse_click
     from ictus.formats.export import beatlist
     from ictus.formats.export.beatlist import beat_rows, write_beats
-    from ictus.formats.clickfile import parse_click
     from ictus.tempomap import build_grid
 
     block = 1000
