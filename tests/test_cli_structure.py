@@ -199,3 +199,16 @@ def test_sounds_output_without_preview_is_a_usage_mistake(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert "--preview" in proc.stderr and "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_one_default_voice() -> None:
+    """The CLI's default --sound (spelled out so options start without numpy) is the
+    sounds package's default voice, which the engine and the film video use too."""
+    from ictus.cli.options import DEFAULT_SOUND
+    from ictus.sounds import DEFAULT_VOICE, voice_names
+
+    assert DEFAULT_SOUND == DEFAULT_VOICE
+    assert DEFAULT_VOICE in voice_names()
+    for path in ("engine/control.py", "film/video.py", "cli/common.py"):
+        text = (CLI.parent / path).read_text()
+        assert '"woodblock"' not in text, path
