@@ -140,6 +140,12 @@ GaugeOpt = Annotated[
 # -- output -------------------------------------------------------------------------------
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
+OverwriteInputOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite-input", help="Let the output replace an input file (refused otherwise)."
+    ),
+]
 
 
 def area(name: str | None = None, help: str | None = None) -> typer.Typer:

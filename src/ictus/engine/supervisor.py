@@ -44,7 +44,6 @@ class Supervised(Protocol):
 
     def plans_for_keys(self) -> dict[PlanKey, Plan]: ...
 
-
 #: How often the supervisor thread looks at the transport and the backend (seconds).
 POLL = 0.02
 #: How often to try the server again while it is away (``reconnect=True``).
