@@ -203,3 +203,35 @@ def test_ictus_play_with_web_serves_the_page_and_its_beats(tmp_path: Path) -> No
     bad = subprocess.run([ICTUS, "play", str(song), "--web-port", "9000", "--backend", "null"],
                          capture_output=True, text=True, env=env, check=False)
     assert bad.returncode == 2 and "--web-host and --web-port need --web" in bad.stderr
+
+
+async def _hello_and_status(url: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        hello = json.loads((await ws.receive(timeout=5)).data)
+        status = json.loads((await ws.receive(timeout=5)).data)
+        return hello, status
+
+
+def test_ictus_serve_runs_a_show_file(tmp_path: Path) -> None:
+    path = make_show(tmp_path)
+    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
+    proc = subprocess.Popen(
+        [ICTUS, "serve", str(path), "--backend", "null", "--port", "0"],
+        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith("ictus: remote and metronome at http://127.0.0.1:"), line
+        url = line.split(" at ", 1)[1].strip()
+        assert get(url)[0] == 200
+        hello, status = in_thread(_hello_and_status(url.replace("http", "ws") + "ws"))
+        assert hello["show"] is True and hello["title"] == "Four"  # four.click's title
+        assert status["show"]["setlist"] == SETLIST and status["show"]["song"] == "four"
+        assert status["state"] == "stopped"  # the show waits for the page's go
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
+    bad = subprocess.run([ICTUS, "serve", str(path), "--scale", "90", "--backend", "null"],
+                         capture_output=True, text=True, env=env, check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
