@@ -75,18 +75,18 @@ def test_the_page_runs_the_show_and_every_page_follows(show: Any, browser: Any) 
         assert page.is_visible("#show") and not page.is_visible(".transport")
     assert cued(one) == "four" and runner.status().index == 0
 
-    one.click("button[data-do=next]")
+    one.click("#show button[data-do=next]")
     wait_for(lambda: runner.status().song == "seven")
     two.wait_for_function("document.querySelector('#setlist li.cued').textContent === 'seven'")
     # the second page has the new song's parts to jump to (seven: groove, vamp, out)
     parts = two.eval_on_selector_all("#parts button", "els => els.map(e => e.dataset.arg)")
     assert parts == ["groove", "vamp", "out"]
 
-    two.click("button[data-do=previous]")
+    two.click("#show button[data-do=previous]")
     wait_for(lambda: runner.status().song == "four")
     one.wait_for_function("document.querySelector('#setlist li.cued').textContent === 'four'")
 
-    one.click("button[data-do=go]")
+    one.click("#show button[data-do=go]")
     wait_for(lambda: runner.status().playing)
     two.wait_for_function("document.querySelector('#state').dataset.state === 'playing'")
     assert "playing" in str(two.evaluate("document.querySelector('#setlist li.cued').className"))
@@ -99,7 +99,7 @@ def test_the_page_runs_the_show_and_every_page_follows(show: Any, browser: Any) 
 
     wait_for(at_the_chorus, 3.0)
 
-    two.click("button[data-do=stop]")
+    two.click("#show button[data-do=stop]")
     wait_for(lambda: not runner.status().playing)
     assert runner.status().song == "four"  # stop keeps the cue
     one.wait_for_function("document.querySelector('#state').dataset.state !== 'playing'")
