@@ -567,8 +567,10 @@ class WebRemote:
     async def _watch_status(self) -> None:
         while True:
             await asyncio.sleep(STATUS_EVERY)
-            self._follow()
-            self._status_now()
+            # a show's song closed under us must not stop every page's updates
+            with contextlib.suppress(IctusError, AttributeError, KeyError):
+                self._follow()
+                self._status_now()
 
     def _beat_of(self, engine: Engine, beat: Beat) -> None:
         if engine is self._heard:  # not a song the show has just left
