@@ -10,6 +10,8 @@ median counts; ratios against a peer measured in the same run are what to compar
 - the start-up of the command alone (`ictus --version`, goal under 0.1 s; `ictus --help`),
   against a bare Python;
 - computing a grid of 10^6 clicks (in-process);
+- scaling with the number of sections (bench_scaling.py): 10,000 against a 100-section
+  baseline, as a per-section ratio (1 = linear);
 - then the live engine (bench_engine.py), the show's audio path (bench_show.py) and the
   callback under load from the frontends (bench_load.py).
 """
@@ -220,6 +222,10 @@ def main() -> None:
     from bench_film import film_rows
 
     rows.extend(film_rows())
+    from bench_scaling import scaling_rows
+
+    # the peer column holds the 100-section baseline; the ratio is per-section cost
+    rows.extend(scaling_rows())
     from bench_osc import osc_rows
 
     rows.extend(osc_rows())

@@ -47,6 +47,7 @@ from functools import partial
 from pathlib import Path
 
 from ictus.errors import IctusError, ParameterError, ParseError, SourcePos
+from ictus.limits import MAX_DURATION_S, MAX_HITS, check_number_text, read_input
 from ictus.timebase import FrameRate, exact_number, frames_to_seconds, parse_rate, parse_timecode
 
 #: Grids a hit may land on: how many equal parts of the beat.
@@ -186,6 +187,7 @@ def clock_seconds(text: str) -> Fraction:
     if m is None:
         raise ParameterError(f"expected seconds such as 4.5 or 0:04.500, got {text!r}")
     hours, minutes, seconds = m.group(1), m.group(2), m.group(3)
+    check_number_text(text, "seconds")
     total = Fraction(seconds)
     if minutes is not None:
         if total >= 60:
@@ -211,6 +213,40 @@ def _hit(
 
 def _read_csv(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:
     rows = list(csv.reader(io.StringIO(text)))
+    first, where, kind = _csv_header(src, rows)
+    read_time = {"timecode": clock.timecode, "frame": clock.frame}.get(kind, clock_seconds)
+    hits = []
+    for number, row in enumerate(rows[first + 1 :], start=first + 2):
+        if not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
+            continue
+
+        def cell(name: str, row: list[str] = row) -> str:
+            i = where.get(name)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        value = cell(kind)
+        if not value:
+            raise src.error(f"missing {kind}", number)
+        weight = _csv_weight(src, number, cell("weight") or "1")
+        grid_text = cell("grid") or grid
+        colour = cell("colour").lower() or None
+        hits.append(
+            _hit(
+                src,
+                number,
+                value,
+                partial(read_time, value),
+                label=cell("label"),
+                weight=weight,
+                grid=grid_text,
+                colour=colour,
+            )
+        )
+    return hits
+
+
+def _csv_header(src: _Source, rows: list[list[str]]) -> tuple[int, dict[str, int], str]:
+    """The header row of a CSV hit list: its index, each column's place, the time column."""
     first = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
     if first is None:
         raise src.error("the hit list is empty (expected a header row such as timecode,label)", 1)
@@ -225,54 +261,17 @@ def _read_csv(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:
             f"(found: {', '.join(header) or 'nothing'})",
             first + 1,
         )
-    kind = time_cols[0]
-    hits = []
-    for number, row in enumerate(rows[first + 1 :], start=first + 2):
-        if not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
-            continue
+    return first, where, time_cols[0]
 
-        def cell(name: str, row: list[str] = row) -> str:
-            i = where.get(name)
-            return row[i].strip() if i is not None and i < len(row) else ""
 
-        value = cell(kind)
-        if not value:
-            raise src.error(f"missing {kind}", number)
-        if kind == "timecode":
-
-            def when(value: str = value) -> Fraction:
-                return clock.timecode(value)
-        elif kind == "frame":
-
-            def when(value: str = value) -> Fraction:
-                return clock.frame(value)
-        else:
-
-            def when(value: str = value) -> Fraction:
-                return clock_seconds(value)
-
-        weight_text = cell("weight") or "1"
-        try:
-            weight = Fraction(weight_text)
-        except (ValueError, ZeroDivisionError):
-            raise src.error(
-                f"weight must be a number, got {weight_text!r}", number, weight_text
-            ) from None
-        grid_text = cell("grid") or grid
-        colour = cell("colour").lower() or None
-        hits.append(
-            _hit(
-                src,
-                number,
-                value,
-                when,
-                label=cell("label"),
-                weight=weight,
-                grid=grid_text,
-                colour=colour,
-            )
-        )
-    return hits
+def _csv_weight(src: _Source, number: int, weight_text: str) -> Fraction:
+    try:
+        check_number_text(weight_text, "weight")
+        return Fraction(weight_text)
+    except (ValueError, ZeroDivisionError):
+        raise src.error(
+            f"weight must be a number, got {weight_text!r}", number, weight_text
+        ) from None
 
 
 def _reaper_time(text: str, clock: _Clock) -> Fraction:
@@ -323,20 +322,8 @@ _PT_FORMATS = {
 
 def _read_protools(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:
     lines = src.lines
-    info: dict[str, str] = {}
-    for line in lines:
-        key, sep, value = line.partition(":\t")
-        if sep and key.isupper():
-            info[key.strip()] = value.strip()
-    fmt_text = info.get("TIMECODE FORMAT", "").lower().replace("frame", "").strip()
-    if fmt_text:
-        name = _PT_FORMATS.get(fmt_text.replace("  ", " "))
-        if name is not None and parse_rate(name) != clock.rate:
-            raise src.error(
-                f"the session is {info['TIMECODE FORMAT']} but the frame rate given is "
-                f"{clock.rate.name}; use --fps {name}",
-                next(i for i, x in enumerate(lines, 1) if x.startswith("TIMECODE FORMAT")),
-            )
+    info = _protools_info(lines)
+    _check_protools_rate(src, info, clock)
     start = next((i for i, x in enumerate(lines) if "M A R K E R S" in x), None)
     if start is None or start + 1 >= len(lines):
         raise src.error("no MARKERS LISTING in this Pro Tools session text", 1)
@@ -359,26 +346,69 @@ def _read_protools(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hi
 
         location = cell("LOCATION")
         label = " - ".join(x for x in (cell("NAME"), cell("COMMENTS")) if x)
-
-        def when(
-            location: str = location,
-            reference: str = cell("TIME REFERENCE"),
-            units: str = cell("UNITS"),
-        ) -> Fraction:
-            if _TIMECODE.fullmatch(location):
-                return clock.timecode(location)
-            if units.lower() != "samples" or not reference.isdigit():
-                raise ParameterError(f"cannot read the marker location {location!r}")
-            if not sample_rate or not session_start:
-                raise ParameterError(
-                    "markers not in timecode need the SAMPLE RATE and SESSION START TIMECODE "
-                    "lines of the session text"
-                )
-            offset = Fraction(int(reference)) / Fraction(sample_rate)
-            return clock.timecode(session_start) + offset
-
+        when = partial(
+            _protools_time,
+            clock,
+            sample_rate,
+            session_start,
+            location,
+            cell("TIME REFERENCE"),
+            cell("UNITS"),
+        )
         hits.append(_hit(src, number, location, when, label=label, grid=grid))
     return hits
+
+
+def _protools_info(lines: list[str]) -> dict[str, str]:
+    """The session text's ``KEY:<tab>value`` header lines (upper-case keys only)."""
+    info: dict[str, str] = {}
+    for line in lines:
+        key, sep, value = line.partition(":\t")
+        if sep and key.isupper():
+            info[key.strip()] = value.strip()
+    return info
+
+
+def _check_protools_rate(src: _Source, info: dict[str, str], clock: _Clock) -> None:
+    """Refuse a session whose timecode format is not the frame rate given."""
+    fmt_text = info.get("TIMECODE FORMAT", "").lower().replace("frame", "").strip()
+    if not fmt_text:
+        return
+    name = _PT_FORMATS.get(fmt_text.replace("  ", " "))
+    if name is not None and parse_rate(name) != clock.rate:
+        raise src.error(
+            f"the session is {info['TIMECODE FORMAT']} but the frame rate given is "
+            f"{clock.rate.name}; use --fps {name}",
+            next(i for i, x in enumerate(src.lines, 1) if x.startswith("TIMECODE FORMAT")),
+        )
+
+
+def _protools_time(
+    clock: _Clock,
+    sample_rate: str | None,
+    session_start: str | None,
+    location: str,
+    reference: str,
+    units: str,
+) -> Fraction:
+    """A marker's time: its timecode, or its sample count from the session start."""
+    if _TIMECODE.fullmatch(location):
+        return clock.timecode(location)
+    if units.lower() != "samples" or not reference.isdigit():
+        raise ParameterError(f"cannot read the marker location {location!r}")
+    if not sample_rate or not session_start:
+        raise ParameterError(
+            "markers not in timecode need the SAMPLE RATE and SESSION START TIMECODE "
+            "lines of the session text"
+        )
+    try:
+        rate_hz = Fraction(sample_rate) if len(sample_rate) < 20 else Fraction(0)
+    except ValueError:
+        rate_hz = Fraction(0)
+    if rate_hz <= 0:
+        raise ParameterError(f"the session's SAMPLE RATE {sample_rate!r} is not a rate")
+    offset = Fraction(int(reference)) / rate_hz
+    return clock.timecode(session_start) + offset
 
 
 def _read_avid(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:
@@ -533,9 +563,23 @@ def parse_hits(
     start_frame = start if isinstance(start, int) else parse_timecode(start, rate)
     default_grid = parse_grid(grid)
     src = _Source(filename, text.lstrip("\ufeff"))
-    hits = _READERS[name](src, text.lstrip("\ufeff"), _Clock(rate, start_frame), default_grid)
+    # a CSV cell above the csv module's limit (128 KB) is no hit list's; say so in one line
+    csv.field_size_limit(1 << 17)
+    try:
+        hits = _READERS[name](src, text.lstrip("\ufeff"), _Clock(rate, start_frame), default_grid)
+    except csv.Error as err:
+        raise ParseError(f"{filename}: not a readable CSV file ({err})") from None
     if not hits:
         raise ParseError(f"{filename}: no hits in this file")
+    if len(hits) > MAX_HITS:
+        raise ParseError(f"{filename}: {len(hits):,} hits, more than ictus's limit of {MAX_HITS:,}")
+    far = next((h for h in hits if abs(h.time) > MAX_DURATION_S), None)
+    if far is not None:
+        raise src.error(
+            f"hit {far.label!r} is {float(far.time) / 3600:,.0f} h from the cue start, "
+            f"beyond ictus's limit of {MAX_DURATION_S // 3600} h",
+            far.line,
+        )
     early = next((h for h in hits if h.time < 0), None)
     if early is not None and not allow_early:
         raise src.error(
@@ -554,18 +598,20 @@ def read_hits(
     allow_early: bool = False,
 ) -> list[Hit]:
     """Read a hit list from a file (see :func:`parse_hits`)."""
+    from ictus.atomic import note_input
+
+    note_input(path)  # no output of this command may replace it
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        data = read_input(str(path), "hit list")  # /dev/zero is refused, not read
     except FileNotFoundError:
         raise IctusError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        try:
-            # Pro Tools on Windows and older Avid exports write Latin-1
-            text = Path(path).read_text(encoding="latin-1")
-        except OSError as err:
-            raise IctusError(f"{path}: cannot read ({err.strerror})") from None
     except OSError as err:
         raise IctusError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Pro Tools on Windows and older Avid exports write Latin-1
+        text = data.decode("latin-1")
     return parse_hits(
         text, str(path), rate=rate, start=start, fmt=fmt, grid=grid, allow_early=allow_early
     )
