@@ -5,7 +5,7 @@ engine) and ``ictus devices`` (where it can play)."""
 # name the shared options of ictus.cli.options
 import os
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
@@ -68,6 +68,104 @@ try the display without sound: --backend null
     if backend == "portaudio" or picked:
         what += ", start a JACK server (jackd, or PipeWire's JACK)"
     return f"nowhere to play: {reason}; {what}, or try the display without sound: --backend null"
+
+
+class SyncSettings(NamedTuple):
+    """What ``--midi-out``, ``--midi-clock``, ``--mtc``, ``--start-tc``,
+    ``--midi-connect`` and ``--jack-transport`` asked for, checked."""
+
+    midi_out: str | None  # "jack", an ALSA/rtmidi port name, or None
+    clock: bool
+    mtc: Any  # FrameRate or None
+    start_tc: str | None
+    midi_connect: list[str]
+    jack_transport: str | None  # "master", "follow" or None
+
+
+def sync_settings(
+    midi_out: str | None,
+    midi_clock: bool,
+    mtc: str | None,
+    start_tc: str | None,
+    midi_connect: str | None,
+    jack_transport: str | None,
+) -> SyncSettings:
+    """Check the sync options (usage mistakes exit 2).
+
+    >>> s = sync_settings("jack", True, "29.97", "01:00:00;00", None, "master")
+    >>> s.midi_out, s.clock, s.mtc.name, s.jack_transport
+    ('jack', True, '29.97df', 'master')
+    >>> sync_settings(None, True, None, None, None, None)
+    Traceback (most recent call last):
+    ictus.cli.common.UsageError: --midi-clock and --mtc send on a MIDI output: add --midi-out jack (or a port name)
+    """
+    from ictus.errors import ParameterError
+
+    rate: Any = None
+    if mtc is not None:
+        from ictus.sync import MTC_RATES
+        from ictus.timebase import parse_rate
+
+        try:
+            rate = parse_rate(mtc)
+        except ParameterError:
+            rate = None
+        if rate not in MTC_RATES:
+            raise UsageError(f"--mtc: choose 24, 25, 29.97, 29.97ndf or 30, got {mtc!r}")
+    if (midi_clock or rate is not None) and midi_out is None:
+        raise UsageError(
+            "--midi-clock and --mtc send on a MIDI output: add --midi-out jack (or a port name)"
+        )
+    if midi_out is not None and not (midi_clock or rate is not None):
+        raise UsageError("--midi-out: say what to send on it: --midi-clock and/or --mtc FPS")
+    if start_tc is not None and rate is not None:
+        from ictus.timebase import parse_timecode
+
+        try:
+            parse_timecode(start_tc, rate)
+        except ParameterError as err:
+            raise UsageError(f"--start-tc: {err}") from None
+    if jack_transport not in (None, "master", "follow"):
+        raise UsageError(f"--jack-transport: choose master or follow, got {jack_transport!r}")
+    connect = [x.strip() for x in (midi_connect or "").split(",") if x.strip()]
+    if connect and midi_out != "jack":
+        raise UsageError("--midi-connect needs --midi-out jack")
+    return SyncSettings(midi_out, midi_clock, rate, start_tc, connect, jack_transport)
+
+
+def sync_backend_options(sync: SyncSettings, backend: str) -> dict[str, Any]:
+    """The JACK backend's options for the sync outputs (a MIDI port, the connections)."""
+    if backend != "jack":
+        if sync.midi_out == "jack":
+            raise UsageError("--midi-out jack needs --backend jack")
+        if sync.jack_transport is not None:
+            raise UsageError("--jack-transport needs --backend jack")
+        return {}
+    if sync.midi_out != "jack":
+        return {}
+    return {"midi_outputs": ("midi_out",), "midi_connect": {"midi_out": sync.midi_connect}}
+
+
+def sync_hooks(sync: SyncSettings, audio: Any, tempo_map: Any) -> tuple[list[Any], list[Any]]:
+    """The engine's event outputs and followers for the sync options."""
+    from ictus.engine import sync_outputs as so
+
+    outputs: list[Any] = []
+    followers: list[Any] = []
+    if sync.midi_out is not None:
+        sink: Any
+        if sync.midi_out == "jack":
+            sink = so.JackMidiSink(audio, "midi_out")
+        else:
+            sink = so.RtMidiSink(sync.midi_out, lambda: audio.rate)
+        outputs.append(so.MidiSyncOutput(sink, clock=sync.clock, mtc=sync.mtc, start=sync.start_tc))
+    if sync.jack_transport == "master":
+        master = so.JackTransportMaster(audio)
+        audio.timebase = master.timebase
+        outputs.append(master)
+    elif sync.jack_transport == "follow":
+        followers.append(so.JackTransportFollower(audio, tempo_map))
+    return outputs, followers
 
 
 def register(app: typer.Typer) -> None:
@@ -159,6 +257,49 @@ def register(app: typer.Typer) -> None:
         from_bar: m.FromBarOpt = None,
         click_unit: m.ClickUnitOpt = None,
         bars: m.BarsOpt = None,
+        midi_out: Annotated[
+            str | None,
+            typer.Option(
+                "--midi-out",
+                metavar="jack|PORT",
+                help="MIDI output for --midi-clock/--mtc: jack (a port on ictus's own JACK "
+                "client, every message on its sample) or an ALSA/rtmidi port name.",
+            ),
+        ] = None,
+        midi_clock: Annotated[
+            bool, typer.Option("--midi-clock", help="Send MIDI clock (24 a quarter note).")
+        ] = False,
+        mtc: Annotated[
+            str | None,
+            typer.Option(
+                "--mtc", metavar="FPS", help="Send MIDI Time Code: 24, 25, 29.97, 29.97ndf, 30."
+            ),
+        ] = None,
+        start_tc: Annotated[
+            str | None,
+            typer.Option(
+                "--start-tc",
+                metavar="HH:MM:SS:FF",
+                help="Timecode of bar 1's downbeat (default: the map's start:, else 0).",
+            ),
+        ] = None,
+        midi_connect: Annotated[
+            str | None,
+            typer.Option(
+                "--midi-connect",
+                metavar="PORT,...",
+                help="JACK: connect the MIDI output to these ports or clients.",
+            ),
+        ] = None,
+        jack_transport: Annotated[
+            str | None,
+            typer.Option(
+                "--jack-transport",
+                metavar="master|follow",
+                help="JACK transport: publish bar/beat/tempo as timebase master, or follow "
+                "another application's start, stop and locate.",
+            ),
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
     ) -> None:
         """Play the click of MAP live, sample for sample what 'ictus render' writes.
@@ -178,6 +319,8 @@ def register(app: typer.Typer) -> None:
           ictus play song.click --backend portaudio --device "USB Audio" --scale 90%
 
           ictus play song.click --loop verse --count-in 1
+
+          ictus play song.click --backend jack --midi-out jack --midi-clock --mtc 25
         """
         from ictus.cli import common
         from ictus.engine import BackendError, Engine, State, make_backend
@@ -201,6 +344,7 @@ def register(app: typer.Typer) -> None:
             latency_ms = parse_latency(latency) if latency else None
             gains = parse_gains(gain) if gain else None
             overs_rule = Overs.parse(overs)
+        sync = sync_settings(midi_out, midi_clock, mtc, start_tc, midi_connect, jack_transport)
         if sound is not None and sound_file is not None:
             raise UsageError("give --sound or --sound-file, not both")
         if period < 0 or period > 8192:
@@ -230,7 +374,10 @@ def register(app: typer.Typer) -> None:
                 "period": period or 256,
                 "driver": "paced" if interactive else "fast",
             }
+        options.update(sync_backend_options(sync, name))
         audio = make_backend(name, **options)
+        with common.option_values():
+            sync_outputs, followers = sync_hooks(sync, audio, tempo_map)
 
         whole = build_grid(tempo_map, start_label=from_label, start_bar=from_bar)
 
@@ -255,6 +402,8 @@ def register(app: typer.Typer) -> None:
             loop=loop,
             reconnect=reconnect,
             rate=sample_rate,
+            event_outputs=sync_outputs,
+            followers=followers,
         )
         import signal
 
@@ -270,7 +419,8 @@ def register(app: typer.Typer) -> None:
         try:
             if not quiet and not interactive:
                 sys.stderr.write(f"ictus: playing {map_file} on {audio.describe()}\n")
-            engine.start()
+            if not followers:  # a follower starts it when its source rolls
+                engine.start()
             if interactive:
                 from ictus.cli import display
 
@@ -285,6 +435,8 @@ def register(app: typer.Typer) -> None:
         if outcome == State.OFFLINE:
             hint = "; use --reconnect to wait for it" if name == "jack" else ""
             raise BackendError(f"{failure}{hint}")
+        if engine.output_errors:
+            sys.stderr.write(f"ictus: a sync output failed: {engine.status().output_failure}\n")
         if not quiet and not interactive and audio.xruns:
             sys.stderr.write(f"ictus: {audio.xruns} xrun(s) while playing\n")
 
