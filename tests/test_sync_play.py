@@ -246,9 +246,11 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
     out = Path(tempfile.mkdtemp()) / "bbt.json"
     reader = peer(jack_server, "read", str(out))
     assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+    rec = MidiRecorder(jack_server)
     proc = ictus(
         jack_server, "play", write_map(TRANSPORT_MAP), "--backend", "jack", "--connect",
         "none", "--count-in", "1", "--jack-transport", "master",
+        "--midi-out", "jack", "--midi-clock", "--midi-connect", "midirec",
     )  # fmt: skip
     try:
         _, err = proc.communicate(timeout=60)
@@ -259,15 +261,32 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
         reader.stdin.write("stop\n")
         reader.stdin.flush()
         reader.wait(30)
+        midi = rec.finish()
     assert proc.returncode == 0, err
     cycles = json.loads(out.read_text())["cycles"]
     rolling = [c for c in cycles if c["rolling"] and c["bbt"]]
-    # 14 s of music at 48 kHz in 256-frame cycles: most of 2625 cycles roll
+    # 13.4 s of music at 48 kHz in 256-frame cycles: about 2512 cycles roll
     assert len(rolling) > 2000, len(rolling)
-    # rolling starts at frame 0 on bar 1 (after the 2 s count-in), frames move a cycle
-    assert rolling[0]["frame"] == 0
+    # rolling starts in the cycle after bar 1's downbeat (after the 2 s count-in) on the
+    # engine's own frame: against the MIDI clock's FA, heard on bar 1's exact frame,
+    # every rolling cycle's transport frame is the engine's map frame
+    fa = [t for t, h in midi["events"][0] if h == "fa"]
+    assert len(fa) == 1
+    assert 0 <= rolling[0]["frame"] < jack_server.period
+    # (an xrun loses the server cycles: the engine follows the clock and relocates the
+    # transport, which takes JACK three cycles; those are not judged)
+    times = [c["time"] for c in cycles]
+    gaps = [b for a, b in zip(times, times[1:], strict=False) if b - a != jack_server.period]
+    settled = [
+        c for c in rolling
+        if not any(0 <= c["time"] - g < 4 * jack_server.period for g in gaps)
+    ]  # fmt: skip
+    lags = {c["time"] - c["frame"] - fa[0] for c in settled}
+    print(f"JACK transport frame - engine frame: {sorted(lags)} samples, {len(gaps)} gaps")
+    assert lags == {0}, lags
+    assert len(settled) > 0.9 * len(rolling)
     judged = 0
-    for prev, c in zip(rolling, rolling[1:], strict=False):
+    for prev, c in zip(settled, settled[1:], strict=False):
         if c["time"] - prev["time"] == jack_server.period:
             assert c["frame"] - prev["frame"] == jack_server.period
         want = bbt_at(F(c["frame"], rate))
@@ -275,13 +294,13 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
             continue
         bar, beat, part, per_bar, beat_type, bpm = want
         assert (c["bar"], c["beat"], c["beats_per_bar"]) == (bar, beat, per_bar), (c, want)
-        assert c["beat_type"] == pytest.approx(float(beat_type), abs=1e-9)
+        assert c["beat_type"] == pytest.approx(float(beat_type), rel=1e-7)  # a float
         assert c["bpm"] == pytest.approx(float(bpm), abs=1e-9)
         assert c["ticks_per_beat"] == 1920
         # a beat's start is on a whole sample: the tick may differ by one from exact
         assert abs(c["tick"] - math.floor(part * 1920)) <= 1, (c, want)
         judged += 1
-    assert judged > 2000
+    assert judged > 0.9 * len(rolling)
     # the transport stops with the map
     assert not cycles[-1]["rolling"]
 

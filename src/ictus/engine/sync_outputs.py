@@ -307,6 +307,7 @@ class Beats(NamedTuple):
     """Every beat of a plan, for the timebase callback: arrays, one entry a beat."""
 
     frame: NDArray[np.int64]
+    until: NDArray[np.int64]  # the next beat's frame (the last beat: the grid's end)
     bar: NDArray[np.int64]
     beat: NDArray[np.int64]
     beats_per_bar: NDArray[np.int64]
@@ -348,8 +349,9 @@ def beats_of(plan: Plan) -> Beats:
     beats_before = np.cumsum(np.concatenate(([0], counts)))[:-1]
     origin = beats_before[first_bar] if first_bar < len(starts) else 0
     bar_tick = (beats_before[bar_index] - origin).clip(min=0) * float(TICKS_PER_BEAT)
+    until = np.append(frame[1:], np.int64(plan.end))
     return Beats(
-        frame, bar, beat, per_bar, 4.0 / quarters, tempo / quarters, bar_tick.astype(float)
+        frame, until, bar, beat, per_bar, 4.0 / quarters, tempo / quarters, bar_tick.astype(float)
     )
 
 
@@ -357,12 +359,14 @@ class JackTransportMaster(EventOutput):
     """The engine as JACK's timebase master (``--jack-transport master``).
 
     In the callback it rolls the JACK transport from bar 1's downbeat (after any
-    count-in), stops it with the engine, and relocates it whenever the engine's
-    position and the transport's would differ in the next cycle (a locate, jump, loop
-    wrap, lost frames, a tempo scale change), always to the map frame the engine plays
-    at the next cycle's first sample; JACK applies a start or locate one cycle later,
-    so the transport is exact to the cycle. :meth:`timebase` (the backend registers it)
-    publishes bar, beat, tick, tempo and meter of the engine's grid for that sample.
+    count-in), stops it with the engine, and relocates it when the engine moves (a
+    locate, jump, loop wrap, lost frames, a tempo scale change). JACK applies a locate
+    two cycles after it is asked and then spends a cycle "starting" with the frame
+    standing still, so the transport is asked for the map frame the engine will play
+    three cycles on, and rolls from there on the engine's frame at every cycle start
+    (measured in docs/SYNC.md); for those three cycles after a move it lags.
+    :meth:`timebase` (the backend registers it) publishes bar, beat, tick, tempo and
+    meter for the transport's own frame, read on the engine's grid.
     """
 
     def __init__(self, backend: Any) -> None:
@@ -373,6 +377,9 @@ class JackTransportMaster(EventOutput):
         self._n = 0
         self._next: tuple[Plan, int] | None = None  # (plan, grid frame) of the next cycle
         self._rolling = jack.ROLLING
+        self._start_next = False  # a locate was asked: start in the next cycle
+        self._on = False  # the transport was started (and not stopped) by us
+        self._moved = False  # the engine moved in this block: relocate
 
     def prepare(self, plan: Plan) -> None:
         self._beats[plan.serial] = beats_of(plan)
@@ -383,40 +390,53 @@ class JackTransportMaster(EventOutput):
         self._n = frames
 
     def change(self, change: Change, offset: int) -> None:
-        if change.kind in _STOPS or (change.plan is None and change.kind in _MOVES):
+        kind = change.kind
+        if kind in _STOPS or (change.plan is None and kind in _MOVES):
             self._next = None
+            self._start_next = False
+            self._on = False
             client = self.backend.client
             if client is not None:
                 client.transport_stop()
+        elif change.plan is not None and kind in _MOVES | {K.SCALE, K.REBASE}:
+            self._moved = True
 
     def play(self, plan: Plan, frame: int, frames: int, offset: int) -> None:
-        if offset + frames != self._n:
+        n = self._n
+        if offset + frames != n:
             return  # only the block's last stretch says where the next cycle starts
         nxt = frame + frames
         self._next = (plan, nxt)
         client = self.backend.client
         if client is None:
             return
-        # where JACK's transport will be in the next cycle unless asked otherwise: it
-        # reports this cycle's state and first frame, and moves by a cycle if rolling
-        state, pos = client.transport_query_struct()
-        rolling = state == self._rolling
-        then = pos.frame + self._n if rolling else pos.frame
-        at = max(nxt - plan.origin, 0)  # map frame (bar 1's downbeat: 0); count-in waits
-        if then != at:
-            client.transport_locate(at)
-        if nxt < plan.origin:
-            if rolling:
-                client.transport_stop()
-        elif not rolling:
+        # JACK rolls from a locate asked now three cycles on (the locate lands in the
+        # cycle after next and a cycle of "starting" follows, measured on jackd 1.9):
+        # so it is asked for where the engine will be then (cycles keep their size)
+        if self._start_next:
             client.transport_start()
+            self._start_next = False
+            self._on = True
+            return
+        then = nxt + 2 * n - plan.origin  # map frame (bar 1's downbeat: 0) three cycles on
+        if then < 0:
+            return  # the count-in: the transport waits at bar 1
+        if not self._on:
+            client.transport_locate(then)
+            self._start_next = True
+        elif self._moved:
+            client.transport_locate(then)
+        self._moved = False
 
     def timebase(self, state: int, blocksize: int, pos: Any, new_pos: bool) -> None:
-        """JACK-Client's timebase callback: BBT of the engine's next sample."""
+        """JACK-Client's timebase callback: the BBT of the transport's frame for the
+        next cycle, read on the grid of the plan playing (so bar, beat and tick always
+        agree with the frame JACK publishes them with)."""
         nxt = self._next
         if nxt is None:
             return
-        plan, frame = nxt
+        plan = nxt[0]
+        frame = int(pos.frame) + plan.origin  # the transport's frame on this plan's grid
         beats = self._beats.get(plan.serial)
         if beats is None or not len(beats.frame):
             return
@@ -424,7 +444,7 @@ class JackTransportMaster(EventOutput):
         i = max(i, int(np.searchsorted(beats.bar, 1)))  # the count-in shows bar 1
         i = min(i, len(beats.frame) - 1)
         f0 = int(beats.frame[i])
-        span = int(beats.frame[i + 1]) - f0 if i + 1 < len(beats.frame) else 0
+        span = int(beats.until[i]) - f0
         tick = 0
         if span > 0 and frame > f0:
             tick = min((frame - f0) * TICKS_PER_BEAT // span, TICKS_PER_BEAT - 1)
