@@ -28,7 +28,8 @@ def read(server: str, out: str) -> None:
         state, pos = client.transport_query_struct()
         row: dict[str, object] = {
             "time": client.last_frame_time,
-            "rolling": state == jack.ROLLING, "state": int(state),
+            "rolling": state == jack.ROLLING,
+            "state": int(state),
             "frame": pos.frame,
             "bbt": bool(pos.valid & BBT),
         }

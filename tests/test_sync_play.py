@@ -18,6 +18,7 @@ Truth, never ictus's own output replayed:
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -35,10 +36,7 @@ import pytest
 from jackserver import JackServer, have_jackd
 from test_sync_midi import MAP, Oracle, compare, expected_clock, mtc_expected, suspect_ranges
 
-pytestmark = [
-    pytest.mark.jack,
-    pytest.mark.skipif(not have_jackd(), reason="jackd is not installed"),
-]
+needs_jack = pytest.mark.skipif(not have_jackd(), reason="jackd is not installed")
 
 HERE = Path(__file__).parent
 SRC = HERE.parent / "src"
@@ -108,6 +106,8 @@ def play_and_record(server: JackServer, scale: str) -> tuple[list[tuple[int, byt
     return got, data, err
 
 
+@pytest.mark.jack
+@needs_jack
 def test_play_sends_every_midi_clock_and_mtc_message_on_its_exact_frame(
     jack_server: JackServer,
 ) -> None:
@@ -136,8 +136,8 @@ def test_play_sends_every_midi_clock_and_mtc_message_on_its_exact_frame(
         clock = [(t - c0, m) for t, m in got if m[0] in CLOCK_BYTES]
         mtc = [(t - c0, m) for t, m in got if m[0] not in CLOCK_BYTES]
         # cycles the recorder ran late in may have lost messages: those are not judged
-        period = jack_server.period
-        bad = [(lo - c0, hi - c0) for lo, hi in suspect_ranges(data["cycles"], data["late"], period)]
+        suspect = suspect_ranges(data["cycles"], data["late"], jack_server.period)
+        bad = [(lo - c0, hi - c0) for lo, hi in suspect]
         last = clock[-1]
         clock = [x for x in clock if x[0] < end]
         mtc = [x for x in mtc if x[0] < end]
@@ -163,6 +163,44 @@ def test_play_sends_every_midi_clock_and_mtc_message_on_its_exact_frame(
         if share > 0.9:
             break
     assert max(shares) > 0.9, f"the machine was too busy to judge: {shares}"
+
+
+USAGE = {
+    "--midi-clock": "--midi-clock and --mtc send on a MIDI output",
+    "--midi-out jack --mtc 23": "--mtc: choose 24, 25, 29.97, 29.97ndf or 30, got '23'",
+    "--midi-out jack --midi-clock --backend null": "--midi-out jack needs --backend jack",
+    "--midi-out jack --backend null": "--midi-out: say what to send on it",
+    "--jack-transport boss": "--jack-transport: choose master or follow, got 'boss'",
+    "--jack-transport master --backend null": "--jack-transport needs --backend jack",
+    "--midi-out jack --mtc 25 --start-tc 25:00:00:00": "--start-tc: timecode hours must be",
+    "--midi-connect x --midi-clock --midi-out Foo": "--midi-connect needs --midi-out jack",
+}
+
+
+@pytest.mark.parametrize("args", USAGE)
+def test_sync_option_mistakes_are_one_line_usage_errors(args: str) -> None:
+    song = write_map("a: 2 4/4 120\n")
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "ictus"), "play", song, *args.split()],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+        env={**os.environ, "ICTUS_BACKEND": "null"},
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.startswith("ictus: error: " + USAGE[args]), run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_an_rtmidi_port_that_cannot_open_is_a_one_line_error() -> None:
+    """This machine has no ALSA sequencer (nor python-rtmidi): say so, exit 1."""
+    song = write_map("a: 2 4/4 120\n")
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "ictus"), "play", song, "--backend", "null",
+         "--midi-out", "Some Synth", "--midi-clock"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.startswith("ictus: error: --midi-out 'Some Synth': "), run.stderr
+    assert "--midi-out jack" in run.stderr and len(run.stderr.strip().splitlines()) == 1
 
 
 def _fps25() -> Any:
@@ -241,6 +279,8 @@ def peer(server: JackServer, *args: str) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
+@pytest.mark.jack
+@needs_jack
 def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: JackServer) -> None:
     rate = jack_server.rate
     out = Path(tempfile.mkdtemp()) / "bbt.json"
@@ -276,7 +316,7 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
     # (an xrun loses the server cycles: the engine follows the clock and relocates the
     # transport, which takes JACK three cycles; those are not judged)
     times = [c["time"] for c in cycles]
-    gaps = [b for a, b in zip(times, times[1:], strict=False) if b - a != jack_server.period]
+    gaps = [b for a, b in itertools.pairwise(times) if b - a != jack_server.period]
     settled = [
         c for c in rolling
         if not any(0 <= c["time"] - g < 4 * jack_server.period for g in gaps)
@@ -286,7 +326,7 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
     assert lags == {0}, lags
     assert len(settled) > 0.9 * len(rolling)
     judged = 0
-    for prev, c in zip(settled, settled[1:], strict=False):
+    for prev, c in itertools.pairwise(settled):
         if c["time"] - prev["time"] == jack_server.period:
             assert c["frame"] - prev["frame"] == jack_server.period
         want = bbt_at(F(c["frame"], rate))
@@ -305,6 +345,8 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
     assert not cycles[-1]["rolling"]
 
 
+@pytest.mark.jack
+@needs_jack
 def test_transport_follower_starts_locates_and_stops_with_another_application(
     jack_server: JackServer,
 ) -> None:

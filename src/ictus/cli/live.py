@@ -95,9 +95,9 @@ def sync_settings(
     >>> s = sync_settings("jack", True, "29.97", "01:00:00;00", None, "master")
     >>> s.midi_out, s.clock, s.mtc.name, s.jack_transport
     ('jack', True, '29.97df', 'master')
-    >>> sync_settings(None, True, None, None, None, None)
+    >>> sync_settings(None, True, None, None, None, None)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ictus.cli.common.UsageError: --midi-clock and --mtc send on a MIDI output: add --midi-out jack (or a port name)
+    ictus.cli.common.UsageError: --midi-clock and --mtc send on a MIDI output: add ...
     """
     from ictus.errors import ParameterError
 
@@ -170,6 +170,7 @@ def sync_hooks(sync: SyncSettings, audio: Any, tempo_map: Any) -> tuple[list[Any
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
+
     @app.command()
     def play(
         map_file: m.MapArg,
@@ -385,7 +386,12 @@ def register(app: typer.Typer) -> None:
             # made once the backend's rate is known: warn, fit or refuse before a sound
             chosen = common.load_voice_for(sound, sound_file, rate, count_in_sound)
             return check_headroom(
-                whole, chosen, rate=rate, coding=FLOAT, overs=overs_rule, gains=gains,
+                whole,
+                chosen,
+                rate=rate,
+                coding=FLOAT,
+                overs=overs_rule,
+                gains=gains,
                 target="the live output",
             )
 

@@ -289,10 +289,8 @@ class MidiSyncOutput(EventOutput):
     def play(self, plan: Plan, frame: int, frames: int, offset: int) -> None:
         a = self._clock_out.render(frame, frames) if self._clock_out is not None else []
         b = self._mtc_out.render(frame, frames) if self._mtc_out is not None else []
-        if a and b:
-            merged = sorted(a + b, key=lambda m: m[0])  # stable: clock first on a tie
-        else:
-            merged = a or b
+        # stable: on a tie the clock goes first
+        merged = sorted(a + b, key=lambda m: m[0]) if a and b else a or b
         if merged:
             self.sink.send([(offset + o, m) for o, m in merged])
 

@@ -301,9 +301,8 @@ class JackBackend(Backend):
                     client.connect(port, theirs)
                 else:
                     client.connect(theirs, port)
-        if self.timebase is not None:
-            if not client.set_timebase_callback(self.timebase):
-                raise BackendError("another JACK client is already the timebase master")
+        if self.timebase is not None and not client.set_timebase_callback(self.timebase):
+            raise BackendError("another JACK client is already the timebase master")
 
     def _midi_targets(self, port: Any, targets: Sequence[str]) -> list[str]:
         """The MIDI ports ``targets`` (port or client names) name, for ``port``."""
