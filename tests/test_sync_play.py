@@ -380,3 +380,33 @@ def test_transport_follower_starts_locates_and_stops_with_another_application(
     assert moves == ["f2 20 00", "fb", "fc", "f2 46 00", "fb", "fc"], moves
     clocks = sum(m == b"\xf8" for m in said)
     assert 60 < clocks < 250, clocks  # about 1.5 s at 120 and 1.5 s at 90
+
+
+# -- ictus sync-test ----------------------------------------------------------------------------
+
+
+@pytest.mark.jack
+@needs_jack
+def test_sync_test_prints_its_table(jack_server: JackServer) -> None:
+    """On the session's server (a dummy driver): the table has a row per output; every
+    output meets its target unless the busy machine lost cycles, which it then says."""
+    env = {**jack_server.env, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "ictus"), "sync-test"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, env=env,
+    )  # fmt: skip
+    out = run.stdout
+    assert run.returncode in (0, 1), run.stderr
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert {"MIDI clock", "MTC 25", "JACK transport", "LTC"} <= set(lines), out
+    xruns = int(out.split("xruns: ")[1].split(";")[0])
+    late = int(out.split("ran late: ")[1].split()[0])
+    for name in ("MIDI clock", "MTC 25", "JACK transport"):
+        cells = [c.strip() for c in lines[name].split("│")[1:-1]]
+        heard, expected = (int(x) for x in cells[1].split(" / "))
+        assert expected > 900 and heard > 0.95 * expected, cells
+        if cells[6] == "MISSED":
+            assert xruns or late, out  # only a machine that lost cycles misses
+        else:
+            assert cells[2] == "0" and cells[5] == "0", cells
+    assert run.returncode == (1 if "MISSED" in out else 0)
