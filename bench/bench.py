@@ -218,6 +218,9 @@ def main() -> None:
     from bench_film import film_rows
 
     rows.extend(film_rows())
+    from bench_osc import osc_rows
+
+    rows.extend(osc_rows())
 
     table = Table(title="ictus benchmarks", title_justify="left")
     for col in ("what", "ictus", "peer (sox / python)", "ratio", "target"):

@@ -39,8 +39,10 @@ AREAS: dict[str, tuple[str, ...]] = {
     "interchange": ("convert", "export-markers"),
     "live": ("play", "devices"),
     "synctest": ("sync-test",),
+    "web": ("serve",),
     "timecode": ("timecode",),
     "film": ("film",),  # a group: ictus film fit, ictus film sheet, ...
+    "practice": ("analyze", "conform"),
 }
 _AREA_OF = {command: area for area, commands in AREAS.items() for command in commands}
 

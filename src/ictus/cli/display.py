@@ -27,7 +27,7 @@ import select
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ictus.engine.status import State
@@ -99,8 +99,11 @@ def next_cue(status: Status) -> Text:
     return Text(f"{cue.text}  {where}")
 
 
-def render_status(status: Status, message: str = "") -> Any:
-    """The whole screen for one status, as a Rich renderable."""
+def render_status(
+    status: Status, message: str = "", extra: Sequence[tuple[str, str]] = ()
+) -> Any:
+    """The whole screen for one status, as a Rich renderable; ``extra``: more
+    (name, value) lines from the frontends beside the display (OSC)."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.table import Table
@@ -145,6 +148,8 @@ def render_status(status: Status, message: str = "") -> Any:
             "source",
             Text(lost, style="bold red") if lost else Text("locked", style="green"),
         )
+    for name, value in extra:
+        info.add_row(name, value, "", "")
     title = status.title or "ictus"
     head = Text.assemble(
         (status.state.upper(), f"bold {colour}"),
@@ -274,9 +279,16 @@ def act(engine: Engine, key: str) -> str | None:
     return None
 
 
-def run(engine: Engine, *, console: Any = None, fps: float = 20.0) -> str:
+def run(
+    engine: Engine,
+    *,
+    console: Any = None,
+    fps: float = 20.0,
+    extra: Callable[[], Sequence[tuple[str, str]]] | None = None,
+) -> str:
     """Show the display and take keys until ``q`` (returns ``"quit"``) or until the
-    backend fails for good (returns ``"offline"``)."""
+    backend fails for good (returns ``"offline"``). ``extra`` gives more lines to show
+    (see :func:`render_status`)."""
     from rich.console import Console
     from rich.live import Live
 
@@ -299,7 +311,7 @@ def run(engine: Engine, *, console: Any = None, fps: float = 20.0) -> str:
         text = said if time.monotonic() < until else ""
         if engine.failure:
             text = engine.failure
-        return render_status(engine.status(), text)
+        return render_status(engine.status(), text, extra() if extra is not None else ())
 
     with (
         Keys(on_key),

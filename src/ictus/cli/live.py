@@ -168,6 +168,118 @@ def sync_hooks(sync: SyncSettings, audio: Any, tempo_map: Any) -> tuple[list[Any
     return outputs, followers
 
 
+def osc_settings(
+    port: int | None, host: str | None, send: str | None
+) -> tuple[int | None, str, list[tuple[str, int]]]:
+    """Check ``--osc``, ``--osc-host`` and ``--osc-send`` (usage mistakes exit 2).
+
+    >>> osc_settings(9000, None, "127.0.0.1:9001")
+    (9000, '127.0.0.1', [('127.0.0.1', 9001)])
+    """
+    if port is not None and not 0 <= port <= 65535:
+        raise UsageError(f"--osc: a UDP port is 0..65535 (0: any free one), got {port}")
+    if host is not None and port is None:
+        raise UsageError("--osc-host needs --osc PORT")
+    if not send:
+        return port, host or "127.0.0.1", []
+    from ictus.remote.osc import parse_targets
+
+    return port, host or "127.0.0.1", parse_targets(send)
+
+
+def open_osc(
+    engine: Any, settings: tuple[int | None, str, list[tuple[str, int]]], quiet: bool
+) -> Any:
+    """The OSC remote of ``--osc``/``--osc-send``, open (None when neither was given)."""
+    port, host, targets = settings
+    if port is None and not targets:
+        return None
+    from ictus.remote import OscRemote
+
+    remote = OscRemote(engine, port=port, host=host, send_to=targets).open()
+    if not quiet and port is not None:
+        where = ":".join(str(x) for x in remote.address)
+        sys.stderr.write(f"ictus: OSC control on {where}\n")
+    return remote
+
+
+def ltc_track(
+    ltc: str | None, fps: str | None, start_tc: str | None, tempo_map: Any, channels: int
+) -> Any:
+    """The :class:`~ictus.engine.Route` of ``--ltc CH[,CH]`` (None without it): LTC at
+    ``--ltc-fps`` (default: the rate of the map's ``start:``), bar 1 labelled
+    ``--start-tc`` (default: the map's ``start:``, else 00:00:00:00).
+
+    >>> from ictus.formats import parse_click
+    >>> route = ltc_track("3,4", "25", "10:00:00:00", parse_click("a: 2 4/4 120"), 4)
+    >>> route.to, route.source.fps.name, route.source.start
+    ((2, 3), '25', '10:00:00:00')
+    """
+    if ltc is None:
+        if fps is not None or start_tc is not None:
+            raise UsageError("--ltc-fps and --start-tc need --ltc CH[,CH]")
+        return None
+    from ictus.cli.common import parse_int_list
+    from ictus.engine import Route
+    from ictus.engine.timecode import LtcTrack
+    from ictus.errors import ParameterError
+    from ictus.sync import LTC_RATES
+    from ictus.timebase import parse_rate
+
+    outputs = parse_int_list(ltc, "--ltc")
+    bad = [c for c in outputs if not 1 <= c <= channels]
+    if not outputs or bad or len(set(outputs)) != len(outputs):
+        raise UsageError(f"--ltc: expected distinct outputs of 1..{channels}, got {ltc!r}")
+    start = tempo_map.start
+    if fps is None:
+        if start is None:
+            raise UsageError("--ltc needs --ltc-fps FPS (the map has no start: timecode)")
+        rate = start.rate
+    else:
+        rate = parse_rate(fps)
+    if rate not in LTC_RATES:
+        names = ", ".join(r.name for r in LTC_RATES)
+        raise UsageError(f"--ltc-fps: LTC runs at {names}, got {rate.name}")
+    if start_tc is not None:
+        label: Any = start_tc
+    elif start is not None and start.rate != rate:
+        raise UsageError(
+            f"the map starts at {start} ({start.rate.name} fps), the LTC runs at "
+            f"{rate.name} fps: give --start-tc"
+        )
+    else:
+        label = start if start is not None else 0
+    try:
+        track = LtcTrack(rate, label, channels=len(outputs))
+    except ParameterError as err:
+        raise UsageError(f"--start-tc: {err}") from None
+    return Route(track, tuple(c - 1 for c in outputs))
+
+
+def click_beside(click: tuple[int, ...], ltc: tuple[int, ...], asked: bool) -> tuple[int, ...]:
+    """The click's outputs next to LTC's: all the others unless ``--click-on`` said.
+
+    >>> click_beside((0, 1, 2, 3), (3,), False)
+    (0, 1, 2)
+    """
+    if asked:
+        shared = sorted(set(click) & set(ltc))
+        if shared:
+            raise UsageError(f"output {shared[0] + 1} cannot carry both the click and LTC")
+        return click
+    rest = tuple(c for c in click if c not in ltc)
+    if not rest:
+        raise UsageError("LTC takes every output: add one for the click (--channels)")
+    return rest
+
+
+def osc_rows(remote: Any) -> Any:
+    """The display's OSC line (None without a remote)."""
+    if remote is None:
+        return None
+    return lambda: [("osc", remote.summary())]
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
 
@@ -258,6 +370,48 @@ def register(app: typer.Typer) -> None:
         from_bar: m.FromBarOpt = None,
         click_unit: m.ClickUnitOpt = None,
         bars: m.BarsOpt = None,
+        osc: Annotated[
+            int | None,
+            typer.Option(
+                "--osc",
+                metavar="PORT",
+                help="Take OSC control messages on this UDP port (127.0.0.1 unless "
+                "--osc-host; see docs/SYNC-OSC.md).",
+            ),
+        ] = None,
+        osc_host: Annotated[
+            str | None,
+            typer.Option(
+                "--osc-host",
+                metavar="HOST",
+                help="Address the OSC server listens on (0.0.0.0: every interface).",
+            ),
+        ] = None,
+        osc_send: Annotated[
+            str | None,
+            typer.Option(
+                "--osc-send",
+                metavar="HOST:PORT[,...]",
+                help="Send OSC events (beat, section, cue, state) to these.",
+            ),
+        ] = None,
+        ltc: Annotated[
+            str | None,
+            typer.Option(
+                "--ltc",
+                metavar="CH[,CH]",
+                help="Put LTC on these outputs (from 1; the click stays off them).",
+            ),
+        ] = None,
+        ltc_fps: Annotated[
+            str | None,
+            typer.Option(
+                "--ltc-fps",
+                metavar="FPS",
+                help="LTC frame rate: 23.976, 24, 25, 29.97 (drop-frame), 29.97ndf, 30 "
+                "(default: the map's start: rate).",
+            ),
+        ] = None,
         midi_out: Annotated[
             str | None,
             typer.Option(
@@ -321,6 +475,10 @@ def register(app: typer.Typer) -> None:
 
           ictus play song.click --loop verse --count-in 1
 
+          ictus play song.click --osc 9000 --osc-send 127.0.0.1:9001
+
+          ictus play film.click -c 3 --click-on 1,2 --ltc 3 --ltc-fps 24 --start-tc 01:00:00:00
+
           ictus play song.click --backend jack --midi-out jack --midi-clock --mtc 25
         """
         from ictus.cli import common
@@ -339,12 +497,18 @@ def register(app: typer.Typer) -> None:
             bars=bars,
         )
         with common.option_values():
+            # --start-tc labels bar 1 for LTC and for MTC alike; with MTC alone it is MTC's
+            ltc_start = start_tc if ltc is not None or mtc is None else None
+            timecode = ltc_track(ltc, ltc_fps, ltc_start, tempo_map, channels)
             targets = parse_channels(
                 channels, common.parse_int_list(click_on, "--click-on") if click_on else None
             )
+            if timecode is not None:
+                targets = click_beside(targets, timecode.to, click_on is not None)
             latency_ms = parse_latency(latency) if latency else None
             gains = parse_gains(gain) if gain else None
             overs_rule = Overs.parse(overs)
+            osc_setup = osc_settings(osc, osc_host, osc_send)
         sync = sync_settings(midi_out, midi_clock, mtc, start_tc, midi_connect, jack_transport)
         if sound is not None and sound_file is not None:
             raise UsageError("give --sound or --sound-file, not both")
@@ -410,6 +574,7 @@ def register(app: typer.Typer) -> None:
             rate=sample_rate,
             event_outputs=sync_outputs,
             followers=followers,
+            sources=[timecode] if timecode is not None else [],
         )
         import signal
 
@@ -423,6 +588,11 @@ def register(app: typer.Typer) -> None:
         except NoOutput as err:
             raise BackendError(nowhere_to_play(str(err), name, asked_for is None)) from None
         try:
+            remote = open_osc(engine, osc_setup, quiet)
+        except BaseException:
+            engine.close()
+            raise
+        try:
             if not quiet and not interactive:
                 sys.stderr.write(f"ictus: playing {map_file} on {audio.describe()}\n")
             if not followers:  # a follower starts it when its source rolls
@@ -430,14 +600,24 @@ def register(app: typer.Typer) -> None:
             if interactive:
                 from ictus.cli import display
 
-                outcome = display.run(engine)
+                outcome = display.run(engine, extra=osc_rows(remote))
             else:
                 outcome = engine.wait()
         except KeyboardInterrupt:
             engine.close()
+            if remote is not None:
+                remote.close()
             raise typer.Exit(130) from None
         failure = engine.failure
         engine.close()
+        if remote is not None:
+            remote.close()  # after the engine: its last events still go out
+            if not quiet and remote.counts.ignored:
+                c = remote.counts
+                sys.stderr.write(
+                    f"ictus: OSC: ignored {c.ignored} message(s) ({c.malformed} malformed, "
+                    f"{c.unknown} unknown, {c.refused} refused)\n"
+                )
         if outcome == State.OFFLINE:
             hint = "; use --reconnect to wait for it" if name == "jack" else ""
             raise BackendError(f"{failure}{hint}")

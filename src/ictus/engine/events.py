@@ -92,7 +92,8 @@ class Event:
 
     Transport kinds carry the backend ``clock`` at which they took effect and the grid
     ``frame`` played from there on; ``beat``, ``bar``, ``section`` and ``cue`` (``detail``:
-    the cue text) the clock of their first sample; ``xrun``, ``offline``, ``online``,
+    the cue text) the clock of their first sample (a ``beat`` also its click's
+    ``level``); ``xrun``, ``offline``, ``online``,
     ``warning`` and ``error`` report the backend.
     """
 
@@ -103,6 +104,8 @@ class Event:
     beat: int = 0
     section: str = ""
     detail: object = None
+    #: ``beat`` events: the click's :class:`~ictus.tempomap.Level` code (0 accent)
+    level: int = 0
 
 
 Listener = Callable[[Event], None]
@@ -199,7 +202,7 @@ class Delivery:
                 emit(Event(EventKind.BAR, at, frame, bar, beat, section))
             for text in plan.cues_at.get((bar, beat), ()):
                 emit(Event(EventKind.CUE, at, frame, bar, beat, section, text))
-            emit(Event(EventKind.BEAT, at, frame, bar, beat, section))
+            emit(Event(EventKind.BEAT, at, frame, bar, beat, section, None, int(g.level[i])))
 
 
 def _describe(plan: Plan | None, frame: int) -> tuple[int, int, str]:

@@ -333,43 +333,97 @@ class LtcSignal:
         numpy.ndarray
             ``n`` float32 samples between ``-amplitude`` and ``+amplitude``.
         """
-        start_sample = _check_int(start_sample, "start sample")
         n = _check_int(n, "sample count")
         if n < 0:
             raise ParameterError(f"sample count must be >= 0, got {n}")
-        start = _check_int(start, "start frame")
-        if n == 0:
-            return np.zeros(0, dtype=np.float32)
-        reach = len(self._taps) // 2
-        hard = self._square(start_sample - reach, n + 2 * reach, start)
-        if reach == 0:
-            return (hard * np.float32(self.amplitude)).astype(np.float32)
-        smooth = np.convolve(hard.astype(np.float64), self._taps, mode="valid")
-        return (smooth * self.amplitude).astype(np.float32)
+        out = np.zeros(n, dtype=np.float32)
+        if n:
+            self.write(start_sample, out, start, LtcScratch(self, n))
+        return out
 
-    def _square(self, first: int, count: int, start: int) -> NDArray[np.int8]:
-        """The unsmoothed wave (+1/-1) for samples ``first`` .. ``first + count - 1``."""
+    def write(
+        self, start_sample: int, out: NDArray[np.float32], start: int, scratch: LtcScratch
+    ) -> None:
+        """:meth:`render` into ``out`` (1-D float32, at most ``scratch.capacity`` long)
+        with ``scratch``'s buffers: no array is allocated, for the audio callback.
+
+        >>> from ictus.timebase import FPS_25
+        >>> sig = LtcSignal(FPS_25, 48000)
+        >>> out = np.zeros(5, np.float32)
+        >>> sig.write(1000, out, 0, LtcScratch(sig, 256))
+        >>> np.array_equal(out, sig.render(1000, 5))
+        True
+        """
+        start_sample = _check_int(start_sample, "start sample")
+        start = _check_int(start, "start frame")
+        n = out.shape[0]
+        if n == 0:
+            return
+        if n > scratch.capacity or scratch.reach != len(self._taps) // 2:
+            raise ParameterError(f"{n} samples do not fit a scratch of {scratch.capacity}")
+        reach = scratch.reach
+        count = n + 2 * reach
+        first = start_sample - reach
         last = first + count - 1
         if max(abs(2 * first + 1), abs(2 * last + 1)) * self._num >= _INT64_HEADROOM:
             raise ParameterError(
                 f"sample position {first} is too far from the LTC origin to compute in 64 bits"
             )
-        position = np.arange(first, first + count, dtype=np.int64)
-        # Half bit j covers the samples whose centre (n + 1/2) lies in
-        # (j, j + 1] half bits: so every change lands on its ideal position rounded half up.
-        half = ((2 * position + 1) * self._num - 1) // (2 * self._den)
-        frame = half // _HALVES_PER_FRAME
-        within = half - frame * _HALVES_PER_FRAME
-        first_frame = int(frame[0])
+        # Half bit j covers the samples whose centre (n + 1/2) lies in (j, j + 1] half
+        # bits: so every change lands on its ideal position rounded half up.
+        half = scratch.half[:count]
+        np.add(scratch.index[:count], first, out=half)
+        half *= 2
+        half += 1
+        half *= self._num
+        half -= 1
+        np.floor_divide(half, 2 * self._den, out=half)
+        first_frame = int(half[0]) // _HALVES_PER_FRAME
+        last_frame = int(half[-1]) // _HALVES_PER_FRAME
         days = frames_per_day(self.rate)
-        tables = np.stack(
-            [
-                _frame_levels((start + k) % days, self.rate, self.colour_frame)
-                for k in range(first_frame, int(frame[-1]) + 1)
-            ]
-        )
-        levels: NDArray[np.int8] = tables[frame - first_frame, within]
-        return levels
+        table = scratch.table
+        for k in range(first_frame, last_frame + 1):
+            table[k - first_frame] = _frame_levels((start + k) % days, self.rate, self.colour_frame)
+        # the index of each sample's half bit in the table's rows, one after another
+        half -= first_frame * _HALVES_PER_FRAME
+        hard = scratch.hard[:count]
+        scratch.flat_table.take(half, out=hard, mode="clip")  # "raise" would copy
+        # all in float64 (the levels too): a ufunc mixing types would cast through a
+        # buffer it allocates
+        acc = scratch.acc[:n]
+        if reach == 0:
+            np.multiply(hard, self.amplitude, out=acc)
+        else:
+            # the box filter, tap by tap (np.convolve would allocate); symmetric taps
+            tmp, taps = scratch.tmp[:n], self._taps
+            np.multiply(hard[:n], taps[0], out=acc)
+            for k in range(1, len(taps)):
+                np.multiply(hard[k : k + n], taps[k], out=tmp)
+                acc += tmp
+            acc *= self.amplitude
+        np.copyto(out, acc, casting="same_kind")
+
+
+class LtcScratch:
+    """Buffers for :meth:`LtcSignal.write` of up to ``capacity`` samples at a time.
+
+    Made on the control side for one signal; the audio callback then renders LTC without
+    allocating an array.
+    """
+
+    def __init__(self, signal: LtcSignal, capacity: int) -> None:
+        self.capacity = capacity
+        self.reach = len(signal._taps) // 2
+        size = capacity + 2 * self.reach
+        self.index = np.arange(size, dtype=np.int64)
+        self.half = np.empty(size, dtype=np.int64)
+        self.hard = np.empty(size, dtype=np.float64)
+        self.acc = np.empty(capacity, dtype=np.float64)
+        self.tmp = np.empty(capacity, dtype=np.float64)
+        # every frame a stretch of ``size`` samples can touch, with one to spare each side
+        frames = math.ceil(Fraction(size) * signal.rate.fps / signal.sample_rate) + 2
+        self.table = np.empty((frames, _HALVES_PER_FRAME), dtype=np.float64)
+        self.flat_table = self.table.reshape(-1)
 
 
 def _rise_taps(rise_time: float, sample_rate: int) -> NDArray[np.float64]:
@@ -428,6 +482,9 @@ class LtcSource:
         label text such as ``"01:00:00:00"``, or a frame count.
     origin_frame
         The engine frame where that label's LTC frame starts.
+    capacity
+        The longest block :meth:`write` takes (:meth:`render` grows it when needed);
+        its buffers are made here, so rendering allocates no array.
 
     Examples
     --------
@@ -442,7 +499,11 @@ class LtcSource:
     """
 
     def __init__(
-        self, signal: LtcSignal, start: Timecode | str | int = 0, origin_frame: int = 0
+        self,
+        signal: LtcSignal,
+        start: Timecode | str | int = 0,
+        origin_frame: int = 0,
+        capacity: int = 8192,
     ) -> None:
         self.signal = signal
         self._anchor = self._make_anchor(origin_frame, start)
@@ -451,6 +512,7 @@ class LtcSource:
         self._next_frame: int | None = None
         self._rendered_anchor: _Anchor | None = None
         self._hold_until = 0
+        self.reserve(capacity)
 
     def _make_anchor(self, origin_frame: int, start: Timecode | str | int) -> _Anchor:
         rate = self.signal.rate
@@ -496,11 +558,30 @@ class LtcSource:
         ``out`` is ``(n,)`` (one channel) or ``(n, channels)`` (the same LTC added to
         each); a view into the engine's buffer is fine.
         """
-        anchor = self._anchor  # read once: an anchor() meanwhile applies from the next block
         if out.shape[0] != n or out.ndim not in (1, 2):
             raise ParameterError(f"out must have shape ({n},) or ({n}, channels), got {out.shape}")
+        if self._buffer.shape[0] < n:  # a longer block than ever: grow once
+            self.reserve(n)
+        samples = self._buffer[:n]
+        self.write(block_start_frame, samples)
+        if out.ndim == 1:
+            out += samples
+        else:
+            out += samples[:, np.newaxis]
+
+    def reserve(self, capacity: int) -> None:
+        """Make room for blocks of up to ``capacity`` frames (control side: allocates)."""
+        self._scratch = LtcScratch(self.signal, capacity)
+        self._buffer = np.zeros(capacity, dtype=np.float32)
+
+    def write(self, block_start_frame: int, out: NDArray[np.float32]) -> None:
+        """Write (not add) the LTC of engine frames ``block_start_frame ..`` into the
+        1-D ``out``, at most :meth:`reserve`'s capacity long, allocating no array: for
+        the audio callback."""
+        anchor = self._anchor  # read once: an anchor() meanwhile applies from the next block
+        n = out.shape[0]
         position = block_start_frame - anchor.origin_frame
-        samples = self.signal.render(position, n, anchor.start)
+        self.signal.write(position, out, anchor.start, self._scratch)
         if block_start_frame != self._next_frame or anchor is not self._rendered_anchor:
             # Landed somewhere new: hold until the next frame start unless on one.
             k = self.signal.frame_at(position)
@@ -512,13 +593,9 @@ class LtcSource:
             )
         held = min(max(self._hold_until - block_start_frame, 0), n)
         if held:
-            samples[:held] = -self.signal.amplitude
+            out[:held] = -self.signal.amplitude
         self._next_frame = block_start_frame + n
         self._rendered_anchor = anchor
-        if out.ndim == 1:
-            out += samples
-        else:
-            out += samples[:, np.newaxis]
 
 
 # Chunk for write_ltc_wav: bounded memory for hour-long files.

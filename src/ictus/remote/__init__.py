@@ -1,0 +1,12 @@
+"""Remote controls: frontends that drive the live engine from another program or machine.
+
+- :mod:`~ictus.remote.osc`: Open Sound Control, a control server whose addresses are the
+  engine's control API one to one, and the engine's events sent to subscribers.
+
+A remote is a frontend like the terminal display: it sees the engine only through its
+public API (:class:`ictus.engine.Engine`, its typed requests and its listeners).
+"""
+
+from ictus.remote.osc import OscCounts, OscRemote, parse_targets
+
+__all__ = ["OscCounts", "OscRemote", "parse_targets"]
