@@ -388,8 +388,9 @@ def test_transport_follower_starts_locates_and_stops_with_another_application(
 @pytest.mark.jack
 @needs_jack
 def test_sync_test_prints_its_table(jack_server: JackServer) -> None:
-    """On the session's server (a dummy driver): the table has a row per output; every
-    output meets its target unless the busy machine lost cycles, which it then says."""
+    """On the session's server (a dummy driver): the table has a row per output (LTC
+    read by libltc); every output meets its target unless the busy machine lost
+    cycles, which it then says."""
     env = {**jack_server.env, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     run = subprocess.run(
         [str(Path(sys.executable).parent / "ictus"), "sync-test"],
@@ -398,15 +399,18 @@ def test_sync_test_prints_its_table(jack_server: JackServer) -> None:
     out = run.stdout
     assert run.returncode in (0, 1), run.stderr
     lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
-    assert {"MIDI clock", "MTC 25", "JACK transport", "LTC"} <= set(lines), out
+    assert {"MIDI clock", "MTC 25", "JACK transport", "LTC 25"} <= set(lines), out
     xruns = int(out.split("xruns: ")[1].split(";")[0])
     late = int(out.split("ran late: ")[1].split()[0])
-    for name in ("MIDI clock", "MTC 25", "JACK transport"):
+    for name, least, tolerance in (
+        ("MIDI clock", 900, 0), ("MTC 25", 1800, 0), ("JACK transport", 2900, 0),
+        ("LTC 25", 440, 1),
+    ):  # fmt: skip
         cells = [c.strip() for c in lines[name].split("│")[1:-1]]
         heard, expected = (int(x) for x in cells[1].split(" / "))
-        assert expected > 900 and heard > 0.95 * expected, cells
+        assert expected > least and heard > 0.95 * expected, cells
         if cells[6] == "MISSED":
             assert xruns or late, out  # only a machine that lost cycles misses
         else:
-            assert cells[2] == "0" and cells[5] == "0", cells
+            assert int(cells[2]) <= tolerance and cells[5] == "0", cells
     assert run.returncode == (1 if "MISSED" in out else 0)
