@@ -26,7 +26,8 @@ or none), so a cycle whose writer failed or was idle sends nothing rather than g
 
 **Timebase.** A ``timebase`` callback (JACK-Client's signature) is registered at every
 start, making this client the transport's timebase master (``--jack-transport master``);
-:meth:`JackBackend.client` exposes the open client for transport queries.
+closing stops the transport and gives the timebase up. :meth:`JackBackend.client`
+exposes the open client for transport queries.
 """
 
 from __future__ import annotations
@@ -423,6 +424,10 @@ class JackBackend(Backend):
         def shut() -> None:
             try:
                 if self.failure is None:
+                    if self.timebase is not None:
+                        # the master leaves: the transport it drove stops with it
+                        client.transport_stop()
+                        client.release_timebase()
                     client.deactivate()
                 client.close()
             except Exception:
