@@ -71,7 +71,7 @@ class MidiRecorder:
         assert self.proc.stdin is not None
         self.proc.stdin.write("stop\n")
         self.proc.stdin.flush()
-        self.proc.wait(30)
+        self.proc.wait(120)
         data: dict[str, Any] = json.loads(self.out.read_text())
         return data
 
@@ -96,7 +96,7 @@ def play_and_record(server: JackServer, scale: str) -> tuple[list[tuple[int, byt
         "--mtc", "25", "--start-tc", "10:00:00:00",
     )  # fmt: skip
     try:
-        _, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -107,6 +107,7 @@ def play_and_record(server: JackServer, scale: str) -> tuple[list[tuple[int, byt
 
 
 @pytest.mark.jack
+@pytest.mark.timeout(900)  # up to three real-time runs on a busy machine
 @needs_jack
 def test_play_sends_every_midi_clock_and_mtc_message_on_its_exact_frame(
     jack_server: JackServer,
@@ -293,14 +294,14 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
         "--midi-out", "jack", "--midi-clock", "--midi-connect", "midirec",
     )  # fmt: skip
     try:
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
             proc.kill()
         assert reader.stdin is not None
         reader.stdin.write("stop\n")
         reader.stdin.flush()
-        reader.wait(30)
+        reader.wait(120)
         midi = rec.finish()
     assert proc.returncode == 0, err
     cycles = json.loads(out.read_text())["cycles"]
@@ -362,10 +363,21 @@ def test_transport_follower_starts_locates_and_stops_with_another_application(
     bar3 = 4 * rate  # 2 bars of 4/4 at 120
     bar6 = 8 * rate + round(F(7, 2) * 60 / 150 * rate)  # + 2 bars of 3/4 at 90, the 7/8
     try:
-        time.sleep(3)  # ictus up, stopped, waiting for the transport
+        # ictus up (its MIDI port connected to the recorder), stopped, waiting
+        probe = jack_server.client("probe")
+        try:
+            deadline = time.monotonic() + 120
+            while not any(
+                p.name == "ictus:midi_out" for p in probe.get_ports(is_midi=True)
+            ) or not probe.get_all_connections("ictus:midi_out"):
+                assert time.monotonic() < deadline, "ictus did not come up"
+                time.sleep(0.05)
+        finally:
+            probe.close()
+        time.sleep(0.5)  # the follower's first look: stopped
         mover = peer(jack_server, "move", f"locate {bar3}", "start", "sleep 1.5",
                      f"locate {bar6}", "sleep 1.5", "stop", "sleep 0.5")  # fmt: skip
-        assert mover.wait(30) == 0
+        assert mover.wait(120) == 0
         time.sleep(0.3)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -394,7 +406,7 @@ def test_sync_test_prints_its_table(jack_server: JackServer) -> None:
     env = {**jack_server.env, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     run = subprocess.run(
         [str(Path(sys.executable).parent / "ictus"), "sync-test"],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, env=env,
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=280, env=env,
     )  # fmt: skip
     out = run.stdout
     assert run.returncode in (0, 1), run.stderr
