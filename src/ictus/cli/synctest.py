@@ -346,81 +346,77 @@ def tempo_map_seconds(tempo_map: Any) -> float:
     return float(Timeline(tempo_map).duration) + 4.0
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``ictus sync-test`` to ``app``."""
-
-    @app.command("sync-test")
-    def sync_test(
-        map_file: Annotated[
-            str | None,
-            typer.Argument(metavar="[MAP]", help="Tempo map to play (default: a built-in one)."),
-        ] = None,
-        server: Annotated[
-            str | None,
-            typer.Option(
-                "--server",
-                metavar="NAME",
-                help="JACK server to use (default: $JACK_DEFAULT_SERVER or the default one; "
-                "when none runs, one is started for the test).",
-            ),
-        ] = None,
-    ) -> None:
-        """Play a map with every sync output on, hear each from another JACK client,
-        and print how exactly each arrived.
-
-        Examples:
-
-          ictus sync-test
-
-          ictus sync-test song.click --server stage
-        """
-        from rich.console import Console
-        from rich.table import Table
-
-        from ictus.cli import common
-        from ictus.engine.backends.base import BackendError
-        from ictus.formats import parse_click
-
-        tempo_map = common.load_map(map_file) if map_file else parse_click(DEMO_MAP)
-        own: subprocess.Popen[bytes] | None = None
-        name = server or os.environ.get("JACK_DEFAULT_SERVER") or None
-        try:
-            import jack  # noqa: F401
-        except (ImportError, OSError) as err:
-            raise BackendError(f"sync-test needs JACK-Client and libjack ({err})") from None
-        if not _server_answers(name):
-            if server is not None:
-                raise BackendError(f"no JACK server named {server!r} answers")
-            name, own = start_server(48000, 256)
-            sys.stderr.write(f"ictus: started JACK server {name!r} (dummy driver)\n")
-        try:
-            rows, facts = run_test(tempo_map, name)
-        finally:
-            if own is not None:
-                own.terminate()
-                own.wait(10)
-        console = Console() if sys.stdout.isatty() else Console(width=200)
-        table = Table(
-            "output", "messages", "worst error (samples)", "worst error (ms)",
-            "jitter (samples)", "dropouts", "target", "note",
-            title=f"ictus sync-test: {facts['seconds']:.1f} s at {facts['rate']} Hz, "
-            f"{facts['period']} frames a cycle",
-        )  # fmt: skip
-        for r in rows:
-            worst = "-" if r.worst is None else str(r.worst)
-            ms = "-" if r.worst is None else f"{r.worst * 1000 / facts['rate']:.3f}"
-            jitter = "-" if r.jitter is None else f"{r.jitter:.2f}"
-            table.add_row(
-                r.output, f"{r.heard} / {r.expected}", worst, ms, jitter, str(r.dropouts),
-                "met" if r.met else "MISSED", r.note,
-            )  # fmt: skip
-        if not any(r.output.startswith("LTC") for r in rows):
-            table.add_row("LTC", "-", "-", "-", "-", "-", "-", "no libltc11 to read it")
-        console.print(table)
-        console.print(f"xruns: {facts['xruns']}; cycles the recorder ran late: {facts['late']}")
-        if not all(r.met for r in rows):
-            raise typer.Exit(1)
-
-
 app = m.area()
-register(app)
+
+
+@app.command("sync-test")
+def sync_test(
+    map_file: Annotated[
+        str | None,
+        typer.Argument(metavar="[MAP]", help="Tempo map to play (default: a built-in one)."),
+    ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            metavar="NAME",
+            help="JACK server to use (default: $JACK_DEFAULT_SERVER or the default one; "
+            "when none runs, one is started for the test).",
+        ),
+    ] = None,
+) -> None:
+    """Play a map with every sync output on, hear each from another JACK client,
+    and print how exactly each arrived.
+
+    Examples:
+
+      ictus sync-test
+
+      ictus sync-test song.click --server stage
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from ictus.cli import common
+    from ictus.engine.backends.base import BackendError
+    from ictus.formats import parse_click
+
+    tempo_map = common.load_map(map_file) if map_file else parse_click(DEMO_MAP)
+    own: subprocess.Popen[bytes] | None = None
+    name = server or os.environ.get("JACK_DEFAULT_SERVER") or None
+    try:
+        import jack  # noqa: F401
+    except (ImportError, OSError) as err:
+        raise BackendError(f"sync-test needs JACK-Client and libjack ({err})") from None
+    if not _server_answers(name):
+        if server is not None:
+            raise BackendError(f"no JACK server named {server!r} answers")
+        name, own = start_server(48000, 256)
+        sys.stderr.write(f"ictus: started JACK server {name!r} (dummy driver)\n")
+    try:
+        rows, facts = run_test(tempo_map, name)
+    finally:
+        if own is not None:
+            own.terminate()
+            own.wait(10)
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    table = Table(
+        "output", "messages", "worst error (samples)", "worst error (ms)",
+        "jitter (samples)", "dropouts", "target", "note",
+        title=f"ictus sync-test: {facts['seconds']:.1f} s at {facts['rate']} Hz, "
+        f"{facts['period']} frames a cycle",
+    )  # fmt: skip
+    for r in rows:
+        worst = "-" if r.worst is None else str(r.worst)
+        ms = "-" if r.worst is None else f"{r.worst * 1000 / facts['rate']:.3f}"
+        jitter = "-" if r.jitter is None else f"{r.jitter:.2f}"
+        table.add_row(
+            r.output, f"{r.heard} / {r.expected}", worst, ms, jitter, str(r.dropouts),
+            "met" if r.met else "MISSED", r.note,
+        )  # fmt: skip
+    if not any(r.output.startswith("LTC") for r in rows):
+        table.add_row("LTC", "-", "-", "-", "-", "-", "-", "no libltc11 to read it")
+    console.print(table)
+    console.print(f"xruns: {facts['xruns']}; cycles the recorder ran late: {facts['late']}")
+    if not all(r.met for r in rows):
+        raise typer.Exit(1)

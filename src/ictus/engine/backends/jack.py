@@ -28,6 +28,12 @@ or none), so a cycle whose writer failed or was idle sends nothing rather than g
 start, making this client the transport's timebase master (``--jack-transport master``);
 closing stops the transport and gives the timebase up. :meth:`JackBackend.client`
 exposes the open client for transport queries.
+
+Extra ports (MIDI in and out for a show): ``on_client`` is called with the
+``jack.Client`` every time one is opened (open, and again on reopen), after the audio
+ports are registered and before the client is activated. Register the ports there and
+keep them; use them only from the process function (``process(out, now)`` runs in this
+client's process callback, where a MIDI port's buffer belongs to the current cycle).
 """
 
 from __future__ import annotations
@@ -105,6 +111,8 @@ class JackBackend(Backend):
     measure : int
         Keep the cost (ns, whole process callback) of the last ``measure`` cycles in
         ``costs`` (a ring; ``cycles`` counts them all). 0: do not measure.
+    on_client : callable jack.Client -> None, optional
+        Registers extra ports on every client opened (see the module docstring).
     """
 
     name = "jack"
@@ -119,6 +127,7 @@ class JackBackend(Backend):
         midi_inputs: Sequence[str] = (),
         midi_connect: Mapping[str, Sequence[str]] | None = None,
         timebase: Callable[..., None] | None = None,
+        on_client: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__()
         self.midi_outputs = tuple(midi_outputs)
@@ -127,6 +136,7 @@ class JackBackend(Backend):
         self.timebase = timebase
         self._midi: dict[str, Any] = {}  # name -> registered MIDI port (in or out)
         self._midi_out: list[Any] = []
+        self.on_client = on_client
         self.client_name = client_name
         self.connect = connect
         self.server = server
@@ -205,6 +215,8 @@ class JackBackend(Backend):
         self._midi = {name: client.midi_outports.register(name) for name in self.midi_outputs}
         self._midi_out = list(self._midi.values())
         self._midi.update({name: client.midi_inports.register(name) for name in self.midi_inputs})
+        if self.on_client is not None:
+            self.on_client(client)
         self._size(max(self.period, 1024))
         self._last_raw = -1
         self._high = 0
