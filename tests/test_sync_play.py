@@ -388,8 +388,20 @@ def test_transport_follower_starts_locates_and_stops_with_another_application(
         data = rec.finish()
     said = [bytes.fromhex(h) for _, h in data["events"][0]]
     moves = [m.hex(" ") for m in said if m[0] != 0xF8]
+    # frames lost in an xrun make ictus relocate its receivers to the next sixteenth
+    # (FC, pointer, FB: docs/SYNC.md); those are not the follower's moves
+    ours = {"f2 20 00", "f2 46 00"}
+    i, kept = 0, []
+    while i < len(moves):
+        triple = moves[i : i + 3]
+        relocated = len(triple) == 3 and triple[0] == "fc" and triple[2] == "fb"
+        if relocated and triple[1].startswith("f2") and triple[1] not in ours:
+            i += 3
+            continue
+        kept.append(moves[i])
+        i += 1
     # bar 3 = sixteenth 32; bar 6 = 32 + 2 * 12 + 14 = 70 (a 7/8 bar is 14 sixteenths)
-    assert moves == ["f2 20 00", "fb", "fc", "f2 46 00", "fb", "fc"], moves
+    assert kept == ["f2 20 00", "fb", "fc", "f2 46 00", "fb", "fc"], moves
     clocks = sum(m == b"\xf8" for m in said)
     assert 60 < clocks < 250, clocks  # about 1.5 s at 120 and 1.5 s at 90
 
