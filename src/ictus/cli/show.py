@@ -27,7 +27,9 @@ from ictus.cli import options as m
 from ictus.cli.common import UsageError
 
 if TYPE_CHECKING:
+    from ictus.engine import Backend
     from ictus.show import Show
+    from ictus.show.live import JackMidi
     from ictus.show.runner import ShowRunner, ShowStatus
 
 app = m.area(
@@ -194,12 +196,9 @@ def run(
     from ictus.engine import BackendError, make_backend
     from ictus.engine.backends import NoOutput
     from ictus.show import ShowError, check_show
-    from ictus.show.live import JackMidi
     from ictus.show.runner import ShowRunner
 
-    name = backend or None
-    if name is not None and name not in BACKENDS:
-        raise UsageError(f"--backend: choose one of {', '.join(BACKENDS)}, got {name!r}")
+    name = _backend_name(backend)
     if not 0.5 <= read_ahead <= 600:
         raise UsageError(f"--read-ahead must be 0.5..600 seconds, got {read_ahead:g}")
     show = _load(show_file)
@@ -214,32 +213,13 @@ def run(
     if name != "jack" and (midi_connect or midi_from):
         raise UsageError("--midi-connect and --midi-from need --backend jack (JACK MIDI)")
     interactive = sys.stdin.isatty()
-    midi = None
-    options: dict[str, Any] = {}
-    if name == "jack":
-        midi = JackMidi()
-        options = {
-            "client_name": client_name,
-            "connect": _connect(connect),
-            "server": device,
-            "on_client": midi.register,
-        }
-    elif name == "portaudio":
-        options = {"device": device}
-    else:
-        options = {
-            "rate": show.sample_rate,
-            "driver": "paced" if interactive else "fast",
-        }
+    midi, options = _backend_options(
+        name, show, interactive, client_name=client_name, connect=connect, device=device
+    )
     audio = make_backend(name, **options)
     ring = max(round(read_ahead * show.sample_rate), 1 << 14)
     runner = ShowRunner(show, audio, midi=midi, start=start, read_ahead=ring)
-    import signal
-
-    def stop_playing(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop_playing)
+    _stop_on_sigterm()
     try:
         runner.open()
     except NoOutput as err:
@@ -260,14 +240,76 @@ def run(
         failure = runner.failure
         underruns = runner.status().underruns
         runner.close()
+    _say_how_it_went(failure, underruns, audio, quiet=quiet, interactive=interactive)
+
+
+def _say_how_it_went(
+    failure: str | None, underruns: int, audio: "Backend", *, quiet: bool, interactive: bool
+) -> None:
+    """After the show: the runner's failure as an error; else, unless quiet, the xruns
+    (played without the display) and the stem underruns."""
+    from ictus.engine import BackendError
+
     if failure:
         raise BackendError(failure)
-    if not quiet and not interactive and audio.xruns:
+    if quiet:
+        return
+    if not interactive and audio.xruns:
         sys.stderr.write(f"ictus: {audio.xruns} xrun(s) while playing\n")
-    if not quiet and underruns:
+    if underruns:
         sys.stderr.write(
             f"ictus: {underruns} stem underrun(s): the disk fell behind (--read-ahead)\n"
         )
+
+
+def _backend_name(backend: str | None) -> str | None:
+    """The backend asked for (None: the default one); a usage error if unknown."""
+    name = backend or None
+    if name is not None and name not in BACKENDS:
+        raise UsageError(f"--backend: choose one of {', '.join(BACKENDS)}, got {name!r}")
+    return name
+
+
+def _backend_options(
+    name: str,
+    show: "Show",
+    interactive: bool,
+    *,
+    client_name: str,
+    connect: str,
+    device: str | None,
+) -> tuple["JackMidi | None", dict[str, Any]]:
+    """The show's JACK MIDI ports (JACK only, else None) and the backend's options.
+
+    The null backend plays in real time on a terminal (the display follows it) and as
+    fast as it can without one.
+    """
+    if name == "jack":
+        from ictus.show.live import JackMidi
+
+        midi = JackMidi()
+        return midi, {
+            "client_name": client_name,
+            "connect": _connect(connect),
+            "server": device,
+            "on_client": midi.register,
+        }
+    if name == "portaudio":
+        return None, {"device": device}
+    return None, {
+        "rate": show.sample_rate,
+        "driver": "paced" if interactive else "fast",
+    }
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the show as Ctrl-C does (the runner closes, the exit is 130)."""
+    import signal
+
+    def stop_playing(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_playing)
 
 
 def _connect_midi(midi: Any, to: str | None, source: str | None) -> None:
