@@ -348,6 +348,44 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
 
 @pytest.mark.jack
 @needs_jack
+def test_a_master_that_quits_stops_the_transport(jack_server: JackServer) -> None:
+    """SIGTERM in the middle of the map: the transport ictus drove stops with it."""
+    out = Path(tempfile.mkdtemp()) / "bbt.json"
+    reader = peer(jack_server, "read", str(out))
+    assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+    proc = ictus(
+        jack_server, "play", write_map(TRANSPORT_MAP), "--backend", "jack", "--connect",
+        "none", "--count-in", "0", "--jack-transport", "master",
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not out.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)  # the reader writes only at the end: wait for rolling instead
+            probe = jack_server.client("probe")
+            try:
+                state, pos = probe.transport_query()
+            finally:
+                probe.close()
+            if state == 1 and pos["frame"] > 2 * jack_server.rate:  # rolling, past 2 s
+                break
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+        time.sleep(0.3)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        assert reader.stdin is not None
+        reader.stdin.write("stop\n")
+        reader.stdin.flush()
+        reader.wait(120)
+    cycles = json.loads(out.read_text())["cycles"]
+    assert any(c["rolling"] for c in cycles)
+    assert not cycles[-1]["rolling"]
+    assert cycles[-1]["frame"] < 8 * jack_server.rate  # stopped in the middle of the map
+
+
+@pytest.mark.jack
+@needs_jack
 def test_transport_follower_starts_locates_and_stops_with_another_application(
     jack_server: JackServer,
 ) -> None:
