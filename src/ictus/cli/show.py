@@ -25,6 +25,7 @@ import typer
 
 from ictus.cli import options as m
 from ictus.cli.common import UsageError
+from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
     from ictus.engine import Backend
@@ -179,12 +180,16 @@ def run(
         float,
         typer.Option("--read-ahead", metavar="SECONDS", help="Stem read-ahead per stem."),
     ] = 2.7,
+    web: WebOpt = False,
+    web_host: WebHostOpt = None,
+    web_port: WebPortOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
 ) -> None:
     """Run a show live: the setlist display and keys on a terminal.
 
     Without a terminal the cued song starts at once and the show plays on as the
-    songs' advance settings say, ending when a song waits for go (or the last ends).
+    songs' advance settings say, ending when a song waits for go (or the last ends);
+    with --web it waits for the page's go instead, until Ctrl-C.
     The show is checked first: nothing plays if anything is wrong.
     \f
     Examples:
@@ -192,7 +197,37 @@ def run(
       ictus show run examples/show/show.toml --backend null
 
       ictus show run show.toml -b jack --connect system --midi-connect a2j --song 3
+
+      ictus show run show.toml --web --web-host 0.0.0.0
     """
+    from ictus.cli.webflags import check_web_flags
+
+    where = check_web_flags(web, web_host, web_port)
+    run_show(
+        show_file, backend, song, client_name, connect, midi_connect, midi_from, device,
+        read_ahead, quiet, web=where,
+    )
+
+
+def run_show(
+    show_file: Path,
+    backend: str | None,
+    song: str | None,
+    client_name: str,
+    connect: str,
+    midi_connect: str | None,
+    midi_from: str | None,
+    device: str | None,
+    read_ahead: float,
+    quiet: bool,
+    *,
+    web: tuple[str, int] | None = None,
+    display: bool = True,
+    token: bool | None = None,
+    visual_latency: float = 0.0,
+) -> None:
+    """``ictus show run``, and ``ictus serve SHOW`` (``display`` False: the web remote
+    alone). With ``web`` (host, port) the web remote drives the show too."""
     from ictus.engine import BackendError, make_backend
     from ictus.engine.backends import NoOutput
     from ictus.show import ShowError, check_show
@@ -212,9 +247,14 @@ def run(
     name = name or default_backend()
     if name != "jack" and (midi_connect or midi_from):
         raise UsageError("--midi-connect and --midi-from need --backend jack (JACK MIDI)")
-    interactive = sys.stdin.isatty()
+    interactive = display and sys.stdin.isatty()
     midi, options = _backend_options(
-        name, show, interactive, client_name=client_name, connect=connect, device=device
+        name,
+        show,
+        interactive or web is not None,  # a page follows it too: in real time
+        client_name=client_name,
+        connect=connect,
+        device=device,
     )
     audio = make_backend(name, **options)
     ring = max(round(read_ahead * show.sample_rate), 1 << 14)
@@ -224,11 +264,22 @@ def run(
         runner.open()
     except NoOutput as err:
         raise BackendError(str(err)) from None
+    server = None
     try:
         if midi is not None:
             _connect_midi(midi, midi_connect, midi_from)
+        if web is not None:
+            from ictus.cli.webflags import start_web
+
+            server = start_web(
+                None, web, show=runner, token=token, visual_latency=visual_latency
+            )
         if interactive:
             _display(runner)
+        elif server is not None:
+            sys.stderr.write("ictus: the show waits for go on the page; Ctrl-C to stop\n")
+            while runner.failure is None and audio.failure is None:
+                time.sleep(0.25)  # the server and the show run on their own threads
         else:
             if not quiet:
                 sys.stderr.write(f"ictus: show {show_file} on {audio.describe()}\n")
@@ -237,6 +288,8 @@ def run(
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     finally:
+        if server is not None:
+            server.stop()
         failure = runner.failure
         underruns = runner.status().underruns
         runner.close()
