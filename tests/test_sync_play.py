@@ -326,21 +326,44 @@ def test_transport_master_publishes_bar_beat_tick_tempo_and_meter(jack_server: J
     print(f"JACK transport frame - engine frame: {sorted(lags)} samples, {len(gaps)} gaps")
     assert lags == {0}, lags
     assert len(settled) > 0.9 * len(rolling)
-    judged = 0
+    judged, stale = 0, 0
+
+    def fields(c: dict[str, Any]) -> tuple[Any, ...]:
+        return c["bar"], c["beat"], c["beats_per_bar"], c["tick"], c["bpm"], c["beat_type"]
+
+    def exact(frame: int) -> tuple[Any, ...] | None:
+        want = bbt_at(F(frame, rate))
+        if want is None:
+            return None
+        bar, beat, part, per_bar, beat_type, bpm = want
+        return bar, beat, per_bar, math.floor(part * 1920), float(bpm), float(beat_type)
+
+    def agrees(got: tuple[Any, ...], want: tuple[Any, ...]) -> bool:
+        # a beat's start is on a whole sample: the tick may differ by one from exact;
+        # the beat type is a float in jack_position_t
+        return (
+            got[:3] == want[:3]
+            and abs(got[3] - want[3]) <= 1
+            and got[4] == pytest.approx(want[4], abs=1e-9)
+            and got[5] == pytest.approx(want[5], rel=1e-7)
+        )
+
     for prev, c in itertools.pairwise(settled):
         if c["time"] - prev["time"] == jack_server.period:
             assert c["frame"] - prev["frame"] == jack_server.period
-        want = bbt_at(F(c["frame"], rate))
+        want = exact(c["frame"])
         if want is None:
             continue
-        bar, beat, part, per_bar, beat_type, bpm = want
-        assert (c["bar"], c["beat"], c["beats_per_bar"]) == (bar, beat, per_bar), (c, want)
-        assert c["beat_type"] == pytest.approx(float(beat_type), rel=1e-7)  # a float
-        assert c["bpm"] == pytest.approx(float(bpm), abs=1e-9)
         assert c["ticks_per_beat"] == 1920
-        # a beat's start is on a whole sample: the tick may differ by one from exact
-        assert abs(c["tick"] - math.floor(part * 1920)) <= 1, (c, want)
         judged += 1
+        if agrees(fields(c), want):
+            continue
+        # a cycle in which the master ran too late to publish: the server keeps the
+        # BBT it published for the cycle before (counted, and rare)
+        before = exact(c["frame"] - jack_server.period)
+        assert before is not None and agrees(fields(c), before), (c, want)
+        stale += 1
+    assert stale <= 0.005 * judged, (stale, judged)
     assert judged > 0.9 * len(rolling)
     # the transport stops with the map
     assert not cycles[-1]["rolling"]
