@@ -415,6 +415,13 @@ def test_transport_follower_starts_locates_and_stops_with_another_application(
     """A mover client starts the JACK transport at bar 3, locates to bar 6 while
     rolling, then stops it; ictus follows, as its MIDI clock tells the recorder."""
     rate = jack_server.rate
+    probe = jack_server.client("probe")  # a transport left by another test: stopped, at 0
+    try:
+        probe.transport_stop()
+        probe.transport_locate(0)
+        time.sleep(0.1)
+    finally:
+        probe.close()
     rec = MidiRecorder(jack_server)
     proc = ictus(
         jack_server, "play", write_map(TRANSPORT_MAP), "--backend", "jack", "--connect",
