@@ -131,7 +131,10 @@ def read_midi(
         own = own_map(song)
         if own is not None:  # a file ictus wrote, unchanged since: the map it came from
             return own
-    tempo_map, problems = _build(song, name, click_unit, bars)
+    try:
+        tempo_map, problems = _build(song, name, click_unit, bars)
+    except ParameterError as err:  # a value the model refuses (a tempo of 1 us a quarter)
+        raise MidiFileError(f"{name}: {err}") from None
     if problems:
         warnings.warn(
             f"{name}: read despite flaws: {'; '.join(problems)}", MidiWarning, stacklevel=2
