@@ -71,6 +71,24 @@ ARGUMENTS: dict[Action, type] = {
 }
 
 
+#: How each action reaches the engine's control API: ``(engine, arg, tap_at)``.
+_CONTROLS: dict[Action, Callable[[Engine, Any, float | None], object]] = {
+    Action.START: lambda e, arg, at: e.start(),
+    Action.STOP: lambda e, arg, at: e.stop(),
+    Action.PAUSE: lambda e, arg, at: e.pause(),
+    Action.CONTINUE: lambda e, arg, at: e.continue_(),
+    Action.LOCATE: lambda e, arg, at: e.locate(arg),
+    Action.STEP: lambda e, arg, at: e.step(int(arg)),
+    Action.LOOP: lambda e, arg, at: e.loop(arg),
+    Action.UNLOOP: lambda e, arg, at: e.loop(None),
+    Action.TOGGLE_LOOP: lambda e, arg, at: e.toggle_loop(),
+    Action.JUMP: lambda e, arg, at: e.jump_at_next_bar(arg),
+    Action.SCALE: lambda e, arg, at: e.set_scale(Fraction(str(arg))),
+    Action.NUDGE: lambda e, arg, at: e.nudge_scale(float(arg)),
+    Action.TAP: lambda e, arg, at: e.tap(at),
+}
+
+
 class Remote:
     """The engine as the web frontend sees it.
 
@@ -153,30 +171,5 @@ class Remote:
 
     def act(self, action: Action, arg: Any = None, tap_at: float | None = None) -> None:
         """Do ``action`` through the engine's control API (engine errors propagate)."""
-        e = self._engine
-        if action is Action.START:
-            e.start()
-        elif action is Action.STOP:
-            e.stop()
-        elif action is Action.PAUSE:
-            e.pause()
-        elif action is Action.CONTINUE:
-            e.continue_()
-        elif action is Action.LOCATE:
-            e.locate(arg)
-        elif action is Action.STEP:
-            e.step(int(arg))
-        elif action is Action.LOOP:
-            e.loop(arg)
-        elif action is Action.UNLOOP:
-            e.loop(None)
-        elif action is Action.TOGGLE_LOOP:
-            e.toggle_loop()
-        elif action is Action.JUMP:
-            e.jump_at_next_bar(arg)
-        elif action is Action.SCALE:
-            e.set_scale(Fraction(str(arg)))
-        elif action is Action.NUDGE:
-            e.nudge_scale(float(arg))
-        elif action is Action.TAP:
-            e.tap(tap_at)
+        _CONTROLS[action](self._engine, arg, tap_at)
+
