@@ -170,6 +170,12 @@ class Remote:
     # -- control ---------------------------------------------------------------------
 
     def act(self, action: Action, arg: Any = None, tap_at: float | None = None) -> None:
-        """Do ``action`` through the engine's control API (engine errors propagate)."""
+        """Do ``action`` through the engine's control API (engine errors propagate).
+
+        Every action has its control:
+
+        >>> set(_CONTROLS) == set(Action)
+        True
+        """
         _CONTROLS[action](self._engine, arg, tap_at)
 
