@@ -1,5 +1,12 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures, and a clean JACK registry for the session."""
 
-from jackserver import jack_server
+from jackserver import clear_stale_jack_registry, jack_server
 
 __all__ = ["jack_server"]
+
+
+def pytest_sessionstart(session: object) -> None:
+    # A jackd killed with SIGKILL (a test run cut short, a machine reset) keeps its slot
+    # in JACK's shared registry, and after 8 of them no server starts ("Too many servers
+    # already active"). With no jackd running, the registry holds nothing worth keeping.
+    clear_stale_jack_registry()
