@@ -4,6 +4,11 @@ from jackserver import clear_stale_jack_registry, jack_server
 
 __all__ = ["jack_server"]
 
+#: Peer programs that tests start as processes of their own: not test modules, and they
+#: import what they need (JACK, the Link binding) at the top, so doctest collection
+#: (``--doctest-modules``) must not import them.
+collect_ignore = ["jack_midi_recorder.py", "jack_transport_peer.py", "linkpeer.py", "linkrig.py"]
+
 
 def pytest_sessionstart(session: object) -> None:
     # A jackd killed with SIGKILL (a test run cut short, a machine reset) keeps its slot
