@@ -38,6 +38,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "maps": ("beats", "info", "plot"),
     "interchange": ("convert", "export-markers"),
     "live": ("play", "devices"),
+    "synctest": ("sync-test",),
     "web": ("serve",),
     "timecode": ("timecode",),
     "film": ("film",),  # a group: ictus film fit, ictus film sheet, ...

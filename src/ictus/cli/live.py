@@ -276,6 +276,147 @@ def osc_flags(port: int | None, host: str | None, send: str | None, quiet: bool)
     return Attachments(remotes=(open_remote,))
 
 
+class SyncSettings(NamedTuple):
+    """What ``--midi-out``, ``--midi-clock``, ``--mtc``, ``--start-tc``,
+    ``--midi-connect`` and ``--jack-transport`` asked for, checked."""
+
+    midi_out: str | None  # "jack", an ALSA/rtmidi port name, or None
+    clock: bool
+    mtc: Any  # FrameRate or None
+    start_tc: str | None
+    midi_connect: list[str]
+    jack_transport: str | None  # "master", "follow" or None
+
+
+def sync_settings(
+    midi_out: str | None,
+    midi_clock: bool,
+    mtc: str | None,
+    start_tc: str | None,
+    midi_connect: str | None,
+    jack_transport: str | None,
+) -> SyncSettings:
+    """Check the sync options (usage mistakes exit 2).
+
+    >>> s = sync_settings("jack", True, "29.97", "01:00:00;00", None, "master")
+    >>> s.midi_out, s.clock, s.mtc.name, s.jack_transport
+    ('jack', True, '29.97df', 'master')
+    >>> sync_settings(None, True, None, None, None, None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ictus.cli.common.UsageError: --midi-clock and --mtc send on a MIDI output: add ...
+    """
+    from ictus.errors import ParameterError
+
+    rate: Any = None
+    if mtc is not None:
+        from ictus.sync import MTC_RATES
+        from ictus.timebase import parse_rate
+
+        try:
+            rate = parse_rate(mtc)
+        except ParameterError:
+            rate = None
+        if rate not in MTC_RATES:
+            raise UsageError(f"--mtc: choose 24, 25, 29.97, 29.97ndf or 30, got {mtc!r}")
+    if (midi_clock or rate is not None) and midi_out is None:
+        raise UsageError(
+            "--midi-clock and --mtc send on a MIDI output: add --midi-out jack (or a port name)"
+        )
+    if midi_out is not None and not (midi_clock or rate is not None):
+        raise UsageError("--midi-out: say what to send on it: --midi-clock and/or --mtc FPS")
+    if start_tc is not None and rate is not None:
+        from ictus.timebase import parse_timecode
+
+        try:
+            parse_timecode(start_tc, rate)
+        except ParameterError as err:
+            raise UsageError(f"--start-tc: {err}") from None
+    if jack_transport not in (None, "master", "follow"):
+        raise UsageError(f"--jack-transport: choose master or follow, got {jack_transport!r}")
+    connect = [x.strip() for x in (midi_connect or "").split(",") if x.strip()]
+    if connect and midi_out != "jack":
+        raise UsageError("--midi-connect needs --midi-out jack")
+    return SyncSettings(midi_out, midi_clock, rate, start_tc, connect, jack_transport)
+
+
+class JackSlot:
+    """The engine's JACK client as the sync outputs see it, filled in by the backend's
+    ``on_client`` hook each time it opens a client (again after a reconnect): its
+    client, its MIDI ports, its rate."""
+
+    def __init__(self) -> None:
+        self.client: Any = None
+        self.ports: dict[str, Any] = {}
+
+    def bind(self, client: Any) -> None:
+        self.client = client
+        self.ports = {p.shortname: p for p in client.midi_outports}  # registered already
+
+    def midi_port(self, name: str) -> Any:
+        return self.ports[name]
+
+    @property
+    def rate(self) -> int:
+        return int(self.client.samplerate) if self.client is not None else 0
+
+
+def sync_flags(
+    sync: SyncSettings, backend: str, tempo_map: "TempoMap"
+) -> tuple[Attachments, dict[str, Any]]:
+    """``--midi-out``, ``--midi-clock``, ``--mtc``, ``--start-tc``, ``--midi-connect``,
+    ``--jack-transport``: the event outputs and followers, and the JACK backend's
+    options they need (a MIDI port on ictus's own client, its connections, the
+    timebase callback).
+
+    >>> s = sync_settings(None, False, None, None, None, None)
+    >>> sync_flags(s, "null", None)
+    (Attachments(sources=(), event_outputs=(), followers=(), remotes=()), {})
+    """
+    if backend != "jack":
+        if sync.midi_out == "jack":
+            raise UsageError("--midi-out jack needs --backend jack")
+        if sync.jack_transport is not None:
+            raise UsageError("--jack-transport needs --backend jack")
+    if sync.midi_out is None and sync.jack_transport is None:
+        return Attachments(), {}
+    from ictus.engine import sync_outputs as so
+
+    slot = JackSlot()
+    options: dict[str, Any] = {}
+    outputs: list[Any] = []
+    followers: list[Any] = []
+    if backend == "jack":
+        options["on_client"] = slot.bind
+    if sync.midi_out is not None:
+        sink: Any
+        if sync.midi_out == "jack":
+            options["midi_outputs"] = ("midi_out",)
+            options["midi_connect"] = {"midi_out": sync.midi_connect}
+            sink = so.JackMidiSink(slot, "midi_out")
+        else:
+            sink = so.RtMidiSink(sync.midi_out, lambda: slot.rate or 48000)
+        outputs.append(so.MidiSyncOutput(sink, clock=sync.clock, mtc=sync.mtc, start=sync.start_tc))
+    if sync.jack_transport == "master":
+        master = so.JackTransportMaster(slot)
+        options["timebase"] = master.timebase
+        outputs.append(master)
+    elif sync.jack_transport == "follow":
+        followers.append(so.JackTransportFollower(slot, tempo_map))
+
+    def report_failures(engine: "Engine") -> Opened | None:
+        def report() -> None:
+            if engine.output_errors:
+                failed = engine.status().output_failure
+                sys.stderr.write(f"ictus: a sync output failed: {failed}\n")
+
+        return Opened(close=lambda: None, report=report)
+
+    attached = Attachments(
+        event_outputs=tuple(outputs), followers=tuple(followers), remotes=(report_failures,)
+    )
+    return attached, options
+
+
 def web_flags(web: bool, host: str | None, port: int | None, quiet: bool) -> Attachments:
     """``--web``, ``--web-host``, ``--web-port``: the web remote and visual metronome.
 
@@ -485,7 +626,8 @@ def run_until_done(settings: PlaySettings, engine: "Engine", remotes: Sequence[O
             sys.stderr.write(
                 f"ictus: playing {settings.map_file} on {engine.backend.describe()}\n"
             )
-        engine.start()
+        if not engine.followers:  # a follower starts it when its source rolls
+            engine.start()
         if settings.interactive:
             from ictus.cli import display
 
@@ -636,6 +778,39 @@ StartTcOpt = Annotated[
         help="Timecode of bar 1's downbeat (default: the map's start:, else 0).",
     ),
 ]
+MidiOutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--midi-out",
+        metavar="jack|PORT",
+        help="MIDI output for --midi-clock/--mtc: jack (a port on ictus's own JACK "
+        "client, every message on its sample) or an ALSA/rtmidi port name.",
+    ),
+]
+MidiClockOpt = Annotated[
+    bool, typer.Option("--midi-clock", help="Send MIDI clock (24 a quarter note).")
+]
+MtcOpt = Annotated[
+    str | None,
+    typer.Option("--mtc", metavar="FPS", help="Send MIDI Time Code: 24, 25, 29.97, 29.97ndf, 30."),
+]
+MidiConnectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--midi-connect",
+        metavar="PORT,...",
+        help="JACK: connect the MIDI output to these ports or clients.",
+    ),
+]
+JackTransportOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--jack-transport",
+        metavar="master|follow",
+        help="JACK transport: publish bar/beat/tempo as timebase master, or follow "
+        "another application's start, stop and locate.",
+    ),
+]
 PlayQuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")]
 
 app = m.area()
@@ -673,6 +848,11 @@ def play(
     ltc: LtcOpt = None,
     ltc_fps: LtcFpsOpt = None,
     start_tc: StartTcOpt = None,
+    midi_out: MidiOutOpt = None,
+    midi_clock: MidiClockOpt = False,
+    mtc: MtcOpt = None,
+    midi_connect: MidiConnectOpt = None,
+    jack_transport: JackTransportOpt = None,
     web: WebOpt = False,
     web_host: WebHostOpt = None,
     web_port: WebPortOpt = None,
@@ -699,6 +879,8 @@ def play(
       ictus play song.click --osc 9000 --osc-send 127.0.0.1:9001
 
       ictus play film.click -c 3 --click-on 1,2 --ltc 3 --ltc-fps 24 --start-tc 01:00:00:00
+
+      ictus play song.click --backend jack --midi-out jack --midi-clock --mtc 25
     """
     from ictus.cli import common
     from ictus.render import Overs
@@ -710,13 +892,16 @@ def play(
     )
     with common.option_values():
         # a group of flags: one function returning what it attaches (see Attachments)
-        extras = ltc_flags(ltc, ltc_fps, start_tc, tempo_map, channels)
+        # --start-tc labels bar 1 for LTC and MTC alike; with MTC alone it is MTC's
+        ltc_start = start_tc if ltc is not None or mtc is None else None
+        extras = ltc_flags(ltc, ltc_fps, ltc_start, tempo_map, channels)
         targets = click_outputs(channels, click_on, extras.outputs_taken())
         latency_ms = parse_latency(latency) if latency else None
         gains = parse_gains(gain) if gain else None
         overs_rule = Overs.parse(overs)
         extras += osc_flags(osc, osc_host, osc_send, quiet)
         extras += web_flags(web, web_host, web_port, quiet)
+    sync = sync_settings(midi_out, midi_clock, mtc, start_tc, midi_connect, jack_transport)
     if sound is not None and sound_file is not None:
         raise UsageError("give --sound or --sound-file, not both")
     settings = PlaySettings(
@@ -741,7 +926,10 @@ def play(
     choice = choose_backend(
         backend, device, client_name, connect, period, sample_rate, settings.interactive
     )
-    play_live(settings, choice, extras)
+    with common.option_values():
+        synced, jack_options = sync_flags(sync, choice.name, tempo_map)
+    choice = choice._replace(options={**choice.options, **jack_options})
+    play_live(settings, choice, extras + synced)
 
 
 @app.command()

@@ -41,7 +41,7 @@ from ictus.engine.backends.base import Backend
 from ictus.engine.commands import Command, Go, JumpAtNextBar, Pause, Rescale, Resume, SetLoop, Stop
 from ictus.engine.events import Delivery, Listener, Listeners
 from ictus.engine.followers import Follower
-from ictus.engine.outputs import EventOutput
+from ictus.engine.outputs import EventOutput, Isolated
 from ictus.engine.plan import Outputs, Plan, PlanCache, PlanKey
 from ictus.engine.sources import Route, SourceMixer
 from ictus.engine.status import CueList, State, Status
@@ -133,6 +133,8 @@ class Engine:
         self.reconnect = reconnect
         self._rate = rate
         self.event_outputs = tuple(event_outputs)
+        # what the callback calls: each output isolated (a failure is counted, not fatal)
+        self._isolated = tuple(Isolated(o) for o in self.event_outputs)
         self.sources = SourceMixer(sources, channels)
         self.followers = tuple(followers)
         self._cues = CueList(tempo_map)
@@ -166,7 +168,7 @@ class Engine:
         try:
             self.prepare(backend.rate)
             plan = self._plan(self.start_bar, self.count_in)
-            self._transport = Transport(plan, outputs=self.event_outputs, sources=self.sources)
+            self._transport = Transport(plan, outputs=self._isolated, sources=self.sources)
             self._last_plan = plan
             if self._loop_label is not None:
                 self._send(SetLoop(self.tempo_map.section_index(self._loop_label)))
@@ -232,6 +234,11 @@ class Engine:
     @property
     def rate(self) -> int:
         return self.backend.rate
+
+    @property
+    def output_errors(self) -> int:
+        """How many event outputs failed in the callback (each is then switched off)."""
+        return sum(o.errors for o in self._isolated)
 
     @property
     def listener_errors(self) -> int:
@@ -517,6 +524,7 @@ class Engine:
         else:
             cue, next_cue = self._cues.around(bar, 0 if state is State.STOPPED else beat)
         lost = [f.lost for f in self.followers if f.lost]
+        failed = [o.failure for o in self._isolated if o.failure is not None]
         return Status(
             state=state,
             bar=bar,
@@ -541,6 +549,8 @@ class Engine:
             next_cue=next_cue,
             follow=", ".join(f.name for f in self.followers) or None,
             follow_lost="; ".join(lost) or None,
+            output_errors=len(failed),
+            output_failure="; ".join(failed) or None,
         )
 
     def wait(self, timeout: float | None = None) -> State:

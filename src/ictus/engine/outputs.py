@@ -12,6 +12,9 @@ takes exactly that offset).
 Callback rules apply to :meth:`~EventOutput.begin`, :meth:`~EventOutput.play` and
 :meth:`~EventOutput.change`: no I/O, no locks, no waiting, little allocation.
 
+The engine runs every event output inside an :class:`Isolated` wrapper: an output that
+raises is counted and switched off, and the click (and the other outputs) go on.
+
 :class:`ClickOutput` does the searching for outputs that follow the clicks;
 :class:`ClickLog` is the simplest one: it writes down each click's backend clock.
 
@@ -115,3 +118,56 @@ class ClickLog(ClickOutput):
                 offset,
             )
         )
+
+
+class Isolated(EventOutput):
+    """Runs ``output`` so that its failure cannot stop the click or the other outputs.
+
+    The first exception ``output`` raises in the callback is kept in :attr:`failure`
+    (its ``repr``), counted in :attr:`errors`, and the output is switched off for the
+    rest of the run (its state is unknown: a MIDI clock that lost a message would send a
+    wrong one next). The engine publishes both in its status.
+
+    >>> class Broken(EventOutput):
+    ...     def play(self, plan, frame, frames, offset):
+    ...         raise ValueError("no port")
+    >>> safe = Isolated(Broken())
+    >>> safe.play(None, 0, 64, 0); safe.play(None, 64, 64, 0)
+    >>> safe.errors, safe.failure
+    (1, "ValueError('no port')")
+    """
+
+    def __init__(self, output: EventOutput) -> None:
+        self.output = output
+        self.errors = 0
+        self.failure: str | None = None
+
+    def _fail(self, err: Exception) -> None:
+        self.errors += 1
+        if self.failure is None:
+            self.failure = repr(err)
+
+    def prepare(self, plan: Plan) -> None:
+        # control side: a failure here is the caller's to see
+        self.output.prepare(plan)
+
+    def begin(self, clock: int, frames: int) -> None:
+        if self.failure is None:
+            try:
+                self.output.begin(clock, frames)
+            except Exception as err:
+                self._fail(err)
+
+    def change(self, change: Change, offset: int) -> None:
+        if self.failure is None:
+            try:
+                self.output.change(change, offset)
+            except Exception as err:
+                self._fail(err)
+
+    def play(self, plan: Plan, frame: int, frames: int, offset: int) -> None:
+        if self.failure is None:
+            try:
+                self.output.play(plan, frame, frames, offset)
+            except Exception as err:
+                self._fail(err)

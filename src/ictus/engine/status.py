@@ -38,7 +38,9 @@ class Status:
     ``cue`` is the text of the last cue passed in the section being played (None:
     none yet); ``next_cue`` the next one ahead in the map, if any.
     ``follow`` names the follower moving the transport and ``follow_lost`` why it lost
-    its source (see :mod:`ictus.engine.followers`).
+    its source (see :mod:`ictus.engine.followers`). ``output_errors`` counts the event
+    outputs that failed in the callback and were switched off (the click goes on), and
+    ``output_failure`` says what they raised.
     """
 
     state: State
@@ -64,6 +66,8 @@ class Status:
     next_cue: NextCue | None = None
     follow: str | None = None
     follow_lost: str | None = None
+    output_errors: int = 0
+    output_failure: str | None = None
 
 
 class CueList:

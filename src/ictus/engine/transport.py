@@ -263,7 +263,9 @@ class Transport:
         boundary, kind = plan.length, K.END
         if self._jump is not None:
             at = plan.bar_frame.get(self._jump[0], plan.end) - plan.preroll
-            if at < boundary:
+            # a jump from the last bar lands on the map's end, which may be the plan's
+            # end too: the jump wins over ending there
+            if at <= boundary:
                 boundary, kind = at, K.JUMP
         if self._loop >= 0:
             span = plan.section_spans.get(self._loop)
@@ -271,7 +273,7 @@ class Transport:
             # over the section's end, the loop still wraps (late, at its exact place)
             if span is not None and self._cursor + plan.preroll <= span[1]:
                 at = span[1] - plan.preroll
-                if at < boundary:
+                if at < boundary or (at == boundary and kind is K.END):
                     boundary, kind = at, K.LOOP
         return boundary, kind
 

@@ -144,66 +144,103 @@ def section_lines(text: str, filename: str = "<string>") -> list[int]:
 def _losses(s: Section) -> list[Loss]:
     """What of ``s`` klick cannot say; each loss carries ``s`` with it and every loss
     before it dropped, so the last one is what klick gets."""
-    from ictus.formats.clickfile import _format_tempo
-    from ictus.tempomap.model import unit_name
-    from ictus.timebase import format_number
+    dropping = _Dropping(s)
+    _drop_cues(dropping)
+    _drop_other_beats(dropping)
+    _drop_what_klick_lacks(dropping)
+    _drop_inexact_tempo(dropping)
+    return dropping.found
 
-    found = []
 
-    def drop(feature: str, why: str, **changes: object) -> None:
-        nonlocal s
-        s = replace(s, **changes)  # type: ignore[arg-type]
-        found.append(Loss(feature, why, s))
+class _Dropping:
+    """A section losing, one by one, what klick cannot say, and the losses so far."""
 
-    for cue in s.cues:
+    def __init__(self, section: Section) -> None:
+        self.section = section
+        self.found: list[Loss] = []
+
+    def drop(self, feature: str, why: str, **changes: object) -> None:
+        self.section = replace(self.section, **changes)  # type: ignore[arg-type]
+        self.found.append(Loss(feature, why, self.section))
+
+
+def _drop_cues(d: _Dropping) -> None:
+    for cue in d.section.cues:
         spot = "" if (cue.bar, cue.beat) == (1, 1) else f"@{cue.bar}.{cue.beat}"
-        drop(f'cue{spot}="{cue.text}"', "", cues=tuple(c for c in s.cues if c is not cue))
-    if s.meter.grouping is not None or s.tempo.unit is not None:
+        rest = tuple(c for c in d.section.cues if c is not cue)
+        d.drop(f'cue{spot}="{cue.text}"', "", cues=rest)
+
+
+def _drop_other_beats(d: _Dropping) -> None:
+    """A grouping or a tempo unit: klick clicks other beats than the section counts."""
+    from ictus.tempomap.model import unit_name
+
+    if d.section.meter.grouping is not None or d.section.tempo.unit is not None:
         # klick will click other beats: what counts beats goes first
-        if s.pattern is not None:
-            drop(f"pattern={s.pattern}", "it counts the beats klick does not click", pattern=None)
-        if s.tempi is not None:
-            drop("the per-beat tempos", "the section keeps its first tempo", tempi=None)
-    if s.meter.grouping is not None:
-        grouping = "+".join(str(g) for g in s.meter.grouping)
-        drop(f"({grouping})", "klick clicks every pulse", meter=Meter(s.meter.count, s.meter.unit))
+        if d.section.pattern is not None:
+            d.drop(
+                f"pattern={d.section.pattern}",
+                "it counts the beats klick does not click",
+                pattern=None,
+            )
+        if d.section.tempi is not None:
+            d.drop("the per-beat tempos", "the section keeps its first tempo", tempi=None)
+    meter = d.section.meter
+    if meter.grouping is not None:
+        grouping = "+".join(str(g) for g in meter.grouping)
+        d.drop(f"({grouping})", "klick clicks every pulse", meter=Meter(meter.count, meter.unit))
+    s = d.section
     if s.tempo.unit is not None:
         end = Tempo(s.tempo_end.quarter_bpm) if s.tempo_end is not None else None
-        drop(
+        d.drop(
             f"{unit_name(s.tempo.unit)}=",
             "written in quarter notes per minute",
             tempo=Tempo(s.tempo.quarter_bpm),
             tempo_end=end,
         )
-    if s.sub != 1:
-        drop(f"sub={s.sub}", "klick has no subdivisions", sub=1)
-    if s.sub_volume != 1.0:
-        drop(f"sub-vol={s.sub_volume:g}", "", sub_volume=1.0)
-    if s.tempo_end is not None and s.ramp != "beats":
-        drop(f"ramp={s.ramp}", "written as klick's ramp, linear in beats", ramp="beats")
-    if s.mute:
-        drop("mute", "written as volume 0", mute=False, volume=0.0)
-    if s.steps:
-        text = ",".join(f"{format_number(q)}:{format_number(t)}" for q, t in s.steps)
-        drop(f"steps={text}", "the section keeps its first tempo", steps=None)
-    if s.label is not None and not _KLICK_LABEL_RE.match(s.label):
-        plain = re.sub(r"[^A-Za-z0-9_-]", "_", s.label)
-        drop(f"the label {s.label!r}", f"written as {plain!r}", label=plain)
-    if "/" in _format_tempo(s, clicks=False):  # a tempo no decimal writes exactly
 
-        def third(t: Fraction) -> Fraction:
-            return Fraction(round(t * 1000), 1000)
 
-        tempi = tuple(third(t) for t in s.tempi) if s.tempi is not None else None
-        end = Tempo(third(s.tempo_end.bpm), s.tempo.unit) if s.tempo_end is not None else None
-        drop(
-            f"the tempo {_format_tempo(s, clicks=False)}",
-            "rounded to 3 decimals",
-            tempo=Tempo(third(s.tempo.bpm), s.tempo.unit),
-            tempo_end=end,
-            tempi=tempi,
-        )
-    return found
+def _drop_what_klick_lacks(d: _Dropping) -> None:
+    """Subdivisions, ramp shapes, mutes, steps and labels klick has no word for."""
+    from ictus.timebase import format_number
+
+    if d.section.sub != 1:
+        d.drop(f"sub={d.section.sub}", "klick has no subdivisions", sub=1)
+    if d.section.sub_volume != 1.0:
+        d.drop(f"sub-vol={d.section.sub_volume:g}", "", sub_volume=1.0)
+    if d.section.tempo_end is not None and d.section.ramp != "beats":
+        d.drop(f"ramp={d.section.ramp}", "written as klick's ramp, linear in beats", ramp="beats")
+    if d.section.mute:
+        d.drop("mute", "written as volume 0", mute=False, volume=0.0)
+    if d.section.steps:
+        text = ",".join(f"{format_number(q)}:{format_number(t)}" for q, t in d.section.steps)
+        d.drop(f"steps={text}", "the section keeps its first tempo", steps=None)
+    label = d.section.label
+    if label is not None and not _KLICK_LABEL_RE.match(label):
+        plain = re.sub(r"[^A-Za-z0-9_-]", "_", label)
+        d.drop(f"the label {label!r}", f"written as {plain!r}", label=plain)
+
+
+def _drop_inexact_tempo(d: _Dropping) -> None:
+    """A tempo no decimal writes exactly, rounded to klick's 3 decimals."""
+    from ictus.formats.clickfile import _format_tempo
+
+    s = d.section
+    if "/" not in _format_tempo(s, clicks=False):
+        return
+
+    def third(t: Fraction) -> Fraction:
+        return Fraction(round(t * 1000), 1000)
+
+    tempi = tuple(third(t) for t in s.tempi) if s.tempi is not None else None
+    end = Tempo(third(s.tempo_end.bpm), s.tempo.unit) if s.tempo_end is not None else None
+    d.drop(
+        f"the tempo {_format_tempo(s, clicks=False)}",
+        "rounded to 3 decimals",
+        tempo=Tempo(third(s.tempo.bpm), s.tempo.unit),
+        tempo_end=end,
+        tempi=tempi,
+    )
 
 
 def _where(i: int, section: Section, source: str | None, lines: Sequence[int] | None) -> str:

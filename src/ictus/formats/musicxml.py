@@ -405,86 +405,25 @@ def _score_bars(
     each measure is and what its directions say comes from the XML itself
     (:mod:`ictus.formats.score_marks`), matched by the measure's place in the written part.
     """
-    from music21 import meter, stream
-
-    title = None
-    metadata = score.metadata
-    if metadata is not None:
-        title = metadata.title or metadata.movementName
-    if title:
-        title = " ".join(str(title).split()) or None
-
+    title = _title(score)
     xml_parts = [part_measures(p) for p in root.iter("part")]
-    written = list(score.parts) or [score]
-    written_measures = list(written[0].getElementsByClass(stream.Measure))
-    by_number: dict[tuple[int, str], int] = {}
-    for index, m in enumerate(written_measures):
-        m.ictus_written = index  # survives the copies expandRepeats makes
-        by_number.setdefault(_measure_key(m), index)
-    same_count = bool(xml_parts) and len(xml_parts[0]) == len(written_measures)
-    # the meter of each written measure, so that a repeat jumping back across a meter
-    # change still finds the right one
-    meter_of: dict[int, Any] = {}
-    running = None
-    for index, m in enumerate(written_measures):
-        if m.timeSignature is not None:
-            running = m.timeSignature
-        if running is not None:
-            meter_of[index] = running
-
-    played = score
-    if expand:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                played = score.expandRepeats()
-        except Exception as err:  # music21's expander raises several kinds
-            warn(f"cannot expand the repeats ({_one_line(err)}); reading the bars as written")
-    parts = list(played.parts) or [played]
-    measures = list(parts[0].getElementsByClass(stream.Measure))
-
-    def written_index(m: Any) -> int | None:
-        k: int | None = getattr(m, "ictus_written", None)
-        if not same_count:  # music21 made other measures than the XML has: match numbers
-            k = by_number.get(_measure_key(m))
-        return k
-
+    written = _WrittenPart.of(score, xml_parts)
     bars: list[_Bar] = []
     misfits: list[str] = []
     current = None
     previous: int | None = None
     carry: list[Direction] = []
-    for m in measures:
-        k = written_index(m)
-        ts = m.timeSignature or (meter_of.get(k) if k is not None else None) or current
+    for m in _played_measures(score, expand, warn):
+        k = written.index_of(m)
+        ts = m.timeSignature or written.signature_of(k) or current
         if ts is None:
             warn("no time signature; reading 4/4")
-            ts = meter.TimeSignature("4/4")
+            ts = _common_time()
         new_signature = current is not None and ts is not current and m.timeSignature is not None
         current = ts
-        nominal = _meter_of_signature(ts)
         held = [ms[k] for ms in xml_parts if k is not None and k < len(ms)]
-        if held:
-            length = _bar_length(held, nominal.bar_quarters)
-        else:
-            length = Fraction(m.duration.quarterLength)
-        bar_meter = nominal
-        if length != nominal.bar_quarters and length > 0:
-            fitted = _meter_of_length(length, nominal.unit)
-            if fitted is None:
-                misfits.append(_measure_name(m))
-            else:
-                bar_meter = fitted
-        bar = _Bar(_measure_name(m), bar_meter)
-        carried, carry = carry, []
-        for d in carried:  # drawn at or past the last bar line: this downbeat
-            _add_direction(bar, d, Fraction(0))
-        for measure in held:
-            for d in measure.directions:
-                if d.offset < bar.length:
-                    _add_direction(bar, d, max(d.offset, Fraction(0)))
-                else:
-                    carry.append(d)
+        bar = _Bar(_measure_name(m), _bar_meter(m, _meter_of_signature(ts), held, misfits))
+        carry = _place_directions(bar, held, carry)
         if bars and _starts_movement(bars[-1], bar, held, previous, xml_parts, new_signature):
             bar.events.append(_Event(Fraction(0), "movement"))
         bars.append(bar)
@@ -499,6 +438,118 @@ def _score_bars(
         _resolve_tempos(bar)
         bar.events.sort(key=lambda e: (e.offset, _KIND_ORDER[e.kind]))
     return bars, title
+
+
+def _title(score: Any) -> str | None:
+    """The score's title (else its movement's name), on one line."""
+    title = None
+    metadata = score.metadata
+    if metadata is not None:
+        title = metadata.title or metadata.movementName
+    if title:
+        title = " ".join(str(title).split()) or None
+    return title
+
+
+def _common_time() -> Any:
+    from music21 import meter
+
+    return meter.TimeSignature("4/4")
+
+
+@dataclass(frozen=True)
+class _WrittenPart:
+    """The measures of the first part as written (before repeats are expanded).
+
+    ``same_count``: music21 made as many measures as the XML has, so a played measure
+    finds its written one by the index it was tagged with; else by its number.
+    ``signatures``: the time signature in force in each written measure, so that a
+    repeat jumping back across a meter change still finds the right one.
+    """
+
+    same_count: bool
+    by_number: dict[tuple[int, str], int]
+    signatures: dict[int, Any]
+
+    @classmethod
+    def of(cls, score: Any, xml_parts: list[list[Measure]]) -> _WrittenPart:
+        from music21 import stream
+
+        written = list(score.parts) or [score]
+        measures = list(written[0].getElementsByClass(stream.Measure))
+        by_number: dict[tuple[int, str], int] = {}
+        for index, m in enumerate(measures):
+            m.ictus_written = index  # survives the copies expandRepeats makes
+            by_number.setdefault(_measure_key(m), index)
+        signatures: dict[int, Any] = {}
+        running = None
+        for index, m in enumerate(measures):
+            if m.timeSignature is not None:
+                running = m.timeSignature
+            if running is not None:
+                signatures[index] = running
+        same_count = bool(xml_parts) and len(xml_parts[0]) == len(measures)
+        return cls(same_count, by_number, signatures)
+
+    def index_of(self, m: Any) -> int | None:
+        """Where played measure ``m`` is written (None when it cannot be matched)."""
+        if not self.same_count:  # music21 made other measures than the XML has
+            return self.by_number.get(_measure_key(m))
+        k: int | None = getattr(m, "ictus_written", None)
+        return k
+
+    def signature_of(self, k: int | None) -> Any:
+        """The time signature in force in written measure ``k`` (None if none)."""
+        return self.signatures.get(k) if k is not None else None
+
+
+def _played_measures(score: Any, expand: bool, warn: Callable[[str], None]) -> list[Any]:
+    """The first part's measures in performance order (as written when the repeats
+    cannot be expanded, or ``expand`` is False)."""
+    from music21 import stream
+
+    played = score
+    if expand:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                played = score.expandRepeats()
+        except Exception as err:  # music21's expander raises several kinds
+            warn(f"cannot expand the repeats ({_one_line(err)}); reading the bars as written")
+    parts = list(played.parts) or [played]
+    return list(parts[0].getElementsByClass(stream.Measure))
+
+
+def _bar_meter(m: Any, nominal: Meter, held: list[Measure], misfits: list[str]) -> Meter:
+    """The meter a measure is played in: the time signature's, or one its notes fill
+    when they fill another length (a pickup, a cut bar); a length no meter fits keeps
+    the signature's and is noted in ``misfits``."""
+    played = Fraction(m.duration.quarterLength)
+    length = _bar_length(held, nominal.bar_quarters) if held else played
+    if length == nominal.bar_quarters or length <= 0:
+        return nominal
+    fitted = _meter_of_length(length, nominal.unit)
+    if fitted is None:
+        misfits.append(_measure_name(m))
+        return nominal
+    return fitted
+
+
+def _place_directions(bar: _Bar, held: list[Measure], carried: list[Direction]) -> (
+    list[Direction]
+):
+    """Add the directions of ``bar``'s measures, and those ``carried`` from the bar
+    before on its downbeat; returns those drawn at or past its last bar line."""
+    carry = []
+    for d in carried:  # drawn at or past the last bar line: this downbeat
+        _add_direction(bar, d, Fraction(0))
+    for measure in held:
+        for d in measure.directions:
+            if d.offset < bar.length:
+                _add_direction(bar, d, max(d.offset, Fraction(0)))
+            else:
+                carry.append(d)
+    return carry
 
 
 def _add_direction(bar: _Bar, d: Direction, offset: Fraction) -> None:
@@ -741,93 +792,130 @@ def _tempo_timeline(
     bars: list[_Bar], warn: Callable[[str], None]
 ) -> tuple[list[Tempo], list[list[tuple[Fraction, Tempo]]], list[_Ramp]]:
     """The tempo on each downbeat, the changes inside each bar, and the ramps."""
+    return _TempoReading(bars, warn).read()
+
+
+def _opening_tempo(bars: list[_Bar], warn: Callable[[str], None]) -> Tempo | None:
+    """The first tempo mark when it holds from the start: a mark in the first bar (or in
+    the first full bar after a pickup); a later first mark leaves the bars before it at
+    the default (None)."""
     marks = [(i, e) for i, bar in enumerate(bars) for e in bar.events if e.kind == "tempo"]
-    current = Tempo(DEFAULT_BPM)
-    first_tempo: Tempo | None = None  # for "Tempo I"
     if not marks:
         warn(f"no tempo mark in the score; reading {DEFAULT_BPM} BPM")
-    else:
-        i, first = marks[0]
-        # a mark in the first bar (or in the first full bar after a pickup) holds from
-        # the start; a later first mark leaves the bars before it at the default
-        opening = 2 if _is_pickup(bars, 0) else 1
-        if i < opening:
-            current = first_tempo = first.value
-        else:
-            warn(
-                f"no tempo mark before measure {bars[i].number}; "
-                f"reading {DEFAULT_BPM} BPM until there"
-            )
-    downbeat: list[Tempo] = []
-    changes: list[list[tuple[Fraction, Tempo]]] = [[] for _ in bars]
-    ramps: list[_Ramp] = []
-    pending: tuple[int, _RampWord, str] | None = None  # (start bar, words, measure name)
-    before_ramp: Tempo | None = None
-    movement_tempo = current  # "Tempo I" before any mark of the movement
+        return None
+    i, first = marks[0]
+    opening = 2 if _is_pickup(bars, 0) else 1
+    if i < opening:
+        opened: Tempo = first.value
+        return opened
+    warn(f"no tempo mark before measure {bars[i].number}; reading {DEFAULT_BPM} BPM until there")
+    return None
 
-    def set_tempo(i: int, offset: Fraction, value: Tempo) -> None:
-        nonlocal current
-        if value == current:
+
+class _TempoReading:
+    """The tempo followed bar by bar through the score's events (see :data:`_STEPS`)."""
+
+    def __init__(self, bars: list[_Bar], warn: Callable[[str], None]) -> None:
+        self.bars = bars
+        self.warn = warn
+        opening = _opening_tempo(bars, warn)
+        self.current = opening if opening is not None else Tempo(DEFAULT_BPM)
+        self.first_tempo = opening  # for "Tempo I"
+        self.downbeat: list[Tempo] = []
+        self.changes: list[list[tuple[Fraction, Tempo]]] = [[] for _ in bars]
+        self.ramps: list[_Ramp] = []
+        # a ramp's words waiting for where it ends: (start bar, words, measure name)
+        self.pending: tuple[int, _RampWord, str] | None = None
+        self.before_ramp: Tempo | None = None
+        self.movement_tempo = self.current  # "Tempo I" before any mark of the movement
+
+    def read(self) -> tuple[list[Tempo], list[list[tuple[Fraction, Tempo]]], list[_Ramp]]:
+        for i, bar in enumerate(self.bars):
+            self.downbeat.append(self.current)
+            for event in bar.events:
+                step = _STEPS.get(event.kind)
+                if step is not None:
+                    step(self, i, event)
+        if self.pending is not None:
+            _, word, name = self.pending
+            self.warn(f"{word.text!r} in measure {name}: no tempo mark follows it; no ramp")
+        return self.downbeat, self.changes, self.ramps
+
+    def set_tempo(self, i: int, offset: Fraction, value: Tempo) -> None:
+        if value == self.current:
             return
         if offset == 0:
-            downbeat[i] = value
+            self.downbeat[i] = value
         else:
-            changes[i].append((offset, value))
-        current = value
+            self.changes[i].append((offset, value))
+        self.current = value
 
-    def end_ramp(i: int, target: Tempo | None, why: str) -> None:
+    def end_ramp(self, i: int, target: Tempo | None, why: str) -> None:
         """Close a pending ramp at bar ``i``: to ``target`` when it lies the way the words
         go, else by the default amount (and whatever comes next is then taken as is)."""
-        nonlocal pending, current, before_ramp
-        if pending is None:
+        if self.pending is None:
             return
-        start, word, name = pending
-        pending = None
+        start, word, name = self.pending
+        self.pending = None
         if start >= i:
-            warn(f"{word.text!r} in measure {name}: {why} in the same bar; no ramp")
+            self.warn(f"{word.text!r} in measure {name}: {why} in the same bar; no ramp")
             return
+        current = self.current
         way = word.way * (target.quarter_bpm - current.quarter_bpm) if target else 0
         end = (
             target
             if target is not None and way > 0
             else Tempo(current.bpm * (1 + word.way * word.amount), current.unit)
         )
-        ramps.append(_Ramp(start, i, current, end))
-        before_ramp = current
-        current = end
-        downbeat[i] = end
+        self.ramps.append(_Ramp(start, i, current, end))
+        self.before_ramp = current
+        self.current = end
+        self.downbeat[i] = end
 
-    for i, bar in enumerate(bars):
-        downbeat.append(current)
-        for event in bar.events:
-            if event.kind == "movement":
-                first_tempo, movement_tempo = None, current
-            elif event.kind in ("tempo", "modulation"):
-                if event.kind == "tempo":
-                    target: Tempo = event.value
-                else:  # the old unit lasts as long as the new one: tempo scales by new/old
-                    old, new = event.value
-                    target = Tempo(current.quarter_bpm * new / old)
-                first_tempo = first_tempo or target
-                end_ramp(i, target, "the next tempo mark is")
-                set_tempo(i, event.offset, target)
-            elif event.kind == "ramp":
-                if pending is None:
-                    start = i if event.offset == 0 or not changes[i] else i + 1
-                    pending = (start, event.value, bar.number)
-            elif event.kind == "a-tempo":
-                # back to the tempo before the ramp (the one a pending ramp starts from)
-                resume = current if pending is not None else before_ramp
-                end_ramp(i, None, "'a tempo' is")
-                if resume is not None:
-                    set_tempo(i, event.offset, resume)
-                before_ramp = None
-            elif event.kind == "tempo-primo":
-                end_ramp(i, None, "'Tempo I' is")
-                set_tempo(i, event.offset, first_tempo or movement_tempo)
-    if pending is not None:
-        warn(f"{pending[1].text!r} in measure {pending[2]}: no tempo mark follows it; no ramp")
-    return downbeat, changes, ramps
+    def movement(self, i: int, event: _Event) -> None:
+        self.first_tempo, self.movement_tempo = None, self.current
+
+    def tempo(self, i: int, event: _Event) -> None:
+        target: Tempo = event.value
+        self._new_tempo(i, event.offset, target)
+
+    def modulation(self, i: int, event: _Event) -> None:
+        # the old unit lasts as long as the new one: tempo scales by new/old
+        old, new = event.value
+        self._new_tempo(i, event.offset, Tempo(self.current.quarter_bpm * new / old))
+
+    def _new_tempo(self, i: int, offset: Fraction, target: Tempo) -> None:
+        self.first_tempo = self.first_tempo or target
+        self.end_ramp(i, target, "the next tempo mark is")
+        self.set_tempo(i, offset, target)
+
+    def ramp(self, i: int, event: _Event) -> None:
+        if self.pending is None:
+            start = i if event.offset == 0 or not self.changes[i] else i + 1
+            self.pending = (start, event.value, self.bars[i].number)
+
+    def a_tempo(self, i: int, event: _Event) -> None:
+        # back to the tempo before the ramp (the one a pending ramp starts from)
+        resume = self.current if self.pending is not None else self.before_ramp
+        self.end_ramp(i, None, "'a tempo' is")
+        if resume is not None:
+            self.set_tempo(i, event.offset, resume)
+        self.before_ramp = None
+
+    def tempo_primo(self, i: int, event: _Event) -> None:
+        self.end_ramp(i, None, "'Tempo I' is")
+        self.set_tempo(i, event.offset, self.first_tempo or self.movement_tempo)
+
+
+#: What each kind of event does to the tempo (labels do nothing to it).
+_STEPS: dict[str, Callable[[_TempoReading, int, _Event], None]] = {
+    "movement": _TempoReading.movement,
+    "tempo": _TempoReading.tempo,
+    "modulation": _TempoReading.modulation,
+    "ramp": _TempoReading.ramp,
+    "a-tempo": _TempoReading.a_tempo,
+    "tempo-primo": _TempoReading.tempo_primo,
+}
 
 
 def _is_pickup(bars: list[_Bar], i: int) -> bool:

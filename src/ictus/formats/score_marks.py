@@ -132,15 +132,11 @@ def _measure(m: ElementTree.Element, divisions: Fraction) -> Measure:
     directions: list[Direction] = []
     for el in m:
         if el.tag == "attributes":
-            d = el.find("divisions")
-            if d is not None:
-                divisions = _fraction(d.text) or divisions
+            divisions = _divisions(el, divisions)
         elif el.tag == "note":
-            if el.find("grace") is not None or el.find("chord") is not None:
-                continue  # no time of their own
-            rest = el.find("rest")
-            if rest is None or rest.get("measure") != "yes":
-                real = True
+            if not _takes_time(el):
+                continue
+            real = real or _sounds(el)
             cursor += _duration(el, divisions)
             furthest = max(furthest, cursor)
         elif el.tag == "backup":
@@ -153,11 +149,34 @@ def _measure(m: ElementTree.Element, divisions: Fraction) -> Measure:
             at = cursor + _offset(el, divisions, playback=True)
             directions.append(Direction(at, sound=_positive(el.get("tempo"))))
         elif el.tag == "barline":
-            style = el.findtext("bar-style", "")
-            if style == "light-heavy" and el.find("repeat") is None:
-                final = True
+            final = final or _is_final_barline(el)
         cursor = max(cursor, Fraction(0))
     return Measure(m.get("number", ""), furthest, real, tuple(directions), final)
+
+
+def _divisions(attributes: ElementTree.Element, divisions: Fraction) -> Fraction:
+    """The divisions an ``<attributes>`` sets, else those in force."""
+    d = attributes.find("divisions")
+    if d is None:
+        return divisions
+    return _fraction(d.text) or divisions
+
+
+def _takes_time(note: ElementTree.Element) -> bool:
+    """Grace notes and the later notes of a chord have no time of their own."""
+    return note.find("grace") is None and note.find("chord") is None
+
+
+def _sounds(note: ElementTree.Element) -> bool:
+    """A note or a rest short of a whole-measure rest: the bar is really played."""
+    rest = note.find("rest")
+    return rest is None or rest.get("measure") != "yes"
+
+
+def _is_final_barline(barline: ElementTree.Element) -> bool:
+    """A light-heavy barline that is not a repeat's end: the piece ends here."""
+    style = barline.findtext("bar-style", "")
+    return style == "light-heavy" and barline.find("repeat") is None
 
 
 def _direction(el: ElementTree.Element, cursor: Fraction, divisions: Fraction) -> Direction:

@@ -116,6 +116,43 @@ ARGUMENTS: dict[Action, type] = {
 }
 
 
+#: How each action reaches the engine's control API: ``(engine, arg, tap_at)``.
+_CONTROLS: dict[Action, Callable[[Engine, Any, float | None], object]] = {
+    Action.START: lambda e, arg, at: e.start(),
+    Action.STOP: lambda e, arg, at: e.stop(),
+    Action.PAUSE: lambda e, arg, at: e.pause(),
+    Action.CONTINUE: lambda e, arg, at: e.continue_(),
+    Action.LOCATE: lambda e, arg, at: e.locate(arg),
+    Action.STEP: lambda e, arg, at: e.step(int(arg)),
+    Action.LOOP: lambda e, arg, at: e.loop(arg),
+    Action.UNLOOP: lambda e, arg, at: e.loop(None),
+    Action.TOGGLE_LOOP: lambda e, arg, at: e.toggle_loop(),
+    Action.JUMP: lambda e, arg, at: e.jump_at_next_bar(arg),
+    Action.SCALE: lambda e, arg, at: e.set_scale(Fraction(str(arg))),
+    Action.NUDGE: lambda e, arg, at: e.nudge_scale(float(arg)),
+    Action.TAP: lambda e, arg, at: e.tap(at),
+}
+
+
+def _place(arg: Any) -> int | str:
+    """A bar number or a part's label, as a page sends it."""
+    return int(arg) if str(arg).isdigit() else str(arg)
+
+
+#: What each action does to a running show (the rest are refused while one runs).
+_SHOW_CONTROLS: dict[Action, Callable[[ShowControls, Any], object]] = {
+    Action.GO: lambda show, arg: show.go(),
+    Action.START: lambda show, arg: show.go(),
+    Action.NEXT: lambda show, arg: show.next(),
+    Action.PREVIOUS: lambda show, arg: show.previous(),
+    Action.STOP: lambda show, arg: show.stop(),
+    Action.VAMP: lambda show, arg: show.vamp(None if arg is None else str(arg)),
+    Action.RELEASE: lambda show, arg: show.release(),
+    Action.JUMP: lambda show, arg: show.jump(_place(arg)),
+    Action.LOCATE: lambda show, arg: show.locate(_place(arg)),
+}
+
+
 class Remote:
     """The engine as the web frontend sees it.
 
@@ -218,61 +255,24 @@ class Remote:
 
     def act(self, action: Action, arg: Any = None, tap_at: float | None = None) -> None:
         """Do ``action`` through the engine's control API, or the show's while one runs
-        (errors propagate)."""
-        if self.show is not None:
-            self._show_act(self.show, action, arg)
-            return
-        e = self._engine
-        if action is Action.START:
-            e.start()
-        elif action is Action.STOP:
-            e.stop()
-        elif action is Action.PAUSE:
-            e.pause()
-        elif action is Action.CONTINUE:
-            e.continue_()
-        elif action is Action.LOCATE:
-            e.locate(arg)
-        elif action is Action.STEP:
-            e.step(int(arg))
-        elif action is Action.LOOP:
-            e.loop(arg)
-        elif action is Action.UNLOOP:
-            e.loop(None)
-        elif action is Action.TOGGLE_LOOP:
-            e.toggle_loop()
-        elif action is Action.JUMP:
-            e.jump_at_next_bar(arg)
-        elif action is Action.SCALE:
-            e.set_scale(Fraction(str(arg)))
-        elif action is Action.NUDGE:
-            e.nudge_scale(float(arg))
-        elif action is Action.TAP:
-            e.tap(tap_at)
-        elif action in SHOW_ACTIONS:
-            from ictus.errors import ParameterError
+        (errors propagate).
 
-            raise ParameterError(f"{action.value}: no show is running")
+        Every engine action has its control, and every action a show allows its show
+        control:
 
-    @staticmethod
-    def _show_act(show: ShowControls, action: Action, arg: Any) -> None:
+        >>> set(_CONTROLS) | SHOW_ACTIONS == set(Action), set(_SHOW_CONTROLS) == IN_A_SHOW
+        (True, True)
+        """
         from ictus.errors import ParameterError
 
-        if action in (Action.GO, Action.START):
-            show.go()
-        elif action is Action.NEXT:
-            show.next()
-        elif action is Action.PREVIOUS:
-            show.previous()
-        elif action is Action.STOP:
-            show.stop()
-        elif action is Action.VAMP:
-            show.vamp(None if arg is None else str(arg))
-        elif action is Action.RELEASE:
-            show.release()
-        elif action is Action.JUMP:
-            show.jump(int(arg) if str(arg).isdigit() else str(arg))
-        elif action is Action.LOCATE:
-            show.locate(int(arg) if str(arg).isdigit() else str(arg))
-        else:
-            raise ParameterError(f"{action.value}: not while a show runs (use the setlist)")
+        if self.show is not None:
+            show_control = _SHOW_CONTROLS.get(action)
+            if show_control is None:
+                raise ParameterError(f"{action.value}: not while a show runs (use the setlist)")
+            show_control(self.show, arg)
+            return
+        control = _CONTROLS.get(action)
+        if control is None:
+            raise ParameterError(f"{action.value}: no show is running")
+        control(self._engine, arg, tap_at)
+

@@ -15,6 +15,20 @@ order), ``"none"``, or a list whose items are port names (``system:playback_3``)
 client names (``recorder``: all of its audio inputs, in order); the resulting ports are
 connected to ``out_1``, ``out_2``, ... in turn.
 
+**Extra MIDI ports.** ``midi_outputs`` and ``midi_inputs`` name MIDI ports registered on
+the same client (``<client>:midi_out``), so what goes through them is read and written in
+the very process callback that plays the audio: an event output (MIDI clock, MTC) writes
+a port's buffer through :meth:`JackBackend.midi_port` with sample offsets of this block,
+and a follower or show controller reads an input's events the same way. The backend
+clears every MIDI output's buffer at the start of each cycle (JACK wants that, messages
+or none), so a cycle whose writer failed or was idle sends nothing rather than garbage.
+``midi_connect`` maps a port name to the ports or clients it is connected to at start.
+
+**Timebase.** A ``timebase`` callback (JACK-Client's signature) is registered at every
+start, making this client the transport's timebase master (``--jack-transport master``);
+closing stops the transport and gives the timebase up. :meth:`JackBackend.client`
+exposes the open client for transport queries.
+
 Extra ports (MIDI in and out for a show): ``on_client`` is called with the
 ``jack.Client`` every time one is opened (open, and again on reopen), after the audio
 ports are registered and before the client is activated. Register the ports there and
@@ -27,7 +41,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -88,6 +102,12 @@ class JackBackend(Backend):
     connect : "auto", "none" or sequence of str
     server : str or None
         Server name; None: ``$JACK_DEFAULT_SERVER`` or the default server.
+    midi_outputs, midi_inputs : sequence of str
+        MIDI ports to register on the client (see the module docstring).
+    midi_connect : mapping port name -> sequence of str
+        Ports or clients to connect each MIDI port to at start.
+    timebase : callable or None
+        Timebase master callback (see the module docstring).
     measure : int
         Keep the cost (ns, whole process callback) of the last ``measure`` cycles in
         ``costs`` (a ring; ``cycles`` counts them all). 0: do not measure.
@@ -103,9 +123,19 @@ class JackBackend(Backend):
         connect: str | Sequence[str] = "auto",
         server: str | None = None,
         measure: int = 0,
+        midi_outputs: Sequence[str] = (),
+        midi_inputs: Sequence[str] = (),
+        midi_connect: Mapping[str, Sequence[str]] | None = None,
+        timebase: Callable[..., None] | None = None,
         on_client: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__()
+        self.midi_outputs = tuple(midi_outputs)
+        self.midi_inputs = tuple(midi_inputs)
+        self.midi_connect = dict(midi_connect or {})
+        self.timebase = timebase
+        self._midi: dict[str, Any] = {}  # name -> registered MIDI port (in or out)
+        self._midi_out: list[Any] = []
         self.on_client = on_client
         self.client_name = client_name
         self.connect = connect
@@ -182,6 +212,9 @@ class JackBackend(Backend):
         self.rate = client.samplerate
         self.period = client.blocksize
         self._ports = [client.outports.register(f"out_{i + 1}") for i in range(self.channels)]
+        self._midi = {name: client.midi_outports.register(name) for name in self.midi_outputs}
+        self._midi_out = list(self._midi.values())
+        self._midi.update({name: client.midi_inports.register(name) for name in self.midi_inputs})
         if self.on_client is not None:
             self.on_client(client)
         self._size(max(self.period, 1024))
@@ -273,6 +306,39 @@ class JackBackend(Backend):
                 # settle() waits for the graph order this connection brings
                 self._graph_wanted = self._graph_orders + 1
                 client.connect(ours, theirs)
+        for name, targets in self.midi_connect.items():
+            port = self._midi[name]
+            for theirs in self._midi_targets(port, targets):
+                self._graph_wanted = self._graph_orders + 1
+                if port.is_output:
+                    client.connect(port, theirs)
+                else:
+                    client.connect(theirs, port)
+        if self.timebase is not None and not client.set_timebase_callback(self.timebase):
+            raise BackendError("another JACK client is already the timebase master")
+
+    def _midi_targets(self, port: Any, targets: Sequence[str]) -> list[str]:
+        """The MIDI ports ``targets`` (port or client names) name, for ``port``."""
+        client = self._client
+        ports = client.get_ports(is_midi=True, is_input=port.is_output, is_output=port.is_input)
+        names: list[str] = []
+        for item in targets:
+            found = [p.name for p in ports if item in (p.name, p.name.split(":", 1)[0])]
+            if not found:
+                kinds = ", ".join(p.name for p in ports) or "(none)"
+                raise BackendError(f"--midi-connect: no JACK MIDI port {item!r}; ports: {kinds}")
+            names.extend(found)
+        return names
+
+    @property
+    def client(self) -> Any:
+        """The open ``jack.Client`` (None while closed): for transport queries."""
+        return self._client
+
+    def midi_port(self, name: str) -> Any:
+        """The MIDI port ``name`` of the open client (``midi_outputs``/``midi_inputs``);
+        call it from the process callback once per cycle (a reopen registers new ports)."""
+        return self._midi[name]
 
     def _targets(self) -> list[str]:
         client = self._client
@@ -337,6 +403,8 @@ class JackBackend(Backend):
                 self._size(frames)  # the period grew: one allocation, then steady again
             self._view = self._scratch[:, :frames].T
             self._view_frames = frames
+        for port in self._midi_out:
+            port.clear_buffer()
         assert self._process is not None
         silent = self._process(self._view, self._high + raw)
         self._copy(frames, silent is True)
@@ -368,6 +436,10 @@ class JackBackend(Backend):
         def shut() -> None:
             try:
                 if self.failure is None:
+                    if self.timebase is not None:
+                        # the master leaves: the transport it drove stops with it
+                        client.transport_stop()
+                        client.release_timebase()
                     client.deactivate()
                 client.close()
             except Exception:

@@ -131,7 +131,10 @@ def read_midi(
         own = own_map(song)
         if own is not None:  # a file ictus wrote, unchanged since: the map it came from
             return own
-    tempo_map, problems = _build(song, name, click_unit, bars)
+    try:
+        tempo_map, problems = _build(song, name, click_unit, bars)
+    except ParameterError as err:  # a value the model refuses (a tempo of 1 us a quarter)
+        raise MidiFileError(f"{name}: {err}") from None
     if problems:
         warnings.warn(
             f"{name}: read despite flaws: {'; '.join(problems)}", MidiWarning, stacklevel=2
@@ -296,38 +299,10 @@ def _build(
     problems = list(song.problems)
     per_quarter, tempo = _timebase(song, name, problems)
     all_bars = _Bars(_meter_regions(song, per_quarter, problems))
-
-    # markers and rehearsal marks (labels on bar lines), cue points, the title
-    marks: list[tuple[Fraction, str, str]] = []  # (quarters, kind, text)
-    title = None
-    for e in song.events:
-        text = str(e.value)
-        if e.kind == "track_name" and e.track == 0 and title is None:
-            title = cue_text(text) or None
-        elif e.kind in ("marker", "cue_marker") or (
-            e.kind == "text" and e.track == 0 and is_rehearsal_mark(text)
-        ):
-            marks.append((e.tick / per_quarter, e.kind, text))
-
+    title, marks = _title_and_marks(song, per_quarter)
     try:
         count_in, first = _count_in(marks, all_bars, tempo, click_unit)
-        last_end = song.last_end / per_quarter
-        last_start = None if song.last_start is None else song.last_start / per_quarter
-        n = first
-        if bars_wanted is None:
-            # the bar holding the last event that starts something, and every bar that
-            # something still sounds in
-            while (
-                n == first
-                or all_bars[n].start < last_end
-                or (last_start is not None and all_bars[n].start <= last_start)
-            ):
-                n += 1
-                if n - first > MAX_BARS:
-                    raise OverflowError
-        else:
-            n = first + bars_wanted
-            all_bars[n]
+        n = _bars_end(song, per_quarter, all_bars, first, bars_wanted)
     except OverflowError:
         raise MidiFileError(
             f"{name}: the last event lies more than {MAX_BARS} bars from the start; "
@@ -339,6 +314,61 @@ def _build(
         marks = [m for m in marks if m[0] > 0 or parse_count_in_marker(m[2]) is None]
 
     units = [_click_unit(bar, click_unit, problems) for bar in music]
+    labels, cues = _labels_and_cues(marks, music, end)
+    sections = _sections(music, end, units, tempo, labels, cues)
+    tempo_map = TempoMap(tuple(sections), title=title, count_in=count_in or CountIn())
+    if len(problems) != len(set(problems)):
+        problems = list(dict.fromkeys(problems))
+    return tempo_map, problems
+
+
+def _title_and_marks(
+    song: Song, per_quarter: Fraction
+) -> tuple[str | None, list[tuple[Fraction, str, str]]]:
+    """The title (track 0's name), and the markers, rehearsal marks and cue points as
+    ``(quarters, kind, text)`` in file order."""
+    marks: list[tuple[Fraction, str, str]] = []
+    title = None
+    for e in song.events:
+        text = str(e.value)
+        if e.kind == "track_name" and e.track == 0 and title is None:
+            title = cue_text(text) or None
+        elif e.kind in ("marker", "cue_marker") or (
+            e.kind == "text" and e.track == 0 and is_rehearsal_mark(text)
+        ):
+            marks.append((e.tick / per_quarter, e.kind, text))
+    return title, marks
+
+
+def _bars_end(
+    song: Song, per_quarter: Fraction, all_bars: _Bars, first: int, bars_wanted: int | None
+) -> int:
+    """The index after the last bar of music (OverflowError past :data:`MAX_BARS`)."""
+    if bars_wanted is not None:
+        n = first + bars_wanted
+        all_bars[n]
+        return n
+    # the bar holding the last event that starts something, and every bar that
+    # something still sounds in
+    last_end = song.last_end / per_quarter
+    last_start = None if song.last_start is None else song.last_start / per_quarter
+    n = first
+    while (
+        n == first
+        or all_bars[n].start < last_end
+        or (last_start is not None and all_bars[n].start <= last_start)
+    ):
+        n += 1
+        if n - first > MAX_BARS:
+            raise OverflowError
+    return n
+
+
+def _labels_and_cues(
+    marks: list[tuple[Fraction, str, str]], music: list[_Bar], end: Fraction
+) -> tuple[dict[int, str], list[tuple[Fraction, str]]]:
+    """Section labels by bar index (a marker on a bar line), and every other mark as a
+    cue ``(quarters, text)`` in time order; marks outside the music are dropped."""
     bar_index = {bar.start: i for i, bar in enumerate(music)}
     labels: dict[int, str] = {}
     cues: list[tuple[Fraction, str]] = []
@@ -354,8 +384,20 @@ def _build(
                 cues.append((q, text))
         else:
             cues.append((q, text))
-
     cues.sort(key=lambda cue: cue[0])  # stable: events at one place keep their order
+    return labels, cues
+
+
+def _sections(
+    music: list[_Bar],
+    end: Fraction,
+    units: list[Fraction | None],
+    tempo: _TempoLine,
+    labels: dict[int, str],
+    cues: list[tuple[Fraction, str]],
+) -> list[Section]:
+    """A section for each run of bars with one meter, click unit and tempo, cut again
+    at each label."""
     sections: list[Section] = []
     b0 = 0
     for b in range(1, len(music) + 1):
@@ -370,10 +412,7 @@ def _build(
                 _section(music[b0], b - b0, section_end, units[b0], tempo, labels.get(b0), cues)
             )
             b0 = b
-    tempo_map = TempoMap(tuple(sections), title=title, count_in=count_in or CountIn())
-    if len(problems) != len(set(problems)):
-        problems = list(dict.fromkeys(problems))
-    return tempo_map, problems
+    return sections
 
 
 def _click_unit(bar: _Bar, click_unit: str, problems: list[str]) -> Fraction | None:
