@@ -365,7 +365,14 @@ def test_play_sends_beats_to_every_subscriber(tmp_path, subscriber):
     song.write_text(TEXT)
     other = Subscriber()
     try:
-        targets = f"127.0.0.1:{subscriber.port},localhost:{other.port}"
+        # a host name where the machine has one for loopback (a bare chroot has no
+        # /etc/hosts): the second target is then also resolved by name
+        try:
+            socket.gethostbyname("localhost")
+            name = "localhost"
+        except OSError:
+            name = "127.0.0.1"
+        targets = f"127.0.0.1:{subscriber.port},{name}:{other.port}"
         done = run("play", str(song), "-b", "null", "--osc", "0", "--osc-send", targets)
         assert done.returncode == 0, done.stderr
         grid = build_grid(SONG)
