@@ -11,7 +11,9 @@ median counts; ratios against a peer measured in the same run are what to compar
   against a bare Python;
 - computing a grid of 10^6 clicks (in-process);
 - scaling with the number of sections (bench_scaling.py): 10,000 against a 100-section
-  baseline, as a per-section ratio (1 = linear).
+  baseline, as a per-section ratio (1 = linear);
+- then the live engine (bench_engine.py), the show's audio path (bench_show.py) and the
+  callback under load from the frontends (bench_load.py).
 """
 
 from __future__ import annotations
@@ -244,6 +246,12 @@ def main() -> None:
     from bench_show import main as show_main
 
     show_main()
+
+    # real time under load: the display, OSC and 50 web clients next to the callback,
+    # and peak RSS against the stems' length (bench_load.py)
+    from bench_load import main as load_main
+
+    load_main(rss=True)
 
 
 if __name__ == "__main__":

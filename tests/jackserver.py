@@ -284,6 +284,36 @@ class Recorder:
             pass
 
 
+def _jackd_running() -> bool:
+    """Whether any process on the machine is a jackd (read from /proc: no procps needed)."""
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "jackd":
+                return True
+        except OSError:  # the process ended while we looked
+            continue
+    return False
+
+
+def clear_stale_jack_registry(shm: Path = Path("/dev/shm")) -> list[str]:
+    """Remove JACK's shared registry and segments when no jackd runs on the machine.
+
+    Returns what was removed. Does nothing while any jackd (a user's own, or another
+    test run's) is alive, so it never pulls the floor from under a running server.
+    """
+    if _jackd_running() or not shm.is_dir():
+        return []
+    removed = []
+    for entry in shm.iterdir():
+        if entry.name.startswith(("jack-", "jack_")):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+    return removed
+
+
 @pytest.fixture(scope="session")
 def jack_server() -> Iterator[JackServer]:
     """One private JACK server (dummy driver, 48 kHz, 256 frames) for the session.

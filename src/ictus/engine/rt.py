@@ -10,17 +10,24 @@ import gc
 import os
 import sys
 
+#: Seconds a thread may hold the GIL while another waits (see :func:`realtime_habits`).
+SWITCH_INTERVAL = 0.0001
+
 
 def realtime_habits() -> None:
     """Process-wide settings that keep a Python audio callback on time.
 
     - The callback needs the GIL within a fraction of a period: other threads hand it
-      over every 0.5 ms instead of Python's default 5 ms.
+      over every 0.1 ms instead of Python's default 5 ms. CPython hands the lock to any
+      thread that has waited that long, the audio thread included, so the interval is
+      what the callback loses each time; with the display, OSC and 50 web clients in
+      the process, 0.1 ms cut the callback's p99.9 from ~2.1 ms to ~0.8-1.2 ms against
+      0.5 ms, and 50 µs was worse again (docs/REALTIME.md, bench/bench_load.py).
     - Everything alive now (modules, the plans) moves out of the garbage collector's
       sight (:func:`gc.freeze`), so a collection that happens to start in the audio
       thread scans only the few objects made since, not the whole heap.
     """
-    sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
     gc.freeze()  # no gc.collect() first: it would hold the GIL for a long while
 
 
