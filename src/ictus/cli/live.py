@@ -360,6 +360,15 @@ class JackSlot:
         return int(self.client.samplerate) if self.client is not None else 0
 
 
+def _check_sync_backend(sync: SyncSettings, backend: str) -> None:
+    """JACK MIDI and the JACK transport need the JACK backend (a usage mistake)."""
+    if backend != "jack":
+        if sync.midi_out == "jack":
+            raise UsageError("--midi-out jack needs --backend jack")
+        if sync.jack_transport is not None:
+            raise UsageError("--jack-transport needs --backend jack")
+
+
 def sync_flags(
     sync: SyncSettings, backend: str, tempo_map: "TempoMap"
 ) -> tuple[Attachments, dict[str, Any]]:
@@ -372,11 +381,7 @@ def sync_flags(
     >>> sync_flags(s, "null", None)
     (Attachments(sources=(), event_outputs=(), followers=(), remotes=()), {})
     """
-    if backend != "jack":
-        if sync.midi_out == "jack":
-            raise UsageError("--midi-out jack needs --backend jack")
-        if sync.jack_transport is not None:
-            raise UsageError("--jack-transport needs --backend jack")
+    _check_sync_backend(sync, backend)
     if sync.midi_out is None and sync.jack_transport is None:
         return Attachments(), {}
     from ictus.engine import sync_outputs as so

@@ -209,6 +209,35 @@ def run(
     )
 
 
+def _checked_show(
+    show_file: Path,
+    backend: str | None,
+    song: str | None,
+    read_ahead: float,
+    *,
+    midi_connect: str | None,
+    midi_from: str | None,
+) -> tuple["Show", int, str]:
+    """The show, the index of the song it starts at and the backend's name, every
+    option and the show itself checked before anything opens."""
+    from ictus.engine.backends import default_backend
+    from ictus.show import ShowError, check_show
+
+    name = _backend_name(backend)
+    if not 0.5 <= read_ahead <= 600:
+        raise UsageError(f"--read-ahead must be 0.5..600 seconds, got {read_ahead:g}")
+    show = _load(show_file)
+    start = 0 if song is None else _song_index(show, song)
+    try:
+        check_show(show)  # before anything opens: a bad show never makes a sound
+    except ShowError as err:
+        _problems(err)
+    name = name or default_backend()
+    if name != "jack" and (midi_connect or midi_from):
+        raise UsageError("--midi-connect and --midi-from need --backend jack (JACK MIDI)")
+    return show, start, name
+
+
 def run_show(
     show_file: Path,
     backend: str | None,
@@ -230,23 +259,11 @@ def run_show(
     alone). With ``web`` (host, port) the web remote drives the show too."""
     from ictus.engine import BackendError, make_backend
     from ictus.engine.backends import NoOutput
-    from ictus.show import ShowError, check_show
     from ictus.show.runner import ShowRunner
 
-    name = _backend_name(backend)
-    if not 0.5 <= read_ahead <= 600:
-        raise UsageError(f"--read-ahead must be 0.5..600 seconds, got {read_ahead:g}")
-    show = _load(show_file)
-    start = 0 if song is None else _song_index(show, song)
-    try:
-        check_show(show)  # before anything opens: a bad show never makes a sound
-    except ShowError as err:
-        _problems(err)
-    from ictus.engine.backends import default_backend
-
-    name = name or default_backend()
-    if name != "jack" and (midi_connect or midi_from):
-        raise UsageError("--midi-connect and --midi-from need --backend jack (JACK MIDI)")
+    show, start, name = _checked_show(
+        show_file, backend, song, read_ahead, midi_connect=midi_connect, midi_from=midi_from
+    )
     interactive = display and sys.stdin.isatty()
     midi, options = _backend_options(
         name,

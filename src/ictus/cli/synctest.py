@@ -29,11 +29,14 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from ictus.cli import options as m
+
+if TYPE_CHECKING:
+    from ictus.engine.events import Change
 
 DEMO_MAP = """\
 title: ictus sync-test
@@ -175,25 +178,11 @@ def run_test(tempo_map: Any, server: str | None) -> tuple[list[Row], dict[str, A
     from ictus.engine.backends.jack import JackBackend
     from ictus.engine.events import EventKind
     from ictus.engine.timecode import LtcTrack
-    from ictus.errors import IctusError
-    from ictus.sync import MidiClock, MidiClockOutput, MtcClock, MtcOutput, libltc
+    from ictus.sync import libltc
     from ictus.timebase import FPS_25
 
-    out = Path(tempfile.mkdtemp(prefix="ictus-sync-test-")) / "heard.json"
-    name = f"ictrec{uuid.uuid4().hex[:4]}"
-    env = dict(os.environ)
-    if server is not None:
-        env["JACK_DEFAULT_SERVER"] = server
-    seconds = tempo_map_seconds(tempo_map) + 10
-    rec = subprocess.Popen(
-        [sys.executable, "-m", "ictus.cli.sync_recorder", server or env.get(
-            "JACK_DEFAULT_SERVER", "default"), name, str(out), str(seconds)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
-    assert rec.stdout is not None and rec.stdin is not None
-    if rec.stdout.readline().strip() != "ready":
-        rec.kill()
-        raise IctusError("the recorder could not open a JACK client")
+    rec, out, name = _start_recorder(tempo_map, server)
+    assert rec.stdin is not None
     sent = so.ListSink()
     with_ltc = libltc.available()
     backend = JackBackend(
@@ -239,48 +228,11 @@ def run_test(tempo_map: Any, server: str | None) -> tuple[list[Row], dict[str, A
     assert line is not None
     c0 = start.clock - start.frame  # backend frame of grid frame 0
     frames = end.clock - c0
-    times = [c[0] for c in heard["cycles"]]
-
-    def schedule(out_: Any) -> list[tuple[int, str]]:
-        said = [(start.clock, m.hex()) for m in out_.start(start.frame)]
-        span = end.clock - start.clock
-        said += [(start.clock + o, m.hex()) for o, m in out_.render(start.frame, span)]
-        said += [(end.clock, m.hex()) for m in out_.stop()]
-        return said
-
-    want_clock = schedule(MidiClockOutput(MidiClock(line, rate)))
-    want_mtc = schedule(MtcOutput(MtcClock.for_timeline(line, FPS_25, rate)))
-    said = [(t, m.hex()) for t, m in sent.sent]
-    events = [(t, h) for t, h in heard["events"]]
     skips = [c.clock for c in history if c.kind is EventKind.SKIP]
-
-    def is_clock(h: str) -> bool:
-        return h[:2] in ("f8", "fa", "fb", "fc", "f2")
-
-    rows = []
-    for label, want, kind in (("MIDI clock", want_clock, True), ("MTC 25", want_mtc, False)):
-        heard_here = [e for e in events if is_clock(e[1]) == kind]
-        sent_here = [e for e in said if is_clock(e[1]) == kind]
-        rows.append(grid_and_delivery(label, heard_here, sent_here, want, bool(skips)))
-    # the JACK transport: every rolling cycle's frame against the engine's map frame
+    said = [(t, m.hex()) for t, m in sent.sent]
+    rows = _midi_rows(line, rate, start, end, heard["events"], said, bool(skips))
     origin = c0 + plan.origin  # backend frame of bar 1's downbeat
-    rolling = [(t, frame, bbt) for t, on, frame, bbt in heard["cycles"] if on]
-    errors = [frame - (t - origin) for t, frame, _ in rolling]
-    settle = _settled(heard["cycles"], period)
-    judged = [e for (t, _, _), e in zip(rolling, errors, strict=True) if settle(t)]
-    missing = sum(1 for t, _, bbt in rolling if bbt is None)
-    if judged:
-        mean = sum(judged) / len(judged)
-        jitter = (sum((e - mean) ** 2 for e in judged) / len(judged)) ** 0.5
-        worst: int | None = max(abs(e) for e in judged)
-    else:
-        jitter, worst = 0.0, None
-    expected = sum(1 for t in times if origin <= t <= end.clock)  # these should roll
-    missing += max(expected - len(rolling) - 1, 0)  # the last cycle may be the stop's
-    rows.append(
-        Row("JACK transport", len(rolling), expected, worst, jitter, missing,
-            "frame at each cycle start")
-    )  # fmt: skip
+    rows.append(_transport_row(heard["cycles"], origin, end.clock, period))
     if with_ltc:
         import numpy as np
 
@@ -295,6 +247,89 @@ def run_test(tempo_map: Any, server: str | None) -> tuple[list[Row], dict[str, A
         "seconds": frames / rate,
     }
     return rows, facts
+
+
+def _start_recorder(
+    tempo_map: Any, server: str | None
+) -> tuple["subprocess.Popen[str]", Path, str]:
+    """Start the recorder (:mod:`ictus.cli.sync_recorder`) in its own process and wait
+    until its JACK client is open; returns (process, where it writes, its client name)."""
+    from ictus.errors import IctusError
+
+    out = Path(tempfile.mkdtemp(prefix="ictus-sync-test-")) / "heard.json"
+    name = f"ictrec{uuid.uuid4().hex[:4]}"
+    env = dict(os.environ)
+    if server is not None:
+        env["JACK_DEFAULT_SERVER"] = server
+    seconds = tempo_map_seconds(tempo_map) + 10
+    rec = subprocess.Popen(
+        [sys.executable, "-m", "ictus.cli.sync_recorder", server or env.get(
+            "JACK_DEFAULT_SERVER", "default"), name, str(out), str(seconds)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert rec.stdout is not None and rec.stdin is not None
+    if rec.stdout.readline().strip() != "ready":
+        rec.kill()
+        raise IctusError("the recorder could not open a JACK client")
+    return rec, out, name
+
+
+def _midi_rows(
+    line: Any,
+    rate: int,
+    start: "Change",
+    end: "Change",
+    heard: list[Any],
+    said: list[tuple[int, str]],
+    skipped: bool,
+) -> list[Row]:
+    """MIDI clock and MTC 25: what the recorder heard and what the engine sent, each
+    against its schedule on the grid (``line``, the timeline) from ``start`` to ``end``."""
+    from ictus.sync import MidiClock, MidiClockOutput, MtcClock, MtcOutput
+    from ictus.timebase import FPS_25
+
+    def schedule(out_: Any) -> list[tuple[int, str]]:
+        said = [(start.clock, m.hex()) for m in out_.start(start.frame)]
+        span = end.clock - start.clock
+        said += [(start.clock + o, m.hex()) for o, m in out_.render(start.frame, span)]
+        said += [(end.clock, m.hex()) for m in out_.stop()]
+        return said
+
+    want_clock = schedule(MidiClockOutput(MidiClock(line, rate)))
+    want_mtc = schedule(MtcOutput(MtcClock.for_timeline(line, FPS_25, rate)))
+    events = [(t, h) for t, h in heard]
+
+    def is_clock(h: str) -> bool:
+        return h[:2] in ("f8", "fa", "fb", "fc", "f2")
+
+    rows = []
+    for label, want, kind in (("MIDI clock", want_clock, True), ("MTC 25", want_mtc, False)):
+        heard_here = [e for e in events if is_clock(e[1]) == kind]
+        sent_here = [e for e in said if is_clock(e[1]) == kind]
+        rows.append(grid_and_delivery(label, heard_here, sent_here, want, skipped))
+    return rows
+
+
+def _transport_row(cycles: list[Any], origin: int, end: int, period: int) -> Row:
+    """The JACK transport: every rolling cycle's frame (as the recorder read it) against
+    the engine's map frame, ``origin`` being the backend frame of bar 1's downbeat and
+    ``end`` the one where the map ended."""
+    times = [c[0] for c in cycles]
+    rolling = [(t, frame, bbt) for t, on, frame, bbt in cycles if on]
+    errors = [frame - (t - origin) for t, frame, _ in rolling]
+    settle = _settled(cycles, period)
+    judged = [e for (t, _, _), e in zip(rolling, errors, strict=True) if settle(t)]
+    missing = sum(1 for t, _, bbt in rolling if bbt is None)
+    if judged:
+        mean = sum(judged) / len(judged)
+        jitter = (sum((e - mean) ** 2 for e in judged) / len(judged)) ** 0.5
+        worst: int | None = max(abs(e) for e in judged)
+    else:
+        jitter, worst = 0.0, None
+    expected = sum(1 for t in times if origin <= t <= end)  # these should roll
+    missing += max(expected - len(rolling) - 1, 0)  # the last cycle may be the stop's
+    return Row("JACK transport", len(rolling), expected, worst, jitter, missing,
+               "frame at each cycle start")  # fmt: skip
 
 
 def ltc_row(audio: Any, audio_start: int, origin: int, begin: int, end: int, rate: int) -> Row:

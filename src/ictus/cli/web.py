@@ -94,12 +94,7 @@ def serve(
     from ictus.engine.backends import default_backend
     from ictus.web.server import WebRemote, print_addresses
 
-    if not 0 <= port <= 65535:
-        raise UsageError(f"--port must be 0..65535, got {port}")
-    if not -1000 <= visual_latency <= 1000:
-        raise UsageError(f"--visual-latency must be -1000..1000 ms, got {visual_latency}")
-    if period < 0 or period > 8192:
-        raise UsageError(f"--period must be 0..8192 frames, got {period}")
+    _check_ranges(port, visual_latency, period)
     name = backend or default_backend()
     if name not in BACKEND_NAMES:
         raise UsageError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}, got {name!r}")
@@ -120,17 +115,7 @@ def serve(
         )
         return
     tempo_map = common.load_map(map_file, fmt=source_format, scale=scale, count_in=count_in)
-    options: dict[str, Any]
-    if name == "jack":
-        ports = [p.strip() for p in connect.split(",") if p.strip()]
-        if not ports:
-            raise UsageError("--connect: give auto, none, or JACK ports/clients")
-        wiring = connect.strip() if connect.strip() in ("auto", "none") else ports
-        options = {"connect": wiring, "server": device}
-    elif name == "portaudio":
-        options = {"device": device, "period": period}
-    else:
-        options = {"rate": sample_rate or 48000, "period": period or 256, "driver": "paced"}
+    options = _backend_options(name, connect, device, period, sample_rate)
     sound_name = sound
 
     def voice(rate: int) -> Any:
@@ -164,3 +149,34 @@ def serve(
 
     raise BackendError(failure)
 
+
+def _check_ranges(port: int, visual_latency: float, period: int) -> None:
+    """``--port``, ``--visual-latency`` and ``--period`` within their ranges (a usage
+    mistake otherwise)."""
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be 0..65535, got {port}")
+    if not -1000 <= visual_latency <= 1000:
+        raise UsageError(f"--visual-latency must be -1000..1000 ms, got {visual_latency}")
+    if period < 0 or period > 8192:
+        raise UsageError(f"--period must be 0..8192 frames, got {period}")
+
+
+def _backend_options(
+    name: str, connect: str, device: str | None, period: int, sample_rate: int | None
+) -> dict[str, Any]:
+    """The keyword options of :func:`ictus.engine.make_backend` for backend ``name``.
+
+    >>> _backend_options("jack", "system:playback_1, x", None, 0, None)
+    {'connect': ['system:playback_1', 'x'], 'server': None}
+    >>> _backend_options("null", "auto", None, 0, None)
+    {'rate': 48000, 'period': 256, 'driver': 'paced'}
+    """
+    if name == "jack":
+        ports = [p.strip() for p in connect.split(",") if p.strip()]
+        if not ports:
+            raise UsageError("--connect: give auto, none, or JACK ports/clients")
+        wiring = connect.strip() if connect.strip() in ("auto", "none") else ports
+        return {"connect": wiring, "server": device}
+    if name == "portaudio":
+        return {"device": device, "period": period}
+    return {"rate": sample_rate or 48000, "period": period or 256, "driver": "paced"}
