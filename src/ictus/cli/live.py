@@ -321,6 +321,38 @@ def register(app: typer.Typer) -> None:
                 help="Timecode of bar 1's downbeat (default: the map's start:, else 0).",
             ),
         ] = None,
+        link: Annotated[
+            bool,
+            typer.Option("--link", help="Join Ableton Link and lead it (docs/FOLLOW.md)."),
+        ] = False,
+        link_quantum: Annotated[
+            str | None,
+            typer.Option(
+                "--link-quantum",
+                metavar="N",
+                help="Link quantum in quarters (default: the start bar's length).",
+            ),
+        ] = None,
+        follow: Annotated[
+            str | None,
+            typer.Option(
+                "--follow",
+                metavar="link|ltc|mtc|midi-clock",
+                help="Let this source move the transport (docs/FOLLOW.md).",
+            ),
+        ] = None,
+        midi_in: Annotated[
+            str | None,
+            typer.Option(
+                "--midi-in",
+                metavar="PORT",
+                help="--follow mtc|midi-clock: the JACK MIDI port to read (none: connect later).",
+            ),
+        ] = None,
+        ltc_in: Annotated[
+            int | None,
+            typer.Option("--ltc-in", metavar="CH", help="--follow ltc: JACK input (from 1)."),
+        ] = None,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
     ) -> None:
         """Play the click of MAP live, sample for sample what 'ictus render' writes.
@@ -371,6 +403,9 @@ def register(app: typer.Typer) -> None:
             gains = parse_gains(gain) if gain else None
             overs_rule = Overs.parse(overs)
             osc_setup = osc_settings(osc, osc_host, osc_send)
+        from ictus.cli import follow as following
+
+        sync = following.follow_settings(link, link_quantum, follow, midi_in, ltc_in)
         if sound is not None and sound_file is not None:
             raise UsageError("give --sound or --sound-file, not both")
         if period < 0 or period > 8192:
@@ -412,6 +447,13 @@ def register(app: typer.Typer) -> None:
                 target="the live output",
             )
 
+        bound: list[Any] = []  # the engine, once made (the outputs are made first)
+        sync_outputs, followers = following.sync_parts(
+            sync,
+            tempo_map,
+            following.start_bar_of(tempo_map, from_label, from_bar),
+            lambda clock: int(bound[0].host_time(clock)),
+        )
         engine = Engine(
             tempo_map,
             audio,
@@ -426,7 +468,10 @@ def register(app: typer.Typer) -> None:
             reconnect=reconnect,
             rate=sample_rate,
             sources=[timecode] if timecode is not None else [],
+            event_outputs=sync_outputs,
+            followers=followers,
         )
+        bound.append(engine)
         import signal
 
         def stop_playing(_signum: int, _frame: Any) -> None:
@@ -446,7 +491,8 @@ def register(app: typer.Typer) -> None:
         try:
             if not quiet and not interactive:
                 sys.stderr.write(f"ictus: playing {map_file} on {audio.describe()}\n")
-            engine.start()
+            if not sync.following:
+                engine.start()
             if interactive:
                 from ictus.cli import display
 
@@ -455,11 +501,13 @@ def register(app: typer.Typer) -> None:
                 outcome = engine.wait()
         except KeyboardInterrupt:
             engine.close()
+            following.close_parts(sync_outputs)
             if remote is not None:
                 remote.close()
             raise typer.Exit(130) from None
         failure = engine.failure
         engine.close()
+        following.close_parts(sync_outputs)
         if remote is not None:
             remote.close()  # after the engine: its last events still go out
             if not quiet and remote.counts.ignored:
