@@ -107,18 +107,16 @@ def main(seconds: float, kill_at: float, out: str) -> None:
         from ictus.tempomap import build_grid
 
         grid = build_grid(parse_click(MAP))
-        result = (
-            {
-                "main": results[0],
-                "backup": results[1],
-                "started": started,
-                "died": died,
-                "rate": main_srv.rate,
-                "clicks": [float(t) for t in grid.time],
-                "codes": [leader.returncode, backup.returncode],
-                "backup_err": backup_err,
-            },
-        )
+        result = {
+            "main": results[0],
+            "backup": results[1],
+            "started": started,
+            "died": died,
+            "rate": main_srv.rate,
+            "clicks": [float(t) for t in grid.time],
+            "codes": [leader.returncode, backup.returncode],
+            "backup_err": backup_err,
+        }
         Path(out).write_text(json.dumps(result))
     finally:
         for p in procs:

@@ -56,6 +56,10 @@ if TYPE_CHECKING:
 SPEED_WINDOW = 1.0
 #: polls in a row a follower must find the transport off before it places it again
 CONFIRM = 3
+#: an error changing by more than this between polls is a jump over there (seconds)
+STEP = 0.03
+#: the most a follower lets a session drift off the map's ramp before it holds (seconds)
+DRIFT = 0.002
 
 
 def reference_line(tempo_map: TempoMap, start_bar: int, scale: Fraction) -> Timeline:
@@ -105,6 +109,7 @@ class LinkLead(EventOutput):
         self._clock = 0
         self._plan: Plan | None = None  # the plan last played (for a stop's place)
         self._last = -(1 << 62)
+        self._peers = -1
         #: the phase error (s) each update found, the latest few thousand (diagnostics)
         self.errors: list[float] = []
 
@@ -146,6 +151,13 @@ class LinkLead(EventOutput):
         self._last = at
         self._plan = plan
         leader, grid = self._grid_time(plan, frame)
+        peers = self.session.peers
+        if peers != self._peers:
+            # Link resets a start/stop state set before two peers met when their
+            # sessions merge: say again that we play, and since when
+            self._peers = peers
+            leader.start(at, grid)
+            return
         error = leader.update(at, grid)
         errors = self.errors
         if len(errors) >= 4096:
@@ -202,29 +214,11 @@ class LinkFollow(Follower):
         self.placed = 0
         #: the last error seen while locked (seconds; session ahead is positive)
         self.error = 0.0
-        self._window: deque[tuple[int, float]] = deque()
+        self._window: deque[tuple[int, float, float]] = deque()
+        self._matched = False  # the scale was measured against the session
         self._errors: deque[float] = deque(maxlen=CONFIRM)
-
-    def _speed(self, host: int, map_time: float) -> float | None:
-        """How fast the map must play to keep up with the session (its tempo scale),
-        from the place it asks for over the last :data:`SPEED_WINDOW` seconds (None
-        until the window is full). Measured on the places, not read off the session's
-        tempo: a leader with the same map on a ramp sends the tempo of a chord a little
-        ahead (docs/LINK.md), which is not a different speed."""
-        window = self._window
-        if window:
-            last_host, last_time = window[-1]
-            dt = (host - last_host) / 1e6
-            if dt <= 0 or abs(map_time - last_time - dt) > dt + 0.05:
-                window.clear()  # a locate or restart over there: measure afresh
-        window.append((host, map_time))
-        while window and host - window[0][0] > SPEED_WINDOW * 1e6:
-            window.popleft()
-        first_host, first_time = window[0]
-        span = (host - first_host) / 1e6
-        if span < SPEED_WINDOW * 0.9:
-            return None
-        return (map_time - first_time) / span
+        self._previous: float | None = None
+        self._stepped = True
 
     def follow(self, engine: Controls) -> None:
         super().follow(engine)
@@ -235,6 +229,31 @@ class LinkFollow(Follower):
         self.follower = LinkFollower(
             self.line, self.quantum, session=session, when_lost=WhenLost.MAP
         )
+
+    def _measure(self, host: int, map_time: float, tempo: float) -> tuple[float | None, bool]:
+        """Over the last :data:`SPEED_WINDOW` seconds: how fast the map must play to
+        keep up with the session (its tempo scale; None until the window is full),
+        and whether the session's tempo changed.
+
+        The speed is measured on the places the session asks for, not read off its
+        tempo: a leader with the same map on a ramp sends the tempo of a chord a
+        little ahead (docs/LINK.md), which is not a different speed.
+        """
+        window = self._window
+        if window:
+            last_host, last_time, _ = window[-1]
+            dt = (host - last_host) / 1e6
+            if dt <= 0 or abs(map_time - last_time - dt) > dt + 0.05:
+                window.clear()  # a locate or restart over there: measure afresh
+        window.append((host, map_time, tempo))
+        while window and host - window[0][0] > SPEED_WINDOW * 1e6:
+            window.popleft()
+        first_host, first_time, first_tempo = window[0]
+        changed = abs(tempo - first_tempo) > 1e-3 * first_tempo
+        span = (host - first_host) / 1e6
+        if span < SPEED_WINDOW * 0.9:
+            return None, changed
+        return (map_time - first_time) / span, changed
 
     def poll(self) -> None:
         chaser, follower = self.chaser, self.follower
@@ -249,23 +268,42 @@ class LinkFollow(Follower):
             # the session left it (placing it after a host-time reckoning would jump)
             self.lost = "link: the session's other peers are gone; playing on from the map"
             return
-        self.lost = None
         if state is FollowState.ALONE:
+            self.lost = None
             return
         if not target.playing:
+            self.lost = None
             self._window.clear()
+            self._matched = False
             if where.playing:
                 chaser.request(rq.Stop())
             return
         line = self.line
         map_time = target.grid_time - float(line.lead) + float(line.origin)
-        speed = self._speed(host, map_time)
-        if speed is not None and abs(float(where.scale) - speed) >= 0.0015:
-            chaser.request(rq.SetScale(Fraction(round(speed * 1000), 10)))
-            self._window.clear()
-            return  # the next poll places the transport on the new plan
+        speed, retimed = self._measure(host, map_time, target.tempo)
+        if speed is not None and (retimed or not self._matched):
+            # the first full window after a start, or the session's tempo changed:
+            # take its speed as our tempo scale
+            self._matched = True
+            if abs(float(where.scale) - speed) >= 0.0015:
+                chaser.request(rq.SetScale(Fraction(round(speed * 1000), 10)))
+                self._window.clear()
+                return  # the next poll places the transport on the new plan
         seconds = map_time / float(where.scale)
         self.error = error = seconds - where.seconds
+        previous, self._previous = self._previous, error
+        if previous is None or abs(error - previous) > STEP:
+            self._stepped = True  # a start, locate or jump over there
+        drifting = where.playing and self._matched and not self._stepped and not retimed
+        if drifting and abs(error) > DRIFT:
+            # the session drifts off the map without a jump or a tempo change of its
+            # own: no leader playing this map does that; a session left running on
+            # its last tempo by a leader that died does (Link drops a silent peer
+            # only after seconds)
+            self.lost = "link: the session has left the map (leader gone?); playing on"
+            self._errors.clear()
+            return
+        self.lost = None
         errors = self._errors
         errors.append(error)
         # placed when off for CONFIRM polls in a row, by their median: one bad reading
@@ -276,6 +314,8 @@ class LinkFollow(Follower):
                 seconds = where.seconds + sorted(errors)[CONFIRM // 2]
             chaser.request(rq.Chase(seconds, where.clock))
             errors.clear()
+            self._stepped = False
+            self._previous = 0.0  # where the place puts it
             self.placed += 1
 
     def close(self) -> None:
