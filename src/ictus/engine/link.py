@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 
 #: seconds over which a follower measures the session's speed against the map's
 SPEED_WINDOW = 1.0
+#: seconds a session's tempo change counts as recent: a leader on a ramp changes it at
+#: every broadcast (50 ms at most apart); one that died leaves it alone
+RETIMED = 0.15
 #: polls in a row a follower must find the transport off before it places it again
 CONFIRM = 3
 #: an error changing by more than this between polls is a jump over there (seconds)
@@ -214,7 +217,8 @@ class LinkFollow(Follower):
         self.placed = 0
         #: the last error seen while locked (seconds; session ahead is positive)
         self.error = 0.0
-        self._window: deque[tuple[int, float, float]] = deque()
+        self._window: deque[tuple[int, float, float, float]] = deque()
+        self._retimed = -(1 << 62)  # host time the session's tempo last changed
         self._matched = False  # the scale was measured against the session
         self._errors: deque[float] = deque(maxlen=CONFIRM)
         self._previous: float | None = None
@@ -230,30 +234,38 @@ class LinkFollow(Follower):
             self.line, self.quantum, session=session, when_lost=WhenLost.MAP
         )
 
-    def _measure(self, host: int, map_time: float, tempo: float) -> tuple[float | None, bool]:
-        """Over the last :data:`SPEED_WINDOW` seconds: how fast the map must play to
-        keep up with the session (its tempo scale; None until the window is full),
-        and whether the session's tempo changed.
+    def _measure(
+        self, host: int, map_time: float, tempo: float, quarter: float
+    ) -> tuple[float | None, bool]:
+        """The speed the map must play at to keep up with the session (its tempo
+        scale), measured over the last :data:`SPEED_WINDOW` seconds, or None until
+        the window is full or while the session's or the map's tempo changes in it;
+        and whether the session's tempo changed since the last poll.
 
         The speed is measured on the places the session asks for, not read off its
         tempo: a leader with the same map on a ramp sends the tempo of a chord a
         little ahead (docs/LINK.md), which is not a different speed.
         """
         window = self._window
+        retimed = False
         if window:
-            last_host, last_time, _ = window[-1]
+            last_host, last_time, last_tempo, _ = window[-1]
             dt = (host - last_host) / 1e6
+            retimed = abs(tempo - last_tempo) > 1e-6 * last_tempo
             if dt <= 0 or abs(map_time - last_time - dt) > dt + 0.05:
                 window.clear()  # a locate or restart over there: measure afresh
-        window.append((host, map_time, tempo))
+        window.append((host, map_time, tempo, quarter))
         while window and host - window[0][0] > SPEED_WINDOW * 1e6:
             window.popleft()
-        first_host, first_time, first_tempo = window[0]
-        changed = abs(tempo - first_tempo) > 1e-3 * first_tempo
+        first_host, first_time, first_tempo, first_quarter = window[0]
         span = (host - first_host) / 1e6
-        if span < SPEED_WINDOW * 0.9:
-            return None, changed
-        return (map_time - first_time) / span, changed
+        if span < SPEED_WINDOW * 0.9 or abs(tempo - first_tempo) > 1e-6 * first_tempo:
+            return None, retimed
+        follower = self.follower
+        assert follower is not None
+        if abs(follower._map_tempo(first_quarter) - follower._map_tempo(quarter)) > 1e-9:
+            return None, retimed  # the map ramps here: its speed is the map's own
+        return (map_time - first_time) / span, retimed
 
     def poll(self) -> None:
         chaser, follower = self.chaser, self.follower
@@ -280,10 +292,11 @@ class LinkFollow(Follower):
             return
         line = self.line
         map_time = target.grid_time - float(line.lead) + float(line.origin)
-        speed, retimed = self._measure(host, map_time, target.tempo)
-        if speed is not None and (retimed or not self._matched):
-            # the first full window after a start, or the session's tempo changed:
-            # take its speed as our tempo scale
+        speed, retimed = self._measure(host, map_time, target.tempo, target.grid_quarter)
+        if retimed:
+            self._retimed = host
+        if speed is not None:
+            # a steady session over a steady stretch of the map: its speed is our scale
             self._matched = True
             if abs(float(where.scale) - speed) >= 0.0015:
                 chaser.request(rq.SetScale(Fraction(round(speed * 1000), 10)))
@@ -294,7 +307,8 @@ class LinkFollow(Follower):
         previous, self._previous = self._previous, error
         if previous is None or abs(error - previous) > STEP:
             self._stepped = True  # a start, locate or jump over there
-        drifting = where.playing and self._matched and not self._stepped and not retimed
+        recent = host - self._retimed < RETIMED * 1e6
+        drifting = where.playing and self._matched and not self._stepped and not recent
         if drifting and abs(error) > DRIFT:
             # the session drifts off the map without a jump or a tempo change of its
             # own: no leader playing this map does that; a session left running on
