@@ -114,6 +114,9 @@ def sync_parts(
     tempo_map: Any,
     start_bar: int,
     host_time: Callable[[int], int],
+    backend: str = "jack",
+    server: str | None = None,
+    client_name: str = "ictus",
 ) -> tuple[list[Any], list[Any]]:
     """The event outputs and followers these settings ask for.
 
@@ -136,10 +139,19 @@ def sync_parts(
 
         followers.append(LinkFollow(tempo_map, start_bar, quantum))
     elif settings.follow is not None:
+        if backend != "jack":
+            raise UsageError(f"--follow {settings.follow} reads a JACK input: use --backend jack")
         from ictus.engine.chase import make_chaser
 
         followers.append(
-            make_chaser(settings.follow.value, tempo_map, settings.midi_in, settings.ltc_in)
+            make_chaser(
+                settings.follow.value,
+                tempo_map,
+                settings.midi_in,
+                settings.ltc_in,
+                server,
+                client_name,
+            )
         )
     return outputs, followers
 

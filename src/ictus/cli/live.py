@@ -453,6 +453,9 @@ def register(app: typer.Typer) -> None:
             tempo_map,
             following.start_bar_of(tempo_map, from_label, from_bar),
             lambda clock: int(bound[0].host_time(clock)),
+            name,
+            device if name == "jack" else None,
+            client_name,
         )
         engine = Engine(
             tempo_map,

@@ -104,9 +104,7 @@ class LinkLead(EventOutput):
         self.quantum = quantum
         self.host_time = host_time
         first = reference_line(tempo_map, start_bar, Fraction(tempo_map.scale))
-        self.session = session or LinkSession(
-            float(first.count_in_tempo), audio_thread=True
-        )
+        self.session = session or LinkSession(float(first.count_in_tempo), audio_thread=True)
         self.every = every
         self._leaders: dict[Fraction, LinkLeader] = {}
         self._clock = 0
