@@ -13,6 +13,7 @@ with the map's time for it, before and after the main is killed.
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import os
@@ -23,8 +24,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ictus.cli.main import main as _main  # noqa: F401  (the CLI must import)
+from ictus.sync import LTC_RATES, LtcSignal
+from ictus.sync.ltcread import LtcReader
+from ictus.timebase import frames_per_day
 
 HERE = Path(__file__).resolve().parent
 
@@ -169,3 +174,108 @@ def test_follow_option_mistakes_exit_2(tmp_path, args, words):
     assert words in done.stderr
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# -- LTC: our reader against our encoder and libltc's -----------------------------------------
+
+
+class _Smpte(ctypes.Structure):
+    _fields_ = [
+        ("timezone", ctypes.c_char * 6),
+        ("years", ctypes.c_ubyte),
+        ("months", ctypes.c_ubyte),
+        ("days", ctypes.c_ubyte),
+        ("hours", ctypes.c_ubyte),
+        ("mins", ctypes.c_ubyte),
+        ("secs", ctypes.c_ubyte),
+        ("frame", ctypes.c_ubyte),
+    ]
+
+
+def _libltc() -> ctypes.CDLL | None:
+    try:
+        lib = ctypes.CDLL("libltc.so.11")
+    except OSError:
+        return None
+    lib.ltc_encoder_create.restype = ctypes.c_void_p
+    lib.ltc_encoder_create.argtypes = [ctypes.c_double, ctypes.c_double, ctypes.c_int, ctypes.c_int]
+    for name in ("ltc_encoder_encode_frame", "ltc_encoder_inc_timecode", "ltc_encoder_free"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p]
+    for name in ("ltc_encoder_set_timecode", "ltc_encoder_get_timecode", "ltc_encoder_get_buffer"):
+        getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    return lib
+
+
+LIBLTC = _libltc()
+needs_libltc = pytest.mark.skipif(LIBLTC is None, reason="libltc11 is not installed")
+
+
+def libltc_audio(
+    fps: float, start: tuple[int, int, int, int], frames: int, rate: int = 48000
+) -> tuple[np.ndarray, list[str], list[int]]:
+    """LTC written by libltc: the samples (float, -1..1), each frame's label as libltc
+    holds it, and each frame's first sample (the sum of the buffers before it)."""
+    assert LIBLTC is not None
+    standard = 1 if fps == 25 else 0  # LTC_TV_625_50, else LTC_TV_525_60
+    enc = LIBLTC.ltc_encoder_create(float(rate), fps, standard, 0)
+    h, m, s, f = start
+    tc = _Smpte(b"+0000", 0, 0, 0, h, m, s, f)
+    LIBLTC.ltc_encoder_set_timecode(enc, ctypes.byref(tc))
+    buf = (ctypes.c_ubyte * 8192)()
+    chunks, labels, starts = [], [], [0]
+    drop = fps not in (24.0, 25.0, 30.0)
+    for _ in range(frames):
+        got = _Smpte()
+        LIBLTC.ltc_encoder_get_timecode(enc, ctypes.byref(got))
+        sep = ";" if drop else ":"
+        labels.append(f"{got.hours:02d}:{got.mins:02d}:{got.secs:02d}{sep}{got.frame:02d}")
+        LIBLTC.ltc_encoder_encode_frame(enc)
+        n = LIBLTC.ltc_encoder_get_buffer(enc, buf)
+        chunks.append(np.frombuffer(bytes(buf[:n]), dtype=np.uint8).copy())
+        starts.append(starts[-1] + n)
+        LIBLTC.ltc_encoder_inc_timecode(enc)
+    LIBLTC.ltc_encoder_free(enc)
+    audio = (np.concatenate(chunks).astype(np.float32) - 128.0) / 128.0
+    return audio, labels, starts[:-1]
+
+
+def read_all(audio: np.ndarray, block: int, rate: int = 48000) -> list:
+    reader = LtcReader(rate)
+    out = []
+    for k in range(0, len(audio), block):
+        out += reader.feed(audio[k : k + block], k)
+    assert reader.errors <= 1  # at most once while finding the first bits
+    return out
+
+
+@needs_libltc
+@pytest.mark.parametrize(
+    ("fps", "start"),
+    [(25.0, (0, 59, 59, 20)), (24.0, (10, 0, 0, 0)), (30.0, (23, 59, 59, 0)),
+     (30000 / 1001, (1, 9, 59, 20))],  # 29.97 drop-frame across 01:10:00 (no skip there)
+)  # fmt: skip
+def test_the_reader_reads_libltc_frame_for_frame_on_its_sample(fps, start):
+    audio, labels, starts = libltc_audio(fps, start, 120)
+    frames = read_all(audio, 256)
+    # every frame but the first (its opening edge is the stream's first sample) and the
+    # last (its sync word ends with the stream)
+    assert [f.label for f in frames] == labels[1:-1]
+    worst = max(abs(f.start - (s - 0.5)) for f, s in zip(frames, starts[1:], strict=False))
+    assert worst <= 0.5  # libltc's frame starts, read back to the half sample of the edge
+
+
+@given(
+    rate=st.sampled_from(sorted(LTC_RATES, key=lambda r: r.fps)),
+    first=st.integers(0, 24 * 3600 * 20),
+    block=st.integers(16, 4096),
+)
+@settings(max_examples=30, deadline=None)
+def test_the_reader_reads_our_encoder_at_every_rate_in_any_blocks(rate, first, block):
+    signal = LtcSignal(rate, 48000)
+    first %= frames_per_day(rate)
+    audio = signal.render(0, signal.frame_start(30), first)
+    frames = read_all(audio, block)
+    assert len(frames) == 28
+    for k, f in enumerate(frames, start=1):
+        assert f.label.replace(";", ":") == str(signal.label(k, first)).replace(";", ":")
+        assert f.start == signal.frame_start(k) - 0.5  # our hard-edged, exact sample
