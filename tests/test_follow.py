@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -400,3 +401,133 @@ def test_ltc_chase_locks_free_wheels_over_a_dropout_and_stops_after_the_timeout(
     assert k.max() >= 17  # 9.5 s
     assert clicks.max() < 10.3 * rate, (clicks.max() / rate)
     print({"worst_samples": worst, "worst_ms": worst / 48})
+
+
+# -- chase: MTC and MIDI clock from a JACK MIDI client --------------------------------------------
+
+
+class MidiPlayer:
+    """A JACK client of the test's own sending ``events`` (sample, bytes) on its MIDI
+    output from the first cycle after :meth:`go`, each at its sample."""
+
+    def __init__(self, server, events: list[tuple[int, bytes]], name: str = "midiplay") -> None:
+        self.client = server.client(name)
+        self.port = self.client.midi_outports.register("out")
+        self.events = sorted(events, key=lambda e: e[0])  # stable: Start before a tick
+        self.first: int | None = None
+        self._next = 0
+        self._go = False
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def go(self) -> None:
+        self._go = True
+
+    def _process(self, frames: int) -> None:
+        self.port.clear_buffer()
+        if not self._go:
+            return
+        t = self.client.last_frame_time
+        if self.first is None:
+            self.first = t
+        at = t - self.first
+        events = self.events
+        while self._next < len(events) and events[self._next][0] < at + frames:
+            sample, data = events[self._next]
+            self.port.write_midi_event(max(sample - at, 0), data)
+            self._next += 1
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+def mtc_events(first_label: int, seconds: float, fps: int = 25, rate: int = 48000):
+    """Quarter frames written from the MTC spec (not ictus's encoder): quarter frame j
+    at sample j * rate / (4 fps), piece j mod 8 of the label first + 2 (j div 8)."""
+    events = []
+    step = rate // (4 * fps)
+    rate_code = {24: 0, 25: 1, 30: 3}[fps]
+    for j in range(int(seconds * 4 * fps)):
+        label = first_label + 2 * (j // 8)
+        f, s = label % fps, label // fps
+        m, h = s // 60 % 60, s // 3600
+        s %= 60
+        nibble = [f & 15, f >> 4, s & 15, s >> 4, m & 15, m >> 4, h & 15,
+                  rate_code << 1 | h >> 4][j % 8]  # fmt: skip
+        events.append((j * step, bytes([0xF1, (j % 8) << 4 | nibble])))
+    return events
+
+
+def run_midi_chase(tmp_path, follow: str, events, seconds: float):
+    import time
+
+    from jackserver import JackServer, Recorder
+
+    song = tmp_path / "song.click"
+    song.write_text(CHASE_MAP)
+    server = JackServer().start()
+    rec = Recorder(server, 1, seconds + 4, name="rec")
+    player = MidiPlayer(server, events)
+    proc = None
+    err = ""
+    try:
+        proc = subprocess.Popen(
+            [*ICTUS, "play", str(song), "-b", "jack", "--client-name", "ictusf",
+             "--connect", "rec", "-c", "1", "--follow", follow, "--midi-in", "midiplay:out",
+             "-q"],
+            env={**server.env, "PYTHONPATH": str(HERE.parent / "src")},
+            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for_port(player.client, "ictusf-in:midi_in")
+        wait_for_port(player.client, "ictusf:out_1")
+        time.sleep(0.5)
+        rec.arm()
+        rec.wait_cycles(4)
+        player.go()
+        time.sleep(seconds)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            _, err = proc.communicate(timeout=10)
+        player.close()
+        rec.close()
+        server.stop()
+    assert player.first is not None and rec.origin is not None, err
+    return onsets(rec.data[0]) + rec.origin - player.first
+
+
+@pytest.mark.jack
+@pytest.mark.skipif(shutil.which("jackd") is None, reason="jackd is not installed")
+def test_mtc_chase_locks_within_2_frames_after_half_a_second(tmp_path):
+    rate = 48000
+    first = (3600 - 1) * 25  # 00:59:59:00, a second before bar 1 (01:00:00:00)
+    clicks = run_midi_chase(tmp_path, "mtc", mtc_events(first, 6.0), 8.0)
+    late = clicks[clicks >= rate // 2]
+    k = np.rint((late - rate) / (rate / 2)).astype(int)
+    errors = late - (rate + k * rate // 2)
+    assert np.abs(errors).max() <= 2 * rate // 25, errors
+    assert set(range(0, 9)) <= set(k.tolist())  # bar 1 on, none missing
+    # the quarter frames end at 6 s: free-wheel for 2 s, then stop
+    assert clicks.max() < 8.3 * rate
+    print({"worst_samples": int(np.abs(errors).max())})
+
+
+@pytest.mark.jack
+@pytest.mark.skipif(shutil.which("jackd") is None, reason="jackd is not installed")
+def test_midi_clock_chase_follows_start_tempo_and_stop(tmp_path):
+    rate = 48000
+    bpm = 132  # the map says 120: the transport must play 10 % faster
+    tick = Fraction(rate * 60, bpm * 24)
+    events = [(0, b"\xfa")]
+    events += [(round(n * tick), b"\xf8") for n in range(int(6 * bpm / 60 * 24))]
+    stop_at = round(int(6 * bpm / 60 * 24) * tick)
+    events.append((stop_at, b"\xfc"))
+    clicks = run_midi_chase(tmp_path, "midi-clock", events, 8.0)
+    beat = 24 * tick  # samples a quarter at 132 bpm; a click every quarter
+    settled = clicks[(clicks > 1.0 * rate) & (clicks < stop_at)]
+    k = np.rint(settled / float(beat)).astype(int)
+    errors = settled - np.array([float(b * beat) for b in k])
+    assert np.abs(errors).max() <= 48, errors  # 1 ms once the tempo is measured
+    assert clicks.max() < stop_at + rate // 10  # stopped with the clock
+    print({"worst_samples": float(np.abs(errors).max())})

@@ -106,9 +106,13 @@ class Chase(Follower):
         self.rate = client.samplerate
         self.open_input(client)
         client.activate()
+        self.connect_input(client)
 
     def open_input(self, client: Any) -> None:
         raise NotImplementedError
+
+    def connect_input(self, client: Any) -> None:
+        """After activation (JACK connects only active clients)."""
 
     def close(self) -> None:
         client, self.client = self.client, None
@@ -251,6 +255,7 @@ class MtcChase(Chase):
         super().__init__(server, client_name)
         self.port = port
         self.labels = Labels(tempo_map)
+        self._input: Any = None
 
     def open_input(self, client: Any) -> None:
         port = client.midi_inports.register("midi_in")
@@ -288,12 +293,12 @@ class MtcChase(Chase):
                         push(Sighting(secs, (t + offset) % _WRAP, False))
 
         client.set_process_callback(process)
-        self._connect(client, port)
+        self._input = port
 
-    def _connect(self, client: Any, port: Any) -> None:
+    def connect_input(self, client: Any) -> None:
         if self.port != "none":
             try:
-                client.connect(self.port, port)
+                client.connect(self.port, self._input)
             except Exception:
                 raise IctusError(
                     f"--midi-in: cannot connect from JACK port {self.port!r}"
@@ -342,7 +347,7 @@ class MidiClockChase(MtcChase):
                     ticks.append((state["count"], (t + offset) % _WRAP))
 
         client.set_process_callback(process)
-        self._connect(client, port)
+        self._input = port
 
     def poll(self) -> None:
         chaser = self._chaser
