@@ -531,3 +531,40 @@ def test_midi_clock_chase_follows_start_tempo_and_stop(tmp_path):
     assert np.abs(errors).max() <= 48, errors  # 1 ms once the tempo is measured
     assert clicks.max() < stop_at + rate // 10  # stopped with the clock
     print({"worst_samples": float(np.abs(errors).max())})
+
+
+# -- the engine's precise follow request --------------------------------------------------------
+
+
+@pytest.mark.parametrize("ahead", [-3000, 0, 777, 5000])
+def test_chase_puts_map_time_on_the_backend_clock_asked_to_the_sample(ahead):
+    from ictus.engine import Engine
+    from ictus.engine import requests as rq
+    from ictus.engine.backends.null import NullBackend
+    from ictus.engine.outputs import ClickLog
+    from ictus.formats import parse_click
+    from ictus.sounds import Voice
+    from ictus.tempomap import build_grid
+
+    text = "count-in: 1 bar\na: 2 4/4 120-150\nb: 2 7/8 (2+2+3) 100\n"
+    song = parse_click(text)
+    rate = 8000
+    backend = NullBackend(rate=rate, period=400)
+    log = ClickLog()
+    tick = Voice("tick", rate, [1.0], [0.5], [0.25])
+    # the map's own click times from bar 1 (no count-in), exact
+    grid = build_grid(song.with_count_in(type(song.count_in)()))
+    times = [Fraction(t).limit_denominator(10**9) for t in grid.time]
+    with Engine(song, backend, voice=tick, event_outputs=[log]) as engine:
+        backend.pull()
+        clock = engine.where().clock + ahead
+        at = Fraction(3, 4)  # map time 0.75 s (inside the ramp) at backend clock `clock`
+        engine.request(rq.Chase(float(at), clock))
+        for _ in range(200):
+            backend.pull()
+    heard = [c.clock for c in log.clicks]
+    # a place asked for in the future plays towards it; one in the past, on from it
+    want = [clock + round((t - at) * rate) for t in times]
+    want = [w for w in want if w >= heard[0]]
+    assert heard[: len(want)] == want[: len(heard)]
+    assert len(heard) >= 8
