@@ -3,9 +3,11 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.ictus-installed
 # Debian packages: the JACK server and PortAudio for the live engine's tests, sox for
-# the benchmark's peer, libltc11 to decode LTC in the tests. Installed when running as root,
-# else one apt-get line is printed.
-DEB_PACKAGES := jackd2 libjack-jackd2-0 libportaudio2 sox libltc11 espeak-ng iproute2
+# the benchmark's peer, libltc11 to decode LTC in the tests, espeak-ng for the show's
+# spoken cues, iproute2 for the Link tests, chromium for the web page's tests (Playwright
+# drives Debian's browser; it never downloads one). Installed when running as root, else
+# one apt-get line is printed.
+DEB_PACKAGES := jackd2 libjack-jackd2-0 libportaudio2 sox libltc11 espeak-ng iproute2 chromium
 DEMO_OUT := demo-out
 
 .PHONY: setup demo test bench soak lint lock clean

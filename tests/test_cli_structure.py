@@ -126,6 +126,7 @@ MISSING = "sys.modules[{name!r}] = None  # as if not installed"
         ("matplotlib", "plot", ["film", "sheet", "song.click", "-o", "sheet.pdf"]),
         ("music21", "musicxml", ["beats", "score.musicxml"]),
         ("av", "video", ["film", "video", "song.click", "-o", "preview.mp4"]),
+        ("aiohttp", "web", ["serve", "song.click", "--backend", "null"]),
     ],
 )
 def test_a_missing_extra_is_named_in_one_line(
@@ -147,10 +148,12 @@ def test_the_extras_are_declared_and_installed_by_setup() -> None:
     root = CLI.parents[2]
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
-    for extra, requirement in (("plot", "matplotlib"), ("musicxml", "music21"), ("video", "av")):
+    for extra, requirement in (
+        ("plot", "matplotlib"), ("musicxml", "music21"), ("video", "av"), ("web", "aiohttp")
+    ):
         assert any(r.startswith(requirement) for r in extras[extra]), extra
         assert not any(r.startswith(requirement) for r in project["dependencies"]), extra
-    assert "ictus[plot,musicxml,video,live]" in extras["all"]
+    assert "ictus[plot,musicxml,video,live,web]" in extras["all"]
     # setup installs every extra the tests use: all, plus link (GPL, kept out of all)
     assert "'.[dev,all,link]'" in (root / "tools" / "setup.sh").read_text()
     assert not any(r.lower().startswith("linkpython") for r in extras["all"])

@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ictus.errors import IctusError, ParameterError, ParseError
-from ictus.formats.clickfile import format_click, format_klick, parse_click, parse_klick
+from ictus.formats.clickfile import format_click, parse_click, parse_klick
+from ictus.formats.klick_export import format_klick
 from ictus.tempomap import CountIn, Cue, Meter, Section, Tempo, TempoMap, build_grid
 
 README_EXAMPLE = """\

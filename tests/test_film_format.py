@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 
 from ictus.errors import ParameterError, ParseError
 from ictus.formats import format_click, from_json, parse_click, to_json
-from ictus.formats.beatlist import HEADER, click_timecodes, seconds_from_map_start, write_beats
+from ictus.formats.export.beatlist import (
+    HEADER,
+    click_timecodes,
+    seconds_from_map_start,
+    write_beats,
+)
 from ictus.tempomap import CountIn, Section, Tempo, TempoMap, build_grid
 from ictus.timebase import FPS_23_976, FPS_24, FPS_29_97_DF, RATES, FrameRate, Timecode
 

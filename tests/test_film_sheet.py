@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from ictus.errors import IctusError, ParameterError
-from ictus.film.game import cue_points, drift_report, game_json, loop_regions, parse_loop
 from ictus.film.hits import Hit
 from ictus.film.picture import Placement
 from ictus.film.sheet import sheet_csv, sheet_html, sheet_rows, write_sheet
 from ictus.film.streamers import plan_streamers
 from ictus.formats import parse_click
+from ictus.formats.export.game import cue_points, drift_report, game_json, loop_regions, parse_loop
 from ictus.timebase import FPS_24, FPS_29_97_DF, GAUGE_16MM, format_timecode, parse_timecode
 
 

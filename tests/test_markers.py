@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ictus.errors import ParameterError
 from ictus.formats import parse_click
-from ictus.formats.markers import write_markers
+from ictus.formats.export.markers import write_markers
 from ictus.tempomap import (
     ClickGrid,
     CountIn,
@@ -75,9 +75,9 @@ def read_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def written(grid: ClickGrid, fmt: str, per: str) -> str:
+def written(grid: ClickGrid, fmt: str, per: str, *, cues: bool = False) -> str:
     out = io.StringIO(newline="")
-    write_markers(grid, out, fmt, per)
+    write_markers(grid, out, fmt, per, cues=cues)
     return out.getvalue()
 
 
@@ -294,7 +294,7 @@ def test_cli_writes_a_file_and_stdout(tmp_path: Path) -> None:
     )
     assert proc.stdout == "" and proc.stderr == f"wrote {out}\n"
     grid = build_grid(parse_click(EXAMPLE.read_text()))
-    assert out.read_bytes().decode() == written(grid, "reaper", "section")
+    assert out.read_bytes().decode() == written(grid, "reaper", "section", cues=True)
     proc = subprocess.run(
         [
             ICTUS,
@@ -317,7 +317,7 @@ def test_cli_writes_a_file_and_stdout(tmp_path: Path) -> None:
     grid = build_grid(
         parse_click(EXAMPLE.read_text()).with_count_in(CountIn(bars=2)).with_scale(Fraction(9, 10))
     )
-    assert proc.stdout == written(grid, "audacity", "bar")
+    assert proc.stdout == written(grid, "audacity", "bar", cues=True)
     assert read_audacity(proc.stdout)[:3] == [
         (0.0, 0.0, "count-in 1"),
         pytest.approx((25 / 9, 25 / 9, "count-in 2")),
@@ -346,3 +346,27 @@ def test_cli_errors(tmp_path: Path) -> None:
     assert proc.returncode == 1 and "does not exist" in proc.stderr
     assert not target.parent.exists()
     assert "Examples" in run("--help").stdout
+
+
+def test_cues_are_markers_in_every_format() -> None:
+    """Issue 9.5: cues were missing. Times by hand: count-in 1 bar of 4/4 at 120 (2 s),
+    intro 2 bars at 120 (4 s), then verse at 60 (4 s a bar): "Build" on the verse's
+    bar 2 beat 3 is 2 + 4 + 4 + 2 = 12 s, "Go" on its first beat 6 s."""
+    tempo_map = parse_click(
+        'count-in: 1 bar\nintro: 2 4/4 120\nverse: 2 4/4 60 cue="Go" cue@2.3="Build"\n'
+    )
+    grid = build_grid(tempo_map)
+    want = [("Go", 6.0), ("Build", 12.0)]
+    reaper = read_reaper(written(grid, "reaper", "section", cues=True))
+    points = [(r["Name"], reaper_seconds(r["Start"])) for r in reaper if r["#"].startswith("M")]
+    assert points == want
+    assert [r["#"] for r in reaper] == ["R1", "R2", "R3", "M1", "M2"]
+    labels = read_audacity(written(grid, "audacity", "section", cues=True))
+    assert [(name, start) for start, end, name in labels if start == end] == want
+    assert [name for _, _, name in labels] == ["count-in", "intro", "verse", "Go", "Build"]
+    rows = read_csv(written(grid, "csv", "bar", cues=True))
+    assert [(r["label"], float(r["time_s"])) for r in rows if r["label"] in ("Go", "Build")] == want
+    assert [r["bar"] for r in rows if r["label"] == "Build"] == ["4"]
+    # the bar markers keep their numbers: M1..M5 for bars, then the cues
+    reaper_bars = read_reaper(written(grid, "reaper", "bar", cues=True))
+    assert [r["#"] for r in reaper_bars][-2:] == ["M6", "M7"]

@@ -303,10 +303,10 @@ def test_meters_markers_and_cues(tmp_path):
     }
     bar3 = 6 * 960
     assert sorted(file.markers) == [
-        (0, "cue_marker", "Intro"),  # a cue that equals its label stays a cue
         (0, "marker", "Intro"),
+        (0, "marker", "Intro"),  # a cue that equals its label stays a cue (after it)
         (bar3, "marker", "Verse 1"),  # the label's own text, from its cue
-        (bar3 + 4 * 960 + 2 * 960, "cue_marker", "horns"),
+        (bar3 + 4 * 960 + 2 * 960, "marker", "horns"),  # cues are markers too
         (bar3 + 8 * 960 + int(10.5 * 960), "marker", "Out"),
     ]
     assert mido.MidiFile(path).tracks[0][0].name == "Song (A), take 2"
@@ -392,7 +392,7 @@ def test_round_trip_of_three_hours(tmp_path, long_map):
 def test_round_trip_keeps_count_in_cues_and_units(tmp_path):
     m = parse_click(
         "count-in: 1 bar\n"
-        'Intro: 2 6/8 q.=60 cue@2="go"\n'
+        'Intro: 2 6/8 q.=60 cue@2.2="go"\n'  # a cue inside a bar: a marker read as a cue
         'Verse_1: 2 4/4 100 cue="Verse 1"\n'
         "B: 2 12/8 q.=70-80\n"
     )

@@ -54,8 +54,36 @@ def merged(mid: mido.MidiFile) -> list[tuple[int, int, int, mido.Message]]:
     return out
 
 
-def exact_seconds(tempos: dict[int, int], ppq: int, ticks: list) -> list[F]:
-    """Exact seconds at each tick: a sum of whole tempo segments, then the part segment."""
+def typed(uspq: int) -> F:
+    """Issue 9.4's rule, by brute force: the decimal with the fewest places (0-3) that a
+    writer rounding or cutting 60e6/d to whole microseconds stores as ``uspq``; the
+    nearest of those to 60e6/uspq; else 60e6/uspq itself."""
+    exact = F(60_000_000, uspq)
+    for places in range(4):
+        scale = 10**places
+        centre = round(exact * scale)
+        fits = [
+            F(k, scale)
+            for k in range(centre - 3, centre + 4)
+            if k > 0 and uspq - F(1, 2) <= F(60_000_000 * scale, k) < uspq + 1
+        ]
+        if fits:
+            return min(fits, key=lambda d: (abs(d - exact), d))
+    return exact
+
+
+def test_typed_tempo_rule_examples():
+    # issue 9.4's DAW file: 112 and 126 BPM stored as 535714 and 476190 us
+    assert typed(535714) == 112 and typed(476190) == 126
+    assert typed(450000) == F(400, 3)  # exactly 133.333... us: stays exact
+    assert typed(450011) == F(13333, 100)
+    assert typed(545454) == 110  # a writer that cuts: 545454.54 -> 545454
+    assert typed(500001) == F(60_000_000, 500001)  # nothing with 3 places fits
+
+
+def exact_seconds(tempos: dict[int, int], ppq: int, ticks: list, raw: bool = False) -> list[F]:
+    """Exact seconds at each tick: a sum of whole tempo segments, then the part segment.
+    Tempos as typed (issue 9.4), or the raw microseconds with ``raw``."""
     change_ticks = sorted(tempos)
     out = []
     for tick in ticks:
@@ -64,7 +92,8 @@ def exact_seconds(tempos: dict[int, int], ppq: int, ticks: list) -> list[F]:
             if start >= tick:
                 break
             stop = tick if k + 1 == len(change_ticks) else min(tick, change_ticks[k + 1])
-            total += F(stop - start, ppq) * F(tempos[start], 1_000_000)
+            per_quarter = F(tempos[start], 1_000_000) if raw else 60 / typed(tempos[start])
+            total += F(stop - start, ppq) * per_quarter
         out.append(total)
     return out
 
@@ -141,6 +170,25 @@ def test_real_file_downbeats_within_a_microsecond(path):
     assert len(got) == len(expected.seconds)
     error = np.max(np.abs(got - np.array([float(s) for s in expected.seconds])))
     assert error < MICROSECOND, f"{path.name}: {error * 1e6:.4f} us"
+
+
+@pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.stem[:30])
+def test_typed_tempos_differ_from_raw_ticks_by_under_a_microsecond_per_quarter(path):
+    """The stated cost of reading tempos as typed: < 1 us per quarter note elapsed."""
+    tempo_map = quiet_read(path)
+    expected = truth(path)
+    mid = mido.MidiFile(str(path), clip=True)
+    tempos = {0: 500_000}
+    for tick, _, _, msg in merged(mid):
+        if msg.type == "set_tempo":
+            tempos[tick] = msg.tempo
+    raw = exact_seconds(tempos, expected.ppq, expected.bar_ticks, raw=True)
+    got = downbeats(tempo_map)
+    for tick, seconds, at in zip(expected.bar_ticks, raw, got, strict=True):
+        assert abs(at - float(seconds)) < tick / expected.ppq * MICROSECOND + 1e-9
+    typed_values = {typed(u) for u in tempos.values()}
+    decimals = {t for t in typed_values if (t * 1000).denominator == 1}
+    assert len(decimals) >= len(typed_values) // 3  # most DAW tempos were typed as decimals
 
 
 def test_tempo_in_track_1_is_read_and_a_track_0_reader_would_be_wrong():
@@ -547,6 +595,7 @@ def test_truth_routine_catches_a_wrong_time():
     # the oracle itself: 2 bars of 4/4, tempo 100 from bar 2 -> exact 2 + 2.4 s
     tempos = {0: 500_000, 1920: 600_000}
     assert exact_seconds(tempos, 480, [0, 1920, 3840]) == [0, 2, F(22, 5)]
+    assert exact_seconds(tempos, 480, [3840], raw=True) == [F(22, 5)]
     assert math.isclose(float(exact_seconds(tempos, 480, [2880])[0]), 3.2)
 
 

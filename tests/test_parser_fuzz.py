@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ictus.errors import IctusError
-from ictus.formats.clickfile import format_click, format_klick, parse_click, parse_klick
+from ictus.formats.clickfile import format_click, parse_click, parse_klick
 from ictus.formats.jsonmap import from_json, map_to_dict, to_json
+from ictus.formats.klick_export import format_klick
 from ictus.tempomap import TempoMap, build_grid
 from test_clickfile import KLICK_MANUAL_EXAMPLE, README_EXAMPLE, tempo_maps
 

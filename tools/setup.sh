@@ -26,6 +26,6 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 # constraints.txt holds the versions `make test` last passed with, so a new release
 # upstream cannot break a fresh clone; `make lock` (tools/lock.sh) refreshes it on purpose.
-# Every extra (plot, musicxml, video, live, and link, which `all` leaves out for its GPL
-# library) is installed: the tests use them all.
+# Every extra (plot, musicxml, video, live, web, and link, which `all` leaves out for its
+# GPL library) is installed: the tests use them all.
 .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,all,link]'

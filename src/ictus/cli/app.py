@@ -38,8 +38,10 @@ AREAS: dict[str, tuple[str, ...]] = {
     "maps": ("beats", "info", "plot"),
     "interchange": ("convert", "export-markers"),
     "live": ("play", "devices"),
+    "web": ("serve",),
     "timecode": ("timecode",),
     "film": ("film",),  # a group: ictus film fit, ictus film sheet, ...
+    "practice": ("analyze", "conform"),
 }
 _AREA_OF = {command: area for area, commands in AREAS.items() for command in commands}
 

@@ -73,6 +73,7 @@ EXTRAS = {
     "matplotlib": ("matplotlib", "plot"),
     "music21": ("music21", "musicxml"),
     "av": ("PyAV", "video"),
+    "aiohttp": ("aiohttp", "web"),
 }
 
 

@@ -638,7 +638,7 @@ def cues(
     import csv
 
     from ictus.atomic import atomic_path
-    from ictus.film.game import (
+    from ictus.formats.export.game import (
         GAME_CSV_HEADER,
         drift_report,
         game_csv_rows,

@@ -28,7 +28,7 @@ def writable_extensions() -> list[str]:
     """The file extensions ``convert`` can write, each naming its format.
 
     >>> writable_extensions()
-    ['.click', '.json', '.klick', '.mid', '.midi', '.smf', '.txt']
+    ['.click', '.json', '.klick', '.mid', '.midi', '.rpp', '.smf', '.txt']
     """
     from ictus.formats import EXTENSIONS, FILE_WRITERS, TEXT_WRITERS
 
@@ -106,6 +106,10 @@ def convert(
         int | None,
         typer.Option("--channel", metavar="1-16", help="MIDI output: click channel (10)."),
     ] = None,
+    lossy: Annotated[
+        bool,
+        typer.Option("--lossy", help="klick output: drop what klick cannot say, a warning each."),
+    ] = False,
 ) -> None:
     """Convert a tempo map between .click, klick, JSON and MIDI (MusicXML reads too).
 
@@ -125,8 +129,12 @@ def convert(
       ictus convert session.mid song.click
 
       ictus convert score.mxl score.click
+
+      ictus convert song.click song.rpp
+
+      ictus convert song.click song.klick --lossy
     """
-    from ictus.formats import write_map
+    from ictus.formats import guess_format, write_map
 
     _output_format(dest, to)
     write_options: dict[str, object] = {}
@@ -147,9 +155,26 @@ def convert(
             if velocities is not None:
                 write_options["velocities"] = parse_levels(velocities, "--velocities")
     tempo_map = common.load_map(source, fmt=source_format, click_unit=click_unit, bars=bars)
+    if guess_format(dest, to) == "klick":
+        write_options.update(_klick_options(source, source_format, lossy))
     write_map(tempo_map, dest, to, **write_options)
     if dest != "-":
         sys.stderr.write(f"wrote {dest}\n")
+
+
+def _klick_options(source: str, source_format: str | None, lossy: bool) -> dict[str, object]:
+    """klick output: --lossy, and the source's section lines for the messages."""
+    from ictus.formats import guess_format
+    from ictus.formats.klick_export import section_lines
+
+    options: dict[str, object] = {"lossy": lossy}
+    if source != "-" and guess_format(source, source_format) in ("click", "klick"):
+        try:
+            options["lines"] = section_lines(Path(source).read_text(encoding="utf-8"))
+            options["source"] = source
+        except (OSError, UnicodeDecodeError):
+            pass  # it was read once already; without lines the message names the section
+    return options
 
 
 @app.command("export-markers")
@@ -195,7 +220,7 @@ def export_markers(
 
       ictus export-markers score.mxl --count-in 1
     """
-    from ictus.formats.markers import FORMATS, PER, write_markers
+    from ictus.formats.export.markers import FORMATS, PER, write_markers
 
     # check the choices before the (possibly slow) map is read
     if fmt not in FORMATS:

@@ -50,7 +50,7 @@ def beats(
 
       ictus beats song.click --from-label chorus --count-in 1
     """
-    from ictus.formats.beatlist import write_beats
+    from ictus.formats.export.beatlist import write_beats
     from ictus.tempomap import build_grid
 
     tempo_map = common.load_map(

@@ -190,7 +190,6 @@ def tempo_figure(tempo_map: TempoMap) -> Any:
     """The tempo plot of ``tempo_map`` as a matplotlib Figure (Agg)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     grid = build_grid(tempo_map)
     duration = grid.duration
@@ -221,52 +220,15 @@ def tempo_figure(tempo_map: TempoMap) -> Any:
         return (_LEFT / _WIDTH, bottom / total, plot_w / _WIDTH, height / total)
 
     ax = fig.add_axes(rect(_BOTTOM, _PLOT))
+    _draw_tempo(ax, grid)
     on_beat = grid.sub == 0
-    t, tempo = grid.time[on_beat], grid.tempo[on_beat]
-    # each beat holds its tempo until the next beat (the map's end closes the last step)
-    ax.step(
-        np.append(t, duration),
-        np.append(tempo, tempo[-1]),
-        where="post",
-        color="#1f5fa8",
-        linewidth=1.6,
-        zorder=3,
-    )
-    lo, hi = float(tempo.min()), float(tempo.max())
-    pad = max(4.0, (hi - lo) * 0.12)
-    ax.set_ylim(lo - pad, hi + pad)
-    ax.set_xlim(0, duration)
     downbeats = grid.time[on_beat & (grid.beat == 1)]
     ticks, labels = _bar_ticks(grid, px_per_s, width_px("8888") + _GAP_PX)
     dense = len(downbeats) > 1 and np.diff(downbeats).min() * px_per_s < _MIN_BAR_PX
     bar_lines = ticks if dense else downbeats
-    # one collection for all bar lines: a three-hour map has thousands
-    ax.vlines(bar_lines, 0, 1, transform=ax.get_xaxis_transform(), color="#cccccc",
-              linewidth=0.5, zorder=0)  # fmt: skip
-    for mark in sections:
-        ax.axvline(mark.x, color=_SECTION, linewidth=1.0, zorder=1)
-    if grid.section_names[0] == COUNT_IN and (grid.section == 0).any():
-        ax.axvspan(
-            0,
-            float(grid.time[grid.section != 0][0]) if (grid.section != 0).any() else duration,
-            color="#f2e6c9",
-            zorder=0,
-            label="count-in",
-        )
-    for start, end in mutes:
-        ax.axvspan(
-            start, end, facecolor="#eeeeee", edgecolor="#999999", hatch="///", linewidth=0, zorder=0
-        )
-    for cue in cues:
-        ax.axvline(cue.x, color=_CUE, linewidth=0.8, linestyle=":", zorder=2)
+    _draw_marks(ax, grid, bar_lines, sections, mutes, cues)
     ax.set_ylabel(TEMPO_AXIS, fontsize=9)
-    ax.xaxis.set_major_locator(MultipleLocator(_time_step(duration)))
-    if duration >= 60:
-        ax.xaxis.set_major_formatter(FuncFormatter(_clock))
-        ax.set_xlabel("time (h:mm:ss)" if duration >= 3600 else "time (m:ss)", fontsize=9)
-    else:
-        ax.set_xlabel("time (s)", fontsize=9)
-    ax.tick_params(labelsize=_FONT)
+    _time_axis(ax, duration)
 
     top = ax.secondary_xaxis("top")
     top.set_xticks(ticks, labels=labels)
@@ -292,28 +254,7 @@ def tempo_figure(tempo_map: TempoMap) -> Any:
         n_rows = max(rows, default=0) + 1
         lane.set_ylim(n_rows, 0)
         lane.set_axis_off()
-        colour = _CUE if name == "cues" else _SECTION
-        for mark, row, left in zip(marks, rows, lefts, strict=True):
-            y = row + 0.5
-            lane.plot(
-                [mark.x],
-                [y],
-                marker="|",
-                markersize=8,
-                linestyle="none",
-                color=colour,
-                clip_on=False,
-            )
-            lane.text(
-                left / px_per_s,
-                y,
-                mark.text,
-                fontsize=_FONT,
-                va="center",
-                ha="left",
-                color=colour,
-                clip_on=False,
-            )
+        _draw_lane(lane, _CUE if name == "cues" else _SECTION, marks, rows, lefts, px_per_s)
         fig.text(
             _LEFT / _WIDTH - 0.01,
             (bottom - height / 2) / total,
@@ -348,3 +289,98 @@ def plot_tempo(tempo_map: TempoMap, output: str) -> None:
     fig = tempo_figure(tempo_map)
     with atomic_path(output) as tmp:
         fig.savefig(tmp, format=fmt)
+
+
+def _draw_tempo(ax: Any, grid: ClickGrid) -> None:
+    """The tempo line, one step per beat, with room above and below it."""
+    duration = grid.duration
+    on_beat = grid.sub == 0
+    t, tempo = grid.time[on_beat], grid.tempo[on_beat]
+    # each beat holds its tempo until the next beat (the map's end closes the last step)
+    ax.step(
+        np.append(t, duration),
+        np.append(tempo, tempo[-1]),
+        where="post",
+        color="#1f5fa8",
+        linewidth=1.6,
+        zorder=3,
+    )
+    lo, hi = float(tempo.min()), float(tempo.max())
+    pad = max(4.0, (hi - lo) * 0.12)
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlim(0, duration)
+
+
+def _draw_marks(
+    ax: Any,
+    grid: ClickGrid,
+    bar_lines: Any,
+    sections: Sequence[Mark],
+    mutes: Sequence[tuple[float, float]],
+    cues: Sequence[Mark],
+) -> None:
+    """Behind the tempo line: bar lines, section starts, the count-in, muted bars, cues."""
+    # one collection for all bar lines: a three-hour map has thousands
+    ax.vlines(bar_lines, 0, 1, transform=ax.get_xaxis_transform(), color="#cccccc",
+              linewidth=0.5, zorder=0)  # fmt: skip
+    for mark in sections:
+        ax.axvline(mark.x, color=_SECTION, linewidth=1.0, zorder=1)
+    if grid.section_names[0] == COUNT_IN and (grid.section == 0).any():
+        ax.axvspan(
+            0,
+            float(grid.time[grid.section != 0][0]) if (grid.section != 0).any() else grid.duration,
+            color="#f2e6c9",
+            zorder=0,
+            label="count-in",
+        )
+    for start, end in mutes:
+        ax.axvspan(
+            start, end, facecolor="#eeeeee", edgecolor="#999999", hatch="///", linewidth=0, zorder=0
+        )
+    for cue in cues:
+        ax.axvline(cue.x, color=_CUE, linewidth=0.8, linestyle=":", zorder=2)
+
+
+def _time_axis(ax: Any, duration: float) -> None:
+    """The lower axis in seconds, or as a clock (m:ss, h:mm:ss) from a minute on."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    ax.xaxis.set_major_locator(MultipleLocator(_time_step(duration)))
+    if duration >= 60:
+        ax.xaxis.set_major_formatter(FuncFormatter(_clock))
+        ax.set_xlabel("time (h:mm:ss)" if duration >= 3600 else "time (m:ss)", fontsize=9)
+    else:
+        ax.set_xlabel("time (s)", fontsize=9)
+    ax.tick_params(labelsize=_FONT)
+
+
+def _draw_lane(
+    lane: Any,
+    colour: str,
+    marks: Sequence[Mark],
+    rows: Sequence[int],
+    lefts: Sequence[float],
+    px_per_s: float,
+) -> None:
+    """One lane of labelled marks: a tick at each mark, its text on its row."""
+    for mark, row, left in zip(marks, rows, lefts, strict=True):
+        y = row + 0.5
+        lane.plot(
+            [mark.x],
+            [y],
+            marker="|",
+            markersize=8,
+            linestyle="none",
+            color=colour,
+            clip_on=False,
+        )
+        lane.text(
+            left / px_per_s,
+            y,
+            mark.text,
+            fontsize=_FONT,
+            va="center",
+            ha="left",
+            color=colour,
+            clip_on=False,
+        )

@@ -6,9 +6,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ictus.cli.common import format_clock
+from ictus.formats.typed_tempo import readable
 from ictus.tempomap.grid import build_grid
 from ictus.tempomap.model import Section, TempoMap, unit_name
-from ictus.timebase import format_number
 
 
 def tempo_text(section: Section) -> str:
@@ -17,15 +17,18 @@ def tempo_text(section: Section) -> str:
     if section.tempi is not None or section.steps is not None:
         tempos = section.quarter_tempos()
         kind = "per beat" if section.tempi is not None else "stepped"
-        return f"{kind} {format_number(min(tempos))}..{format_number(max(tempos))}"
-    text = unit + format_number(section.tempo.bpm)
+        return f"{kind} {readable(min(tempos))}..{readable(max(tempos))}"
+    text = unit + readable(section.tempo.bpm)
     if section.tempo_end is not None:
-        text += f"→{format_number(section.tempo_end.bpm)} ({section.ramp})"
+        text += f"→{readable(section.tempo_end.bpm)} ({section.ramp})"
     return text
 
 
 def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a file or a pipe: never cut a row at 80 columns
+            console = Console(width=1000)
     grid = build_grid(tempo_map)
     line = grid.timeline
     assert line is not None
@@ -75,7 +78,9 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
         facts.add_row("count-in", format_clock(float(line.lead)))
     facts.add_row("bars", str(tempo_map.total_bars))
     facts.add_row("sections", str(len(tempo_map.sections)))
-    facts.add_row("tempo range", f"{min(tempos):g} - {max(tempos):g} BPM (quarter notes)")
+    facts.add_row(
+        "tempo range", f"{readable(min(tempos))} - {readable(max(tempos))} BPM (quarter notes)"
+    )
     facts.add_row("clicks", f"{int(grid.audible().sum())} sounding, {len(grid)} in all")
     if tempo_map.scale != 1:
         facts.add_row("scale", f"{scale:g}")

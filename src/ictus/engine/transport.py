@@ -170,17 +170,7 @@ class Transport:
 
     def _process(self, out: NDArray[np.float32], now: int) -> bool:
         n = out.shape[0]
-        self._now = now
-        for output in self.outputs:
-            output.begin(now, n)
-        if self._playing and self._expect is not None and now != self._expect:
-            skip = Change(K.SKIP, now, self._position(now), self._plan, now - self._expect)
-            self._event(skip)
-        commands = self._commands
-        while commands:
-            self._apply(commands.popleft(), now)
-        if self.hook is not None:
-            self.hook(now)
+        self._begin_block(now, n)
         done = 0
         t = now
         # most blocks fall between clicks: then the mixer's numpy work is skipped (it
@@ -214,7 +204,25 @@ class Transport:
         if done < n and not zeroed:
             out[done:].fill(0.0)
         self._zeroed = out if silent else None
-        end = now + n
+        self._end_block(now + n)
+        return silent
+
+    def _begin_block(self, now: int, n: int) -> None:
+        """Open the block at ``now``: note an xrun's skip, then take queued commands."""
+        self._now = now
+        for output in self.outputs:
+            output.begin(now, n)
+        if self._playing and self._expect is not None and now != self._expect:
+            skip = Change(K.SKIP, now, self._position(now), self._plan, now - self._expect)
+            self._event(skip)
+        commands = self._commands
+        while commands:
+            self._apply(commands.popleft(), now)
+        if self.hook is not None:
+            self.hook(now)
+
+    def _end_block(self, end: int) -> None:
+        """Close the block ending at backend clock ``end``: publish where playing got to."""
         self._expect = end
         self._frame_end = self._position(end) if self._playing else self._anchor_frame
         self._blocks += 1
@@ -230,7 +238,6 @@ class Transport:
             self._blocks,
             self._applied,
         )
-        return silent
 
     def _event(self, change: Change) -> None:
         self.events.append(change)
@@ -311,28 +318,13 @@ class Transport:
     def _apply(self, command: Command, now: int) -> None:
         self._applied += 1
         if isinstance(command, Go):
-            was_playing = self._playing
-            self._go(command.bar, command.plan, command.fallback, now)
-            self._playing = command.play
-            what = K.LOCATE if was_playing or not command.play else K.START
-            sounding = self._plan if command.play else None
-            self._event(Change(what, now, self._anchor_frame, sounding, command.bar))
+            self._locate(command, now)
         elif isinstance(command, Pause):
-            if self._playing:
-                self._anchor(self._position(now), now)
-                self._playing = False
-                self._event(Change(K.PAUSE, now, self._anchor_frame, None, None))
+            self._pause(now)
         elif isinstance(command, Resume):
-            if not self._playing and not self._ended:
-                self._anchor(self._anchor_frame, now)
-                self._playing = True
-                self._event(Change(K.RESUME, now, self._anchor_frame, self._plan, None))
+            self._resume(now)
         elif isinstance(command, Stop):
-            if self._playing:
-                self._anchor(self._position(now), now)
-            self._playing = False
-            self._jump = None
-            self._event(Change(K.STOP, now, self._anchor_frame, None, None))
+            self._stop(now)
         elif isinstance(command, SetLoop):
             self._loop = command.section
             self._event(Change(K.SET_LOOP, now, self._position(now), None, command.section))
@@ -343,10 +335,40 @@ class Transport:
         elif isinstance(command, Place):
             self._place(command, now)
         elif isinstance(command, Rebase):
-            if self._playing:
-                self._anchor(self._frame_end, now)
-                self._event(Change(K.REBASE, now, self._anchor_frame, self._plan, None))
-            self._expect = None
+            self._rebase(now)
+
+    def _locate(self, command: Go, now: int) -> None:
+        was_playing = self._playing
+        self._go(command.bar, command.plan, command.fallback, now)
+        self._playing = command.play
+        what = K.LOCATE if was_playing or not command.play else K.START
+        sounding = self._plan if command.play else None
+        self._event(Change(what, now, self._anchor_frame, sounding, command.bar))
+
+    def _pause(self, now: int) -> None:
+        if self._playing:
+            self._anchor(self._position(now), now)
+            self._playing = False
+            self._event(Change(K.PAUSE, now, self._anchor_frame, None, None))
+
+    def _resume(self, now: int) -> None:
+        if not self._playing and not self._ended:
+            self._anchor(self._anchor_frame, now)
+            self._playing = True
+            self._event(Change(K.RESUME, now, self._anchor_frame, self._plan, None))
+
+    def _stop(self, now: int) -> None:
+        if self._playing:
+            self._anchor(self._position(now), now)
+        self._playing = False
+        self._jump = None
+        self._event(Change(K.STOP, now, self._anchor_frame, None, None))
+
+    def _rebase(self, now: int) -> None:
+        if self._playing:
+            self._anchor(self._frame_end, now)
+            self._event(Change(K.REBASE, now, self._anchor_frame, self._plan, None))
+        self._expect = None
 
     def _place(self, command: Place, now: int) -> None:
         was_playing = self._playing

@@ -1,4 +1,4 @@
-"""Film and game scoring: hit points, tempo fitting, click sheets, streamers, game cues.
+"""Film scoring: hit points, tempo fitting, click sheets, streamers.
 
 Everything here reads the one click grid (:mod:`ictus.tempomap`) and the exact film time
 of :mod:`ictus.timebase`; nothing computes tempo into time on its own.
@@ -11,7 +11,8 @@ of :mod:`ictus.timebase`; nothing computes tempo into time on its own.
 - :mod:`~ictus.film.sheet`: the music editor's click sheet (CSV, HTML, PDF).
 - :mod:`~ictus.film.streamers` and :mod:`~ictus.film.video`: streamers, punches and
   flutters, rendered with the click to a preview video (PyAV, imported lazily).
-- :mod:`~ictus.film.game`: bar/beat cue points and whole-bar loops for game engines.
+
+Game cue points and loops are an export of the grid: :mod:`ictus.formats.export.game`.
 
 A film walkthrough, from spotting notes to the scoring stage (24 fps picture, the cue
 starting at 01:00:00:00)::

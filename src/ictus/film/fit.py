@@ -42,7 +42,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -603,6 +603,53 @@ def fit_tempo(
     ParameterError
         For an empty hit list, a bad range or mode, or no candidate in the range.
     """
+    lo_f, hi_f = _check_fit(hits, lo=lo, hi=hi, mode=mode, beats_per_bar=beats_per_bar, limit=limit)
+    hits = sorted(hits, key=lambda h: h.time)
+    a = _Arrays.of(hits, rate)
+    lo_beat, hi_beat = 60 / float(hi_f), 60 / float(lo_f)
+    keep = max(3 * limit, 24)
+
+    if mode == "free":
+        beat, offset = _free_start(a, hits, lo_f, hi_f, pickup=pickup)
+        refine = "both" if pickup else "beat"
+    else:
+        exact = _fixed_tempos(mode, rate, lo_f, hi_f)
+        if not exact:
+            raise ParameterError(f"no {mode} tempo lies in {lo}-{hi} BPM at {rate.name} fps")
+        tempos = np.array([float(x) for x in exact])
+        beat, offset = _fixed_tempo_candidates(a, tempos, pickup)
+        refine = "offset" if pickup else "none"
+    if not len(beat):
+        raise ParameterError(f"no tempo in {lo}-{hi} BPM puts a hit on the grid")
+
+    chosen = _preselect(a, beat, offset, lo_beat=lo_beat, hi_beat=hi_beat, refine=refine, keep=keep)
+    pool = _ExactPool(hits, rate, beats_per_bar, lo_f, hi_f)
+    for beat_f, off_f, n, mask in chosen:
+        beat_len = _grid_beat(mode, beat_f, rate)
+        if not pickup:
+            if mode == "free":
+                _consider_free_on_cue(pool, beat_f, n, mask)
+            else:
+                pool.consider(beat_len, Fraction(0))
+        else:
+            _consider_pickup(pool, a, mode, beat_len, off_f, n, mask)
+
+    out = _distinct(pool.candidates.values(), limit)
+    if not out:
+        raise ParameterError(f"no tempo in {lo}-{hi} BPM fits these hits")
+    return out
+
+
+def _check_fit(
+    hits: Sequence[Hit],
+    *,
+    lo: float | Fraction,
+    hi: float | Fraction,
+    mode: str,
+    beats_per_bar: int,
+    limit: int,
+) -> tuple[Fraction, Fraction]:
+    """Refuse what :func:`fit_tempo` cannot fit; return the tempo range exactly."""
     if mode not in MODES:
         raise ParameterError(f"unknown fit mode {mode!r}; choose one of: {', '.join(MODES)}")
     if not hits:
@@ -617,103 +664,135 @@ def fit_tempo(
         raise ParameterError(f"tempo range must be LO-HI with 0 < LO <= HI, got {lo}-{hi}")
     if beats_per_bar < 1 or limit < 1:
         raise ParameterError("beats per bar and limit must be >= 1")
-    hits = sorted(hits, key=lambda h: h.time)
-    a = _Arrays.of(hits, rate)
+    return lo_f, hi_f
+
+
+def _free_start(
+    a: _Arrays, hits: Sequence[Hit], lo_f: Fraction, hi_f: Fraction, *, pickup: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Free mode's first candidates (beat, offset): from pairs of hits, plus every
+    whole BPM in the range."""
     lo_beat, hi_beat = 60 / float(hi_f), 60 / float(lo_f)
-    keep = max(3 * limit, 24)
-
-    if mode == "free":
-        if pickup:
-            beat, offset = _pickup_candidates(a, hits, lo_beat, hi_beat)
-        else:
-            beat, offset = _free_candidates(a, lo_beat, hi_beat)
-        # Round tempos (whole BPM) join in: they win ties, and cover hits at 0 only.
-        whole = np.arange(math.ceil(lo_f), math.floor(hi_f) + 1, dtype=np.float64)
-        extra_b, extra_o = _fixed_tempo_candidates(a, 60 / whole, pickup)
-        beat, offset = np.concatenate([beat, extra_b]), np.concatenate([offset, extra_o])
-        refine = "both" if pickup else "beat"
+    if pickup:
+        beat, offset = _pickup_candidates(a, hits, lo_beat, hi_beat)
     else:
-        if mode == "click":
-            fps = rate.fps
-            first = math.ceil(60 * fps * 8 / hi_f)
-            last = math.floor(60 * fps * 8 / lo_f)
-            exact = [Fraction(e, 8) / fps for e in range(max(first, 8), last + 1)]
-        else:
-            exact = [
-                60 / Fraction(q, 4) for q in range(math.ceil(lo_f * 4), math.floor(hi_f * 4) + 1)
-            ]
-        if not exact:
-            raise ParameterError(f"no {mode} tempo lies in {lo}-{hi} BPM at {rate.name} fps")
-        tempos = np.array([float(x) for x in exact])
-        beat, offset = _fixed_tempo_candidates(a, tempos, pickup)
-        refine = "offset" if pickup else "none"
-    if not len(beat):
-        raise ParameterError(f"no tempo in {lo}-{hi} BPM puts a hit on the grid")
+        beat, offset = _free_candidates(a, lo_beat, hi_beat)
+    # Round tempos (whole BPM) join in: they win ties, and cover hits at 0 only.
+    whole = np.arange(math.ceil(lo_f), math.floor(hi_f) + 1, dtype=np.float64)
+    extra_b, extra_o = _fixed_tempo_candidates(a, 60 / whole, pickup)
+    return np.concatenate([beat, extra_b]), np.concatenate([offset, extra_o])
 
-    chosen = _preselect(a, beat, offset, lo_beat=lo_beat, hi_beat=hi_beat, refine=refine, keep=keep)
-    exact_pool: dict[tuple[Fraction, Fraction], Candidate] = {}
 
-    def consider(beat_len: Fraction, off: Fraction) -> None:
+def _fixed_tempos(mode: str, rate: FrameRate, lo_f: Fraction, hi_f: Fraction) -> list[Fraction]:
+    """Every beat length (seconds) the mode allows in the range: whole eighth-frame
+    clicks (``click``) or quarter BPMs (``quarter-bpm``).
+
+    >>> from ictus.timebase import FPS_24
+    >>> [str(b) for b in _fixed_tempos("quarter-bpm", FPS_24, Fraction(120), Fraction(241, 2))]
+    ['1/2', '240/481', '120/241']
+    """
+    if mode == "click":
+        fps = rate.fps
+        first = math.ceil(60 * fps * 8 / hi_f)
+        last = math.floor(60 * fps * 8 / lo_f)
+        return [Fraction(e, 8) / fps for e in range(max(first, 8), last + 1)]
+    return [60 / Fraction(q, 4) for q in range(math.ceil(lo_f * 4), math.floor(hi_f * 4) + 1)]
+
+
+def _grid_beat(mode: str, beat_f: float, rate: FrameRate) -> Fraction:
+    """The exact beat length nearest ``beat_f`` that the mode allows."""
+    if mode == "click":
+        return Fraction(round(beat_f * float(rate.fps) * 8), 8) / rate.fps
+    if mode == "quarter-bpm":
+        return 60 / Fraction(round(60 / beat_f * 4), 4)
+    return Fraction(beat_f)  # free: exact forms are rebuilt by the caller
+
+
+class _ExactPool:
+    """Exactly evaluated candidates by (BPM, offset), each evaluated once, only in range."""
+
+    def __init__(
+        self,
+        hits: Sequence[Hit],
+        rate: FrameRate,
+        beats_per_bar: int,
+        lo_f: Fraction,
+        hi_f: Fraction,
+    ) -> None:
+        self.hits, self.rate, self.beats_per_bar = hits, rate, beats_per_bar
+        self.lo_f, self.hi_f = lo_f, hi_f
+        self.candidates: dict[tuple[Fraction, Fraction], Candidate] = {}
+
+    def consider(self, beat_len: Fraction, off: Fraction) -> None:
         bpm = 60 / beat_len
-        if not lo_f <= bpm <= hi_f or (bpm, off) in exact_pool:
+        if not self.lo_f <= bpm <= self.hi_f or (bpm, off) in self.candidates:
             return
-        exact_pool[(bpm, off)] = evaluate(
-            hits, bpm, rate=rate, offset=off, beats_per_bar=beats_per_bar
+        self.candidates[(bpm, off)] = evaluate(
+            self.hits, bpm, rate=self.rate, offset=off, beats_per_bar=self.beats_per_bar
         )
 
-    for beat_f, off_f, n, mask in chosen:
-        if mode == "click":
-            beat_len = Fraction(round(beat_f * float(rate.fps) * 8), 8) / rate.fps
-        elif mode == "quarter-bpm":
-            beat_len = 60 / Fraction(round(60 / beat_f * 4), 4)
-        else:
-            beat_len = Fraction(beat_f)  # free: exact forms are rebuilt below
-        if not pickup:
-            if mode == "free":
-                fitted = _exact_ls(hits, n, mask, Fraction(0))
-                if fitted is not None:
-                    consider(fitted[0], Fraction(0))
-                # the farthest caught hit exactly on its grid point
-                far = [
-                    (h.time, Fraction(int(k), h.divisions))
-                    for h, k, m in zip(hits, n.tolist(), mask.tolist(), strict=True)
-                    if m and k > 0
-                ]
-                if far:
-                    t, b = max(far)
-                    consider(t / b, Fraction(0))
-                whole_bpm = round(60 / beat_f)
-                if abs(60 / beat_f - whole_bpm) < 1e-9:
-                    consider(Fraction(60, whole_bpm), Fraction(0))
-            else:
-                consider(beat_len, Fraction(0))
-            continue
-        # pickup: the downbeat goes on a whole frame, then the tempo is refitted to it
+
+def _consider_free_on_cue(
+    pool: _ExactPool, beat_f: float, n: NDArray[np.float64], mask: NDArray[np.bool_]
+) -> None:
+    """Free tempos with the downbeat on the cue start: the exact least-squares beat,
+    the farthest caught hit exactly on its grid point, and the whole BPM if it is one."""
+    hits = pool.hits
+    fitted = _exact_ls(hits, n, mask, Fraction(0))
+    if fitted is not None:
+        pool.consider(fitted[0], Fraction(0))
+    far = [
+        (h.time, Fraction(int(k), h.divisions))
+        for h, k, m in zip(hits, n.tolist(), mask.tolist(), strict=True)
+        if m and k > 0
+    ]
+    if far:
+        t, b = max(far)
+        pool.consider(t / b, Fraction(0))
+    whole_bpm = round(60 / beat_f)
+    if abs(60 / beat_f - whole_bpm) < 1e-9:
+        pool.consider(Fraction(60, whole_bpm), Fraction(0))
+
+
+def _consider_pickup(
+    pool: _ExactPool,
+    a: _Arrays,
+    mode: str,
+    beat_len: Fraction,
+    off_f: float,
+    n: NDArray[np.float64],
+    mask: NDArray[np.bool_],
+) -> None:
+    """A pickup: the downbeat goes on a whole frame, then the tempo is refitted to it."""
+    hits, rate = pool.hits, pool.rate
+    if mode == "free":
+        fitted = _exact_ls(hits, n, mask, None)
+        beat_len, phase = fitted if fitted is not None else (beat_len, Fraction(off_f))
+    else:
+        best_phase = _exact_ls_offset(hits, n, mask, beat_len)
+        phase = best_phase if best_phase is not None else Fraction(off_f)
+    if not beat_len > 0:
+        return
+    frames = _place_downbeat(hits, beat_len, phase, rate, pool.beats_per_bar)
+    # score the placements in float first; only the best two are checked exactly
+    scores = _score(
+        a,
+        np.full(len(frames), float(beat_len)),
+        np.array([float(f / rate.fps) for f in frames]),
+    )
+    best = np.lexsort((scores[6], scores[5], -scores[4], -scores[3]))[:2]
+    for frame in (frames[i] for i in best.tolist()):
+        off = frame / rate.fps
+        pool.consider(beat_len, off)
         if mode == "free":
-            fitted = _exact_ls(hits, n, mask, None)
-            beat_len, phase = fitted if fitted is not None else (beat_len, Fraction(off_f))
-        else:
-            best_phase = _exact_ls_offset(hits, n, mask, beat_len)
-            phase = best_phase if best_phase is not None else Fraction(off_f)
-        if not beat_len > 0:
-            continue
-        frames = _place_downbeat(hits, beat_len, phase, rate, beats_per_bar)
-        # score the placements in float first; only the best two are checked exactly
-        scores = _score(
-            a,
-            np.full(len(frames), float(beat_len)),
-            np.array([float(f / rate.fps) for f in frames]),
-        )
-        best = np.lexsort((scores[6], scores[5], -scores[4], -scores[3]))[:2]
-        for frame in (frames[i] for i in best.tolist()):
-            off = frame / rate.fps
-            consider(beat_len, off)
-            if mode == "free":
-                refit = _exact_ls(hits, *_assignment(hits, beat_len, off, rate), offset=off)
-                if refit is not None and refit[0] > 0:
-                    consider(refit[0], off)
+            refit = _exact_ls(hits, *_assignment(hits, beat_len, off, rate), offset=off)
+            if refit is not None and refit[0] > 0:
+                pool.consider(refit[0], off)
 
-    ranked = sorted(exact_pool.values(), key=lambda c: c.rank_key())
+
+def _distinct(candidates: Iterable[Candidate], limit: int) -> list[Candidate]:
+    """The best ``limit`` candidates, one per placement of the hits on the grid."""
+    ranked = sorted(candidates, key=lambda c: c.rank_key())
     out: list[Candidate] = []
     seen: set[tuple[Fraction, ...]] = set()
     for cand in ranked:
@@ -724,8 +803,6 @@ def fit_tempo(
         out.append(cand)
         if len(out) >= limit:
             break
-    if not out:
-        raise ParameterError(f"no tempo in {lo}-{hi} BPM fits these hits")
     return out
 
 

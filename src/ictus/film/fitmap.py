@@ -237,133 +237,13 @@ def fit_map(
         Written into the map: its start timecode, a count-in of warning bars, a title.
     """
     meter = meter or Meter(4, 4)
-    if meter.grouping is not None:
-        raise ParameterError("fit a map in a plain meter such as 4/4 or 6/8 (no grouping)")
-    lo_f, hi_f = float(lo), float(hi)
-    if not 0 < lo_f <= hi_f:
-        raise ParameterError(f"tempo range must be LO-HI with 0 < LO <= HI, got {lo}-{hi}")
-    if penalty < 0:
-        raise ParameterError(f"the penalty per change must be >= 0, got {penalty}")
-    if ramp_shape not in ramps_shapes():
-        raise ParameterError(
-            f"unknown ramp shape {ramp_shape!r}; choose one of beats, time, period"
-        )
-    hits = sorted(hits, key=lambda h: h.time)
-    if hits and hits[0].time < 0:
-        raise ParameterError(f"hit {hits[0].label!r} is before the cue start")
-    if not hits or hits[-1].time <= 0:
-        raise ParameterError("fitting a map needs at least one hit after the cue start")
-    fps = float(rate.fps)
-    t = np.array([float(h.time) for h in hits])
-    d = np.array([float(h.divisions) for h in hits])
-    w = np.array([float(h.weight) for h in hits])
-    # knots: the cue start, then every distinct hit time after it
-    knot_times = [Fraction(0)]
-    knot_hit = [-1]
-    for i, h in enumerate(hits):
-        if h.time > knot_times[-1]:
-            knot_times.append(h.time)
-            knot_hit.append(i)
-        else:
-            knot_hit[-1] = i  # same time as the knot before: that hit lands with it
-    n_knots = len(knot_times)
-    states: list[list[_State]] = [[] for _ in range(n_knots)]
-    states[0] = [_State(0.0, Fraction(0), None, None)]
-    change = penalty
-    centre = math.sqrt(lo_f * hi_f)
-    per_bar = meter.count
-    for j in range(1, n_knots):
-        candidates: list[_State] = []
-        for i in range(j):
-            if not states[i]:
-                continue
-            span = knot_times[j] - knot_times[i]
-            duration = float(span)
-            inner = (t > float(knot_times[i])) & (t < float(knot_times[j]))
-            rel = t[inner] - float(knot_times[i])
-            di, wi = d[inner], w[inner]
-            first_beats = max(1, math.ceil(duration * lo_f / 60 - 1e-9))
-            last_beats = math.floor(duration * hi_f / 60 + 1e-9)
-            base = min(s.cost for s in states[i])
-            best_from = min(range(len(states[i])), key=lambda k: states[i][k].cost)
-            if last_beats >= first_beats:
-                beats = np.arange(first_beats, last_beats + 1)
-                costs = _constant_costs(rel, di, wi, duration, beats, fps)
-                tempos = 60 * beats / duration
-                if i > 0:
-                    # a change is cheaper the smaller the jump: smooth tempo moves first
-                    jump = np.abs(np.log(tempos / float(states[i][best_from].bpm)))
-                    costs = costs + change * (1 + 0.25 * jump)
-                else:
-                    # the first tempo: near the middle of the range, round if it can be
-                    costs = costs + 1e-3 * np.abs(np.log(tempos / centre))
-                    costs = costs + 1e-4 * (np.abs(tempos - np.round(tempos)) > 1e-9)
-                # a short bar to land the hit is fine, whole bars are finer
-                costs = costs + _SHORT_BAR * change * (beats % per_bar != 0)
-                for k in np.argsort(costs, kind="stable")[:3].tolist():
-                    n = int(beats[k])
-                    bpm = Fraction(60 * n) / span
-                    seg = Segment(knot_times[i], knot_times[j], n, bpm, bpm, None, knot_hit[j])
-                    candidates.append(_State(base + float(costs[k]), bpm, (i, best_from), seg))
-                    if j == n_knots - 1:
-                        # nothing follows the last segment: it need not land exactly on
-                        # the last hit, so its tempo may be the least-squares one
-                        soft = _soft_ending(
-                            hits, knot_times[i], knot_hit[j], bpm, n, rate, lo_f, hi_f
-                        )
-                        if soft is not None:
-                            soft_seg, soft_cost = soft
-                            extra = float(costs[k]) - float(
-                                _constant_costs(rel, di, wi, duration, beats[k : k + 1], fps)[0]
-                            )
-                            candidates.append(
-                                _State(
-                                    base + extra + soft_cost,
-                                    soft_seg.bpm_end,
-                                    (i, best_from),
-                                    soft_seg,
-                                )
-                            )
-            if not ramps_allowed or i == 0 or j - i > max_ramp_hits:
-                continue
-            for k, state in enumerate(states[i]):
-                t0 = float(state.bpm)
-                low, high = max(lo_f, t0 / 1.5), min(hi_f, t0 * 1.5)
-                n_lo = max(1, math.ceil(duration / ramps.duration(t0, low, 1.0, ramp_shape)))
-                n_hi = math.floor(duration / ramps.duration(t0, high, 1.0, ramp_shape))
-                for n in range(n_lo, n_hi + 1):
-                    t1 = _solve_ramp_end(t0, duration / n, ramp_shape, low, high)
-                    if t1 is None or abs(t1 - t0) < 1e-6 * t0:
-                        continue  # no ramp lands the hit, or it is a constant tempo
-                    end = _round_bpm(t1)
-                    cost = _ramp_cost(rel, di, wi, t0, float(end), n, ramp_shape, fps)
-                    seg = Segment(
-                        knot_times[i], knot_times[j], n, state.bpm, end, ramp_shape, knot_hit[j]
-                    )
-                    ramp_jump = abs(math.log(t1 / t0))
-                    short = _SHORT_BAR if n % per_bar else 0.0
-                    total = state.cost + change * (1 + _RAMP_EXTRA + short + 0.25 * ramp_jump)
-                    total += cost
-                    candidates.append(_State(total, end, (i, k), seg))
-        # keep the cheapest arrival for each distinct tempo, then the best few
-        candidates.sort(key=lambda s: s.cost)
-        kept: list[_State] = []
-        for cand in candidates:
-            if all(cand.bpm != k.bpm for k in kept):
-                kept.append(cand)
-            if len(kept) >= _BEAM:
-                break
-        states[j] = kept
+    lo_f, hi_f = _check_map_fit(meter, lo, hi, penalty, ramp_shape)
+    hits = _sorted_hits(hits)
+    search = _Search.of(hits, rate, lo_f, hi_f, penalty, meter.count, ramp_shape)
+    states = search.run(ramps_allowed=ramps_allowed, max_ramp_hits=max_ramp_hits)
     if not states[-1]:
         raise ParameterError(f"no tempo in {lo}-{hi} BPM reaches the last hit; widen the range")
-    segments: list[Segment] = []
-    at: tuple[int, int] | None = (n_knots - 1, 0)
-    while at is not None:
-        state = states[at[0]][at[1]]
-        if state.segment is not None:
-            segments.append(state.segment)
-        at = state.back
-    segments.reverse()
+    segments = _cheapest_path(states)
     tempo_map = segments_to_map(
         segments,
         hits,
@@ -381,6 +261,250 @@ def fit_map(
         tuple(float(e) for e in errors),
         tuple(_status(e) for e in errors),
     )
+
+
+def _check_map_fit(
+    meter: Meter, lo: float | Fraction, hi: float | Fraction, penalty: float, ramp_shape: str
+) -> tuple[float, float]:
+    """Refuse what :func:`fit_map` cannot fit; return the tempo range as floats."""
+    if meter.grouping is not None:
+        raise ParameterError("fit a map in a plain meter such as 4/4 or 6/8 (no grouping)")
+    lo_f, hi_f = float(lo), float(hi)
+    if not 0 < lo_f <= hi_f:
+        raise ParameterError(f"tempo range must be LO-HI with 0 < LO <= HI, got {lo}-{hi}")
+    if penalty < 0:
+        raise ParameterError(f"the penalty per change must be >= 0, got {penalty}")
+    if ramp_shape not in ramps_shapes():
+        raise ParameterError(
+            f"unknown ramp shape {ramp_shape!r}; choose one of beats, time, period"
+        )
+    return lo_f, hi_f
+
+
+def _sorted_hits(hits: Sequence[Hit]) -> list[Hit]:
+    """The hits in time order; none before the cue start, at least one after it."""
+    hits = sorted(hits, key=lambda h: h.time)
+    if hits and hits[0].time < 0:
+        raise ParameterError(f"hit {hits[0].label!r} is before the cue start")
+    if not hits or hits[-1].time <= 0:
+        raise ParameterError("fitting a map needs at least one hit after the cue start")
+    return hits
+
+
+def _knots(hits: Sequence[Hit]) -> tuple[list[Fraction], list[int]]:
+    """The knots: the cue start, then every distinct hit time after it; and for each
+    knot, the last hit that lands on it (-1 for the cue start)."""
+    knot_times = [Fraction(0)]
+    knot_hit = [-1]
+    for i, h in enumerate(hits):
+        if h.time > knot_times[-1]:
+            knot_times.append(h.time)
+            knot_hit.append(i)
+        else:
+            knot_hit[-1] = i  # same time as the knot before: that hit lands with it
+    return knot_times, knot_hit
+
+
+@dataclass(frozen=True)
+class _Span:
+    """From knot ``i`` to knot ``j``: exact bounds, and the hits strictly inside
+    (times from the start, divisions, weights)."""
+
+    i: int
+    j: int
+    start: Fraction
+    end: Fraction
+    rel: NDArray[np.float64]
+    d: NDArray[np.float64]
+    w: NDArray[np.float64]
+
+    @property
+    def duration(self) -> float:
+        return float(self.end - self.start)
+
+
+@dataclass(frozen=True)
+class _Search:
+    """The cheapest-path search over the knots: for each knot, the best few ways
+    (a step or a ramp from an earlier knot) to land on it."""
+
+    hits: Sequence[Hit]
+    rate: FrameRate
+    fps: float
+    lo_f: float
+    hi_f: float
+    change: float  # the cost of one tempo change
+    per_bar: int
+    ramp_shape: str
+    t: NDArray[np.float64]
+    d: NDArray[np.float64]
+    w: NDArray[np.float64]
+    knot_times: list[Fraction]
+    knot_hit: list[int]
+
+    @classmethod
+    def of(
+        cls,
+        hits: Sequence[Hit],
+        rate: FrameRate,
+        lo_f: float,
+        hi_f: float,
+        penalty: float,
+        per_bar: int,
+        ramp_shape: str,
+    ) -> _Search:
+        knot_times, knot_hit = _knots(hits)
+        return cls(
+            hits,
+            rate,
+            float(rate.fps),
+            lo_f,
+            hi_f,
+            penalty,
+            per_bar,
+            ramp_shape,
+            np.array([float(h.time) for h in hits]),
+            np.array([float(h.divisions) for h in hits]),
+            np.array([float(h.weight) for h in hits]),
+            knot_times,
+            knot_hit,
+        )
+
+    def run(self, *, ramps_allowed: bool, max_ramp_hits: int) -> list[list[_State]]:
+        """The kept arrivals at every knot (the last knot's list may be empty)."""
+        n_knots = len(self.knot_times)
+        states: list[list[_State]] = [[] for _ in range(n_knots)]
+        states[0] = [_State(0.0, Fraction(0), None, None)]
+        for j in range(1, n_knots):
+            candidates: list[_State] = []
+            for i in range(j):
+                if not states[i]:
+                    continue
+                span = self.span(i, j)
+                candidates.extend(self.steps(span, states[i], last=j == n_knots - 1))
+                if ramps_allowed and i > 0 and j - i <= max_ramp_hits:
+                    candidates.extend(self.ramps(span, states[i]))
+            states[j] = _keep(candidates)
+        return states
+
+    def span(self, i: int, j: int) -> _Span:
+        start, end = self.knot_times[i], self.knot_times[j]
+        t = self.t
+        inner = (t > float(start)) & (t < float(end))
+        return _Span(i, j, start, end, t[inner] - float(start), self.d[inner], self.w[inner])
+
+    def steps(self, span: _Span, arrivals: list[_State], *, last: bool) -> list[_State]:
+        """Constant tempos over ``span`` (the best three beat counts), each after the
+        cheapest arrival at its start."""
+        duration = span.duration
+        first_beats = max(1, math.ceil(duration * self.lo_f / 60 - 1e-9))
+        last_beats = math.floor(duration * self.hi_f / 60 + 1e-9)
+        if last_beats < first_beats:
+            return []
+        base = min(s.cost for s in arrivals)
+        best_from = min(range(len(arrivals)), key=lambda k: arrivals[k].cost)
+        beats = np.arange(first_beats, last_beats + 1)
+        costs = _constant_costs(span.rel, span.d, span.w, duration, beats, self.fps)
+        costs = self._step_costs(costs, span, beats, arrivals[best_from].bpm)
+        out: list[_State] = []
+        for k in np.argsort(costs, kind="stable")[:3].tolist():
+            n = int(beats[k])
+            bpm = Fraction(60 * n) / (span.end - span.start)
+            seg = Segment(span.start, span.end, n, bpm, bpm, None, self.knot_hit[span.j])
+            out.append(_State(base + float(costs[k]), bpm, (span.i, best_from), seg))
+            if last:
+                # nothing follows the last segment: it need not land exactly on
+                # the last hit, so its tempo may be the least-squares one
+                soft = self._soft(span, bpm, beats[k : k + 1], float(costs[k]), base)
+                if soft is not None:
+                    out.append(_State(soft[0], soft[1].bpm_end, (span.i, best_from), soft[1]))
+        return out
+
+    def _step_costs(
+        self,
+        costs: NDArray[np.float64],
+        span: _Span,
+        beats: NDArray[np.int64],
+        before: Fraction,
+    ) -> NDArray[np.float64]:
+        """Add to the landing costs what each step costs as a change of tempo."""
+        tempos = 60 * beats / span.duration
+        change = self.change
+        if span.i > 0:
+            # a change is cheaper the smaller the jump: smooth tempo moves first
+            jump = np.abs(np.log(tempos / float(before)))
+            costs = costs + change * (1 + 0.25 * jump)
+        else:
+            # the first tempo: near the middle of the range, round if it can be
+            costs = costs + 1e-3 * np.abs(np.log(tempos / math.sqrt(self.lo_f * self.hi_f)))
+            costs = costs + 1e-4 * (np.abs(tempos - np.round(tempos)) > 1e-9)
+        # a short bar to land the hit is fine, whole bars are finer
+        result: NDArray[np.float64] = costs + _SHORT_BAR * change * (beats % self.per_bar != 0)
+        return result
+
+    def _soft(
+        self, span: _Span, bpm: Fraction, beats: NDArray[np.int64], cost: float, base: float
+    ) -> tuple[float, Segment] | None:
+        """The last segment at its least-squares tempo instead: (total cost, segment)."""
+        n = int(beats[0])
+        soft = _soft_ending(
+            self.hits, span.start, self.knot_hit[span.j], bpm, n, self.rate, self.lo_f, self.hi_f
+        )
+        if soft is None:
+            return None
+        soft_seg, soft_cost = soft
+        landing = _constant_costs(span.rel, span.d, span.w, span.duration, beats, self.fps)
+        extra = cost - float(landing[0])
+        return base + extra + soft_cost, soft_seg
+
+    def ramps(self, span: _Span, arrivals: list[_State]) -> list[_State]:
+        """Ramps over ``span`` from each arrival's tempo, one per whole beat count
+        whose ramp lands the hit."""
+        duration, shape = span.duration, self.ramp_shape
+        out: list[_State] = []
+        for k, state in enumerate(arrivals):
+            t0 = float(state.bpm)
+            low, high = max(self.lo_f, t0 / 1.5), min(self.hi_f, t0 * 1.5)
+            n_lo = max(1, math.ceil(duration / ramps.duration(t0, low, 1.0, shape)))
+            n_hi = math.floor(duration / ramps.duration(t0, high, 1.0, shape))
+            for n in range(n_lo, n_hi + 1):
+                t1 = _solve_ramp_end(t0, duration / n, shape, low, high)
+                if t1 is None or abs(t1 - t0) < 1e-6 * t0:
+                    continue  # no ramp lands the hit, or it is a constant tempo
+                end = _round_bpm(t1)
+                cost = _ramp_cost(span.rel, span.d, span.w, t0, float(end), n, shape, self.fps)
+                seg = Segment(span.start, span.end, n, state.bpm, end, shape, self.knot_hit[span.j])
+                ramp_jump = abs(math.log(t1 / t0))
+                short = _SHORT_BAR if n % self.per_bar else 0.0
+                total = state.cost + self.change * (1 + _RAMP_EXTRA + short + 0.25 * ramp_jump)
+                total += cost
+                out.append(_State(total, end, (span.i, k), seg))
+        return out
+
+
+def _keep(candidates: list[_State]) -> list[_State]:
+    """The cheapest arrival for each distinct tempo, then the best few."""
+    candidates.sort(key=lambda s: s.cost)
+    kept: list[_State] = []
+    for cand in candidates:
+        if all(cand.bpm != k.bpm for k in kept):
+            kept.append(cand)
+        if len(kept) >= _BEAM:
+            break
+    return kept
+
+
+def _cheapest_path(states: list[list[_State]]) -> list[Segment]:
+    """The segments of the cheapest way to the last knot, in order."""
+    segments: list[Segment] = []
+    at: tuple[int, int] | None = (len(states) - 1, 0)
+    while at is not None:
+        state = states[at[0]][at[1]]
+        if state.segment is not None:
+            segments.append(state.segment)
+        at = state.back
+    segments.reverse()
+    return segments
 
 
 def _soft_ending(

@@ -211,6 +211,40 @@ def _hit(
 
 def _read_csv(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:
     rows = list(csv.reader(io.StringIO(text)))
+    first, where, kind = _csv_header(src, rows)
+    read_time = {"timecode": clock.timecode, "frame": clock.frame}.get(kind, clock_seconds)
+    hits = []
+    for number, row in enumerate(rows[first + 1 :], start=first + 2):
+        if not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
+            continue
+
+        def cell(name: str, row: list[str] = row) -> str:
+            i = where.get(name)
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        value = cell(kind)
+        if not value:
+            raise src.error(f"missing {kind}", number)
+        weight = _csv_weight(src, number, cell("weight") or "1")
+        grid_text = cell("grid") or grid
+        colour = cell("colour").lower() or None
+        hits.append(
+            _hit(
+                src,
+                number,
+                value,
+                partial(read_time, value),
+                label=cell("label"),
+                weight=weight,
+                grid=grid_text,
+                colour=colour,
+            )
+        )
+    return hits
+
+
+def _csv_header(src: _Source, rows: list[list[str]]) -> tuple[int, dict[str, int], str]:
+    """The header row of a CSV hit list: its index, each column's place, the time column."""
     first = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
     if first is None:
         raise src.error("the hit list is empty (expected a header row such as timecode,label)", 1)
@@ -225,54 +259,16 @@ def _read_csv(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:
             f"(found: {', '.join(header) or 'nothing'})",
             first + 1,
         )
-    kind = time_cols[0]
-    hits = []
-    for number, row in enumerate(rows[first + 1 :], start=first + 2):
-        if not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
-            continue
+    return first, where, time_cols[0]
 
-        def cell(name: str, row: list[str] = row) -> str:
-            i = where.get(name)
-            return row[i].strip() if i is not None and i < len(row) else ""
 
-        value = cell(kind)
-        if not value:
-            raise src.error(f"missing {kind}", number)
-        if kind == "timecode":
-
-            def when(value: str = value) -> Fraction:
-                return clock.timecode(value)
-        elif kind == "frame":
-
-            def when(value: str = value) -> Fraction:
-                return clock.frame(value)
-        else:
-
-            def when(value: str = value) -> Fraction:
-                return clock_seconds(value)
-
-        weight_text = cell("weight") or "1"
-        try:
-            weight = Fraction(weight_text)
-        except (ValueError, ZeroDivisionError):
-            raise src.error(
-                f"weight must be a number, got {weight_text!r}", number, weight_text
-            ) from None
-        grid_text = cell("grid") or grid
-        colour = cell("colour").lower() or None
-        hits.append(
-            _hit(
-                src,
-                number,
-                value,
-                when,
-                label=cell("label"),
-                weight=weight,
-                grid=grid_text,
-                colour=colour,
-            )
-        )
-    return hits
+def _csv_weight(src: _Source, number: int, weight_text: str) -> Fraction:
+    try:
+        return Fraction(weight_text)
+    except (ValueError, ZeroDivisionError):
+        raise src.error(
+            f"weight must be a number, got {weight_text!r}", number, weight_text
+        ) from None
 
 
 def _reaper_time(text: str, clock: _Clock) -> Fraction:
@@ -323,20 +319,8 @@ _PT_FORMATS = {
 
 def _read_protools(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:
     lines = src.lines
-    info: dict[str, str] = {}
-    for line in lines:
-        key, sep, value = line.partition(":\t")
-        if sep and key.isupper():
-            info[key.strip()] = value.strip()
-    fmt_text = info.get("TIMECODE FORMAT", "").lower().replace("frame", "").strip()
-    if fmt_text:
-        name = _PT_FORMATS.get(fmt_text.replace("  ", " "))
-        if name is not None and parse_rate(name) != clock.rate:
-            raise src.error(
-                f"the session is {info['TIMECODE FORMAT']} but the frame rate given is "
-                f"{clock.rate.name}; use --fps {name}",
-                next(i for i, x in enumerate(lines, 1) if x.startswith("TIMECODE FORMAT")),
-            )
+    info = _protools_info(lines)
+    _check_protools_rate(src, info, clock)
     start = next((i for i, x in enumerate(lines) if "M A R K E R S" in x), None)
     if start is None or start + 1 >= len(lines):
         raise src.error("no MARKERS LISTING in this Pro Tools session text", 1)
@@ -359,26 +343,63 @@ def _read_protools(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hi
 
         location = cell("LOCATION")
         label = " - ".join(x for x in (cell("NAME"), cell("COMMENTS")) if x)
-
-        def when(
-            location: str = location,
-            reference: str = cell("TIME REFERENCE"),
-            units: str = cell("UNITS"),
-        ) -> Fraction:
-            if _TIMECODE.fullmatch(location):
-                return clock.timecode(location)
-            if units.lower() != "samples" or not reference.isdigit():
-                raise ParameterError(f"cannot read the marker location {location!r}")
-            if not sample_rate or not session_start:
-                raise ParameterError(
-                    "markers not in timecode need the SAMPLE RATE and SESSION START TIMECODE "
-                    "lines of the session text"
-                )
-            offset = Fraction(int(reference)) / Fraction(sample_rate)
-            return clock.timecode(session_start) + offset
-
+        when = partial(
+            _protools_time,
+            clock,
+            sample_rate,
+            session_start,
+            location,
+            cell("TIME REFERENCE"),
+            cell("UNITS"),
+        )
         hits.append(_hit(src, number, location, when, label=label, grid=grid))
     return hits
+
+
+def _protools_info(lines: list[str]) -> dict[str, str]:
+    """The session text's ``KEY:<tab>value`` header lines (upper-case keys only)."""
+    info: dict[str, str] = {}
+    for line in lines:
+        key, sep, value = line.partition(":\t")
+        if sep and key.isupper():
+            info[key.strip()] = value.strip()
+    return info
+
+
+def _check_protools_rate(src: _Source, info: dict[str, str], clock: _Clock) -> None:
+    """Refuse a session whose timecode format is not the frame rate given."""
+    fmt_text = info.get("TIMECODE FORMAT", "").lower().replace("frame", "").strip()
+    if not fmt_text:
+        return
+    name = _PT_FORMATS.get(fmt_text.replace("  ", " "))
+    if name is not None and parse_rate(name) != clock.rate:
+        raise src.error(
+            f"the session is {info['TIMECODE FORMAT']} but the frame rate given is "
+            f"{clock.rate.name}; use --fps {name}",
+            next(i for i, x in enumerate(src.lines, 1) if x.startswith("TIMECODE FORMAT")),
+        )
+
+
+def _protools_time(
+    clock: _Clock,
+    sample_rate: str | None,
+    session_start: str | None,
+    location: str,
+    reference: str,
+    units: str,
+) -> Fraction:
+    """A marker's time: its timecode, or its sample count from the session start."""
+    if _TIMECODE.fullmatch(location):
+        return clock.timecode(location)
+    if units.lower() != "samples" or not reference.isdigit():
+        raise ParameterError(f"cannot read the marker location {location!r}")
+    if not sample_rate or not session_start:
+        raise ParameterError(
+            "markers not in timecode need the SAMPLE RATE and SESSION START TIMECODE "
+            "lines of the session text"
+        )
+    offset = Fraction(int(reference)) / Fraction(sample_rate)
+    return clock.timecode(session_start) + offset
 
 
 def _read_avid(src: _Source, text: str, clock: _Clock, grid: str) -> list[Hit]:

@@ -225,28 +225,10 @@ def render_video(
     fps = placement.rate.fps
     ffps = float(fps)
     click_frames = placement.frames(grid)
-    starts = [s.start for s in plan.streamers]
-    if len(grid):
-        starts.append(math.floor(float(click_frames[0])))
-    ends = [p.frame + p.frames for p in plan.punches]
-    if len(grid):
-        # the grid's end, placed the way its first click is
-        ends.append(math.ceil(float(click_frames[0]) + (grid.duration - grid.time[0]) * ffps))
-    first = max(0, min(starts or [placement.start_frame]) - round(pre_roll_s * ffps))
-    last = max(ends) + round(post_roll_s * ffps)
-    count = last - first
+    first, count = _frame_span(placement, plan, grid, click_frames, pre_roll_s, post_roll_s)
 
     movie = _Picture(av, picture, placement, picture_start) if picture else None
-    width, height = (movie.width, movie.height) if movie else size
-    width, height = width - width % 2, height - height % 2
-    if width < 64 or height < 64:
-        raise ParameterError(f"the video must be at least 64x64, got {width}x{height}")
-    scale = max(1, height // 180)
-    band = max(4, width // 48)
-    big, small = _disc(max(6, height // 5)), _disc(max(3, height // 14))
-    times = click_frames[grid.sub == 0] if len(grid) else np.zeros(0)
-    bars = grid.bar[grid.sub == 0]
-    beats = grid.beat[grid.sub == 0]
+    burn = _Burn.make(grid, click_frames, (movie.width, movie.height) if movie else size)
 
     # audio: mixer sample 0 is grid time 0; the video's sample 0 is absolute frame `first`
     voice = voice if voice is not None else synth_voice("woodblock", sample_rate)
@@ -259,74 +241,176 @@ def render_video(
         with atomic_path(output) as tmp:
             container = av.open(tmp, mode="w", format=_CONTAINERS[suffix])
             try:
-                vstream = container.add_stream("libx264", rate=fps)
-                vstream.width, vstream.height = width, height
-                vstream.pix_fmt = "yuv420p"
-                vstream.options = {"crf": str(crf), "preset": "veryfast"}
-                vstream.codec_context.time_base = Fraction(1) / fps
-                astream = container.add_stream("aac", rate=sample_rate)
-                astream.codec_context.layout = "mono"
-                audio_block = 1024
-                audio_done = 0
-                text_y = scale * 3
+                encoder = _Encoder(av, container, fps, burn, crf, sample_rate, audio_total)
                 for n in range(count):
                     absolute = first + n
-                    image = movie.frame(absolute, width, height) if movie else None
-                    frame = np.empty((height, width, 3), dtype=np.uint8)
-                    frame[:] = BACKGROUND if image is None else image
-                    _draw(frame, plan, absolute, band, big, small)
-                    tc = placement.label(absolute)
-                    draw_text(frame, tc, scale * 3, text_y, scale=scale)
-                    where = _bar_beat_at(times, bars, beats, absolute)
-                    if where:
-                        w = text_mask(where, scale).shape[1]
-                        draw_text(frame, where, width - w - scale * 3, text_y, scale=scale)
-                    feet = placement.feet(absolute)
-                    if feet:
-                        draw_text(
-                            frame, feet, scale * 3, text_y + (GLYPH_HEIGHT + 3) * scale, scale=scale
-                        )
-                    label = _current_label(plan, absolute)
-                    if label:
-                        draw_text(
-                            frame,
-                            label[:40],
-                            scale * 3,
-                            height - (GLYPH_HEIGHT + 3) * scale,
-                            scale=scale,
-                        )
-                    vframe = av.VideoFrame.from_ndarray(frame, format="rgb24")
-                    vframe.pts = n
-                    vframe.time_base = Fraction(1) / fps
-                    for packet in vstream.encode(vframe):
-                        container.mux(packet)
+                    image = movie.frame(absolute, burn.width, burn.height) if movie else None
+                    encoder.video(_video_frame(burn, plan, placement, image, absolute), n)
                     # audio up to the end of this video frame, in whole blocks
                     until = min(audio_total, math.ceil((n + 1) * sample_rate / ffps))
-                    while audio_done + audio_block <= until or (
-                        n == count - 1 and audio_done < audio_total
-                    ):
-                        size_now = min(audio_block, audio_total - audio_done)
-                        mono, _ = mixer.mix_mono(audio_done, size_now)
-                        block = np.clip(mono, -1.0, 1.0).astype(np.float32).reshape(1, -1)
-                        aframe = av.AudioFrame.from_ndarray(block, format="fltp", layout="mono")
-                        aframe.sample_rate = sample_rate
-                        aframe.pts = audio_done
-                        aframe.time_base = Fraction(1, sample_rate)
-                        for packet in astream.encode(aframe):
-                            container.mux(packet)
-                        audio_done += size_now
+                    encoder.audio(mixer, until, final=n == count - 1)
                     if progress is not None:
                         progress(n + 1, count)
-                for packet in vstream.encode():
-                    container.mux(packet)
-                for packet in astream.encode():
-                    container.mux(packet)
+                encoder.flush()
             finally:
                 container.close()
     finally:
         if movie is not None:
             movie.close()
-    return VideoInfo(output, first, count, width, height, plan)
+    return VideoInfo(output, first, count, burn.width, burn.height, plan)
+
+
+def _frame_span(
+    placement: Placement,
+    plan: StreamerPlan,
+    grid: ClickGrid,
+    click_frames: NDArray[Any],
+    pre_roll_s: float,
+    post_roll_s: float,
+) -> tuple[int, int]:
+    """The first absolute frame and the frame count: every streamer, punch and click,
+    with the pre- and post-roll around them."""
+    ffps = float(placement.rate.fps)
+    starts = [s.start for s in plan.streamers]
+    if len(grid):
+        starts.append(math.floor(float(click_frames[0])))
+    ends = [p.frame + p.frames for p in plan.punches]
+    if len(grid):
+        # the grid's end, placed the way its first click is
+        ends.append(math.ceil(float(click_frames[0]) + (grid.duration - grid.time[0]) * ffps))
+    first = max(0, min(starts or [placement.start_frame]) - round(pre_roll_s * ffps))
+    last = max(ends) + round(post_roll_s * ffps)
+    return first, last - first
+
+
+@dataclass(frozen=True)
+class _Burn:
+    """What is burnt into every frame: its size, the text scale, the streamer band,
+    the click discs and the beats' frames for the bar|beat readout."""
+
+    width: int
+    height: int
+    scale: int
+    band: int
+    big: NDArray[np.bool_]
+    small: NDArray[np.bool_]
+    times: NDArray[Any]
+    bars: NDArray[Any]
+    beats: NDArray[Any]
+
+    @classmethod
+    def make(cls, grid: ClickGrid, click_frames: NDArray[Any], size: tuple[int, int]) -> _Burn:
+        width, height = size
+        width, height = width - width % 2, height - height % 2
+        if width < 64 or height < 64:
+            raise ParameterError(f"the video must be at least 64x64, got {width}x{height}")
+        return cls(
+            width,
+            height,
+            scale=max(1, height // 180),
+            band=max(4, width // 48),
+            big=_disc(max(6, height // 5)),
+            small=_disc(max(3, height // 14)),
+            times=click_frames[grid.sub == 0] if len(grid) else np.zeros(0),
+            bars=grid.bar[grid.sub == 0],
+            beats=grid.beat[grid.sub == 0],
+        )
+
+
+def _video_frame(
+    burn: _Burn,
+    plan: StreamerPlan,
+    placement: Placement,
+    image: NDArray[np.uint8] | None,
+    absolute: int,
+) -> NDArray[np.uint8]:
+    """One frame: the picture (or the background), streamers and punches, timecode,
+    bar|beat, feet and the current hit's label."""
+    width, height, scale = burn.width, burn.height, burn.scale
+    text_y = scale * 3
+    frame = np.empty((height, width, 3), dtype=np.uint8)
+    frame[:] = BACKGROUND if image is None else image
+    _draw(frame, plan, absolute, burn.band, burn.big, burn.small)
+    tc = placement.label(absolute)
+    draw_text(frame, tc, scale * 3, text_y, scale=scale)
+    where = _bar_beat_at(burn.times, burn.bars, burn.beats, absolute)
+    if where:
+        w = text_mask(where, scale).shape[1]
+        draw_text(frame, where, width - w - scale * 3, text_y, scale=scale)
+    feet = placement.feet(absolute)
+    if feet:
+        draw_text(frame, feet, scale * 3, text_y + (GLYPH_HEIGHT + 3) * scale, scale=scale)
+    label = _current_label(plan, absolute)
+    if label:
+        draw_text(
+            frame,
+            label[:40],
+            scale * 3,
+            height - (GLYPH_HEIGHT + 3) * scale,
+            scale=scale,
+        )
+    return frame
+
+
+class _Encoder:
+    """The H.264 picture and AAC mono sound streams of the container being written."""
+
+    _AUDIO_BLOCK = 1024
+
+    def __init__(
+        self,
+        av: Any,
+        container: Any,
+        fps: Fraction,
+        burn: _Burn,
+        crf: int,
+        sample_rate: int,
+        audio_total: int,
+    ) -> None:
+        self.av = av
+        self.container = container
+        self.fps = fps
+        self.sample_rate = sample_rate
+        self.audio_total = audio_total
+        self.audio_done = 0
+        vstream = container.add_stream("libx264", rate=fps)
+        vstream.width, vstream.height = burn.width, burn.height
+        vstream.pix_fmt = "yuv420p"
+        vstream.options = {"crf": str(crf), "preset": "veryfast"}
+        vstream.codec_context.time_base = Fraction(1) / fps
+        astream = container.add_stream("aac", rate=sample_rate)
+        astream.codec_context.layout = "mono"
+        self.vstream, self.astream = vstream, astream
+
+    def video(self, frame: NDArray[np.uint8], n: int) -> None:
+        vframe = self.av.VideoFrame.from_ndarray(frame, format="rgb24")
+        vframe.pts = n
+        vframe.time_base = Fraction(1) / self.fps
+        for packet in self.vstream.encode(vframe):
+            self.container.mux(packet)
+
+    def audio(self, mixer: Any, until: int, *, final: bool) -> None:
+        """Sound up to sample ``until`` in whole blocks; the ``final`` frame adds the rest."""
+        block_size = self._AUDIO_BLOCK
+        total = self.audio_total
+        while self.audio_done + block_size <= until or (final and self.audio_done < total):
+            done = self.audio_done
+            size_now = min(block_size, total - done)
+            mono, _ = mixer.mix_mono(done, size_now)
+            block = np.clip(mono, -1.0, 1.0).astype(np.float32).reshape(1, -1)
+            aframe = self.av.AudioFrame.from_ndarray(block, format="fltp", layout="mono")
+            aframe.sample_rate = self.sample_rate
+            aframe.pts = done
+            aframe.time_base = Fraction(1, self.sample_rate)
+            for packet in self.astream.encode(aframe):
+                self.container.mux(packet)
+            self.audio_done = done + size_now
+
+    def flush(self) -> None:
+        for packet in self.vstream.encode():
+            self.container.mux(packet)
+        for packet in self.astream.encode():
+            self.container.mux(packet)
 
 
 def _draw(

@@ -8,6 +8,7 @@ klick      .klick                      both
 json       .json                       both
 midi       .mid .midi .smf             both (binary)
 musicxml   .musicxml .mxl .xml         read
+reaper     .rpp                        write (a REAPER project: tempo, regions, cues)
 =========  ==========================  =====================
 
 ``-`` reads standard input (``.click`` syntax unless it starts with ``{`` or a format
@@ -26,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from ictus.errors import IctusError, ParameterError
-from ictus.formats.clickfile import format_click, format_klick, parse_click, parse_klick
+from ictus.formats.clickfile import format_click, parse_click, parse_klick
 from ictus.formats.jsonmap import from_json, to_json
+from ictus.formats.klick_export import format_klick
 from ictus.tempomap.model import TempoMap
 
 Reader = Callable[[str, str], TempoMap]
@@ -58,7 +60,20 @@ FILE_READERS: dict[str, FileReader] = {"midi": _read_midi, "musicxml": _read_mus
 FILE_WRITERS: dict[str, FileWriter] = {"midi": _write_midi}
 
 TEXT_READERS: dict[str, Reader] = {"click": parse_click, "klick": parse_klick, "json": from_json}
-TEXT_WRITERS: dict[str, Writer] = {"click": format_click, "klick": format_klick, "json": to_json}
+
+
+def _format_rpp(tempo_map: TempoMap) -> str:
+    from ictus.formats.export.reaper import format_rpp
+
+    return format_rpp(tempo_map)
+
+
+TEXT_WRITERS: dict[str, Writer] = {
+    "click": format_click,
+    "klick": format_klick,
+    "json": to_json,
+    "reaper": _format_rpp,
+}
 
 EXTENSIONS: dict[str, str] = {
     ".click": "click",
@@ -71,6 +86,7 @@ EXTENSIONS: dict[str, str] = {
     ".musicxml": "musicxml",
     ".mxl": "musicxml",
     ".xml": "musicxml",
+    ".rpp": "reaper",
 }
 
 
@@ -81,7 +97,7 @@ def format_names() -> list[str]:
 def guess_format(path: str, fmt: str | None = None) -> str:
     """The format name for ``path``: ``fmt`` if given, else by extension (default click)."""
     if fmt is not None:
-        if fmt not in TEXT_READERS and fmt not in FILE_READERS:
+        if fmt not in TEXT_READERS and fmt not in FILE_READERS and fmt not in TEXT_WRITERS:
             raise ParameterError(
                 f"unknown format {fmt!r}; choose one of {', '.join(format_names())}"
             )
@@ -106,9 +122,13 @@ def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: 
         fmt = guess_format(name, fmt)
         if fmt in FILE_READERS:
             raise ParameterError(f"{fmt} files cannot be read from standard input; give a path")
+        if fmt not in TEXT_READERS:
+            raise ParameterError(f"ictus writes {fmt} files but does not read them")
         return TEXT_READERS[fmt](text, name)
     name = path
     fmt = guess_format(path, fmt)
+    if fmt not in TEXT_READERS and fmt not in FILE_READERS:
+        raise ParameterError(f"{path}: ictus writes {fmt} files but does not read them")
     if fmt in FILE_READERS:
         if not Path(path).exists():
             raise IctusError(f"{path}: no such file")
@@ -143,9 +163,12 @@ def write_map(
         raise ParameterError(
             f"cannot write {fmt} files; write one of {', '.join(sorted(TEXT_WRITERS))}, midi"
         )
-    if options:
-        raise ParameterError(f"{', '.join(options)}: only for MIDI files")
-    text = TEXT_WRITERS[fmt](tempo_map)
+    if fmt == "klick":  # lossy=, source=, lines=: formats/klick_export.py
+        text = format_klick(tempo_map, **options)
+    elif options:
+        raise ParameterError(f"{', '.join(options)}: only for MIDI and klick files")
+    else:
+        text = TEXT_WRITERS[fmt](tempo_map)
     if path == "-":
         sys.stdout.write(text)
         return

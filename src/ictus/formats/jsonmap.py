@@ -73,40 +73,7 @@ def _num(value: Fraction) -> str:
 
 def map_to_dict(tempo_map: TempoMap) -> dict[str, Any]:
     """The map as plain JSON-ready data."""
-    sections = []
-    for s in tempo_map.sections:
-        d: dict[str, Any] = {"bars": s.bars, "meter": f"{s.meter.count}/{s.meter.unit}"}
-        if s.label is not None:
-            d = {"label": s.label, **d}
-        if s.meter.grouping is not None:
-            d["grouping"] = list(s.meter.grouping)
-        d["tempo"] = _num(s.tempo.bpm)
-        if s.tempo.unit is not None:
-            d["unit"] = unit_name(s.tempo.unit)
-        if s.tempo.frame_click is not None:
-            d["frame_click"] = frame_click_text(s.tempo)
-        if s.tempo_end is not None:
-            d["tempo_end"] = _num(s.tempo_end.bpm)
-            d["ramp"] = s.ramp
-            if s.tempo_end.frame_click is not None:
-                d["frame_click_end"] = frame_click_text(s.tempo_end)
-        if s.tempi is not None:
-            d["tempi"] = [_num(t) for t in s.tempi]
-        if s.steps is not None:
-            d["steps"] = [[_num(q), _num(t)] for q, t in s.steps]
-        if s.pattern is not None:
-            d["pattern"] = s.pattern
-        if s.sub != 1:
-            d["sub"] = s.sub
-        if s.sub_volume != 1.0:
-            d["sub_volume"] = s.sub_volume
-        if s.volume != 1.0:
-            d["volume"] = s.volume
-        if s.mute:
-            d["mute"] = True
-        if s.cues:
-            d["cues"] = [{"text": c.text, "bar": c.bar, "beat": c.beat} for c in s.cues]
-        sections.append(d)
+    sections = [_section_dict(s) for s in tempo_map.sections]
     out: dict[str, Any] = {"format": FORMAT}
     if tempo_map.title is not None:
         out["title"] = tempo_map.title
@@ -119,6 +86,55 @@ def map_to_dict(tempo_map: TempoMap) -> dict[str, Any]:
         out["start"] = {"timecode": str(tempo_map.start), "rate": tempo_map.start.rate.name}
     out["sections"] = sections
     return out
+
+
+def _section_dict(s: Section) -> dict[str, Any]:
+    """One section as JSON-ready data; only what differs from the defaults is written."""
+    d: dict[str, Any] = {"bars": s.bars, "meter": f"{s.meter.count}/{s.meter.unit}"}
+    if s.label is not None:
+        d = {"label": s.label, **d}
+    if s.meter.grouping is not None:
+        d["grouping"] = list(s.meter.grouping)
+    d.update(_tempo_dict(s))
+    d.update(_sound_dict(s))
+    return d
+
+
+def _tempo_dict(s: Section) -> dict[str, Any]:
+    """A section's tempo keys: the tempo, its unit and frame click, ramp, tempi, steps."""
+    d: dict[str, Any] = {"tempo": _num(s.tempo.bpm)}
+    if s.tempo.unit is not None:
+        d["unit"] = unit_name(s.tempo.unit)
+    if s.tempo.frame_click is not None:
+        d["frame_click"] = frame_click_text(s.tempo)
+    if s.tempo_end is not None:
+        d["tempo_end"] = _num(s.tempo_end.bpm)
+        d["ramp"] = s.ramp
+        if s.tempo_end.frame_click is not None:
+            d["frame_click_end"] = frame_click_text(s.tempo_end)
+    if s.tempi is not None:
+        d["tempi"] = [_num(t) for t in s.tempi]
+    if s.steps is not None:
+        d["steps"] = [[_num(q), _num(t)] for q, t in s.steps]
+    return d
+
+
+def _sound_dict(s: Section) -> dict[str, Any]:
+    """A section's sound keys: pattern, subdivision, volumes, mute and cues."""
+    d: dict[str, Any] = {}
+    if s.pattern is not None:
+        d["pattern"] = s.pattern
+    if s.sub != 1:
+        d["sub"] = s.sub
+    if s.sub_volume != 1.0:
+        d["sub_volume"] = s.sub_volume
+    if s.volume != 1.0:
+        d["volume"] = s.volume
+    if s.mute:
+        d["mute"] = True
+    if s.cues:
+        d["cues"] = [{"text": c.text, "bar": c.bar, "beat": c.beat} for c in s.cues]
+    return d
 
 
 def to_json(tempo_map: TempoMap) -> str:
@@ -201,6 +217,44 @@ def _section_unchecked(d: Any, where: str) -> Section:
         )
     if "tempo" not in d or "bars" not in d:
         raise ParameterError(f"{where}: 'bars' and 'tempo' are required")
+    count, unit, grouping = _meter_parts(d, where)
+    for key in ("unit", "pattern", "label", "ramp"):
+        _text(d, key, where)
+    beat_unit = parse_unit(d["unit"]) if d.get("unit") is not None else None
+    tempo = _tempo(d, "tempo", "frame_click", where, beat_unit)
+    tempo_end = None
+    if d.get("tempo_end") is not None:
+        tempo_end = _tempo(d, "tempo_end", "frame_click_end", where, beat_unit)
+    tempi = _tempi(d, where)
+    steps = _steps(d, where)
+    cues = _cues(d, where)
+    sub = d.get("sub", 1)
+    if sub != "pulse" and (isinstance(sub, bool) or not isinstance(sub, int)):
+        raise ParameterError(f'{where}.sub: expected 1..16 or "pulse", got {sub!r}')
+    mute = d.get("mute", False)
+    if not isinstance(mute, bool):
+        raise ParameterError(f"{where}.mute: expected true or false")
+    return Section(
+        bars=_int(d, "bars", where),
+        tempo=tempo,
+        meter=Meter(count, unit, grouping),
+        tempo_end=tempo_end,
+        ramp=d.get("ramp", "beats"),
+        tempi=tempi,
+        steps=steps,
+        pattern=d.get("pattern"),
+        sub=sub,
+        sub_volume=_float(d, "sub_volume", where, 1.0),
+        volume=_float(d, "volume", where, 1.0),
+        mute=mute,
+        label=d.get("label"),
+        cues=cues,
+    )
+
+
+def _meter_parts(d: dict[str, Any], where: str) -> tuple[int, int, tuple[int, ...] | None]:
+    """The meter's count and unit (``"7/8"``) and its optional grouping, checked for
+    shape only: the :class:`Meter` itself judges the numbers."""
     meter_text = d.get("meter", "4/4")
     try:
         count, unit = (int(x) for x in str(meter_text).split("/"))
@@ -213,30 +267,36 @@ def _section_unchecked(d: Any, where: str) -> Section:
         not isinstance(grouping, list) or not all(isinstance(g, int) for g in grouping)
     ):
         raise ParameterError(f"{where}.grouping: expected a list of whole numbers")
-    for key in ("unit", "pattern", "label", "ramp"):
-        _text(d, key, where)
-    beat_unit = parse_unit(d["unit"]) if d.get("unit") is not None else None
-    tempo = _tempo(d, "tempo", "frame_click", where, beat_unit)
-    tempo_end = None
-    if d.get("tempo_end") is not None:
-        tempo_end = _tempo(d, "tempo_end", "frame_click_end", where, beat_unit)
-    tempi = None
-    if d.get("tempi") is not None:
-        if not isinstance(d["tempi"], list):
-            raise ParameterError(f"{where}.tempi: expected a list")
-        tempi = tuple(_exact(t, f"{where}.tempi[{i}]") for i, t in enumerate(d["tempi"]))
-    steps = None
-    if d.get("steps") is not None:
-        raw = d["steps"]
-        if not isinstance(raw, list) or not all(isinstance(x, list) and len(x) == 2 for x in raw):
-            raise ParameterError(f"{where}.steps: expected a list of [position, tempo] pairs")
-        steps = tuple(
-            (_exact(q, f"{where}.steps[{i}][0]"), _exact(t, f"{where}.steps[{i}][1]"))
-            for i, (q, t) in enumerate(raw)
-        )
-    cues = []
+    return count, unit, tuple(grouping) if grouping is not None else None
+
+
+def _tempi(d: dict[str, Any], where: str) -> tuple[Fraction, ...] | None:
+    """The optional per-bar tempo list."""
+    if d.get("tempi") is None:
+        return None
+    if not isinstance(d["tempi"], list):
+        raise ParameterError(f"{where}.tempi: expected a list")
+    return tuple(_exact(t, f"{where}.tempi[{i}]") for i, t in enumerate(d["tempi"]))
+
+
+def _steps(d: dict[str, Any], where: str) -> tuple[tuple[Fraction, Fraction], ...] | None:
+    """The optional [position, tempo] steps."""
+    if d.get("steps") is None:
+        return None
+    raw = d["steps"]
+    if not isinstance(raw, list) or not all(isinstance(x, list) and len(x) == 2 for x in raw):
+        raise ParameterError(f"{where}.steps: expected a list of [position, tempo] pairs")
+    return tuple(
+        (_exact(q, f"{where}.steps[{i}][0]"), _exact(t, f"{where}.steps[{i}][1]"))
+        for i, (q, t) in enumerate(raw)
+    )
+
+
+def _cues(d: dict[str, Any], where: str) -> tuple[Cue, ...]:
+    """The section's cues, each ``{"text": ..., "bar": 1, "beat": 1}``."""
     if not isinstance(d.get("cues", []), list):
         raise ParameterError(f"{where}.cues: expected a list")
+    cues = []
     for i, c in enumerate(d.get("cues", [])):
         if not isinstance(c, dict) or not isinstance(c.get("text"), str):
             raise ParameterError(
@@ -255,28 +315,7 @@ def _section_unchecked(d: Any, where: str) -> Section:
             if not message.startswith(where):
                 message = f"{where}.cues[{i}]: {message}"
             raise ParameterError(message) from None
-    sub = d.get("sub", 1)
-    if sub != "pulse" and (isinstance(sub, bool) or not isinstance(sub, int)):
-        raise ParameterError(f'{where}.sub: expected 1..16 or "pulse", got {sub!r}')
-    mute = d.get("mute", False)
-    if not isinstance(mute, bool):
-        raise ParameterError(f"{where}.mute: expected true or false")
-    return Section(
-        bars=_int(d, "bars", where),
-        tempo=tempo,
-        meter=Meter(count, unit, tuple(grouping) if grouping is not None else None),
-        tempo_end=tempo_end,
-        ramp=d.get("ramp", "beats"),
-        tempi=tempi,
-        steps=steps,
-        pattern=d.get("pattern"),
-        sub=sub,
-        sub_volume=_float(d, "sub_volume", where, 1.0),
-        volume=_float(d, "volume", where, 1.0),
-        mute=mute,
-        label=d.get("label"),
-        cues=tuple(cues),
-    )
+    return tuple(cues)
 
 
 def dict_to_map(data: Any) -> TempoMap:

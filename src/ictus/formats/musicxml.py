@@ -7,20 +7,37 @@ load) and played in performance order: repeats and voltas are expanded by music2
 - **Meters** come from the time signatures. A measure that holds less (or more) music
   than its time signature -- a pickup (anacrusis), the short bar before a repeat -- gets
   a meter that fits what it holds: one beat of pickup in 4/4 is a bar of 1/4, an eighth
-  in 6/8 a bar of 1/8.
+  in 6/8 a bar of 1/8. What a measure holds is read from the XML (notes placed by
+  ``<backup>`` and ``<forward>``; the bar ends where its last note ends), not from
+  music21, which counts drawn offsets as time. When the parts
+  disagree (a damaged score), the time signature wins if one part with notes fills it
+  exactly; otherwise what most parts hold (ties: the longest).
+- **Where a direction acts**: at its place among the notes. A direction's ``<offset>``
+  only moves the drawing (MusicXML 4.0) unless it says ``sound="yes"``; it never changes
+  a bar's length. An ``<offset>`` inside ``<sound>`` is playback and counts.
 - **Tempo** comes from metronome marks (``<metronome>``, with their beat unit: a dotted
   quarter becomes ``Tempo(bpm, 3/8)``, which clicks dotted quarters where a bar holds a
-  whole number of them) and from ``<sound tempo="...">`` (quarter notes per minute).
-  Where both sit at one place and disagree, the ``<sound>`` value wins: it is what the
-  score's own playback plays. A mark inside a bar changes the tempo right there (a
-  section tempo step). Words ``a tempo`` and ``Tempo I`` / ``Tempo primo`` return to the
-  tempo before the last ramp and to the first tempo. A score without any tempo mark is
-  read at 120 BPM, with a warning.
-- **Ramps**: ``accel.``, ``rit.``, ``rall.``, ``stringendo``, ``allargando`` (and their
-  long forms) start a ramp at the bar where the word is, reaching the next numeric tempo
-  mark on the downbeat of that mark's bar (tempo linear in beats, the ``beats`` shape).
-  A ramp word with no tempo mark after it (or ``a tempo`` first) changes nothing and
-  says so in a warning.
+  whole number of them; ``ca 72``, ``c. 72`` are 72; two beat units and no number are a
+  metric modulation) and from ``<sound tempo>`` (quarter notes per minute), which is
+  the playback tempo. At one place the tempo is, in order: the ``<sound tempo>`` in the
+  direction of a printed mark (in the mark's unit), a ``<sound tempo>`` on its own, the
+  printed number, a ``<sound tempo>`` that came with words only. A mark inside a bar
+  changes the tempo right there (a section tempo step). A score without any tempo mark
+  is read at 120 BPM, with a warning.
+- **a tempo / Tempo primo**: a number printed with them wins. ``a tempo`` alone returns
+  to the tempo before the last ramp; ``Tempo I``/``Tempo primo`` alone to the first tempo
+  of the movement. A movement starts at the first bar, after a final barline (that
+  closes no repeat), where measure numbers start again at 1, and where a new time
+  signature comes with a tempo word (Allegro, Adagio, Presto, ...) on its downbeat.
+- **Ramps**: ``rit.``, ``ritard.``, ``rall.``, ``allarg.`` (slower) and ``accel.``,
+  ``string.`` (faster), long forms and phrases (``poco rit.``, ``rit. e dim.``) too,
+  start a ramp at the bar where the words are, ending on the downbeat of the bar of the
+  next tempo mark (tempo linear in beats, the ``beats`` shape). A ramp keeps its
+  direction: when that mark lies the way the words go, the ramp reaches it; when it goes
+  the other way or is level (or the next word is ``a tempo``/``Tempo I``), the ramp moves
+  by :data:`RAMP_AMOUNT` (10 %; ``poco``: :data:`POCO_RAMP_AMOUNT`, 5 %) and the new
+  tempo then starts at its place. A ramp word with nothing after it (or a mark in the
+  same bar) changes nothing and says so in a warning.
 - **Labels**: rehearsal marks and section words (``Verse``, ``Chorus``, ``Trio``,
   ``Coda``, ...) start a labelled section. Labels keep only ``[A-Za-z0-9_.-]`` and are
   made unique in performance order (``A``, then ``A_2`` for the second time through);
@@ -61,11 +78,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
 from ictus.errors import IctusError, IctusWarning, ParameterError, ParseError, SourcePos
 from ictus.formats.clickfile import HEADERS
+from ictus.formats.score_marks import Direction, Measure, part_measures
 from ictus.tempomap.model import QUARTER, Cue, Meter, Section, Tempo, TempoMap
 
 DEFAULT_BPM = 120
@@ -97,14 +115,28 @@ SECTION_WORDS = frozenset(
     }
 )
 
+#: How far a ramp word moves the tempo when the mark after it goes the other way (or is
+#: "a tempo"): rit./rall./allarg. end 10 % slower, accel./string. 10 % faster; "poco rit."
+#: and "poco accel." half of that.
+RAMP_AMOUNT = Fraction(1, 10)
+POCO_RAMP_AMOUNT = Fraction(1, 20)
+
 # gradual tempo changes; "riten." / "ritenuto" are sudden, so "rit" must end the word
-_RAMP_RE = re.compile(
-    r"(?<![a-z])(accel|accelerando|stringendo|rit|ritard|ritardando|rall|rallentando|"
-    r"allarg|allargando)(?![a-z])",
+_SLOWER_RE = re.compile(
+    r"(?<![a-z])(rit|ritard|ritardando|rall|rallent|rallentando|allarg|allargando)(?![a-z])",
     re.IGNORECASE,
 )
-_A_TEMPO_RE = re.compile(r"^\W*a\s+tempo\b", re.IGNORECASE)
-_TEMPO_PRIMO_RE = re.compile(r"\btempo\s+(?:i|1|primo|1mo|1º)(?![a-z])", re.IGNORECASE)
+_FASTER_RE = re.compile(
+    r"(?<![a-z])(accel|accelerando|string\.|stringendo)(?![a-z])", re.IGNORECASE
+)
+_POCO_RE = re.compile(
+    r"(?<![a-z])poco\s+(rit|ritard|rall|rallent|allarg|accel|string)", re.IGNORECASE
+)
+_A_TEMPO_RE = re.compile(r"(?<![a-z])[aà]\s*tempo(?![a-z])", re.IGNORECASE)
+_TEMPO_PRIMO_RE = re.compile(
+    r"\btempo\s+(?:i|1|primo|1mo|1º|1o)(?![a-z])|\b(?:primo|1[º°o]?)\s+tempo\b",
+    re.IGNORECASE,
+)
 _SECTION_RE = re.compile(
     r"^\W*(?P<word>[A-Za-z][A-Za-z-]*)[.:]?(?:\s+(?P<num>\d+|[A-Z]|[IVX]+))?\b"
 )
@@ -133,7 +165,15 @@ class _Event:
 
 
 #: Order of events at one offset: a label first, then tempo, then words that use it.
-_KIND_ORDER = {"label": 0, "tempo": 1, "a-tempo": 2, "tempo-primo": 2, "ramp": 3}
+_KIND_ORDER = {
+    "movement": -1,
+    "label": 0,
+    "tempo": 1,
+    "modulation": 1,
+    "a-tempo": 2,
+    "tempo-primo": 2,
+    "ramp": 3,
+}
 
 
 @dataclass
@@ -147,6 +187,14 @@ class _Bar:
     @property
     def length(self) -> Fraction:
         return self.meter.bar_quarters
+
+
+class _RampWord(NamedTuple):
+    """A gradual change as written: its words, -1 slower or +1 faster, default amount."""
+
+    text: str
+    way: int
+    amount: Fraction
 
 
 @dataclass(frozen=True)
@@ -195,7 +243,7 @@ def read_musicxml(
     root = _xml_root(path)
     notes: list[str] = []
     score = _music21_score(root, path)
-    bar_list, title = _score_bars(score, expand_repeats, notes.append)
+    bar_list, title = _score_bars(score, root, expand_repeats, notes.append)
     if not bar_list:
         raise IctusError(f"{path}: the score has no measures")
     if bars is not None:
@@ -314,10 +362,15 @@ def _music21_score(root: ElementTree.Element, path: str) -> Any:
 
 
 def _score_bars(
-    score: Any, expand: bool, warn: Callable[[str], None]
+    score: Any, root: ElementTree.Element, expand: bool, warn: Callable[[str], None]
 ) -> tuple[list[_Bar], str | None]:
-    """The bars of ``score`` in performance order, and its title."""
-    from music21 import expressions, meter, repeat, stream, tempo
+    """The bars of ``score`` in performance order, and its title.
+
+    music21 gives the measures in performance order and their time signatures; how long
+    each measure is and what its directions say comes from the XML itself
+    (:mod:`ictus.formats.score_marks`), matched by the measure's place in the written part.
+    """
+    from music21 import meter, stream
 
     title = None
     metadata = score.metadata
@@ -326,17 +379,23 @@ def _score_bars(
     if title:
         title = " ".join(str(title).split()) or None
 
+    xml_parts = [part_measures(p) for p in root.iter("part")]
     written = list(score.parts) or [score]
+    written_measures = list(written[0].getElementsByClass(stream.Measure))
+    by_number: dict[tuple[int, str], int] = {}
+    for index, m in enumerate(written_measures):
+        m.ictus_written = index  # survives the copies expandRepeats makes
+        by_number.setdefault(_measure_key(m), index)
+    same_count = bool(xml_parts) and len(xml_parts[0]) == len(written_measures)
     # the meter of each written measure, so that a repeat jumping back across a meter
-    # change still finds the right one (the copies of a measure keep its number)
-    meter_of: dict[tuple[int, str], Any] = {}
+    # change still finds the right one
+    meter_of: dict[int, Any] = {}
     running = None
-    for m in written[0].getElementsByClass(stream.Measure):
-        ts = m.timeSignature
-        if ts is not None:
-            running = ts
+    for index, m in enumerate(written_measures):
+        if m.timeSignature is not None:
+            running = m.timeSignature
         if running is not None:
-            meter_of.setdefault(_measure_key(m), running)
+            meter_of[index] = running
 
     played = score
     if expand:
@@ -347,72 +406,144 @@ def _score_bars(
         except Exception as err:  # music21's expander raises several kinds
             warn(f"cannot expand the repeats ({_one_line(err)}); reading the bars as written")
     parts = list(played.parts) or [played]
-    measures = [list(p.getElementsByClass(stream.Measure)) for p in parts]
-    count = len(measures[0])
-    agreeing = [ms for ms in measures if len(ms) == count]
-    if len(agreeing) < len(measures):
-        warn("the parts have different numbers of bars; the bars follow the first part")
+    measures = list(parts[0].getElementsByClass(stream.Measure))
+
+    def written_index(m: Any) -> int | None:
+        k: int | None = getattr(m, "ictus_written", None)
+        if not same_count:  # music21 made other measures than the XML has: match numbers
+            k = by_number.get(_measure_key(m))
+        return k
 
     bars: list[_Bar] = []
     misfits: list[str] = []
     current = None
-    for i in range(count):
-        first = agreeing[0][i]
-        candidates = [first.timeSignature, meter_of.get(_measure_key(first)), current]
-        candidates += [ms[i].timeSignature for ms in agreeing[1:]]
-        ts = next((c for c in candidates if c is not None), None)
+    previous: int | None = None
+    carry: list[Direction] = []
+    for m in measures:
+        k = written_index(m)
+        ts = m.timeSignature or (meter_of.get(k) if k is not None else None) or current
         if ts is None:
             warn("no time signature; reading 4/4")
             ts = meter.TimeSignature("4/4")
+        new_signature = current is not None and ts is not current and m.timeSignature is not None
         current = ts
         nominal = _meter_of_signature(ts)
-        length = _bar_length([Fraction(ms[i].duration.quarterLength) for ms in agreeing])
+        held = [ms[k] for ms in xml_parts if k is not None and k < len(ms)]
+        if held:
+            length = _bar_length(held, nominal.bar_quarters)
+        else:
+            length = Fraction(m.duration.quarterLength)
         bar_meter = nominal
         if length != nominal.bar_quarters and length > 0:
             fitted = _meter_of_length(length, nominal.unit)
             if fitted is None:
-                misfits.append(_measure_name(first))
+                misfits.append(_measure_name(m))
             else:
                 bar_meter = fitted
-        bars.append(_Bar(_measure_name(first), bar_meter))
+        bar = _Bar(_measure_name(m), bar_meter)
+        carried, carry = carry, []
+        for d in carried:  # drawn at or past the last bar line: this downbeat
+            _add_direction(bar, d, Fraction(0))
+        for measure in held:
+            for d in measure.directions:
+                if d.offset < bar.length:
+                    _add_direction(bar, d, max(d.offset, Fraction(0)))
+                else:
+                    carry.append(d)
+        if bars and _starts_movement(bars[-1], bar, held, previous, xml_parts, new_signature):
+            bar.events.append(_Event(Fraction(0), "movement"))
+        bars.append(bar)
+        previous = k
     if misfits:
         shown = ", ".join(misfits[:5]) + (", ..." if len(misfits) > 5 else "")
         warn(
             f"measure {shown}: the notes fill no meter (a notation error?); "
             "read with the time signature's length"
         )
-
-    positions: dict[tuple[int, Fraction], list[tuple[bool, Tempo]]] = {}
-    for ms in agreeing:
-        for i, m in enumerate(ms):
-            wanted = (
-                tempo.MetronomeMark,
-                tempo.MetricModulation,
-                expressions.RehearsalMark,
-                expressions.TextExpression,
-                repeat.Coda,
-            )
-            for el in m.recurse().getElementsByClass(wanted):
-                try:
-                    offset = Fraction(el.getOffsetInHierarchy(m))
-                except Exception:  # music21 cannot place it in the measure: skip it
-                    continue
-                where = _place(bars, i, offset)
-                if where is None:
-                    continue
-                for event in _events_of(el, where[1], tempo, expressions, repeat):
-                    if event.kind == "tempo":
-                        positions.setdefault(where, []).append(event.value)
-                    else:
-                        bars[where[0]].events.append(event)
-    for (i, offset), marks in positions.items():
-        # at one place: the playback value (<sound tempo>) over the printed one
-        sounding = [t for is_sound, t in marks if is_sound]
-        chosen = sounding[0] if sounding else marks[0][1]
-        bars[i].events.append(_Event(offset, "tempo", chosen))
     for bar in bars:
+        _resolve_tempos(bar)
         bar.events.sort(key=lambda e: (e.offset, _KIND_ORDER[e.kind]))
     return bars, title
+
+
+def _add_direction(bar: _Bar, d: Direction, offset: Fraction) -> None:
+    """The events of one direction; tempo marks as ``(rank, Tempo)`` until resolved.
+
+    Rank (lowest wins at one place): 0 a ``<sound tempo>`` in the direction of a printed
+    metronome mark (its playback value, in the mark's unit), 1 a ``<sound tempo>`` on its
+    own, 2 a printed metronome mark, 3 a ``<sound tempo>`` that came with words only.
+    """
+    if d.printed is not None:
+        number, unit = d.printed
+        if d.sound is not None:
+            bar.events.append(_Event(offset, "tempo", (0, Tempo(d.sound * QUARTER / unit, unit))))
+        else:
+            bar.events.append(_Event(offset, "tempo", (2, Tempo(number, unit))))
+    elif d.sound is not None:
+        rank = 3 if d.words else 1
+        bar.events.append(_Event(offset, "tempo", (rank, Tempo(d.sound))))
+    elif d.modulation is not None:
+        bar.events.append(_Event(offset, "modulation", d.modulation))
+    for text in d.rehearsal:
+        cue = _cue_text(text)
+        if cue:
+            bar.events.append(_Event(offset, "label", (cue, cue, 0)))
+    if d.coda:
+        bar.events.append(_Event(offset, "label", ("Coda", "Coda", 1)))
+    for text in d.words:
+        bar.events.extend(_word_events(_cue_text(text), offset))
+
+
+def _resolve_tempos(bar: _Bar) -> None:
+    """One tempo per place: the best-ranked mark; a number beats "a tempo" or "Tempo I"
+    and a metric modulation at the same place."""
+    best: dict[Fraction, tuple[int, Tempo]] = {}
+    for e in bar.events:
+        if e.kind == "tempo" and (e.offset not in best or e.value[0] < best[e.offset][0]):
+            best[e.offset] = e.value
+    kept = [
+        e
+        for e in bar.events
+        if e.kind != "tempo"
+        and not (e.offset in best and e.kind in ("a-tempo", "tempo-primo", "modulation"))
+    ]
+    kept += [_Event(offset, "tempo", value[1]) for offset, value in best.items()]
+    bar.events[:] = kept
+
+
+_TEMPO_WORD_RE = re.compile(
+    r"\b(allegr|adagi|andant|prest|larg|lento|moderato|vivace|grave|maestoso|marcia)",
+    re.IGNORECASE,
+)
+
+
+def _starts_movement(
+    before: _Bar,
+    bar: _Bar,
+    held: list[Measure],
+    previous: int | None,
+    xml_parts: list[list[Measure]],
+    new_signature: bool,
+) -> bool:
+    """Whether ``bar`` starts a new movement (for "Tempo primo"): after a final barline,
+    where the measure numbers start again, or where a new time signature comes with a
+    tempo word (Allegro, Adagio, ...) on the downbeat."""
+    if previous is not None and any(previous < len(ms) and ms[previous].final for ms in xml_parts):
+        return True
+    if _number(bar.number) <= 1 < _number(before.number):
+        return True
+    if new_signature:
+        return any(
+            d.offset == 0 and any(_TEMPO_WORD_RE.search(w) for w in d.words)
+            for measure in held
+            for d in measure.directions
+        )
+    return False
+
+
+def _number(name: str) -> int:
+    match = re.match(r"\d+", name)
+    return int(match.group()) if match else 0
 
 
 def _measure_key(m: Any) -> tuple[int, str]:
@@ -423,8 +554,28 @@ def _measure_name(m: Any) -> str:
     return f"{m.number}{m.numberSuffix or ''}"
 
 
-def _bar_length(lengths: list[Fraction]) -> Fraction:
-    """How long a bar is: what most parts hold (one part's notation error is outvoted)."""
+def _bar_length(held: list[Measure], nominal: Fraction) -> Fraction:
+    """How long a bar is, from what each part holds in it.
+
+    The time signature's length when one part with notes fills exactly that (another
+    part's dropped or extra note is a notation error); else what most parts hold (ties:
+    the longest), which reads pickups and short bars before a repeat. Empty parts and
+    parts with only whole-measure rests count only in the majority.
+
+    >>> full = Measure("1", Fraction(9, 2), True, ())
+    >>> short = Measure("1", Fraction(4), True, ())
+    >>> _bar_length([short, short, full, Measure("1", Fraction(7, 2), True, ())], Fraction(9, 2))
+    Fraction(9, 2)
+    >>> _bar_length([short, Measure("1", Fraction(1), True, ())], Fraction(4))
+    Fraction(4, 1)
+    >>> _bar_length([Measure("0", Fraction(1), True, ())] * 2, Fraction(3))
+    Fraction(1, 1)
+    """
+    if any(m.length == nominal and m.real_notes for m in held):
+        return nominal
+    lengths = [m.length for m in held if m.length > 0]
+    if not lengths:
+        return nominal
     counts = Counter(lengths).most_common()
     best = counts[0][1]
     return max(value for value, n in counts if n == best)
@@ -460,53 +611,22 @@ def _meter_of_length(length: Fraction, unit: int) -> Meter | None:
     return None
 
 
-def _place(bars: list[_Bar], i: int, offset: Fraction) -> tuple[int, Fraction] | None:
-    """(bar index, offset) of something at ``offset`` in measure ``i``; at or past the bar
-    line it belongs to the next bar's downbeat."""
-    offset = max(offset, Fraction(0))
-    if offset < bars[i].length:
-        return i, offset
-    if i + 1 < len(bars):
-        return i + 1, Fraction(0)
-    return None
-
-
-def _events_of(el: Any, offset: Fraction, tempo: Any, expressions: Any, repeat: Any) -> list[Any]:
-    """The events of one music21 object: tempo marks as (is_sound, Tempo) values."""
-    if isinstance(el, tempo.MetricModulation):
-        mark = el.newMetronome
-        found = _mark_tempo(mark) if mark is not None else None
-        return [] if found is None else [_Event(offset, "tempo", (False, found))]
-    if isinstance(el, tempo.MetronomeMark):
-        found = _mark_tempo(el)
-        if found is None:
-            return []
-        return [_Event(offset, "tempo", (el.numberSounding is not None, found))]
-    if isinstance(el, expressions.RehearsalMark):
-        text = _cue_text(str(el.content or ""))
-        return [_Event(offset, "label", (text, text, 0))] if text else []
-    if isinstance(el, repeat.Coda):
-        text = _cue_text(el.getText() or "")
-        if text.lower() == "coda":
-            return [_Event(offset, "label", (text, text, 1))]
-        return []
-    if isinstance(el, expressions.TextExpression):
-        return _word_events(_cue_text(str(el.content or "")), offset)
-    return []
-
-
 def _word_events(text: str, offset: Fraction) -> list[_Event]:
     """Ramp words, returns to a tempo, and section names in a ``<words>`` direction."""
     if not text:
         return []
     events = []
-    if _A_TEMPO_RE.search(text):
-        events.append(_Event(offset, "a-tempo"))
     if _TEMPO_PRIMO_RE.search(text):
         events.append(_Event(offset, "tempo-primo"))
-    ramp = _RAMP_RE.search(text)
-    if ramp is not None and not events:
-        events.append(_Event(offset, "ramp", text))
+    elif _A_TEMPO_RE.search(text):
+        events.append(_Event(offset, "a-tempo"))
+    slower, faster = _SLOWER_RE.search(text), _FASTER_RE.search(text)
+    if (slower or faster) and not events:
+        # the first ramp word decides ("rit. ... accel." is rare and reads as rit.)
+        first = min((m for m in (slower, faster) if m), key=lambda m: m.start())
+        way = -1 if first is slower else 1
+        amount = POCO_RAMP_AMOUNT if _POCO_RE.search(text) else RAMP_AMOUNT
+        events.append(_Event(offset, "ramp", _RampWord(text, way, amount)))
     match = _SECTION_RE.match(text)
     if match is not None and match.group("word").lower() in SECTION_WORDS:
         name = match.group("word")
@@ -514,23 +634,6 @@ def _word_events(text: str, offset: Fraction) -> list[_Event]:
             name += "_" + match.group("num")
         events.append(_Event(offset, "label", (text, name, 1)))
     return events
-
-
-def _mark_tempo(mark: Any) -> Tempo | None:
-    """The Tempo of a metronome mark, or None when it has no number of its own."""
-    number = mark.numberSounding
-    if number is None and not mark.numberImplicit:
-        # a number music21 made up from words such as "Allegro" is not the score's
-        number = mark.number
-    if number is None or number <= 0:
-        return None
-    unit = Fraction(mark.referent.quarterLength) / 4 if mark.referent is not None else QUARTER
-    if unit <= 0:
-        unit = QUARTER
-    bpm = Fraction(number).limit_denominator(1000)
-    if mark.numberSounding is not None:
-        return Tempo(bpm)  # <sound tempo> counts quarter notes
-    return Tempo(bpm, unit)
 
 
 def _cue_text(text: str) -> str:
@@ -623,8 +726,9 @@ def _tempo_timeline(
     downbeat: list[Tempo] = []
     changes: list[list[tuple[Fraction, Tempo]]] = [[] for _ in bars]
     ramps: list[_Ramp] = []
-    pending: tuple[int, str, str] | None = None  # (start bar, words, measure name)
+    pending: tuple[int, _RampWord, str] | None = None  # (start bar, words, measure name)
     before_ramp: Tempo | None = None
+    movement_tempo = current  # "Tempo I" before any mark of the movement
 
     def set_tempo(i: int, offset: Fraction, value: Tempo) -> None:
         nonlocal current
@@ -636,46 +740,58 @@ def _tempo_timeline(
             changes[i].append((offset, value))
         current = value
 
-    def cancel(i: int, why: str) -> None:
-        nonlocal pending
-        if pending is not None:
-            warn(f"{pending[1]!r} in measure {pending[2]}: {why}; no ramp")
-            pending = None
+    def end_ramp(i: int, target: Tempo | None, why: str) -> None:
+        """Close a pending ramp at bar ``i``: to ``target`` when it lies the way the words
+        go, else by the default amount (and whatever comes next is then taken as is)."""
+        nonlocal pending, current, before_ramp
+        if pending is None:
+            return
+        start, word, name = pending
+        pending = None
+        if start >= i:
+            warn(f"{word.text!r} in measure {name}: {why} in the same bar; no ramp")
+            return
+        way = word.way * (target.quarter_bpm - current.quarter_bpm) if target else 0
+        end = (
+            target
+            if target is not None and way > 0
+            else Tempo(current.bpm * (1 + word.way * word.amount), current.unit)
+        )
+        ramps.append(_Ramp(start, i, current, end))
+        before_ramp = current
+        current = end
+        downbeat[i] = end
 
     for i, bar in enumerate(bars):
         downbeat.append(current)
         for event in bar.events:
-            if event.kind == "tempo":
-                target: Tempo = event.value
+            if event.kind == "movement":
+                first_tempo, movement_tempo = None, current
+            elif event.kind in ("tempo", "modulation"):
+                if event.kind == "tempo":
+                    target: Tempo = event.value
+                else:  # the old unit lasts as long as the new one: tempo scales by new/old
+                    old, new = event.value
+                    target = Tempo(current.quarter_bpm * new / old)
                 first_tempo = first_tempo or target
-                if pending is not None:
-                    start, words, name = pending
-                    pending = None
-                    if start < i and target.quarter_bpm != current.quarter_bpm:
-                        ramps.append(_Ramp(start, i, current, target))
-                        before_ramp = current
-                        current = target
-                        downbeat[i] = target
-                        continue
-                    warn(
-                        f"{words!r} in measure {name}: the next tempo mark is in the same "
-                        "bar or at the same tempo; no ramp"
-                    )
+                end_ramp(i, target, "the next tempo mark is")
                 set_tempo(i, event.offset, target)
             elif event.kind == "ramp":
                 if pending is None:
                     start = i if event.offset == 0 or not changes[i] else i + 1
                     pending = (start, event.value, bar.number)
             elif event.kind == "a-tempo":
-                cancel(i, f"'a tempo' in measure {bar.number} comes before any tempo mark")
-                if before_ramp is not None:
-                    set_tempo(i, event.offset, before_ramp)
-                    before_ramp = None
+                # back to the tempo before the ramp (the one a pending ramp starts from)
+                resume = current if pending is not None else before_ramp
+                end_ramp(i, None, "'a tempo' is")
+                if resume is not None:
+                    set_tempo(i, event.offset, resume)
+                before_ramp = None
             elif event.kind == "tempo-primo":
-                cancel(i, f"'Tempo I' in measure {bar.number} comes before any tempo mark")
-                if first_tempo is not None:
-                    set_tempo(i, event.offset, first_tempo)
-    cancel(len(bars), "no tempo mark follows it")
+                end_ramp(i, None, "'Tempo I' is")
+                set_tempo(i, event.offset, first_tempo or movement_tempo)
+    if pending is not None:
+        warn(f"{pending[1].text!r} in measure {pending[2]}: no tempo mark follows it; no ramp")
     return downbeat, changes, ramps
 
 

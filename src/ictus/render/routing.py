@@ -223,38 +223,56 @@ class Router:
             return False
         if len(self._acc) < len(out):
             self.prepare(len(out))
-        coding = self.coding
-        full, factor = coding.full, coding.factor
-        integer = coding.dtype is not np.float32
         for a, b in spans:
             acc = self._acc[a:b]
             tmp = self._tmp[a:b]
             for channels, terms in self.routing.columns:
-                first = True
-                for source, gain in terms:
-                    x = blocks[source][0][a:b]
-                    if first:
-                        if gain == 1.0:
-                            acc[:] = x
-                        else:
-                            np.multiply(x, gain, out=acc)
-                        first = False
-                    elif gain == 1.0:
-                        acc += x
-                    else:
-                        np.multiply(x, gain, out=tmp)
-                        acc += tmp
-                if integer:
-                    acc *= full
-                    np.rint(acc, out=acc)
-                    np.clip(acc, -full, full, out=acc)
-                    if factor != 1.0:
-                        acc *= factor  # exact: a power of two on integers below 2**24
-                elif coding.clips:
-                    np.clip(acc, -1.0, 1.0, out=acc)
+                _sum_terms(blocks, terms, a, b, acc, tmp)
+                self._code(acc)
                 for ch in channels:
                     out[a:b, ch] = acc
         return True
+
+    def _code(self, acc: NDArray[np.float32]) -> None:
+        """Bring one summed column to the output's coding, in place."""
+        coding = self.coding
+        if coding.dtype is not np.float32:
+            full = coding.full
+            acc *= full
+            np.rint(acc, out=acc)
+            np.clip(acc, -full, full, out=acc)
+            if coding.factor != 1.0:
+                acc *= coding.factor  # exact: a power of two on integers below 2**24
+        elif coding.clips:
+            np.clip(acc, -1.0, 1.0, out=acc)
+
+
+def _sum_terms(
+    blocks: Sequence[SourceBlock],
+    terms: Sequence[tuple[int, float]],
+    a: int,
+    b: int,
+    acc: NDArray[np.float32],
+    tmp: NDArray[np.float32],
+) -> None:
+    """Sum the sources feeding one column over frames ``a:b`` into ``acc``.
+
+    A gain of exactly 1 adds the samples untouched (no multiply, so no rounding).
+    """
+    first = True
+    for source, gain in terms:
+        x = blocks[source][0][a:b]
+        if first:
+            if gain == 1.0:
+                acc[:] = x
+            else:
+                np.multiply(x, gain, out=acc)
+            first = False
+        elif gain == 1.0:
+            acc += x
+        else:
+            np.multiply(x, gain, out=tmp)
+            acc += tmp
 
 
 def _merged(blocks: Sequence[SourceBlock]) -> list[tuple[int, int]]:

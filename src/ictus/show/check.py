@@ -26,6 +26,8 @@ from ictus.show.model import (
     MAP_CLICK,
     Advance,
     BarBeat,
+    Mix,
+    Output,
     Show,
     Song,
     SourceKind,
@@ -97,15 +99,7 @@ def check_show(show: Show) -> ShowReport:
     """Check ``show`` (see the module docstring); raise :class:`ShowError` on any problem."""
     problems: list[str] = []
     outputs = {o.name: o for o in show.outputs}
-    seen: dict[int, str] = {}
-    for o in show.outputs:
-        for ch in o.channels:
-            if ch in seen:
-                problems.append(
-                    f"{show.where('outputs', o.name, 'channels')}: channel {ch} is also "
-                    f"output {seen[ch]!r}'s"
-                )
-            seen[ch] = o.name
+    _check_channels(show, problems)
     if show.allow_click_on_main is not None and not show.click_on_main_allowed:
         problems.append(
             f"{show.where('allow_click_on_main')}: must be exactly {ALLOW_CLICK_ON_MAIN!r} "
@@ -120,40 +114,9 @@ def check_show(show: Show) -> ShowReport:
                 f"outputs: {', '.join(outputs)}"
             )
             continue
-        if mix.click is not None:
-            known = [MAP_CLICK.name, *(c.name for c in show.clicks)]
-            if mix.click not in known:
-                problems.append(
-                    f"{show.where('mixes', mix.output, 'click')}: no click variant "
-                    f"{mix.click!r}; "
-                    f"variants: {', '.join(known)}"
-                )
-            elif mix.click_gain > 0:
-                routes.append(
-                    Route(SourceKind.CLICK, mix.click, output.name, mix.click_gain, output.main)
-                )
-        if mix.cues > 0:
-            routes.append(Route(SourceKind.CUES, "", output.name, mix.cues, output.main))
-        stem_names = sorted({s.name for song in show.songs for s in song.stems})
-        for stem, _ in mix.stem_gains:
-            if stem not in stem_names:
-                problems.append(
-                    f"{show.where('mixes', mix.output, 'stem_gains', stem)}: no song has a "
-                    f"stem {stem!r}; stems: {', '.join(stem_names) or '(none)'}"
-                )
-        for stem in stem_names:
-            gain = mix.stem_gain(stem)
-            if gain > 0:
-                routes.append(Route(SourceKind.STEM, stem, output.name, gain, output.main))
+        routes.extend(_mix_routes(show, mix, output, problems))
     if not show.click_on_main_allowed:
-        for r in routes:
-            if r.main and r.kind is not SourceKind.STEM:
-                problems.append(
-                    f"{show.where('mixes', r.output, r.kind.value)}"
-                    f": {r.source} would reach {r.output!r}, an "
-                    f"output marked main (front of house); to allow it write "
-                    f'allow_click_on_main = "{ALLOW_CLICK_ON_MAIN}"'
-                )
+        _check_main(show, routes, problems)
     cues_heard = any(r.kind is SourceKind.CUES for r in routes)
     song_lines = []
     for name in show.setlist:
@@ -164,6 +127,62 @@ def check_show(show: Show) -> ShowReport:
     if problems:
         raise ShowError(problems)
     return ShowReport(show, tuple(routes), tuple(song_lines))
+
+
+def _check_channels(show: Show, problems: list[str]) -> None:
+    """No interface channel may belong to two outputs."""
+    seen: dict[int, str] = {}
+    for o in show.outputs:
+        for ch in o.channels:
+            if ch in seen:
+                problems.append(
+                    f"{show.where('outputs', o.name, 'channels')}: channel {ch} is also "
+                    f"output {seen[ch]!r}'s"
+                )
+            seen[ch] = o.name
+
+
+def _mix_routes(show: Show, mix: Mix, output: Output, problems: list[str]) -> list[Route]:
+    """What one output's mix hears: its click variant, the cues and the stems."""
+    routes: list[Route] = []
+    if mix.click is not None:
+        known = [MAP_CLICK.name, *(c.name for c in show.clicks)]
+        if mix.click not in known:
+            problems.append(
+                f"{show.where('mixes', mix.output, 'click')}: no click variant "
+                f"{mix.click!r}; "
+                f"variants: {', '.join(known)}"
+            )
+        elif mix.click_gain > 0:
+            routes.append(
+                Route(SourceKind.CLICK, mix.click, output.name, mix.click_gain, output.main)
+            )
+    if mix.cues > 0:
+        routes.append(Route(SourceKind.CUES, "", output.name, mix.cues, output.main))
+    stem_names = sorted({s.name for song in show.songs for s in song.stems})
+    for stem, _ in mix.stem_gains:
+        if stem not in stem_names:
+            problems.append(
+                f"{show.where('mixes', mix.output, 'stem_gains', stem)}: no song has a "
+                f"stem {stem!r}; stems: {', '.join(stem_names) or '(none)'}"
+            )
+    for stem in stem_names:
+        gain = mix.stem_gain(stem)
+        if gain > 0:
+            routes.append(Route(SourceKind.STEM, stem, output.name, gain, output.main))
+    return routes
+
+
+def _check_main(show: Show, routes: list[Route], problems: list[str]) -> None:
+    """Only stems may reach an output marked main (front of house), unless allowed."""
+    for r in routes:
+        if r.main and r.kind is not SourceKind.STEM:
+            problems.append(
+                f"{show.where('mixes', r.output, r.kind.value)}"
+                f": {r.source} would reach {r.output!r}, an "
+                f"output marked main (front of house); to allow it write "
+                f'allow_click_on_main = "{ALLOW_CLICK_ON_MAIN}"'
+            )
 
 
 def _check_song(show: Show, song: Song, routes: list[Route], problems: list[str]) -> str:

@@ -20,6 +20,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
 from pathlib import Path
@@ -108,9 +109,6 @@ def _scan_value(
     lines: list[str], i: int, col: int, path: KeyPath, positions: dict[KeyPath, tuple[int, int]]
 ) -> int:
     """Record the keys inside an inline value from ``lines[i][col:]``; return its last line."""
-    # stack entries: [kind, path, element index]; kind "{" or "["
-    stack: list[list[Any]] = []
-    pending: KeyPath = path
     value = lines[i][col:]
     for quotes in ('"""', "'''"):
         if value.startswith(quotes):  # a multi-line string: skip to its end
@@ -121,6 +119,24 @@ def _scan_value(
             return i
     if not value.startswith(("[", "{")):
         return i  # a plain value on one line
+    return _scan_nested(lines, i, col, path, positions)
+
+
+@dataclass
+class _Nest:
+    """An open inline table (``{``) or array (``[``) while scanning a value."""
+
+    table: bool
+    path: KeyPath
+    count: int = 0  # elements passed so far (arrays)
+
+
+def _scan_nested(
+    lines: list[str], i: int, col: int, path: KeyPath, positions: dict[KeyPath, tuple[int, int]]
+) -> int:
+    """Walk an inline table or array from ``lines[i][col]`` to its closing bracket."""
+    stack: list[_Nest] = []
+    pending: KeyPath = path
     while i < len(lines):
         line = lines[i]
         j = col
@@ -129,27 +145,13 @@ def _scan_value(
             if c == "#":
                 break
             if c in "\"'":
-                triple = line.startswith(c * 3, j)
-                if triple:
-                    end = line.find(c * 3, j + 3)
-                    while end < 0 and i + 1 < len(lines):
-                        i += 1
-                        line = lines[i]
-                        j = -3
-                        end = line.find(c * 3)
-                    j = (end if end >= 0 else len(line)) + 3
-                    continue
-                j += 1
-                while j < len(line) and line[j] != c:
-                    j += 2 if c == '"' and line[j] == "\\" else 1
-                j += 1
+                i, j = _skip_string(lines, i, j)
+                line = lines[i]
                 continue
             if c in "[{":
-                if stack and stack[-1][0] == "[":
-                    new: KeyPath = (*stack[-1][1], stack[-1][2])
-                else:
-                    new = pending
-                stack.append([c, new, 0])
+                inside_array = bool(stack) and not stack[-1].table
+                new = (*stack[-1].path, stack[-1].count) if inside_array else pending
+                stack.append(_Nest(c == "{", new))
                 j += 1
                 continue
             if c in "]}":
@@ -158,12 +160,12 @@ def _scan_value(
                     return i
                 j += 1
                 continue
-            if c == "," and stack and stack[-1][0] == "[":
-                stack[-1][2] += 1
-            if stack and stack[-1][0] == "{":
+            if c == "," and stack and not stack[-1].table:
+                stack[-1].count += 1
+            if stack and stack[-1].table:
                 key = _INLINE_KEY_RE.match(line, j)
                 if key and (j == 0 or not line[j - 1].isalnum()):
-                    pending = (*stack[-1][1], *_split_key(key.group(1)))
+                    pending = (*stack[-1].path, *_split_key(key.group(1)))
                     positions[pending] = (i + 1, j + 1)
                     j = key.end()
                     continue
@@ -173,6 +175,29 @@ def _scan_value(
         i += 1
         col = 0
     return i
+
+
+def _skip_string(lines: list[str], i: int, j: int) -> tuple[int, int]:
+    """Skip the string opening at ``lines[i][j]``; return (its last line, column after it).
+
+    >>> _skip_string(['a = "x" # c'], 0, 4)
+    (0, 7)
+    >>> _skip_string(["'''one", "two''' ,"], 0, 0)
+    (1, 6)
+    """
+    line = lines[i]
+    c = line[j]
+    if line.startswith(c * 3, j):
+        end = line.find(c * 3, j + 3)
+        while end < 0 and i + 1 < len(lines):
+            i += 1
+            line = lines[i]
+            end = line.find(c * 3)
+        return i, (end if end >= 0 else len(line)) + 3
+    j += 1
+    while j < len(line) and line[j] != c:
+        j += 2 if c == '"' and line[j] == "\\" else 1
+    return i, j + 1
 
 
 def _dotted(path: KeyPath) -> str:

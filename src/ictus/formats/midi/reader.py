@@ -6,8 +6,11 @@ step sits exactly where the file puts it, and the grid's downbeats are the file'
 downbeats. How the file becomes sections:
 
 - Bars start at tick 0 in the file's meter (4/4 when it has none) at its tempo (120 BPM
-  when it has no tempo at tick 0). A time signature inside a bar ends that bar there: the
-  short bar gets its own meter (a 1/4 or 3/8 bar), as DAWs show it.
+  when it has no tempo at tick 0). A tempo is read as the decimal its writer typed when
+  one fits the stored microseconds (112, not 30000000/267857:
+  :mod:`ictus.formats.typed_tempo`, under 1 us per quarter note from the raw value).
+  A time signature inside a bar ends that bar there: the short bar gets its own meter
+  (a 1/4 or 3/8 bar), as DAWs show it.
 - A new section starts at every bar line where the meter changes, a marker stands, or
   the tempo changes; tempo changes inside bars (even inside beats) are the section's
   ``steps``. Later events win when several of one kind share a tick.
@@ -46,6 +49,7 @@ from ictus.formats.midi.labels import (
     unique_label,
 )
 from ictus.formats.midi.smf import MidiFileError, Song, read_song
+from ictus.formats.typed_tempo import typed_bpm
 from ictus.tempomap.model import CountIn, Cue, Meter, Section, Tempo, TempoMap, unit_name
 from ictus.tempomap.timeline import seconds_at_tempo, stepped_seconds
 
@@ -82,6 +86,9 @@ def read_midi(
     TempoMap
         Title from the first track's name; a count-in written by :func:`write_midi`
         (a ``count-in: N bars`` marker at the start) comes back as the map's count-in.
+        A file ictus wrote and nobody re-timed since comes back as the very map it was
+        written from, whatever ``click_unit`` (:mod:`ictus.formats.midi.own`); with
+        ``bars`` it is read from its events like any file.
 
     Raises
     ------
@@ -118,6 +125,12 @@ def read_midi(
     except OSError as err:
         raise MidiFileError(f"{name}: cannot read ({err.strerror or err})") from None
     song = read_song(data, name)
+    if bars is None:
+        from ictus.formats.midi.own import own_map
+
+        own = own_map(song)
+        if own is not None:  # a file ictus wrote, unchanged since: the map it came from
+            return own
     tempo_map, problems = _build(song, name, click_unit, bars)
     if problems:
         warnings.warn(
@@ -180,7 +193,8 @@ def _timebase(song: Song, name: str, problems: list[str]) -> tuple[Fraction, _Te
     per_quarter = Fraction(song.division)
     changes: dict[Fraction, Fraction] = {Fraction(0): Fraction(60_000_000, DEFAULT_TEMPO)}
     for tick, uspq in tempo_events:
-        changes[tick / per_quarter] = Fraction(60_000_000, uspq)
+        # the tempo the DAW's user typed (112, not 30000000/267857): formats/typed_tempo.py
+        changes[tick / per_quarter] = typed_bpm(uspq)
     at = sorted(changes)
     return per_quarter, _TempoLine(at, [changes[q] for q in at])
 

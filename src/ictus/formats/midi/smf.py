@@ -35,6 +35,7 @@ class MidiFileError(IctusError):
 #: Meta event types the reader uses, by type byte, with mido's names for them.
 TEXT_KINDS = {0x01: "text", 0x03: "track_name", 0x06: "marker", 0x07: "cue_marker"}
 SET_TEMPO, TIME_SIGNATURE, END_OF_TRACK = 0x51, 0x58, 0x2F
+SEQUENCER_SPECIFIC = 0x7F  # private data (ictus keeps its own map there: midi/own.py)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class Event:
     """One event the tempo map needs: ``kind`` is a mido message type name.
 
     ``value`` is microseconds per quarter for ``set_tempo``, ``(numerator, denominator,
-    clocks_per_click)`` for ``time_signature``, and the decoded text for text events.
+    clocks_per_click)`` for ``time_signature``, the decoded text for text events, and the
+    raw bytes for ``sequencer_specific``.
     """
 
     tick: int
@@ -119,6 +121,17 @@ def read_song(data: bytes, name: str) -> Song:
     pos = 8 + size
     if pos > len(data):
         raise _fail(name, f"the MIDI header says {size} bytes, the file ends before that")
+    tracks = _read_chunks(song, data, pos, name)
+    if tracks == 0:
+        raise _fail(name, "no track ('MTrk' chunk) in the file" + _also(song))
+    if tracks != announced:
+        song.problem(f"the header announces {announced} tracks, the file holds {tracks}")
+    song.events.sort(key=lambda e: e.tick)  # stable: track order, then file order
+    return song
+
+
+def _read_chunks(song: Song, data: bytes, pos: int, name: str) -> int:
+    """Read the chunks after the header (from ``pos``); returns how many tracks were read."""
     tracks = 0
     while pos < len(data):
         if len(data) - pos < 8:
@@ -144,12 +157,7 @@ def read_song(data: bytes, name: str) -> Song:
                 f"{_bytes(len(data) - body_start + 8)} of unreadable data at the end (ignored)"
             )
             break
-    if tracks == 0:
-        raise _fail(name, "no track ('MTrk' chunk) in the file" + _also(song))
-    if tracks != announced:
-        song.problem(f"the header announces {announced} tracks, the file holds {tracks}")
-    song.events.sort(key=lambda e: e.tick)  # stable: track order, then file order
-    return song
+    return tracks
 
 
 def _also(song: Song) -> str:
@@ -193,11 +201,7 @@ def _read_track(song: Song, body: bytes, index: int, offset: int, name: str) -> 
                 if ended:
                     break
             elif status in (0xF0, 0xF7):
-                length, pos = _read_varlen(body, pos)
-                pos += length
-                if pos > len(body):
-                    raise IndexError
-                song.last_end = max(song.last_end, tick)
+                pos = _sysex_event(song, body, pos, tick)
             elif status >= 0xF0:
                 raise _fail(
                     name,
@@ -206,18 +210,7 @@ def _read_track(song: Song, body: bytes, index: int, offset: int, name: str) -> 
                 )
             else:
                 running = status
-                size = 1 if status & 0xF0 in (0xC0, 0xD0) else 2
-                values = body[pos : pos + size]
-                pos += size
-                if pos > len(body):
-                    raise IndexError
-                if any(v > 0x7F for v in values):
-                    song.problem("data bytes above 127 in channel messages (read as 127)")
-                if status & 0xF0 == 0x90 and values[1] > 0:
-                    song.last_start = (
-                        tick if song.last_start is None else max(song.last_start, tick)
-                    )
-                song.last_end = max(song.last_end, tick)
+                pos = _channel_event(song, body, pos, tick, status)
         except IndexError:
             song.problem(
                 f"track {track} ends inside an event ({_bytes(len(body) - event_start)} ignored)"
@@ -230,6 +223,35 @@ def _read_track(song: Song, body: bytes, index: int, offset: int, name: str) -> 
         song.problem(f"no end-of-track event in track {track}")
     elif pos < len(body):
         song.problem(f"{_bytes(len(body) - pos)} after the end of track {track} (ignored)")
+
+
+def _sysex_event(song: Song, body: bytes, pos: int, tick: int) -> int:
+    """Skip a system-exclusive event whose length is at ``pos``; returns the next pos."""
+    length, pos = _read_varlen(body, pos)
+    pos += length
+    if pos > len(body):
+        raise IndexError
+    song.last_end = max(song.last_end, tick)
+    return pos
+
+
+def _channel_event(song: Song, body: bytes, pos: int, tick: int, status: int) -> int:
+    """Read a channel message's data bytes at ``pos``; returns the next pos.
+
+    Only a sounding note-on moves where the music last starts; every message moves
+    where it last ends.
+    """
+    size = 1 if status & 0xF0 in (0xC0, 0xD0) else 2
+    values = body[pos : pos + size]
+    pos += size
+    if pos > len(body):
+        raise IndexError
+    if any(v > 0x7F for v in values):
+        song.problem("data bytes above 127 in channel messages (read as 127)")
+    if status & 0xF0 == 0x90 and values[1] > 0:
+        song.last_start = tick if song.last_start is None else max(song.last_start, tick)
+    song.last_end = max(song.last_end, tick)
+    return pos
 
 
 def _meta_event(song: Song, body: bytes, pos: int, tick: int, index: int) -> tuple[int, bool]:
@@ -248,6 +270,10 @@ def _meta_event(song: Song, body: bytes, pos: int, tick: int, index: int) -> tup
         song.events.append(Event(tick, index, text_kind, decode_text(data)))
         if text_kind != "track_name":
             song.last_start = tick if song.last_start is None else max(song.last_start, tick)
+        song.last_end = max(song.last_end, tick)
+        return end, False
+    if kind == SEQUENCER_SPECIFIC:
+        song.events.append(Event(tick, index, "sequencer_specific", bytes(data)))
         song.last_end = max(song.last_end, tick)
         return end, False
     message = _decode_meta(song, b"\xff" + body[pos:end], kind)

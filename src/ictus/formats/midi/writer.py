@@ -4,7 +4,8 @@ What the file holds (format 1):
 
 - track 0, the tempo track: the title as track name, a time signature wherever the
   meter changes (``clocks_per_click`` names the click's beat), ``set_tempo`` events,
-  section labels as markers and cues as cue points;
+  section labels and cues as markers (REAPER, Logic and Cubase show markers; not all
+  show cue points), and the map itself for ictus (:mod:`ictus.formats.midi.own`);
 - the click as notes on one channel (GM channel 10, woodblock by default), in one
   track or in one track per level (accent, normal, sub); silent clicks make no note.
 
@@ -41,6 +42,7 @@ import numpy as np
 
 from ictus.errors import ParameterError
 from ictus.formats.midi.labels import count_in_marker, label_from_text
+from ictus.formats.midi.own import payload
 from ictus.formats.midi.reader import MidiWarning, short_meter
 from ictus.tempomap.grid import build_grid
 from ictus.tempomap.model import SOUNDING_LEVELS, Level, Meter, Section, TempoMap
@@ -132,6 +134,14 @@ def write_midi(
     conductor: list[tuple[int, int, Any]] = []
     if tempo_map.title:
         conductor.append((0, 0, mido.MetaMessage("track_name", name=tempo_map.title)))
+    timing: list[tuple[int, str, object]] = [(tick, "set_tempo", uspq) for tick, uspq in tempos]
+    timing += [
+        (tick, "time_signature", (m.count, m.unit, clocks))
+        for tick, m, clocks in layout.meter_changes()
+    ]
+    own = payload(tempo_map, timing)
+    if own is not None:  # the map itself, for ictus to read back (others skip it)
+        conductor.append((0, 0, mido.MetaMessage("sequencer_specific", data=own)))
     for tick, meter, clocks in layout.meter_changes():
         conductor.append(
             (
@@ -422,7 +432,9 @@ def _tempo_events(ticks: list[int], seconds: list[Fraction], ppq: int) -> list[t
 
 
 def _marks(tempo_map: TempoMap, layout: _Layout) -> list[tuple[int, str, str]]:
-    """(tick, "marker" | "cue_marker", text): the count-in, labels and cues."""
+    """(tick, "marker", text): the count-in, labels and cues, all as markers (the one
+    kind every DAW shows); a label comes before a cue at one tick, so a reader of the
+    file alone takes the first marker on a bar line as the label."""
     out: list[tuple[int, str, str]] = []
     if tempo_map.count_in:
         out.append((0, "marker", count_in_marker(tempo_map.count_in)))
@@ -448,7 +460,7 @@ def _marks(tempo_map: TempoMap, layout: _Layout) -> list[tuple[int, str, str]]:
             if cue is merged:
                 continue
             q = start + (cue.bar - 1) * section.bar_quarters + offsets[cue.beat - 1]
-            out.append((layout.tick(q), "cue_marker", cue.text))
+            out.append((layout.tick(q), "marker", cue.text))
     return out
 
 

@@ -23,7 +23,8 @@ Three formats:
 ``per="section"`` gives one region per run of bars with one section name (count-in
 included); unlabelled runs are named by their bars (``bars 1-8``). ``per="bar"`` gives
 one point marker per bar named by its number, with the section's name added on its
-first bar (``17 chorus``).
+first bar (``17 chorus``). Every cue of the map (``cue=``, ``cue@5.3=``) is a point
+marker too, named by its text (``cues=False`` leaves them out).
 
 >>> import io
 >>> from ictus.tempomap import CountIn, Section, Tempo, TempoMap, build_grid
@@ -125,7 +126,20 @@ def section_markers(grid: ClickGrid) -> list[Marker]:
     return result
 
 
-def write_markers(grid: ClickGrid, stream: TextIO, fmt: str = "csv", per: str = "section") -> None:
+def cue_markers(grid: ClickGrid) -> list[Marker]:
+    """One point marker per cue of the map, at the cue's time, named by its text.
+
+    >>> from ictus.tempomap import Cue, Section, Tempo, TempoMap, build_grid
+    >>> grid = build_grid(TempoMap((Section(2, Tempo(120), cues=(Cue("Build", 2, 3),)),)))
+    >>> [(m.bar, m.name, m.start, m.end) for m in cue_markers(grid)]
+    [(2, 'Build', 3.0, 3.0)]
+    """
+    return [Marker(c.time, c.time, c.bar, c.text) for c in grid.cues]
+
+
+def write_markers(
+    grid: ClickGrid, stream: TextIO, fmt: str = "csv", per: str = "section", *, cues: bool = True
+) -> None:
     """Write the grid's bars or sections as a marker file of format ``fmt``.
 
     Parameters
@@ -136,15 +150,20 @@ def write_markers(grid: ClickGrid, stream: TextIO, fmt: str = "csv", per: str = 
     fmt : {"reaper", "audacity", "csv"}
     per : {"section", "bar"}
         Regions per section, or point markers per bar.
+    cues : bool, default True
+        Also a point marker per cue (REAPER: ``M`` rows after the regions; Audacity and
+        CSV: in time order, a cue after a bar or region that starts with it).
     """
     if fmt not in FORMATS:
         raise ParameterError(f"unknown marker format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if per not in PER:
         raise ParameterError(f"markers per {per!r}? choose section or bar")
     items = section_markers(grid) if per == "section" else bar_markers(grid)
+    points = cue_markers(grid) if cues else []
     if fmt == "audacity":
-        for m in items:
-            end = m.end if per == "section" else m.start
+        spans = [(m, m.end if per == "section" else m.start) for m in items]
+        spans += [(m, m.start) for m in points]
+        for m, end in sorted(spans, key=lambda pair: pair[0].start):  # stable: cues after
             stream.write(f"{m.start:.6f}\t{end:.6f}\t{_one_line(m.name)}\n")
     elif fmt == "reaper":
         # REAPER's own exports are RFC 4180 CSV: CRLF line ends, quotes where needed
@@ -165,10 +184,15 @@ def write_markers(grid: ClickGrid, stream: TextIO, fmt: str = "csv", per: str = 
                 )
             else:
                 writer.writerow((f"M{n}", name, _reaper_time(start_ms), "", ""))
+        first = 1 if per == "section" else len(items) + 1  # regions and markers count apart
+        for n, m in enumerate(points, start=first):
+            writer.writerow(
+                (f"M{n}", _one_line(m.name), _reaper_time(_milliseconds(m.start)), "", "")
+            )
     else:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(CSV_HEADER)
-        for m in items:
+        for m in sorted([*items, *points], key=lambda m: m.start):
             writer.writerow((m.bar, f"{m.start:.9f}", f"{m.end:.9f}", m.name))
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
+from ictus.formats.typed_tempo import readable
 from ictus.tempomap.grid import ClickGrid
 from ictus.tempomap.model import Level, TempoMap
 from ictus.tempomap.timeline import Timeline
@@ -36,7 +37,8 @@ HEADER = ("index", "time_s", "sample", "bar", "beat", "sub", "level", "tempo_bpm
 
 
 def _tempo_text(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".")
+    # for people: at most 3 decimals (JSON keeps the full value)
+    return readable(value)
 
 
 def beat_rows(grid: ClickGrid, rate: int) -> list[dict[str, object]]:
