@@ -330,6 +330,17 @@ def onsets(x: np.ndarray, level: float = 0.05, quiet: int = 2400) -> np.ndarray:
     return loud[keep]
 
 
+def detection_delay(k: np.ndarray, level: float = 0.05) -> np.ndarray:
+    """Samples from a click's start to where :func:`onsets` finds it, for clicks ``k``
+    of a 4/4 map from bar 1 (an accent on every first beat), read off the voice."""
+    from ictus.sounds import synth_voice
+
+    voice = synth_voice("woodblock", 48000)
+    accent = int(np.flatnonzero(np.abs(voice.accent) > level)[0])
+    normal = int(np.flatnonzero(np.abs(voice.normal) > level)[0])
+    return np.where(k % 4 == 0, accent, normal)
+
+
 def wait_for_port(client, name: str, timeout: float = 20.0) -> None:
     import time
 
@@ -391,7 +402,7 @@ def test_ltc_chase_locks_free_wheels_over_a_dropout_and_stops_after_the_timeout(
     expected = rate + np.arange(0, 40) * rate // 2
     late = clicks[clicks >= rate // 2]  # locked 0.5 s after the timecode began
     k = np.rint((late - rate) / (rate / 2)).astype(int)
-    errors = late - expected[k]
+    errors = late - expected[k] - detection_delay(k)
     frame = rate // 25
     assert np.abs(errors).max() <= 2 * frame, errors  # the issue's bound: 2 frames
     worst = int(np.abs(errors).max())
@@ -505,7 +516,7 @@ def test_mtc_chase_locks_within_2_frames_after_half_a_second(tmp_path):
     clicks = run_midi_chase(tmp_path, "mtc", mtc_events(first, 6.0), 8.0)
     late = clicks[clicks >= rate // 2]
     k = np.rint((late - rate) / (rate / 2)).astype(int)
-    errors = late - (rate + k * rate // 2)
+    errors = late - (rate + k * rate // 2) - detection_delay(k)
     assert np.abs(errors).max() <= 2 * rate // 25, errors
     assert set(range(0, 9)) <= set(k.tolist())  # bar 1 on, none missing
     # the quarter frames end at 6 s: free-wheel for 2 s, then stop
@@ -527,7 +538,7 @@ def test_midi_clock_chase_follows_start_tempo_and_stop(tmp_path):
     beat = 24 * tick  # samples a quarter at 132 bpm; a click every quarter
     settled = clicks[(clicks > 1.0 * rate) & (clicks < stop_at)]
     k = np.rint(settled / float(beat)).astype(int)
-    errors = settled - np.array([float(b * beat) for b in k])
+    errors = settled - np.array([float(b * beat) for b in k]) - detection_delay(k)
     assert np.abs(errors).max() <= 48, errors  # 1 ms once the tempo is measured
     assert clicks.max() < stop_at + rate // 10  # stopped with the clock
     print({"worst_samples": float(np.abs(errors).max())})
