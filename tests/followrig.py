@@ -74,11 +74,12 @@ def main(seconds: float, kill_at: float, out: str) -> None:
         ictus += [str(map_file), "--backend", "jack"]
         ictus += ["--connect", "rec:in_1", "--channels", "1", "-q"]
         main_srv, backup_srv = servers
+        log = Path(out).with_suffix(".backup.log")
         backup = subprocess.Popen(
             [*_rt(), *ictus, "--follow", "link"],
             env=backup_srv.env,
             stdin=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log.open("w"),  # a file: a pipe nobody reads fills up and blocks
             text=True,
         )
         procs.append(backup)
@@ -88,8 +89,7 @@ def main(seconds: float, kill_at: float, out: str) -> None:
             [*_rt(), *ictus, "--link"],
             env=main_srv.env,
             stdin=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=subprocess.DEVNULL,
         )
         procs.append(leader)
         time.sleep(kill_at)
@@ -102,7 +102,8 @@ def main(seconds: float, kill_at: float, out: str) -> None:
             text, _ = rec.communicate("stop\n", timeout=20)
             results.append(json.loads(text))
         backup.send_signal(signal.SIGTERM)
-        _, backup_err = backup.communicate(timeout=10)
+        backup.wait(timeout=10)
+        backup_err = log.read_text()
         from ictus.formats import parse_click
         from ictus.tempomap import build_grid
 

@@ -54,15 +54,14 @@ if TYPE_CHECKING:
 
 #: seconds over which a follower measures the session's speed against the map's
 SPEED_WINDOW = 1.0
-#: seconds a session's tempo change counts as recent: a leader on a ramp changes it at
-#: every broadcast (50 ms at most apart); one that died leaves it alone
-RETIMED = 0.15
 #: polls in a row a follower must find the transport off before it places it again
 CONFIRM = 3
-#: an error changing by more than this between polls is a jump over there (seconds)
-STEP = 0.03
-#: the most a follower lets a session drift off the map's ramp before it holds (seconds)
-DRIFT = 0.002
+#: how much an ictus leader's committed tempo alternates (relative): Link sends a tempo as
+#: whole microseconds per beat, so this must exceed one in 500 000 at 120 bpm
+HEARTBEAT_NUDGE = 4e-6
+#: seconds without a change of the session's tempo after which a follower that heard
+#: an ictus leader's heartbeat takes it for dead
+HEARTBEAT = 0.25
 
 
 def reference_line(tempo_map: TempoMap, start_bar: int, scale: Fraction) -> Timeline:
@@ -159,7 +158,11 @@ class LinkLead(EventOutput):
             self._peers = peers
             leader.start(at, grid)
             return
-        error = leader.update(at, grid)
+        # the heartbeat: the tempo alternates by a few parts per million every 100 ms,
+        # so the session's tempo changes at least that often while we live; the phase
+        # is forced at every update, so the peers' beat does not move
+        nudge = HEARTBEAT_NUDGE if (at // 100_000) % 2 else -HEARTBEAT_NUDGE
+        error = leader.update(at, grid, nudge)
         errors = self.errors
         if len(errors) >= 4096:
             del errors[:2048]
@@ -216,11 +219,10 @@ class LinkFollow(Follower):
         #: the last error seen while locked (seconds; session ahead is positive)
         self.error = 0.0
         self._window: deque[tuple[int, float, float, float]] = deque()
-        self._retimed = -(1 << 62)  # host time the session's tempo last changed
         self._matched = False  # the scale was measured against the session
         self._errors: deque[float] = deque(maxlen=CONFIRM)
-        self._previous: float | None = None
-        self._stepped = True
+        self._retimed = -(1 << 62)  # host time the session's tempo last changed
+        self._heard = False  # a heartbeat was heard: the leader is an ictus
 
     def follow(self, engine: Controls) -> None:
         super().follow(engine)
@@ -257,7 +259,7 @@ class LinkFollow(Follower):
             window.popleft()
         first_host, first_time, first_tempo, first_quarter = window[0]
         span = (host - first_host) / 1e6
-        if span < SPEED_WINDOW * 0.9 or abs(tempo - first_tempo) > 1e-6 * first_tempo:
+        if span < SPEED_WINDOW * 0.9 or abs(tempo - first_tempo) > 1e-4 * first_tempo:
             return None, retimed
         follower = self.follower
         assert follower is not None
@@ -293,6 +295,17 @@ class LinkFollow(Follower):
         speed, retimed = self._measure(host, map_time, target.tempo, target.grid_quarter)
         if retimed:
             self._retimed = host
+            self._heard = True
+        error = map_time / float(where.scale) - where.seconds
+        self.error = error
+        if self._heard and where.playing and host - self._retimed > HEARTBEAT * 1e6:
+            # an ictus leader's heartbeat stopped: it died (Link drops a silent peer only
+            # after seconds, running its last timeline meanwhile, which leaves the map
+            # at its next ramp). Hold: the map goes on by itself from here.
+            self.lost = "link: the leader's heartbeat stopped; playing on from the map"
+            self._errors.clear()
+            return
+        self.lost = None
         if speed is not None:
             # a steady session over a steady stretch of the map: its speed is our scale
             self._matched = True
@@ -301,21 +314,6 @@ class LinkFollow(Follower):
                 self._window.clear()
                 return  # the next poll places the transport on the new plan
         seconds = map_time / float(where.scale)
-        self.error = error = seconds - where.seconds
-        previous, self._previous = self._previous, error
-        if previous is None or abs(error - previous) > STEP:
-            self._stepped = True  # a start, locate or jump over there
-        recent = host - self._retimed < RETIMED * 1e6
-        drifting = where.playing and self._matched and not self._stepped and not recent
-        if drifting and abs(error) > DRIFT:
-            # the session drifts off the map without a jump or a tempo change of its
-            # own: no leader playing this map does that; a session left running on
-            # its last tempo by a leader that died does (Link drops a silent peer
-            # only after seconds)
-            self.lost = "link: the session has left the map (leader gone?); playing on"
-            self._errors.clear()
-            return
-        self.lost = None
         errors = self._errors
         errors.append(error)
         # placed when off for CONFIRM polls in a row, by their median: one bad reading
@@ -326,8 +324,6 @@ class LinkFollow(Follower):
                 seconds = where.seconds + sorted(errors)[CONFIRM // 2]
             chaser.request(rq.Chase(seconds, where.clock))
             errors.clear()
-            self._stepped = False
-            self._previous = 0.0  # where the place puts it
             self.placed += 1
 
     def close(self) -> None:
