@@ -570,3 +570,59 @@ def test_chase_puts_map_time_on_the_backend_clock_asked_to_the_sample(ahead):
     want = [w for w in want if w >= heard[0]]
     assert heard[: len(want)] == want[: len(heard)]
     assert len(heard) >= 8
+
+
+# -- the chase rules on a real engine (fed by hand instead of a JACK input) ----------------------
+
+
+def test_chase_rules_place_free_wheel_then_stop_and_say_so():
+    from ictus.engine import Engine, Follower, State
+    from ictus.engine.backends.null import NullBackend
+    from ictus.engine.chase import FREEWHEEL, Chase, Sighting
+    from ictus.formats import parse_click
+    from ictus.sounds import Voice
+
+    class Fed(Chase):
+        """The chase rules with sightings handed in by the test."""
+
+        name = "ltc"
+
+        def follow(self, engine):
+            Follower.follow(self, engine)
+            self._chaser = engine
+
+    rate = 8000
+    song = parse_click(CHASE_MAP)
+    backend = NullBackend(rate=rate, period=400)
+    fed = Fed(None, "unused")
+    fed.rate = rate
+    tick = Voice("tick", rate, [1.0], [0.5], [0.25])
+    with Engine(song, backend, voice=tick, followers=[fed]) as engine:
+        backend.pull()
+        assert engine.status().state is State.STOPPED  # waits for its source
+        clock = engine.where().clock
+        fed.sightings.append(Sighting(2.0, clock, True))  # 01:00:02:00 at this clock
+        fed.poll()
+        for _ in range(10):
+            backend.pull()
+        where = engine.where()
+        assert where.playing and where.seconds == 2.0 + (where.clock - clock) / rate
+        # a sighting 1 frame (40 ms) off, once: not placed (one damaged reading)
+        fed.sightings.append(Sighting(where.seconds + 0.04, where.clock, True))
+        fed.poll()
+        backend.pull()
+        assert engine.where().seconds == 2.0 + (engine.where().clock - clock) / rate
+        # silence: free-wheel, said so, then stop after FREEWHEEL seconds
+        for _ in range(int(0.5 * rate / 400)):
+            backend.pull()
+        fed.poll()
+        assert fed.lost is not None and "free-wheeling" in fed.lost
+        assert engine.status().follow_lost == fed.lost
+        for _ in range(int(FREEWHEEL * rate / 400)):
+            backend.pull()
+        fed.poll()
+        for _ in range(3):
+            backend.pull()
+        assert not engine.where().playing
+        assert fed.lost is not None and "timecode stopped" in fed.lost
+        assert engine.status().follow == "ltc"
