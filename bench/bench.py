@@ -9,7 +9,9 @@ median counts; ratios against a peer measured in the same run are what to compar
   (goal: within 2x sox);
 - the start-up of the command alone (`ictus --version`, goal under 0.1 s; `ictus --help`),
   against a bare Python;
-- computing a grid of 10^6 clicks (in-process).
+- computing a grid of 10^6 clicks (in-process);
+- scaling with the number of sections (bench_scaling.py): 10,000 against a 100-section
+  baseline, as a per-section ratio (1 = linear).
 """
 
 from __future__ import annotations
@@ -218,6 +220,10 @@ def main() -> None:
     from bench_film import film_rows
 
     rows.extend(film_rows())
+    from bench_scaling import scaling_rows
+
+    # the peer column holds the 100-section baseline; the ratio is per-section cost
+    rows.extend(scaling_rows())
     from bench_osc import osc_rows
 
     rows.extend(osc_rows())

@@ -70,6 +70,24 @@ def test_the_app_knows_the_area_of_every_command() -> None:
         assert found == commands, name
 
 
+def test_every_command_is_a_module_level_function() -> None:
+    # issue 8 §4: commands are not closures inside a register(); each is importable
+    import importlib
+
+    from ictus.cli.app import AREAS
+
+    for name in AREAS:
+        area = importlib.import_module(f"ictus.cli.{name}").app
+        groups = [area, *(g.typer_instance for g in area.registered_groups)]
+        for typer_app in groups:
+            for command in typer_app.registered_commands:
+                callback = command.callback
+                assert callback is not None
+                assert "<locals>" not in callback.__qualname__, (name, callback.__qualname__)
+                module = importlib.import_module(callback.__module__)
+                assert getattr(module, callback.__name__) is callback, (name, callback.__name__)
+
+
 def run_in_process(args: list[str], cwd: Path, before: str = "") -> tuple[int, str, set[str]]:
     """Run ``ictus ARGS`` in a fresh Python; exit code, stderr and the modules it loaded."""
     code = textwrap.dedent(
@@ -199,3 +217,16 @@ def test_sounds_output_without_preview_is_a_usage_mistake(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert "--preview" in proc.stderr and "Traceback" not in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_one_default_voice() -> None:
+    """The CLI's default --sound (spelled out so options start without numpy) is the
+    sounds package's default voice, which the engine and the film video use too."""
+    from ictus.cli.options import DEFAULT_SOUND
+    from ictus.sounds import DEFAULT_VOICE, voice_names
+
+    assert DEFAULT_SOUND == DEFAULT_VOICE
+    assert DEFAULT_VOICE in voice_names()
+    for path in ("engine/control.py", "film/video.py", "cli/common.py"):
+        text = (CLI.parent / path).read_text()
+        assert '"woodblock"' not in text, path

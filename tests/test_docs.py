@@ -96,6 +96,37 @@ def test_relative_markdown_links_resolve() -> None:
     assert not broken, "\n".join(broken)
 
 
+def anchors(doc: Path) -> set[str]:
+    """GitHub's anchors of a Markdown file's headings (code blocks left out): lower
+    case, punctuation but ``-`` and ``_`` dropped, spaces to ``-``, repeats ``-1``..."""
+    found: set[str] = set()
+    seen: dict[str, int] = {}
+    in_code = False
+    for line in doc.read_text().splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        heading = None if in_code else re.match(r"^#+\s+(.*)", line)
+        if heading:
+            slug = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-")
+            n = seen.get(slug, 0)
+            seen[slug] = n + 1
+            found.add(f"{slug}-{n}" if n else slug)
+    return found
+
+
+def test_markdown_anchors_name_headings() -> None:
+    broken = []
+    for f in project_files():
+        if f.suffix != ".md":
+            continue
+        for target in re.findall(r"\]\((?!https?:|mailto:)([^)\s]*#[^)\s]+)\)", f.read_text()):
+            path, anchor = target.split("#", 1)
+            doc = (f.parent / path) if path else f
+            if doc.is_file() and doc.suffix == ".md" and anchor not in anchors(doc):
+                broken.append(f"{f.relative_to(ROOT)}: {target}")
+    assert not broken, "\n".join(broken)
+
+
 @pytest.mark.parametrize("needle", ["../shared", "shared/docs"])
 def test_nothing_points_outside_the_repository(needle: str) -> None:
     here = Path(__file__).resolve()

@@ -8,6 +8,7 @@ import each other, directly or round a longer circle.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 LAYERS = {
     "__init__": 0,
     "errors": 0,
+    "limits": 0.5,  # the documented input limits: errors only, asked by every reader
     "atomic": 1,
     "timebase": 1,
     "tempomap": 2,
@@ -152,3 +154,36 @@ def test_the_checker_sees_a_cycle() -> None:
 @pytest.mark.parametrize("module", ["ictus.cli.main", "ictus.engine"])
 def test_the_checker_reads_imports(module: str) -> None:
     assert _graph()[module]
+
+
+def _architecture_rows() -> list[tuple[str, float, set[str] | None]]:
+    """docs/ARCHITECTURE.md's layer table: (package, layer, what it imports, or None for
+    "everything")."""
+    page = (SRC.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = []
+    for line in page.splitlines():
+        m = re.match(r"^\| (\d+(?:\.\d+)?) \| `ictus(?:\.(\w+))?`.*\| ([^|]*) \|$", line)
+        if m:
+            cell = re.sub(r"\(.*?\)", "", m.group(3)).strip()
+            imports = None if cell == "everything" else {w for w in re.findall(r"\w+", cell)}
+            rows.append((m.group(2) or "__init__", float(m.group(1)), imports))
+    return rows
+
+
+def test_the_architecture_page_has_these_layers() -> None:
+    """docs/ARCHITECTURE.md's layer table says what LAYERS says, package for package."""
+    documented = {name: layer for name, layer, _ in _architecture_rows()}
+    assert documented == LAYERS
+
+
+def test_the_architecture_page_says_what_each_package_imports() -> None:
+    """Its last column names exactly the other packages each package imports."""
+    graph = _graph()
+    wrong = []
+    for name, _, documented in _architecture_rows():
+        actual = {
+            _part(dst) for src, dsts in graph.items() if _part(src) == name for dst in dsts
+        } - {name}
+        if documented is not None and documented != actual:
+            wrong.append(f"{name}: the page says {sorted(documented)}, the code {sorted(actual)}")
+    assert not wrong, "\n".join(wrong)

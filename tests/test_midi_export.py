@@ -502,4 +502,5 @@ def test_command_line_end_to_end(tmp_path):
 
     result = ictus("beats", "song.mid", "--click-unit", "sometimes", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stderr.startswith("ictus: error: click unit must be")
+    # (errors from reading a map name the file first)
+    assert result.stderr.startswith("ictus: error: song.mid: click unit must be")

@@ -2,8 +2,9 @@
 
 The shell commands are taken from the README's ``sh`` code blocks (continuation lines
 joined, comments dropped) and run in order with ``sh -c`` in a temporary copy of the
-repository's files, with the virtual environment's ``ictus`` first on PATH; each must
-exit 0 without a traceback. Only the few lines in :data:`SKIPPED` do not run, each for
+repository's files, with the virtual environment's ``ictus`` first on PATH; each
+``python`` code block runs whole, in its place in that order, with the venv's Python.
+Each must exit 0 without a traceback. Only the few lines in :data:`SKIPPED` do not run, each for
 the reason given there. The files the README shows inline (the example map, the hit
 list) must be the files that ship.
 """
@@ -30,16 +31,22 @@ SKIPPED = {
     ". .venv/bin/activate": "the test puts the venv's ictus on PATH itself",
     "ictus play ": "needs a sound device or a JACK server (test_engine_cli.py and "
     "test_engine_jack.py play through the null backend and a private JACK server)",
+    "ictus serve ": "serves until stopped, and plays on a sound device or JACK server "
+    "(test_web.py drives it with a browser on the null backend)",
 }
 
 
 class Command(NamedTuple):
     line: int  # README line where the command starts
     text: str
+    python: bool = False  # a ``python`` code block, run whole with the venv's Python
 
 
-def shell_blocks(text: str) -> list[tuple[int, list[str]]]:
-    """The ``sh`` code blocks: (line of the first content line, lines)."""
+def shell_blocks(
+    text: str, languages: tuple[str, ...] = ("sh", "bash", "shell")
+) -> list[tuple[int, list[str]]]:
+    """The ``sh`` code blocks (or those of ``languages``): (line of the first content
+    line, lines)."""
     blocks: list[tuple[int, list[str]]] = []
     lines = text.splitlines()
     i = 0
@@ -49,7 +56,7 @@ def shell_blocks(text: str) -> list[tuple[int, list[str]]]:
             i += 1
             continue
         end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith("```"))
-        if fence.group(1) in ("sh", "bash", "shell"):
+        if fence.group(1) in languages:
             blocks.append((i + 2, lines[i + 1 : end]))
         i = end + 1
     return blocks
@@ -89,16 +96,27 @@ def commands(text: str) -> list[Command]:
     return found
 
 
+def python_blocks(text: str) -> list[Command]:
+    """Every ``python`` code block of the README, as one command each."""
+    return [
+        Command(first, "\n".join(lines) + "\n", python=True)
+        for first, lines in shell_blocks(text, ("python",))
+    ]
+
+
 def skip_reason(command: str) -> str | None:
     return next((why for start, why in SKIPPED.items() if command.startswith(start)), None)
 
 
 def is_ictus(command: str) -> bool:
-    """An ictus command, alone or at the end of a pipe (``echo ... | ictus render -``)."""
+    """An ictus command, alone or at the end of a pipe (``echo ... | ictus render -``),
+    or one of the repository's own scripts that make example files (``python tools/...``)."""
+    if command.startswith("python tools/"):
+        return True
     return any(part.strip().startswith("ictus ") for part in command.split("|"))
 
 
-ALL = commands(README.read_text())
+ALL = sorted(commands(README.read_text()) + python_blocks(README.read_text()), key=lambda c: c.line)
 RUN = [c for c in ALL if skip_reason(c.text) is None]
 
 
@@ -135,7 +153,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[int, subprocess.Co
     done = {}
     for command in RUN:
         done[command.line] = subprocess.run(
-            ["sh", "-c", command.text],
+            [sys.executable, "-c", command.text] if command.python else ["sh", "-c", command.text],
             cwd=clone,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -152,7 +170,8 @@ def test_the_readme_has_commands_and_few_skips() -> None:
     skipped = [c for c in ALL if skip_reason(c.text)]
     assert len(skipped) <= 10, [c.text for c in skipped]
     # every line either runs as an ictus command or is skipped for a stated reason
-    assert all(is_ictus(c.text) for c in RUN), [c.text for c in RUN if not is_ictus(c.text)]
+    wrong = [c.text for c in RUN if not (c.python or is_ictus(c.text))]
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize("command", RUN, ids=[f"README:{c.line}" for c in RUN])
@@ -165,8 +184,9 @@ def test_readme_command_runs(command: Command, results: dict) -> None:
 def test_every_examples_file_the_readme_names_ships() -> None:
     named = set(re.findall(r"examples/[\w./-]*\w", README.read_text()))
     assert named, "the README names no example files"
-    assert all((ROOT / n).is_file() for n in named), sorted(
-        n for n in named if not (ROOT / n).is_file()
+    # a file, or a folder of shipped files (``examples/show/``)
+    assert all((ROOT / n).exists() for n in named), sorted(
+        n for n in named if not (ROOT / n).exists()
     )
 
 

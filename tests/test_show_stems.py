@@ -203,3 +203,43 @@ def test_random_locates_stay_sample_locked(tmp_path: Path) -> None:
             block = int(rng.integers(32, 2048))
             got = _play(stem, frame, frame + 20_000, block)
             assert np.array_equal(got, padded[frame : frame + 20_000]), frame
+
+
+@pytest.mark.parametrize("rate", [48000, 44100])
+def test_kept_frames_play_at_once_after_a_jump(tmp_path: Path, rate: int) -> None:
+    """A jump onto kept frames (a vamp's start) plays them in the very block of the jump,
+    no underrun, and they are the file's frames there (the whole file read, or soxr's
+    whole-file resampling, to 1e-5 as the streamed whole)."""
+    path = tmp_path / "stem.wav"
+    _noise(path, rate * 3, rate, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    if rate != 48000:
+        whole = soxr.resample(whole, rate, 48000, quality="HQ").astype(np.float32)
+    with StemStream(path, 48000, origin_frame=1000) as stem:
+        stem.keep(1000 + 60000, 12000)
+        stem.wait_ready(0, 4000)
+        stem.blocks(0, 256)
+        got = np.stack([row.copy() for row, _ in stem.blocks(1000 + 60000, 256)])  # the jump
+        assert stem.underruns == 0
+    want = whole[60000 : 60000 + 256].T
+    if rate == 48000:
+        assert np.array_equal(got, want)
+    else:
+        assert np.abs(got - want).max() < 1e-5
+
+
+def test_a_skip_forward_within_the_ring_reads_on(tmp_path: Path) -> None:
+    """The clock jumps over an xrun: the frames ahead are in the ring already, so they
+    play at once (no refill, no underrun), and they are the file's."""
+    path = tmp_path / "stem.wav"
+    _noise(path, 96000, 48000, 1)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    with StemStream(path, 48000) as stem:
+        stem.wait_ready(0, 20000)
+        stem.blocks(0, 256)
+        generation = stem._target[0]
+        got = stem.blocks(256 + 3 * 256, 256)[0][0].copy()  # three periods lost
+        assert stem.underruns == 0 and stem._target[0] == generation
+        assert np.array_equal(got, whole[1024:1280, 0])
+        stem.blocks(0, 256)  # back: that is a locate, refilled
+        assert stem._target[0] == generation + 1

@@ -1,13 +1,19 @@
-"""Atomic file writes: a failed or interrupted write never leaves a partial file.
+"""Safe file writes: a failed or interrupted write never leaves a partial file.
 
-Output goes to a hidden temporary file beside the destination, which is renamed over
-the destination only when the write has finished (``os.replace`` is atomic on POSIX).
+A regular file (or a new one) is written to a hidden temporary file beside the
+destination, which is renamed over it only when the write has finished (``os.replace``
+is atomic on POSIX). A symbolic link keeps being a link: its target is replaced. A
+device or a FIFO (``/dev/null``, a named pipe) is never replaced: the finished output is
+copied into it, so a render to ``/dev/null`` leaves ``/dev/null`` a device.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import shutil
+import signal
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -15,25 +21,143 @@ from pathlib import Path
 
 from ictus.errors import IctusError
 
+# The files this command has read, by (device, inode), with the path they were read by:
+# a later write to any of them, under any name or link, would destroy the input.
+_inputs: dict[tuple[int, int], str] = {}
+_overwrite_inputs = False
+# temporary files being written now: removed by a terminating signal's handler
+_parts: set[str] = set()
+
+#: Signals whose default action ends the process: each must remove the ``.part`` files.
+TERMINATING_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in (
+        "SIGHUP", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGVTALRM",
+        "SIGPROF", "SIGXCPU", "SIGXFSZ", "SIGPWR", "SIGPOLL",
+    )
+    if hasattr(signal, name)
+)
+
+
+def clean_up_on_signals() -> None:
+    """Make every terminating signal unwind like Ctrl-C, so no ``.part`` file is left.
+
+    The exit status is the shell's for a signal, 128 + its number. A signal the caller
+    ignores (``nohup`` ignores SIGHUP) stays ignored. Call it from the main thread.
+    """
+    for sig in TERMINATING_SIGNALS:
+        with suppress(OSError, ValueError):
+            if signal.getsignal(sig) == signal.SIG_DFL:
+                signal.signal(sig, _terminated)
+
+
+def _terminated(signum: int, frame: object) -> None:
+    # remove first: unwinding may be slow (a long C call), and a second signal of a
+    # default disposition would end the process before the context managers run
+    for part in list(_parts):
+        _remove(part)
+    raise SystemExit(128 + signum)
+
+
+def note_input(path: str | os.PathLike[str]) -> None:
+    """Remember that ``path`` was read, so that no output of this command replaces it."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return
+    if stat.S_ISREG(st.st_mode):
+        _inputs[(st.st_dev, st.st_ino)] = os.fspath(path)
+
+
+def forget_inputs(*, overwrite: bool = False) -> None:
+    """Start a command afresh; ``overwrite=True`` lets outputs replace inputs (on request)."""
+    global _overwrite_inputs
+    _inputs.clear()
+    _overwrite_inputs = overwrite
+
+
+def allow_overwriting_inputs() -> None:
+    """The user asked for it (``--overwrite-input``): an output may replace an input."""
+    global _overwrite_inputs
+    _overwrite_inputs = True
+
+
+def check_not_input(path: str | os.PathLike[str], flag: str = "--overwrite-input") -> None:
+    """Refuse to write ``path`` when it is (or links to) a file this command read.
+
+    >>> import tempfile, os
+    >>> song = os.path.join(tempfile.mkdtemp(), "song.click")
+    >>> _ = open(song, "w").write("1 4/4 120")
+    >>> note_input(song)
+    >>> try:
+    ...     check_not_input(song)
+    ... except IctusError as err:
+    ...     print(str(err).split(": ", 1)[1])
+    is the input; write elsewhere, or give --overwrite-input to replace it
+    >>> forget_inputs()
+    """
+    if _overwrite_inputs:
+        return
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return
+    read_as = _inputs.get((st.st_dev, st.st_ino))
+    # the inode may have been freed and reused since it was read: check it is that file
+    if read_as is not None and os.path.exists(read_as) and os.path.samefile(read_as, path):
+        also = "" if os.fspath(path) == read_as else f" {read_as}"
+        raise IctusError(
+            f"{os.fspath(path)}: is the input{also}; write elsewhere, "
+            f"or give {flag} to replace it"
+        )
+
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
-    """Fail early, with a clear message, when ``path``'s folder is missing or read-only."""
-    dest = Path(path)
+    """Fail early, with a clear message, when ``path``'s folder is missing or read-only.
+
+    A symbolic link is followed: what is checked (and returned) is the file it names.
+    """
+    shown = Path(path)
+    check_not_input(shown)
+    dest = _resolved(shown)
+    if _is_special(dest):
+        if not os.access(dest, os.W_OK):
+            raise IctusError(f"{shown}: not writable")
+        return dest
     folder = dest.parent if str(dest.parent) else Path(".")
     if not folder.exists():
-        raise IctusError(f"{dest}: the folder {str(folder)!r} does not exist")
+        raise IctusError(f"{shown}: the folder {str(folder)!r} does not exist")
     if not folder.is_dir():
-        raise IctusError(f"{dest}: {str(folder)!r} is not a folder")
+        raise IctusError(f"{shown}: {str(folder)!r} is not a folder")
     if dest.is_dir():
-        raise IctusError(f"{dest}: is a folder; give a file name")
+        raise IctusError(f"{shown}: is a folder; give a file name")
     if not os.access(folder, os.W_OK):
-        raise IctusError(f"{dest}: the folder {str(folder)!r} is not writable")
+        raise IctusError(f"{shown}: the folder {str(folder)!r} is not writable")
     return dest
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` with symbolic links followed (also a dangling link: its target is made)."""
+    if path.is_symlink():
+        return Path(os.path.realpath(path))
+    return path
+
+
+def _is_special(path: Path) -> bool:
+    """True for an existing destination that is neither a regular file nor a folder."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
-    """Yield a temporary path to write; rename it to ``path`` on success, delete it on error.
+    """Yield a temporary path to write; put it at ``path`` on success, delete it on error.
+
+    A regular file is replaced atomically (a symbolic link's target, keeping the link);
+    a device or FIFO gets the finished output written into it.
 
     >>> import tempfile, os
     >>> d = tempfile.mkdtemp()
@@ -41,24 +165,57 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     ...     _ = open(tmp, "w").write("done")
     >>> os.listdir(d)
     ['x.txt']
+    >>> with atomic_path(os.devnull) as tmp:
+    ...     _ = open(tmp, "w").write("gone")
+    >>> os.path.isfile(os.devnull)
+    False
     """
+    shown = Path(path)
     dest = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent or ".")
+    special = _is_special(dest)
+    # a device's folder (/dev) is no place for our temporary file
+    folder = None if special else (dest.parent or Path("."))
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=folder)
     os.close(fd)
+    _parts.add(tmp)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, dest)
+        if special:
+            _copy_into(tmp, dest)
+            _remove(tmp)
+        else:
+            os.chmod(tmp, _mode_for(dest))
+            os.replace(tmp, dest)
     except OSError as err:
         _remove(tmp)
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise IctusError(f"{dest}: disk full; nothing was written") from None
+            raise IctusError(f"{shown}: disk full; nothing was written") from None
         raise IctusError(
-            f"{dest}: cannot write ({err.strerror or err}); nothing was written"
+            f"{shown}: cannot write ({err.strerror or err}); nothing was written"
         ) from None
     except BaseException:
         _remove(tmp)
         raise
+    finally:
+        _parts.discard(tmp)
+
+
+def _copy_into(tmp: str, dest: Path) -> None:
+    # no O_CREAT, no O_TRUNC: a device or FIFO is written to, never made or emptied
+    out = os.open(dest, os.O_WRONLY)
+    try:
+        with open(tmp, "rb") as src, open(out, "wb", closefd=False) as sink:
+            shutil.copyfileobj(src, sink, 1 << 20)
+    finally:
+        os.close(out)
+
+
+def _mode_for(dest: Path) -> int:
+    """Keep an existing file's permissions; a new file gets the usual ones (umask)."""
+    try:
+        return stat.S_IMODE(dest.stat().st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 def _umask() -> int:

@@ -7,7 +7,76 @@ and exits non-zero, never with a traceback.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+#: The most characters of a source line or a message echoed to the terminal: a 10 MB
+#: token is shown by its start and end, not in full (twice).
+ECHO_WIDTH = 120
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control characters shown escaped, safe to print on a terminal.
+
+    A source line may hold an escape sequence that would clear the screen or set the
+    window title, a NUL, or a bidirectional override that reorders what is shown;
+    each is written the way Python writes it in a string.
+
+    >>> printable("verse\x1b]0;pwned\x07\x1b[2J: 4 4/4 120\x00")
+    'verse\\x1b]0;pwned\\x07\\x1b[2J: 4 4/4 120\\x00'
+    >>> printable("Refrän\t1")
+    'Refrän 1'
+    """
+    if text.isprintable():
+        return text
+    return "".join(_escaped(c) for c in text)
+
+
+def _escaped(c: str) -> str:
+    if c.isprintable():
+        return c
+    if c == "\t":  # one blank: the caret below counts characters, a tab has no width
+        return " "
+    if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS:
+        return repr(c)[1:-1]
+    return c
+
+
+def shorten(text: str, width: int = ECHO_WIDTH, keep: int | None = None) -> tuple[str, int]:
+    """Cut ``text`` to about ``width`` characters around position ``keep`` (0-based).
+
+    Returns the shown text and where ``keep`` is in it. Cut ends are marked ``...``.
+
+    >>> shorten("x" * 1000 + " here " + "y" * 1000, 20, 1001)
+    ('...xxxxxxxxx here yyyyy...', 13)
+    >>> shorten("short", 20)
+    ('short', 0)
+    """
+    if len(text) <= width:
+        return text, keep or 0
+    at = min(max(keep or 0, 0), len(text))
+    start = max(0, min(at - width // 2, len(text) - width))
+    end = start + width
+    head = "..." if start > 0 else ""
+    tail = "..." if end < len(text) else ""
+    return head + text[start:end] + tail, at - start + len(head)
+
+
+def for_terminal(message: str, width: int = 4 * ECHO_WIDTH) -> str:
+    """A message as printed: control characters escaped, each line cut to ``width``.
+
+    >>> len(for_terminal("got '" + "9" * 10_000_000 + "'"))
+    508
+    """
+    lines = []
+    for line in message.split("\n"):
+        shown = printable(line)
+        if len(shown) > width:
+            cut = len(shown) - width
+            shown = f"{shown[: width - 60]} ...({cut} characters)... {shown[-60:]}"
+        lines.append(shown)
+    return "\n".join(lines)
 
 
 class IctusError(Exception):
@@ -61,11 +130,25 @@ class ParseError(IctusError, ValueError):
         return f"{p.file}:{p.line}:{p.column}: {self.message}"
 
     def display(self) -> str:
-        """The one-line message, then the source line with a caret (when known)."""
+        r"""The one-line message, then the source line with a caret (when known).
+
+        What is echoed is safe for a terminal: control characters are escaped (the
+        caret still points at the column), and a long line is cut around the column.
+
+        >>> err = ParseError("bad", SourcePos("x.click", 1, 8, "a\x1b[2J: 1 4/4 fast"))
+        >>> print(err.display())
+        x.click:1:8: bad
+          a\x1b[2J: 1 4/4 fast
+                    ^
+        """
+        one_line = for_terminal(self._one_line())
         if self.pos is None or not self.pos.text:
-            return self._one_line()
-        caret = " " * (self.pos.column - 1) + "^"
-        return f"{self._one_line()}\n  {self.pos.text}\n  {caret}"
+            return one_line
+        text = self.pos.text
+        before = len(printable(text[: self.pos.column - 1]))
+        line, at = shorten(printable(text), ECHO_WIDTH, before)
+        caret = " " * at + "^"
+        return f"{one_line}\n  {line}\n  {caret}"
 
 
 class IctusWarning(UserWarning):

@@ -42,6 +42,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "timecode": ("timecode",),
     "film": ("film",),  # a group: ictus film fit, ictus film sheet, ...
     "practice": ("analyze", "conform"),
+    "show": ("show",),  # a group: ictus show check, ictus show run, ...
 }
 _AREA_OF = {command: area for area, commands in AREAS.items() for command in commands}
 
@@ -84,8 +85,8 @@ def build(args: Sequence[str]) -> typer.Typer:
     app.callback()(_root)
     for name in areas_for(args):
         area: typer.Typer = importlib.import_module(f"ictus.cli.{name}").app
-        if name == "film":
-            app.add_typer(area, name="film")
+        if name in ("film", "show"):
+            app.add_typer(area, name=name)
         else:
             app.add_typer(area)
     return app

@@ -20,6 +20,7 @@ from ictus.cli.options import (
     GainOpt,
     MapArg,
     OversOpt,
+    OverwriteInputOpt,
     QuietOpt,
     RateOpt,
     ScaleOpt,
@@ -46,7 +47,10 @@ def render(
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", metavar="FORMAT", help="wav, flac, ogg, mp3, aiff (default: by extension)."
+            "--format",
+            metavar="FORMAT",
+            help="wav, rf64, flac, ogg, mp3, aiff (default: by extension; "
+            "WAV over 4 GiB is written as RF64).",
         ),
     ] = None,
     bit_depth: Annotated[
@@ -73,6 +77,7 @@ def render(
     click_unit: ClickUnitOpt = None,
     bars: BarsOpt = None,
     quiet: QuietOpt = False,
+    overwrite_input: OverwriteInputOpt = False,
 ) -> None:
     """Render the click of MAP to an audio file.
 
@@ -90,6 +95,7 @@ def render(
     from ictus.render.writer import guess_audio_format, subtype_for
     from ictus.sounds import parse_gains
 
+    common.overwrite_inputs(overwrite_input)
     with common.option_values():
         overs_rule = Overs.parse(overs)
         # the file's format and depth are checked before the (possibly long) map is read

@@ -119,7 +119,13 @@ def parse_count_in(text: str) -> CountIn:
 
 def parse_scale(text: str) -> Fraction:
     """``0.9`` or ``90%``."""
+    from ictus.limits import check_number_text
+
     t = text.strip()
+    try:
+        check_number_text(t, "--scale")  # 1e999999999 would take forever
+    except ParameterError as err:
+        raise UsageError(str(err)) from None
     try:
         value = Fraction(t[:-1]) / 100 if t.endswith("%") else Fraction(t)
     except (ValueError, ZeroDivisionError):
@@ -208,11 +214,20 @@ def load_voice_for(
     return voice
 
 
+def overwrite_inputs(allowed: bool) -> None:
+    """``--overwrite-input``: let this command's output replace one of its inputs."""
+    if allowed:
+        from ictus.atomic import allow_overwriting_inputs
+
+        allow_overwriting_inputs()
+
+
 def fail(err: IctusError) -> None:
     """Print an error the way every command does: one line, plus the source line and caret."""
-    from ictus.errors import ParseError
+    from ictus.errors import ParseError, for_terminal
 
-    text = err.display() if isinstance(err, ParseError) else str(err)
+    # what came from a file is escaped and cut: it must not drive the terminal
+    text = err.display() if isinstance(err, ParseError) else for_terminal(str(err))
     sys.stderr.write(f"ictus: error: {text}\n")
 
 
@@ -266,6 +281,13 @@ def closed_pipe_is_fine() -> Iterator[None]:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         raise SystemExit(0) from None
+    except OSError as err:
+        if err.filename is not None:  # a named file's error belongs to its command
+            raise
+        # a full disk or /dev/full behind `> file`: say so once, like any other error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise IctusError(f"standard output: cannot write ({err.strerror or err})") from None
 
 
 def format_clock(seconds: float) -> str:

@@ -95,9 +95,11 @@ def _rate(text: str) -> FrameRate:
 
 
 def _parse_range(text: str) -> tuple[Fraction, Fraction]:
+    from ictus.limits import check_number_text
 
     lo, sep, hi = text.strip().partition("-")
     try:
+        check_number_text(text, "--range")  # 1e999999999 would take forever
         if not sep:
             raise ValueError
         low, high = Fraction(lo), Fraction(hi)
@@ -563,6 +565,9 @@ def video(
     hit_list = _read_hits(hits, placement, hits_format)
     try:
         width, height = (int(x) for x in size.lower().split("x"))
+        from ictus.limits import check_number_text
+
+        check_number_text(streamer, "--streamer")
         length = Fraction(streamer)
     except ValueError:
         raise common.UsageError(

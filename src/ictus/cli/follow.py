@@ -2,7 +2,7 @@
 ``--follow link|ltc|mtc|midi-clock`` with ``--midi-in PORT`` / ``--ltc-in CH``.
 
 :func:`follow_settings` checks the options (usage mistakes exit 2);
-:func:`sync_parts` makes the event outputs and followers the engine is built with.
+:func:`follow_flags` makes what they attach to the engine (a Link leader, a follower).
 docs/FOLLOW.md has the rules.
 
 >>> follow_settings(True, "4", None, None, None)
@@ -12,12 +12,14 @@ FollowSettings(link=True, quantum=Fraction(4, 1), follow=None, midi_in=None, ltc
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ictus.cli.common import UsageError
+
+if TYPE_CHECKING:
+    from ictus.cli.live import Attachments
 
 
 class FollowSource(enum.StrEnum):
@@ -109,56 +111,64 @@ def start_bar_of(tempo_map: Any, from_label: str | None, from_bar: int | None) -
     return from_bar or 1
 
 
-def sync_parts(
+def follow_flags(
     settings: FollowSettings,
     tempo_map: Any,
-    start_bar: int,
-    host_time: Callable[[int], int],
-    backend: str = "jack",
-    server: str | None = None,
-    client_name: str = "ictus",
-) -> tuple[list[Any], list[Any]]:
-    """The event outputs and followers these settings ask for.
+    from_label: str | None,
+    from_bar: int | None,
+    backend: str,
+    device: str | None,
+    client_name: str,
+) -> Attachments:
+    """``--link``, ``--link-quantum``, ``--follow``, ``--midi-in``, ``--ltc-in``: the
+    Link leader (an event output), the follower, and a remote opener that hands the
+    open engine's clock to the leader and leaves the Link session after the engine.
 
-    ``host_time`` is the engine's (:meth:`ictus.engine.Engine.host_time`), bound late:
-    the outputs are made before the engine.
+    >>> follow_flags(follow_settings(False, None, None, None, None), None, None, None,
+    ...              "null", None, "ictus")
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
     """
-    outputs: list[Any] = []
-    followers: list[Any] = []
+    from ictus.cli.live import Attachments, Opened
+
     if not settings.link and settings.follow is None:
-        return outputs, followers
-    from ictus.sync.link import QuantumRule
-
-    quantum = QuantumRule(settings.quantum)
-    if settings.link:
-        from ictus.engine.link import LinkLead
-
-        outputs.append(LinkLead(tempo_map, start_bar, quantum, host_time))
-    if settings.follow is FollowSource.LINK:
-        from ictus.engine.link import LinkFollow
-
-        followers.append(LinkFollow(tempo_map, start_bar, quantum))
-    elif settings.follow is not None:
+        return Attachments()
+    start_bar = start_bar_of(tempo_map, from_label, from_bar)
+    if settings.follow is not None and settings.follow is not FollowSource.LINK:
         if backend != "jack":
             raise UsageError(f"--follow {settings.follow} reads a JACK input: use --backend jack")
         from ictus.engine.chase import make_chaser
 
-        followers.append(
-            make_chaser(
-                settings.follow.value,
-                tempo_map,
-                settings.midi_in,
-                settings.ltc_in,
-                server,
-                client_name,
-            )
+        chaser = make_chaser(
+            settings.follow.value,
+            tempo_map,
+            settings.midi_in,
+            settings.ltc_in,
+            device,
+            client_name,
         )
-    return outputs, followers
+        return Attachments(followers=(chaser,))
+    from ictus.sync.link import QuantumRule
 
+    quantum = QuantumRule(settings.quantum)
+    if settings.follow is FollowSource.LINK:
+        from ictus.engine.link import LinkFollow
 
-def close_parts(outputs: list[Any]) -> None:
-    """Leave what the outputs joined (a Link session), after the engine closed."""
-    for output in outputs:
-        close = getattr(output, "close", None)
-        if close is not None:
-            close()
+        return Attachments(followers=(LinkFollow(tempo_map, start_bar, quantum),))
+    from ictus.engine.link import LinkLead
+
+    bound: list[Any] = []  # the engine, once open
+
+    def host_time(clock: int) -> int:
+        if not bound:  # before the engine is open: the clock has no meaning yet
+            import time
+
+            return time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW) // 1000
+        return int(bound[0].host_time(clock))
+
+    lead = LinkLead(tempo_map, start_bar, quantum, host_time)
+
+    def bind(engine: Any) -> Opened:
+        bound.append(engine)
+        return Opened(close=lead.close, report=lambda: None)
+
+    return Attachments(event_outputs=(lead,), remotes=(bind,))

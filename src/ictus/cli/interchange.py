@@ -17,6 +17,7 @@ from ictus.cli.options import (
     FromLabelOpt,
     FromOpt,
     MapArg,
+    OverwriteInputOpt,
     ScaleOpt,
     area,
 )
@@ -110,6 +111,7 @@ def convert(
         bool,
         typer.Option("--lossy", help="klick output: drop what klick cannot say, a warning each."),
     ] = False,
+    overwrite_input: OverwriteInputOpt = False,
 ) -> None:
     """Convert a tempo map between .click, klick, JSON and MIDI (MusicXML reads too).
 
@@ -136,6 +138,7 @@ def convert(
     """
     from ictus.formats import guess_format, write_map
 
+    common.overwrite_inputs(overwrite_input)
     _output_format(dest, to)
     write_options: dict[str, object] = {}
     if ppq is not None:

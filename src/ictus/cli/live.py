@@ -5,12 +5,19 @@ engine) and ``ictus devices`` (where it can play)."""
 # name the shared options of ictus.cli.options
 import os
 import sys
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from ictus.cli import options as m
 from ictus.cli.common import UsageError  # option mistakes exit 2
+
+if TYPE_CHECKING:
+    from ictus.engine import Engine, EventOutput, Follower, Route
+    from ictus.render import Overs
+    from ictus.tempomap import TempoMap
 
 BACKEND_NAMES = ("jack", "portaudio", "null")
 
@@ -182,404 +189,632 @@ def osc_rows(remote: Any) -> Any:
     return lambda: [("osc", remote.summary())]
 
 
-def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app`` (heavy imports stay inside the commands)."""
-    @app.command()
-    def play(
-        map_file: m.MapArg,
-        backend: Annotated[
-            str | None,
-            typer.Option(
-                "--backend",
-                "-b",
-                metavar="jack|portaudio|null",
-                help="Audio backend (default $ICTUS_BACKEND, else jack if a JACK server "
-                "runs, else portaudio).",
-            ),
-        ] = None,
-        device: Annotated[
-            str | None,
-            typer.Option(
-                "--device",
-                "-d",
-                help="PortAudio: device index or name (see 'ictus devices'); JACK: server name.",
-            ),
-        ] = None,
-        client_name: Annotated[
-            str, typer.Option("--client-name", help="JACK client name (ports NAME:out_1...).")
-        ] = "ictus",
-        connect: Annotated[
-            str,
-            typer.Option(
-                "--connect",
-                metavar="auto|none|PORT,...",
-                help="JACK: connect out_1, out_2... to these ports or clients "
-                "(auto: the physical outputs).",
-            ),
-        ] = "auto",
-        channels: Annotated[int, typer.Option("--channels", "-c", help="Number of outputs.")] = 2,
-        click_on: Annotated[
-            str | None,
-            typer.Option(
-                "--click-on", metavar="CH,...", help="Outputs (from 1) that carry the click."
-            ),
-        ] = None,
-        latency: Annotated[
-            str | None,
-            typer.Option(
-                "--latency",
-                metavar="MS[,MS...]",
-                help="Offset per click output in ms (one for all, or one per --click-on "
-                "channel); negative plays early to make up for a slow in-ear system.",
-            ),
-        ] = None,
-        loop: Annotated[
-            str | None,
-            typer.Option(
-                "--loop",
-                metavar="LABEL",
-                help="Repeat this section (starting there unless --from-* says otherwise).",
-            ),
-        ] = None,
-        reconnect: Annotated[
-            bool,
-            typer.Option(
-                "--reconnect", help="If the JACK server goes away, wait for it and go on."
-            ),
-        ] = False,
-        period: Annotated[
-            int,
-            typer.Option(
-                "--period", help="PortAudio/null: frames per block (0: the device's choice)."
-            ),
-        ] = 0,
-        sample_rate: Annotated[
-            int | None,
-            typer.Option(
-                "--sample-rate", "-r", help="Sample rate (JACK: must match the server's)."
-            ),
-        ] = None,
-        sound: m.SoundOpt = None,
-        sound_file: m.SoundFileOpt = None,
-        gain: m.GainOpt = None,
-        count_in_sound: m.CountInSoundOpt = None,
-        overs: m.OversOpt = "warn",
-        source_format: m.FromOpt = None,
-        scale: m.ScaleOpt = None,
-        count_in: m.CountInOpt = None,
-        from_label: m.FromLabelOpt = None,
-        from_bar: m.FromBarOpt = None,
-        click_unit: m.ClickUnitOpt = None,
-        bars: m.BarsOpt = None,
-        osc: Annotated[
-            int | None,
-            typer.Option(
-                "--osc",
-                metavar="PORT",
-                help="Take OSC control messages on this UDP port (127.0.0.1 unless "
-                "--osc-host; see docs/SYNC-OSC.md).",
-            ),
-        ] = None,
-        osc_host: Annotated[
-            str | None,
-            typer.Option(
-                "--osc-host",
-                metavar="HOST",
-                help="Address the OSC server listens on (0.0.0.0: every interface).",
-            ),
-        ] = None,
-        osc_send: Annotated[
-            str | None,
-            typer.Option(
-                "--osc-send",
-                metavar="HOST:PORT[,...]",
-                help="Send OSC events (beat, section, cue, state) to these.",
-            ),
-        ] = None,
-        ltc: Annotated[
-            str | None,
-            typer.Option(
-                "--ltc",
-                metavar="CH[,CH]",
-                help="Put LTC on these outputs (from 1; the click stays off them).",
-            ),
-        ] = None,
-        ltc_fps: Annotated[
-            str | None,
-            typer.Option(
-                "--ltc-fps",
-                metavar="FPS",
-                help="LTC frame rate: 23.976, 24, 25, 29.97 (drop-frame), 29.97ndf, 30 "
-                "(default: the map's start: rate).",
-            ),
-        ] = None,
-        start_tc: Annotated[
-            str | None,
-            typer.Option(
-                "--start-tc",
-                metavar="HH:MM:SS:FF",
-                help="Timecode of bar 1's downbeat (default: the map's start:, else 0).",
-            ),
-        ] = None,
-        link: Annotated[
-            bool,
-            typer.Option("--link", help="Join Ableton Link and lead it (docs/FOLLOW.md)."),
-        ] = False,
-        link_quantum: Annotated[
-            str | None,
-            typer.Option(
-                "--link-quantum",
-                metavar="N",
-                help="Link quantum in quarters (default: the start bar's length).",
-            ),
-        ] = None,
-        follow: Annotated[
-            str | None,
-            typer.Option(
-                "--follow",
-                metavar="link|ltc|mtc|midi-clock",
-                help="Let this source move the transport (docs/FOLLOW.md).",
-            ),
-        ] = None,
-        midi_in: Annotated[
-            str | None,
-            typer.Option(
-                "--midi-in",
-                metavar="PORT",
-                help="--follow mtc|midi-clock: the JACK MIDI port to read (none: connect later).",
-            ),
-        ] = None,
-        ltc_in: Annotated[
-            int | None,
-            typer.Option("--ltc-in", metavar="CH", help="--follow ltc: JACK input (from 1)."),
-        ] = None,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
-    ) -> None:
-        """Play the click of MAP live, sample for sample what 'ictus render' writes.
+# -- what groups of flags attach to the engine --------------------------------------------
 
-        With a terminal it shows a live display (space start/stop, arrows move a bar,
-        +/- tempo, t tap, l loop, q quit); without one (stdin not a terminal) it plays
-        the map once and exits at its end.
 
-        Examples:
+class Opened(NamedTuple):
+    """A remote open beside the engine (see :attr:`Attachments.remotes`)."""
 
-          ictus play song.click
+    close: Callable[[], None]  #: called after the engine closed: its last events go out
+    report: Callable[[], None]  #: after a normal end: messages about what it saw
+    rows: Callable[[], Sequence[tuple[str, str]]] | None = None  #: lines for the display
 
-          ictus play song.click --backend jack --connect system:playback_3,system:playback_4
 
-          ictus play show.klick -c 8 --click-on 7,8 --latency=-4 --from-label chorus
+#: Opens a remote on the engine once the engine is open (None: nothing to open).
+RemoteOpener = Callable[["Engine"], Opened | None]
 
-          ictus play song.click --backend portaudio --device "USB Audio" --scale 90%
 
-          ictus play song.click --loop verse --count-in 1
+@dataclass(frozen=True)
+class Attachments:
+    """What a group of ``ictus play`` flags adds to the engine.
 
-          ictus play song.click --osc 9000 --osc-send 127.0.0.1:9001
+    Each group of flags has one function that checks its values and returns one of
+    these (empty when its flags were not given); :func:`play` adds them up. ``sources``,
+    ``event_outputs`` and ``followers`` go to :class:`~ictus.engine.Engine` as they are;
+    ``remotes`` are opened after the engine opened and closed after it closed.
 
-          ictus play film.click -c 3 --click-on 1,2 --ltc 3 --ltc-fps 24 --start-tc 01:00:00:00
+    >>> (Attachments() + Attachments(sources=("ltc",))).sources
+    ('ltc',)
+    """
+
+    sources: tuple["Route", ...] = ()
+    event_outputs: tuple["EventOutput", ...] = ()
+    followers: tuple["Follower", ...] = ()
+    remotes: tuple[RemoteOpener, ...] = ()
+
+    def __add__(self, other: "Attachments") -> "Attachments":
+        return Attachments(
+            sources=self.sources + other.sources,
+            event_outputs=self.event_outputs + other.event_outputs,
+            followers=self.followers + other.followers,
+            remotes=self.remotes + other.remotes,
+        )
+
+    def outputs_taken(self) -> tuple[int, ...]:
+        """The audio outputs (from 0) the sources play on: the click stays off them.
+
+        >>> Attachments().outputs_taken()
+        ()
         """
-        from ictus.cli import common
-        from ictus.engine import BackendError, Engine, State, make_backend
-        from ictus.engine.backends import NoOutput
-        from ictus.render import FLOAT, Overs, check_headroom, parse_channels
-        from ictus.sounds import parse_gains
-        from ictus.tempomap import build_grid
+        return tuple(c for route in self.sources for c in route.to)
 
-        tempo_map = common.load_map(
-            map_file,
-            fmt=source_format,
-            scale=scale,
-            count_in=count_in,
-            click_unit=click_unit,
-            bars=bars,
-        )
-        with common.option_values():
-            timecode = ltc_track(ltc, ltc_fps, start_tc, tempo_map, channels)
-            targets = parse_channels(
-                channels, common.parse_int_list(click_on, "--click-on") if click_on else None
-            )
-            if timecode is not None:
-                targets = click_beside(targets, timecode.to, click_on is not None)
-            latency_ms = parse_latency(latency) if latency else None
-            gains = parse_gains(gain) if gain else None
-            overs_rule = Overs.parse(overs)
-            osc_setup = osc_settings(osc, osc_host, osc_send)
-        from ictus.cli import follow as following
 
-        sync = following.follow_settings(link, link_quantum, follow, midi_in, ltc_in)
-        if sound is not None and sound_file is not None:
-            raise UsageError("give --sound or --sound-file, not both")
-        if period < 0 or period > 8192:
-            raise UsageError(f"--period must be 0..8192 frames, got {period}")
-        if loop is not None and from_label is None and from_bar is None:
-            from_label = loop  # --loop alone: start at the section it repeats
-        interactive = sys.stdin.isatty()
-        name = backend or None
-        if name is not None and name not in BACKEND_NAMES:
-            raise UsageError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}, got {name!r}")
-        options: dict[str, Any] = {}
-        from ictus.engine.backends import default_backend
+def ltc_flags(
+    ltc: str | None, fps: str | None, start_tc: str | None, tempo_map: "TempoMap", channels: int
+) -> Attachments:
+    """``--ltc``, ``--ltc-fps``, ``--start-tc``: an LTC source (see :func:`ltc_track`)."""
+    route = ltc_track(ltc, fps, start_tc, tempo_map, channels)
+    return Attachments(sources=(route,) if route is not None else ())
 
-        asked_for = name or os.environ.get("ICTUS_BACKEND", "").strip() or None
-        name = name or default_backend()
-        if name == "jack":
-            options = {
-                "client_name": client_name,
-                "connect": parse_connect(connect),
-                "server": device,
-            }
-        elif name == "portaudio":
-            options = {"device": device, "period": period}
-        elif name == "null":
-            options = {
-                "rate": sample_rate or 48000,
-                "period": period or 256,
-                "driver": "paced" if interactive else "fast",
-            }
-        audio = make_backend(name, **options)
 
-        whole = build_grid(tempo_map, start_label=from_label, start_bar=from_bar)
+def osc_flags(port: int | None, host: str | None, send: str | None, quiet: bool) -> Attachments:
+    """``--osc``, ``--osc-host``, ``--osc-send``: an OSC remote (see :func:`osc_settings`).
 
-        def voice(rate: int) -> Any:
-            # made once the backend's rate is known: warn, fit or refuse before a sound
-            chosen = common.load_voice_for(sound, sound_file, rate, count_in_sound)
-            return check_headroom(
-                whole, chosen, rate=rate, coding=FLOAT, overs=overs_rule, gains=gains,
-                target="the live output",
-            )
+    >>> osc_flags(None, None, None, False)
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    """
+    settings = osc_settings(port, host, send)
+    if settings[0] is None and not settings[2]:
+        return Attachments()
 
-        bound: list[Any] = []  # the engine, once made (the outputs are made first)
-        sync_outputs, followers = following.sync_parts(
-            sync,
-            tempo_map,
-            following.start_bar_of(tempo_map, from_label, from_bar),
-            lambda clock: int(bound[0].host_time(clock)),
-            name,
-            device if name == "jack" else None,
-            client_name,
-        )
-        engine = Engine(
-            tempo_map,
-            audio,
-            voice=voice,
-            channels=channels,
-            click_on=targets,
-            gains=gains,
-            latency_ms=latency_ms,
-            start_label=from_label,
-            start_bar=from_bar,
-            loop=loop,
-            reconnect=reconnect,
-            rate=sample_rate,
-            sources=[timecode] if timecode is not None else [],
-            event_outputs=sync_outputs,
-            followers=followers,
-        )
-        bound.append(engine)
-        import signal
+    def open_remote(engine: "Engine") -> Opened | None:
+        remote = open_osc(engine, settings, quiet)
+        if remote is None:
+            return None
 
-        def stop_playing(_signum: int, _frame: Any) -> None:
-            raise KeyboardInterrupt
-
-        # SIGTERM (a show controller, systemd) ends play as cleanly as Ctrl-C
-        signal.signal(signal.SIGTERM, stop_playing)
-        try:
-            engine.open()
-        except NoOutput as err:
-            raise BackendError(nowhere_to_play(str(err), name, asked_for is None)) from None
-        try:
-            remote = open_osc(engine, osc_setup, quiet)
-        except BaseException:
-            engine.close()
-            raise
-        try:
-            if not quiet and not interactive:
-                sys.stderr.write(f"ictus: playing {map_file} on {audio.describe()}\n")
-            if not sync.following:
-                engine.start()
-            if interactive:
-                from ictus.cli import display
-
-                outcome = display.run(engine, extra=osc_rows(remote))
-            else:
-                outcome = engine.wait()
-        except KeyboardInterrupt:
-            engine.close()
-            following.close_parts(sync_outputs)
-            if remote is not None:
-                remote.close()
-            raise typer.Exit(130) from None
-        failure = engine.failure
-        engine.close()
-        following.close_parts(sync_outputs)
-        if remote is not None:
-            remote.close()  # after the engine: its last events still go out
-            if not quiet and remote.counts.ignored:
-                c = remote.counts
+        def report() -> None:
+            c = remote.counts
+            if not quiet and c.ignored:
                 sys.stderr.write(
                     f"ictus: OSC: ignored {c.ignored} message(s) ({c.malformed} malformed, "
                     f"{c.unknown} unknown, {c.refused} refused)\n"
                 )
-        if outcome == State.OFFLINE:
-            hint = "; use --reconnect to wait for it" if name == "jack" else ""
-            raise BackendError(f"{failure}{hint}")
-        if not quiet and not interactive and audio.xruns:
-            sys.stderr.write(f"ictus: {audio.xruns} xrun(s) while playing\n")
 
-    @app.command()
-    def devices() -> None:
-        """List where 'ictus play' can play: backends, PortAudio devices, JACK ports.
+        return Opened(close=remote.close, report=report, rows=osc_rows(remote))
 
-        Examples:
+    return Attachments(remotes=(open_remote,))
 
-          ictus devices
 
-          JACK_DEFAULT_SERVER=stage ictus devices
-        """
-        from rich.console import Console
-        from rich.table import Table
+# -- the play itself ----------------------------------------------------------------------
 
-        from ictus.engine import list_outputs
 
-        # piped: wide enough that no name or state is cut or wrapped
-        console = Console() if sys.stdout.isatty() else Console(width=200)
-        found = {o.backend: o for o in list_outputs()}
-        backends = Table("backend", "state", title="backends (--backend NAME)")
-        for o in found.values():
-            backends.add_row(o.backend, o.state)
-        console.print(backends)
-        pa = found["portaudio"]
-        if pa.outputs:
-            table = Table(
-                "index",
-                "name",
-                "host API",
-                "outputs",
-                "rate",
-                "",
-                title="PortAudio output devices (--backend portaudio --device INDEX|NAME)",
+@dataclass(frozen=True)
+class PlaySettings:
+    """The checked values of ``ictus play``'s click and transport flags."""
+
+    map_file: str
+    tempo_map: "TempoMap"
+    channels: int
+    click_on: tuple[int, ...]
+    latency_ms: list[float] | None
+    gains: dict[str, float] | None
+    overs: "Overs"
+    sound: str | None
+    sound_file: str | None
+    count_in_sound: str | None
+    from_label: str | None
+    from_bar: int | None
+    loop: str | None
+    reconnect: bool
+    sample_rate: int | None
+    quiet: bool
+    interactive: bool  # stdin is a terminal: the live display, else play once
+    start: bool = True  # the transport starts by itself (False: a follower starts it)
+
+
+class BackendChoice(NamedTuple):
+    """The backend to play on, its options, and whether ictus picked it."""
+
+    name: str
+    options: dict[str, Any]
+    picked: bool  # no --backend, no $ICTUS_BACKEND: see nowhere_to_play
+
+
+def click_outputs(channels: int, click_on: str | None, taken: tuple[int, ...]) -> tuple[int, ...]:
+    """The outputs (from 0) of the click: ``--click-on``, else all, less the ``taken`` ones.
+
+    >>> click_outputs(4, None, (3,)), click_outputs(4, "1,2", (3,))
+    ((0, 1, 2), (0, 1))
+    """
+    from ictus.cli.common import parse_int_list
+    from ictus.render import parse_channels
+
+    targets = parse_channels(channels, parse_int_list(click_on, "--click-on") if click_on else None)
+    if not taken:
+        return targets
+    return click_beside(targets, taken, click_on is not None)
+
+
+def start_label(loop: str | None, from_label: str | None, from_bar: int | None) -> str | None:
+    """Where play starts: ``--from-label``, else the section of ``--loop`` alone.
+
+    >>> start_label("verse", None, None), start_label("verse", None, 5)
+    ('verse', None)
+    """
+    if loop is not None and from_label is None and from_bar is None:
+        return loop  # --loop alone: start at the section it repeats
+    return from_label
+
+
+def choose_backend(
+    backend: str | None,
+    device: str | None,
+    client_name: str,
+    connect: str,
+    period: int,
+    sample_rate: int | None,
+    interactive: bool,
+) -> BackendChoice:
+    """``--backend`` and its options: the one asked for, else the default one."""
+    if period < 0 or period > 8192:
+        raise UsageError(f"--period must be 0..8192 frames, got {period}")
+    name = backend or None
+    if name is not None and name not in BACKEND_NAMES:
+        raise UsageError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}, got {name!r}")
+    from ictus.engine.backends import default_backend
+
+    asked_for = name or os.environ.get("ICTUS_BACKEND", "").strip() or None
+    name = name or default_backend()
+    options: dict[str, Any] = {}
+    if name == "jack":
+        options = {"client_name": client_name, "connect": parse_connect(connect), "server": device}
+    elif name == "portaudio":
+        options = {"device": device, "period": period}
+    elif name == "null":
+        options = {
+            "rate": sample_rate or 48000,
+            "period": period or 256,
+            "driver": "paced" if interactive else "fast",
+        }
+    return BackendChoice(name, options, asked_for is None)
+
+
+def make_engine(settings: PlaySettings, audio: Any, extras: Attachments) -> "Engine":
+    """The engine of ``settings`` on ``audio``, with what the flag groups attach."""
+    from ictus.cli import common
+    from ictus.engine import Engine
+    from ictus.render import FLOAT, check_headroom
+    from ictus.tempomap import build_grid
+
+    s = settings
+    whole = build_grid(s.tempo_map, start_label=s.from_label, start_bar=s.from_bar)
+
+    def voice(rate: int) -> Any:
+        # made once the backend's rate is known: warn, fit or refuse before a sound
+        chosen = common.load_voice_for(s.sound, s.sound_file, rate, s.count_in_sound)
+        return check_headroom(
+            whole, chosen, rate=rate, coding=FLOAT, overs=s.overs, gains=s.gains,
+            target="the live output",
+        )
+
+    return Engine(
+        s.tempo_map,
+        audio,
+        voice=voice,
+        channels=s.channels,
+        click_on=s.click_on,
+        gains=s.gains,
+        latency_ms=s.latency_ms,
+        start_label=s.from_label,
+        start_bar=s.from_bar,
+        loop=s.loop,
+        reconnect=s.reconnect,
+        rate=s.sample_rate,
+        event_outputs=list(extras.event_outputs),
+        sources=list(extras.sources),
+        followers=list(extras.followers),
+    )
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM (a show controller, systemd) ends play as cleanly as Ctrl-C."""
+    import signal
+
+    def stop_playing(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_playing)
+
+
+def open_engine(engine: "Engine", choice: BackendChoice) -> None:
+    """Open the engine's backend; nowhere to play is a one-line error."""
+    from ictus.engine import BackendError
+    from ictus.engine.backends import NoOutput
+
+    try:
+        engine.open()
+    except NoOutput as err:
+        raise BackendError(nowhere_to_play(str(err), choice.name, choice.picked)) from None
+
+
+def open_remotes(engine: "Engine", openers: Sequence[RemoteOpener]) -> list[Opened]:
+    """Open the remotes on the open engine; if one fails, close all (and the engine)."""
+    opened: list[Opened] = []
+    try:
+        for opener in openers:
+            remote = opener(engine)
+            if remote is not None:
+                opened.append(remote)
+    except BaseException:
+        engine.close()
+        for remote in opened:
+            remote.close()
+        raise
+    return opened
+
+
+def display_rows(remotes: Sequence[Opened]) -> Callable[[], list[tuple[str, str]]] | None:
+    """The display's lines of the remotes (None when none has any).
+
+    >>> display_rows([]) is None
+    True
+    """
+    rows = [r.rows for r in remotes if r.rows is not None]
+    if not rows:
+        return None
+    return lambda: [row for lines in rows for row in lines()]
+
+
+def run_until_done(settings: PlaySettings, engine: "Engine", remotes: Sequence[Opened]) -> Any:
+    """Start, then show the display (a terminal) or wait for the end; Ctrl-C exits 130."""
+    try:
+        if not settings.quiet and not settings.interactive:
+            sys.stderr.write(
+                f"ictus: playing {settings.map_file} on {engine.backend.describe()}\n"
             )
-            for d in pa.outputs:
-                table.add_row(
-                    str(d.index),
-                    d.name,
-                    d.detail,
-                    str(d.channels),
-                    str(d.rate),
-                    "default" if d.default else "",
-                )
-            console.print(table)
-        jack = found["jack"]
-        if jack.available:
-            table = Table(
-                "port", "physical", title=f"JACK inputs (--connect PORT,...); {jack.state}"
-            )
-            for port in jack.outputs:
-                table.add_row(port.name, "yes" if port.detail == "physical" else "")
-            console.print(table)
-        server = os.environ.get("JACK_DEFAULT_SERVER")
-        if server:
-            console.print(f"JACK server name from JACK_DEFAULT_SERVER: {server}")
+        if settings.start:
+            engine.start()
+        if settings.interactive:
+            from ictus.cli import display
 
+            return display.run(engine, extra=display_rows(remotes))
+        return engine.wait()
+    except KeyboardInterrupt:
+        engine.close()
+        for remote in remotes:
+            remote.close()
+        raise typer.Exit(130) from None
+
+
+def play_live(settings: PlaySettings, choice: BackendChoice, extras: Attachments) -> None:
+    """Open the backend, play, close, and say how it went (exit codes as errors)."""
+    from ictus.engine import BackendError, State, make_backend
+
+    audio = make_backend(choice.name, **choice.options)
+    engine = make_engine(settings, audio, extras)
+    stop_on_sigterm()
+    open_engine(engine, choice)
+    remotes = open_remotes(engine, extras.remotes)
+    outcome = run_until_done(settings, engine, remotes)
+    failure = engine.failure
+    engine.close()
+    for remote in remotes:
+        remote.close()  # after the engine: its last events still go out
+        remote.report()
+    if outcome == State.OFFLINE:
+        hint = "; use --reconnect to wait for it" if choice.name == "jack" else ""
+        raise BackendError(f"{failure}{hint}")
+    if not settings.quiet and not settings.interactive and audio.xruns:
+        sys.stderr.write(f"ictus: {audio.xruns} xrun(s) while playing\n")
+
+
+# -- the flags of ictus play (the shared ones are in ictus.cli.options) --------------------
+
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        "-b",
+        metavar="jack|portaudio|null",
+        help="Audio backend (default $ICTUS_BACKEND, else jack if a JACK server "
+        "runs, else portaudio).",
+    ),
+]
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--device",
+        "-d",
+        help="PortAudio: device index or name (see 'ictus devices'); JACK: server name.",
+    ),
+]
+ClientNameOpt = Annotated[
+    str, typer.Option("--client-name", help="JACK client name (ports NAME:out_1...).")
+]
+ConnectOpt = Annotated[
+    str,
+    typer.Option(
+        "--connect",
+        metavar="auto|none|PORT,...",
+        help="JACK: connect out_1, out_2... to these ports or clients "
+        "(auto: the physical outputs).",
+    ),
+]
+ChannelsOpt = Annotated[int, typer.Option("--channels", "-c", help="Number of outputs.")]
+PlayClickOnOpt = Annotated[
+    str | None,
+    typer.Option("--click-on", metavar="CH,...", help="Outputs (from 1) that carry the click."),
+]
+LatencyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--latency",
+        metavar="MS[,MS...]",
+        help="Offset per click output in ms (one for all, or one per --click-on "
+        "channel); negative plays early to make up for a slow in-ear system.",
+    ),
+]
+LoopOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--loop",
+        metavar="LABEL",
+        help="Repeat this section (starting there unless --from-* says otherwise).",
+    ),
+]
+ReconnectOpt = Annotated[
+    bool,
+    typer.Option("--reconnect", help="If the JACK server goes away, wait for it and go on."),
+]
+PeriodOpt = Annotated[
+    int,
+    typer.Option("--period", help="PortAudio/null: frames per block (0: the device's choice)."),
+]
+SampleRateOpt = Annotated[
+    int | None,
+    typer.Option("--sample-rate", "-r", help="Sample rate (JACK: must match the server's)."),
+]
+OscOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--osc",
+        metavar="PORT",
+        help="Take OSC control messages on this UDP port (127.0.0.1 unless "
+        "--osc-host; see docs/SYNC-OSC.md).",
+    ),
+]
+OscHostOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--osc-host",
+        metavar="HOST",
+        help="Address the OSC server listens on (0.0.0.0: every interface).",
+    ),
+]
+OscSendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--osc-send",
+        metavar="HOST:PORT[,...]",
+        help="Send OSC events (beat, section, cue, state) to these.",
+    ),
+]
+LtcOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ltc",
+        metavar="CH[,CH]",
+        help="Put LTC on these outputs (from 1; the click stays off them).",
+    ),
+]
+LtcFpsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ltc-fps",
+        metavar="FPS",
+        help="LTC frame rate: 23.976, 24, 25, 29.97 (drop-frame), 29.97ndf, 30 "
+        "(default: the map's start: rate).",
+    ),
+]
+StartTcOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--start-tc",
+        metavar="HH:MM:SS:FF",
+        help="Timecode of bar 1's downbeat (default: the map's start:, else 0).",
+    ),
+]
+LinkOpt = Annotated[
+    bool, typer.Option("--link", help="Join Ableton Link and lead it (docs/FOLLOW.md).")
+]
+LinkQuantumOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--link-quantum",
+        metavar="N",
+        help="Link quantum in quarters (default: the start bar's length).",
+    ),
+]
+FollowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--follow",
+        metavar="link|ltc|mtc|midi-clock",
+        help="Let this source move the transport (docs/FOLLOW.md).",
+    ),
+]
+MidiInOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--midi-in",
+        metavar="PORT",
+        help="--follow mtc|midi-clock: the JACK MIDI port to read (none: connect later).",
+    ),
+]
+LtcInOpt = Annotated[
+    int | None,
+    typer.Option("--ltc-in", metavar="CH", help="--follow ltc: JACK input (from 1)."),
+]
+PlayQuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")]
 
 app = m.area()
-register(app)
+
+
+@app.command()
+def play(
+    map_file: m.MapArg,
+    backend: BackendOpt = None,
+    device: DeviceOpt = None,
+    client_name: ClientNameOpt = "ictus",
+    connect: ConnectOpt = "auto",
+    channels: ChannelsOpt = 2,
+    click_on: PlayClickOnOpt = None,
+    latency: LatencyOpt = None,
+    loop: LoopOpt = None,
+    reconnect: ReconnectOpt = False,
+    period: PeriodOpt = 0,
+    sample_rate: SampleRateOpt = None,
+    sound: m.SoundOpt = None,
+    sound_file: m.SoundFileOpt = None,
+    gain: m.GainOpt = None,
+    count_in_sound: m.CountInSoundOpt = None,
+    overs: m.OversOpt = "warn",
+    source_format: m.FromOpt = None,
+    scale: m.ScaleOpt = None,
+    count_in: m.CountInOpt = None,
+    from_label: m.FromLabelOpt = None,
+    from_bar: m.FromBarOpt = None,
+    click_unit: m.ClickUnitOpt = None,
+    bars: m.BarsOpt = None,
+    osc: OscOpt = None,
+    osc_host: OscHostOpt = None,
+    osc_send: OscSendOpt = None,
+    ltc: LtcOpt = None,
+    ltc_fps: LtcFpsOpt = None,
+    start_tc: StartTcOpt = None,
+    link: LinkOpt = False,
+    link_quantum: LinkQuantumOpt = None,
+    follow: FollowOpt = None,
+    midi_in: MidiInOpt = None,
+    ltc_in: LtcInOpt = None,
+    quiet: PlayQuietOpt = False,
+) -> None:
+    """Play the click of MAP live, sample for sample what 'ictus render' writes.
+
+    With a terminal it shows a live display (space start/stop, arrows move a bar,
+    +/- tempo, t tap, l loop, q quit); without one (stdin not a terminal) it plays
+    the map once and exits at its end.
+
+    Examples:
+
+      ictus play song.click
+
+      ictus play song.click --backend jack --connect system:playback_3,system:playback_4
+
+      ictus play show.klick -c 8 --click-on 7,8 --latency=-4 --from-label chorus
+
+      ictus play song.click --backend portaudio --device "USB Audio" --scale 90%
+
+      ictus play song.click --loop verse --count-in 1
+
+      ictus play song.click --osc 9000 --osc-send 127.0.0.1:9001
+
+      ictus play film.click -c 3 --click-on 1,2 --ltc 3 --ltc-fps 24 --start-tc 01:00:00:00
+
+      ictus play show.click --link          (and on the backup: --follow link)
+    """
+    from ictus.cli import common
+    from ictus.cli.follow import follow_flags, follow_settings
+    from ictus.render import Overs
+    from ictus.sounds import parse_gains
+
+    tempo_map = common.load_map(
+        map_file, fmt=source_format, scale=scale, count_in=count_in, click_unit=click_unit,
+        bars=bars,
+    )
+    with common.option_values():
+        # a group of flags: one function returning what it attaches (see Attachments)
+        extras = ltc_flags(ltc, ltc_fps, start_tc, tempo_map, channels)
+        targets = click_outputs(channels, click_on, extras.outputs_taken())
+        latency_ms = parse_latency(latency) if latency else None
+        gains = parse_gains(gain) if gain else None
+        overs_rule = Overs.parse(overs)
+        extras += osc_flags(osc, osc_host, osc_send, quiet)
+    following = follow_settings(link, link_quantum, follow, midi_in, ltc_in)
+    if sound is not None and sound_file is not None:
+        raise UsageError("give --sound or --sound-file, not both")
+    settings = PlaySettings(
+        map_file=map_file,
+        tempo_map=tempo_map,
+        channels=channels,
+        click_on=targets,
+        latency_ms=latency_ms,
+        gains=gains,
+        overs=overs_rule,
+        sound=sound,
+        sound_file=sound_file,
+        count_in_sound=count_in_sound,
+        from_label=start_label(loop, from_label, from_bar),
+        from_bar=from_bar,
+        loop=loop,
+        reconnect=reconnect,
+        sample_rate=sample_rate,
+        quiet=quiet,
+        interactive=sys.stdin.isatty(),
+        start=not following.following,
+    )
+    choice = choose_backend(
+        backend, device, client_name, connect, period, sample_rate, settings.interactive
+    )
+    with common.option_values():
+        extras += follow_flags(
+            following, tempo_map, settings.from_label, from_bar, choice.name, device,
+            client_name,
+        )
+    play_live(settings, choice, extras)
+
+
+@app.command()
+def devices() -> None:
+    """List where 'ictus play' can play: backends, PortAudio devices, JACK ports.
+
+    Examples:
+
+      ictus devices
+
+      JACK_DEFAULT_SERVER=stage ictus devices
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from ictus.engine import list_outputs
+
+    # piped: wide enough that no name or state is cut or wrapped
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    found = {o.backend: o for o in list_outputs()}
+    backends = Table("backend", "state", title="backends (--backend NAME)")
+    for o in found.values():
+        backends.add_row(o.backend, o.state)
+    console.print(backends)
+    pa = found["portaudio"]
+    if pa.outputs:
+        table = Table(
+            "index",
+            "name",
+            "host API",
+            "outputs",
+            "rate",
+            "",
+            title="PortAudio output devices (--backend portaudio --device INDEX|NAME)",
+        )
+        for d in pa.outputs:
+            table.add_row(
+                str(d.index),
+                d.name,
+                d.detail,
+                str(d.channels),
+                str(d.rate),
+                "default" if d.default else "",
+            )
+        console.print(table)
+    jack = found["jack"]
+    if jack.available:
+        table = Table(
+            "port", "physical", title=f"JACK inputs (--connect PORT,...); {jack.state}"
+        )
+        for port in jack.outputs:
+            table.add_row(port.name, "yes" if port.detail == "physical" else "")
+        console.print(table)
+    server = os.environ.get("JACK_DEFAULT_SERVER")
+    if server:
+        console.print(f"JACK server name from JACK_DEFAULT_SERVER: {server}")

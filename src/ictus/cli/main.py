@@ -21,13 +21,11 @@ from ictus import __version__
 def _show_warning(
     message: Warning | str, category: type[Warning], *args: object, **kwargs: object
 ) -> None:
-    # a lenient reader's note is one line for the user, not a source listing
-    sys.stderr.write(f"ictus: warning: {message}\n")
+    # a lenient reader's note is one line for the user, not a source listing; what
+    # came from a file is escaped, so it cannot drive the terminal
+    from ictus.errors import for_terminal
 
-
-def _terminated(signum: int, frame: object) -> None:
-    # SIGTERM unwinds like Ctrl-C, so atomic writes remove their temporary files
-    raise SystemExit(128 + signum)
+    sys.stderr.write(f"ictus: warning: {for_terminal(str(message))}\n")
 
 
 def main() -> None:
@@ -39,16 +37,18 @@ def main() -> None:
     # ictus does no large linear algebra: one BLAS thread spares numpy's import the
     # start of a thread pool (30 ms of CPU a run); a user's own setting wins
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    import signal
-
+    from ictus.atomic import clean_up_on_signals, forget_inputs
     from ictus.cli.app import build
-    from ictus.cli.common import UsageError, fail
+    from ictus.cli.common import UsageError, closed_pipe_is_fine, fail
     from ictus.errors import IctusError
 
-    signal.signal(signal.SIGTERM, _terminated)
+    forget_inputs()
+    # SIGTERM, SIGHUP, SIGQUIT, ... unwind like Ctrl-C: atomic writes remove their .part
+    clean_up_on_signals()
     warnings.showwarning = _show_warning
     try:
-        build(sys.argv[1:])(prog_name="ictus")
+        with closed_pipe_is_fine():  # `| head` is fine; a full stdout is one line
+            build(sys.argv[1:])(prog_name="ictus")
     except UsageError as err:
         fail(err)
         sys.exit(2)

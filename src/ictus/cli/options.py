@@ -10,7 +10,9 @@ from typing import Annotated
 
 import typer
 
-#: The built-in voice a command uses when neither --sound nor --sound-file is given.
+#: The built-in voice a command uses when neither --sound nor --sound-file is given: the
+#: name of ``ictus.sounds.DEFAULT_VOICE``, spelled out because this module must start
+#: without numpy (tests/test_cli_structure.py checks that the two agree).
 DEFAULT_SOUND = "woodblock"
 
 # -- reading a map ------------------------------------------------------------------------
@@ -138,6 +140,12 @@ GaugeOpt = Annotated[
 # -- output -------------------------------------------------------------------------------
 
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
+OverwriteInputOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite-input", help="Let the output replace an input file (refused otherwise)."
+    ),
+]
 
 
 def area(name: str | None = None, help: str | None = None) -> typer.Typer:

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from ictus.cli.common import format_clock
 from ictus.formats.typed_tempo import readable
-from ictus.tempomap.grid import build_grid
+from ictus.tempomap.grid import check_size, summarize
 from ictus.tempomap.model import Section, TempoMap, unit_name
 
 
@@ -29,9 +29,8 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
         console = Console()
         if not console.is_terminal:  # a file or a pipe: never cut a row at 80 columns
             console = Console(width=1000)
-    grid = build_grid(tempo_map)
-    line = grid.timeline
-    assert line is not None
+    line = check_size(tempo_map)  # the map's timeline (made once, when it was read)
+    summary = summarize(tempo_map, line)  # not build_grid: no click is built (constant memory)
     scale = float(tempo_map.scale)
     table = Table(title=tempo_map.title or "tempo map", title_justify="left")
     for col, justify in (
@@ -73,7 +72,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     console.print(table)
     tempos = [float(t) * scale for s in tempo_map.sections for t in s.quarter_tempos()]
     facts = Table.grid(padding=(0, 2))
-    facts.add_row("duration", format_clock(grid.duration))
+    facts.add_row("duration", format_clock(summary.duration))
     if tempo_map.count_in:
         facts.add_row("count-in", format_clock(float(line.lead)))
     facts.add_row("bars", str(tempo_map.total_bars))
@@ -81,7 +80,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     facts.add_row(
         "tempo range", f"{readable(min(tempos))} - {readable(max(tempos))} BPM (quarter notes)"
     )
-    facts.add_row("clicks", f"{int(grid.audible().sum())} sounding, {len(grid)} in all")
+    facts.add_row("clicks", f"{summary.sounding} sounding, {summary.clicks} in all")
     if tempo_map.scale != 1:
         facts.add_row("scale", f"{scale:g}")
     console.print(facts)

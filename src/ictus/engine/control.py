@@ -77,9 +77,9 @@ class Where(NamedTuple):
 
 
 def _default_voice(rate: int) -> Voice:
-    from ictus.sounds import synth_voice
+    from ictus.sounds import DEFAULT_VOICE, synth_voice
 
-    return synth_voice("woodblock", rate)
+    return synth_voice(DEFAULT_VOICE, rate)
 
 
 class Engine:

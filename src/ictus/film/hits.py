@@ -47,6 +47,7 @@ from functools import partial
 from pathlib import Path
 
 from ictus.errors import IctusError, ParameterError, ParseError, SourcePos
+from ictus.limits import MAX_DURATION_S, MAX_HITS, check_number_text, read_input
 from ictus.timebase import FrameRate, exact_number, frames_to_seconds, parse_rate, parse_timecode
 
 #: Grids a hit may land on: how many equal parts of the beat.
@@ -186,6 +187,7 @@ def clock_seconds(text: str) -> Fraction:
     if m is None:
         raise ParameterError(f"expected seconds such as 4.5 or 0:04.500, got {text!r}")
     hours, minutes, seconds = m.group(1), m.group(2), m.group(3)
+    check_number_text(text, "seconds")
     total = Fraction(seconds)
     if minutes is not None:
         if total >= 60:
@@ -264,6 +266,7 @@ def _csv_header(src: _Source, rows: list[list[str]]) -> tuple[int, dict[str, int
 
 def _csv_weight(src: _Source, number: int, weight_text: str) -> Fraction:
     try:
+        check_number_text(weight_text, "weight")
         return Fraction(weight_text)
     except (ValueError, ZeroDivisionError):
         raise src.error(
@@ -398,7 +401,13 @@ def _protools_time(
             "markers not in timecode need the SAMPLE RATE and SESSION START TIMECODE "
             "lines of the session text"
         )
-    offset = Fraction(int(reference)) / Fraction(sample_rate)
+    try:
+        rate_hz = Fraction(sample_rate) if len(sample_rate) < 20 else Fraction(0)
+    except ValueError:
+        rate_hz = Fraction(0)
+    if rate_hz <= 0:
+        raise ParameterError(f"the session's SAMPLE RATE {sample_rate!r} is not a rate")
+    offset = Fraction(int(reference)) / rate_hz
     return clock.timecode(session_start) + offset
 
 
@@ -554,9 +563,23 @@ def parse_hits(
     start_frame = start if isinstance(start, int) else parse_timecode(start, rate)
     default_grid = parse_grid(grid)
     src = _Source(filename, text.lstrip("\ufeff"))
-    hits = _READERS[name](src, text.lstrip("\ufeff"), _Clock(rate, start_frame), default_grid)
+    # a CSV cell above the csv module's limit (128 KB) is no hit list's; say so in one line
+    csv.field_size_limit(1 << 17)
+    try:
+        hits = _READERS[name](src, text.lstrip("\ufeff"), _Clock(rate, start_frame), default_grid)
+    except csv.Error as err:
+        raise ParseError(f"{filename}: not a readable CSV file ({err})") from None
     if not hits:
         raise ParseError(f"{filename}: no hits in this file")
+    if len(hits) > MAX_HITS:
+        raise ParseError(f"{filename}: {len(hits):,} hits, more than ictus's limit of {MAX_HITS:,}")
+    far = next((h for h in hits if abs(h.time) > MAX_DURATION_S), None)
+    if far is not None:
+        raise src.error(
+            f"hit {far.label!r} is {float(far.time) / 3600:,.0f} h from the cue start, "
+            f"beyond ictus's limit of {MAX_DURATION_S // 3600} h",
+            far.line,
+        )
     early = next((h for h in hits if h.time < 0), None)
     if early is not None and not allow_early:
         raise src.error(
@@ -575,18 +598,20 @@ def read_hits(
     allow_early: bool = False,
 ) -> list[Hit]:
     """Read a hit list from a file (see :func:`parse_hits`)."""
+    from ictus.atomic import note_input
+
+    note_input(path)  # no output of this command may replace it
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        data = read_input(str(path), "hit list")  # /dev/zero is refused, not read
     except FileNotFoundError:
         raise IctusError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        try:
-            # Pro Tools on Windows and older Avid exports write Latin-1
-            text = Path(path).read_text(encoding="latin-1")
-        except OSError as err:
-            raise IctusError(f"{path}: cannot read ({err.strerror})") from None
     except OSError as err:
         raise IctusError(f"{path}: cannot read ({err.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Pro Tools on Windows and older Avid exports write Latin-1
+        text = data.decode("latin-1")
     return parse_hits(
         text, str(path), rate=rate, start=start, fmt=fmt, grid=grid, allow_early=allow_early
     )

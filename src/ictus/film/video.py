@@ -188,7 +188,8 @@ def render_video(
     grid
         The map's grid (count-in = warning clicks), built if not given.
     voice
-        The click voice (:func:`ictus.sounds.synth_voice`); default ``woodblock``.
+        The click voice (:func:`ictus.sounds.synth_voice`); default
+        :data:`ictus.sounds.DEFAULT_VOICE`.
     sample_rate
         Of the audio track.
     size
@@ -206,7 +207,7 @@ def render_video(
     """
     av = _import_av()
     from ictus.render import BlockMixer
-    from ictus.sounds import synth_voice
+    from ictus.sounds import DEFAULT_VOICE, synth_voice
 
     suffix = Path(output).suffix.lower()
     if suffix not in _CONTAINERS:
@@ -231,7 +232,7 @@ def render_video(
     burn = _Burn.make(grid, click_frames, (movie.width, movie.height) if movie else size)
 
     # audio: mixer sample 0 is grid time 0; the video's sample 0 is absolute frame `first`
-    voice = voice if voice is not None else synth_voice("woodblock", sample_rate)
+    voice = voice if voice is not None else synth_voice(DEFAULT_VOICE, sample_rate)
     grid0 = float(click_frames[0]) / ffps - float(grid.time[0]) if len(grid) else 0.0
     offset = round((grid0 - first / ffps) * sample_rate)
     mixer = BlockMixer(grid, voice, rate=sample_rate, offset=offset)

@@ -26,10 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ictus.errors import IctusError, ParameterError
+from ictus.atomic import note_input
+from ictus.errors import IctusError, ParameterError, ParseError
 from ictus.formats.clickfile import format_click, parse_click, parse_klick
 from ictus.formats.jsonmap import from_json, to_json
 from ictus.formats.klick_export import format_klick
+from ictus.limits import MAX_INPUT_BYTES, read_input
+from ictus.tempomap.grid import check_size
 from ictus.tempomap.model import TempoMap
 
 Reader = Callable[[str, str], TempoMap]
@@ -108,14 +111,43 @@ def guess_format(path: str, fmt: str | None = None) -> str:
 def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: Any) -> TempoMap:
     """Read a tempo map from a file path or ``-`` (standard input).
 
+    Every error names the file (a reader's model error too: a tempo out of range in
+    a MIDI file), and a map beyond ictus's limits (:mod:`ictus.limits`) is refused here.
+
     >>> read_map("no/such/file.click")
     Traceback (most recent call last):
     ...
     ictus.errors.IctusError: no/such/file.click: no such file
     """
     path = os.fspath(source)
+    name = "<stdin>" if path == "-" else path
+    try:
+        tempo_map = _read_map(path, fmt, **options)
+        check_size(tempo_map)
+    except ParseError as err:
+        if err.pos is not None or str(err).startswith(name):
+            raise
+        raise ParseError(f"{name}: {err}") from None
+    except IctusError as err:
+        if str(err).startswith(name):
+            raise
+        raise _with_name(err, name) from None
+    return tempo_map
+
+
+def _with_name(err: IctusError, name: str) -> IctusError:
+    """The same error, its message starting with the file's name."""
+    try:
+        return type(err)(f"{name}: {err}")
+    except TypeError:  # a kind with other constructor arguments
+        return IctusError(f"{name}: {err}")
+
+
+def _read_map(path: str, fmt: str | None, **options: Any) -> TempoMap:
     if path == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read(MAX_INPUT_BYTES + 1).removeprefix("\ufeff")  # Notepad's BOM
+        if len(text) > MAX_INPUT_BYTES:
+            raise ParameterError(f"<stdin>: more than {MAX_INPUT_BYTES >> 20} MB of tempo map")
         name = "<stdin>"
         if fmt is None and text.lstrip().startswith("{"):
             fmt = "json"
@@ -129,6 +161,7 @@ def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: 
     fmt = guess_format(path, fmt)
     if fmt not in TEXT_READERS and fmt not in FILE_READERS:
         raise ParameterError(f"{path}: ictus writes {fmt} files but does not read them")
+    note_input(path)
     if fmt in FILE_READERS:
         if not Path(path).exists():
             raise IctusError(f"{path}: no such file")
@@ -136,7 +169,8 @@ def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: 
     if options:
         raise ParameterError(f"{', '.join(options)}: only for MIDI and MusicXML files")
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (Notepad writes one) is not part of the text
+        text = read_input(path, "tempo map").decode("utf-8-sig")
     except FileNotFoundError:
         raise IctusError(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -43,6 +43,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from ictus.errors import ParameterError, ParseError, SourcePos
+from ictus.limits import MAX_DIGITS, find_long_number
 from ictus.tempomap.model import (
     RAMP_SHAPES,
     CountIn,
@@ -79,7 +80,8 @@ _GROUP_RE = re.compile(r"^\(\s*(\d+(?:\s*\+\s*\d+)*)\s*\)$")
 _PATTERN_RE = re.compile(r"^[Xx.]+$")
 _FLOAT_RE = re.compile(rf"^{_NUM}$")
 _INT_RE = re.compile(r"^\d+$")
-_CLICK_LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# letters and digits of any script (Refrän, Кода), as musicians name sections
+_CLICK_LABEL_RE = re.compile(r"^\w[\w.-]*\Z")
 _KLICK_LABEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _CUE_AT_RE = re.compile(r"^cue@(\d+)(?:\.(\d+))?$")
 
@@ -223,15 +225,33 @@ def frame_click_text(tempo: Tempo) -> str:
     return f"{click_label(frames)}@{rate.name}"
 
 
+def _spaced_label_hint(tokens: list[_Token]) -> str:
+    """``verse 1: 4 4/4 120`` is a label with a blank: suggest ``verse-1:``."""
+    words: list[str] = []
+    for tok in tokens[:6]:
+        name, colon, _ = tok.text.partition(":")
+        words.append(name)
+        if colon:
+            label = "-".join(words)
+            if all(words) and _CLICK_LABEL_RE.match(label):
+                return f"; a label has no blanks: write '{label}:'"
+            return ""
+    return ""
+
+
 def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
     label_tok, rest = _split_label(line, tokens)
     label = None
     if label_tok is not None:
         ok = (_KLICK_LABEL_RE if klick else _CLICK_LABEL_RE).match(label_tok.text)
         if not ok:
+            allowed = (
+                "letters, digits, '_' and '-'"
+                if klick
+                else "letters, digits, '_', '-' and '.' (not '-' or '.' first)"
+            )
             raise line.error(
-                f"a label may only use letters, digits, '_' and '-', got {label_tok.text!r}",
-                label_tok.column,
+                f"a label may only use {allowed}, got {label_tok.text!r}", label_tok.column
             )
         label = label_tok.text
     if not rest:
@@ -240,7 +260,10 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
     it = iter(rest)
     bars_tok = next(it)
     if not _INT_RE.match(bars_tok.text):
-        raise line.error(f"expected the number of bars, got {bars_tok.text!r}", bars_tok.column)
+        raise line.error(
+            f"expected the number of bars, got {bars_tok.text!r}{_spaced_label_hint(rest)}",
+            bars_tok.column,
+        )
     bars = int(bars_tok.text)
     if bars < 1:
         raise line.error("number of bars must be greater than 0", bars_tok.column)
@@ -527,7 +550,21 @@ def _is_header(label: _Token, rest: list[_Token]) -> bool:
     return name in HEADERS
 
 
+def _refuse_long_numbers(text: str, filename: str) -> None:
+    """No number is longer than the limit (``int()`` of 4,301 digits raises)."""
+    at = find_long_number(text)
+    if at is not None:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        line = text[start : end if end >= 0 else len(text)]
+        raise ParseError(
+            f"a number of more than {MAX_DIGITS} digits",
+            SourcePos(filename, text.count("\n", 0, at) + 1, at - start + 1, line),
+        )
+
+
 def _parse(text: str, filename: str, klick: bool) -> TempoMap:
+    _refuse_long_numbers(text, filename)
     sections: list[Section] = []
     headers: dict[str, object] = {}
     seen_labels: dict[str, int] = {}

@@ -30,6 +30,7 @@ from typing import Any
 
 from ictus.errors import ParameterError, ParseError, SourcePos
 from ictus.formats.clickfile import frame_click_text, tempo_value
+from ictus.limits import MAX_DIGITS, check_number_text
 from ictus.tempomap.model import (
     CountIn,
     Cue,
@@ -147,6 +148,8 @@ def _exact(value: Any, where: str) -> Fraction:
     same map as the ``.click`` line ``133.33`` (JSON numbers arrive as floats)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ParameterError(f'{where}: expected a number or a string such as "96.5"')
+    if isinstance(value, str):
+        check_number_text(value, where)
     try:
         return exact_number(value, where)
     except ParameterError:
@@ -366,7 +369,14 @@ def from_json(text: str, filename: str = "<string>") -> TempoMap:
     """Read JSON text; errors name the file and line:column (syntax) or the key path."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as err:
+    except RecursionError:
+        raise ParseError(f"{filename}: JSON nested too deeply to be a tempo map") from None
+    except ValueError as err:
+        if not isinstance(err, json.JSONDecodeError):
+            # Python's int-string limit: a number of thousands of digits
+            raise ParseError(
+                f"{filename}: a number of more than {MAX_DIGITS} digits in the JSON"
+            ) from None
         lines = text.splitlines()
         # a file cut short can be reported on the line after its last one
         line = lines[err.lineno - 1] if 0 < err.lineno <= len(lines) else ""

@@ -77,13 +77,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
 from ictus.errors import IctusError, IctusWarning, ParameterError, ParseError, SourcePos
 from ictus.formats.clickfile import HEADERS
 from ictus.formats.score_marks import Direction, Measure, part_measures
+from ictus.limits import MAX_INPUT_BYTES, MAX_REPEATS, read_input
 from ictus.tempomap.model import QUARTER, Cue, Meter, Section, Tempo, TempoMap
 
 DEFAULT_BPM = 120
@@ -241,6 +241,7 @@ def read_musicxml(
     if bars is not None and (isinstance(bars, bool) or not isinstance(bars, int) or bars < 1):
         raise ParameterError(f"--bars must be a whole number >= 1, got {bars!r}")
     root = _xml_root(path)
+    _check_repeats(root, path)
     notes: list[str] = []
     score = _music21_score(root, path)
     bar_list, title = _score_bars(score, root, expand_repeats, notes.append)
@@ -257,7 +258,7 @@ def read_musicxml(
 def _xml_root(path: str) -> ElementTree.Element:
     """The root element of a MusicXML file or of the score inside a ``.mxl`` archive."""
     try:
-        data = Path(path).read_bytes()
+        data = read_input(path, "score")
     except IsADirectoryError:
         raise IctusError(f"{path}: is a folder, not a score") from None
     except OSError as err:
@@ -268,6 +269,8 @@ def _xml_root(path: str) -> ElementTree.Element:
         name = f"{path}:{inner}"
     try:
         root = ElementTree.fromstring(data)
+    except LookupError as err:  # <?xml encoding="..."?> names an encoding Python lacks
+        raise IctusError(f"{name}: {err}; save the score as UTF-8") from None
     except ElementTree.ParseError as err:
         line, column = err.position
         text = _source_line(data, line)
@@ -313,8 +316,26 @@ def _unzip_score(data: bytes, path: str) -> tuple[bytes, str]:
                 if not candidates:
                     raise IctusError(f"{path}: the .mxl archive holds no MusicXML score")
                 inner = candidates[0]
-            return archive.read(inner), inner
-    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ElementTree.ParseError) as err:
+            # a zip bomb (1 MB that unpacks to gigabytes) is stopped at the input limit
+            with archive.open(inner) as member:
+                score = member.read(MAX_INPUT_BYTES + 1)
+            if len(score) > MAX_INPUT_BYTES:
+                raise IctusError(
+                    f"{path}: the score inside the .mxl archive is more than "
+                    f"{MAX_INPUT_BYTES >> 20} MB"
+                )
+            return score, inner
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        KeyError,
+        ElementTree.ParseError,
+        NotImplementedError,  # a compression method zipfile does not know
+        RuntimeError,  # an encrypted member
+        ValueError,
+        OSError,
+    ) as err:
         raise IctusError(
             f"{path}: a damaged or truncated .mxl archive ({_one_line(err)})"
         ) from None
@@ -329,6 +350,20 @@ def _source_line(data: bytes, line: int) -> str:
     if len(text) > 200 or any(not c.isprintable() and c != "\t" for c in text):
         return ""
     return text
+
+
+def _check_repeats(root: ElementTree.Element, path: str) -> None:
+    """Refuse ``<repeat times="100000">`` before music21 writes out every pass."""
+    for element in root.iter():
+        times = element.get("times")
+        if times is None or element.tag.rsplit("}", 1)[-1] != "repeat":
+            continue
+        count = int(times) if times.strip().isdecimal() and len(times) < 10 else None
+        if count is None or count > MAX_REPEATS:
+            raise IctusError(
+                f"{path}: a repeat played {times.strip()[:20]!r} times; "
+                f"ictus plays a repeat at most {MAX_REPEATS} times"
+            )
 
 
 def _one_line(err: BaseException) -> str:

@@ -30,6 +30,7 @@ from ictus.errors import IctusError, ParameterError
 from ictus.practice.onsets import detect_onsets, need
 from ictus.tempomap import Meter, Section, Tempo, TempoMap, section_duration
 from ictus.tempomap.model import QUARTER
+from ictus.tempomap.timeline import seconds_at_tempo, tempo_for
 
 #: Beats closer than this to an onset are moved onto it.
 SNAP = 0.04
@@ -491,10 +492,10 @@ def _tempi(
         span = target - at
         if span <= 0:
             raise IctusError(f"beats {k} and {k + 1} are not in order: cannot build a map")
-        written = max((60 * q / span / per_quarter / TEMPO_STEP).__round__(), 1) * TEMPO_STEP
+        written = max((tempo_for(q, span) / per_quarter / TEMPO_STEP).__round__(), 1) * TEMPO_STEP
         bpm = written * per_quarter
         out.append(bpm)
-        at += 60 * q / bpm
+        at += seconds_at_tempo(q, bpm)
     return out, at
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import errno
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ictus.atomic import atomic_path
-from ictus.errors import AudioFileError, ParameterError
+from ictus.errors import AudioFileError, IctusWarning, ParameterError
 from ictus.render.headroom import Overs, check_headroom
 from ictus.render.mixer import BlockMixer
 from ictus.render.routing import Router, coding_for
@@ -28,9 +30,108 @@ from ictus.sounds import Voice, check_rate
 from ictus.tempomap.grid import ClickGrid
 
 #: Container formats by name (and file extension), with libsndfile's major format.
-FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"}
+FORMATS = {
+    "wav": "WAV", "rf64": "RF64", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"
+}
 BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
 _EXT_ALIASES = {".aif": "aiff", ".wave": "wav", ".oga": "ogg"}
+_BYTES_PER_SAMPLE = {"PCM_16": 2, "PCM_24": 3, "FLOAT": 4}
+
+#: The most audio data a WAV or AIFF file holds: its sizes are 32-bit numbers of bytes,
+#: and the header (up to 1024 channels' peak values) must fit as well.
+MAX_32BIT_DATA = 0xFFFF_FFFF - (1 << 16)
+
+
+@dataclass(frozen=True)
+class FormatLimits:
+    """What one container (and its codec) can hold, checked before anything is written.
+
+    Measured against libsndfile 1.2 (a Vorbis encoder above 200 kHz crashes the process,
+    so the limits must be checked first, never discovered).
+    """
+
+    max_rate: int
+    max_channels: int
+    rates: frozenset[int] | None = None  # the only rates the codec has, if it is picky
+    max_frames: int | None = None  # a frame counter's width (FLAC's is 36 bits)
+    # FLAC's frame headers store rates above 65535 Hz in tens of Hz
+    tens_above: int | None = None
+
+
+LIMITS: dict[str, FormatLimits] = {
+    "wav": FormatLimits(max_rate=384000, max_channels=1024),
+    "rf64": FormatLimits(max_rate=384000, max_channels=1024),
+    "aiff": FormatLimits(max_rate=384000, max_channels=1024),
+    "flac": FormatLimits(
+        max_rate=384000, max_channels=8, max_frames=(1 << 36) - 1, tens_above=65535
+    ),
+    "ogg": FormatLimits(max_rate=200000, max_channels=255),
+    "mp3": FormatLimits(
+        max_rate=48000,
+        max_channels=2,
+        rates=frozenset({8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000}),
+    ),
+}
+
+
+class Container(NamedTuple):
+    """The libsndfile format to write, and what to tell the user about the choice."""
+
+    major: str
+    note: str | None = None
+
+
+def container_for(fmt: str, subtype: str, *, rate: int, channels: int, frames: int) -> Container:
+    """Check ``fmt``'s limits for this render and pick the container to write.
+
+    A WAV file whose audio would pass 4 GiB becomes RF64 (the EBU's WAV with 64-bit
+    sizes, read by every DAW and by libsndfile), and says so; an AIFF that large is
+    refused. Anything a format cannot hold raises a :class:`ParameterError`.
+
+    >>> container_for("wav", "PCM_24", rate=48000, channels=2, frames=48000 * 3600)
+    Container(major='WAV', note=None)
+    >>> container_for("wav", "PCM_24", rate=48000, channels=8, frames=48000 * 3900).major
+    'RF64'
+    >>> container_for("ogg", "VORBIS", rate=384000, channels=1, frames=1)
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: ogg supports sample rates up to 200000 Hz, got 384000
+    """
+    limits = LIMITS[fmt]
+    if limits.rates is not None and rate not in limits.rates:
+        rates = ", ".join(str(r) for r in sorted(limits.rates))
+        raise ParameterError(f"{fmt} supports the sample rates {rates} Hz only, got {rate}")
+    if rate > limits.max_rate:
+        raise ParameterError(f"{fmt} supports sample rates up to {limits.max_rate} Hz, got {rate}")
+    if limits.tens_above is not None and rate > limits.tens_above and rate % 10:
+        raise ParameterError(
+            f"{fmt} supports rates above {limits.tens_above} Hz in steps of 10 Hz only, "
+            f"got {rate}"
+        )
+    if channels > limits.max_channels:
+        raise ParameterError(
+            f"{fmt} holds at most {limits.max_channels} channels, got {channels}"
+        )
+    if limits.max_frames is not None and frames > limits.max_frames:
+        raise ParameterError(
+            f"{fmt} holds at most {limits.max_frames} frames per channel, this render has "
+            f"{frames}; use --format rf64"
+        )
+    major = FORMATS[fmt]
+    size = frames * channels * _BYTES_PER_SAMPLE.get(subtype, 4)
+    if fmt in ("wav", "aiff") and size > MAX_32BIT_DATA:
+        gib = size / (1 << 30)
+        if fmt == "aiff":
+            raise ParameterError(
+                f"aiff holds at most 4 GiB of audio, this render has {gib:.1f} GiB; "
+                "use --format rf64 (or wav) or flac"
+            )
+        return Container(
+            "RF64",
+            f"{gib:.1f} GiB of audio is more than a WAV file holds (4 GiB): "
+            "writing RF64 (WAV with 64-bit sizes)",
+        )
+    return Container(major)
 
 Progress = Callable[[int, int], None]
 
@@ -95,20 +196,27 @@ def render_file(
     fmt = guess_audio_format(path, fmt)
     subtype = subtype_for(fmt, bit_depth)
     rate = check_rate(rate)
-    if fmt == "mp3" and rate > 48000:
-        raise ParameterError(f"MP3 supports sample rates up to 48000 Hz, got {rate}")
     coding = coding_for(subtype)
     voice = check_headroom(
         grid, voice, rate=rate, coding=coding, overs=overs, gains=gains, target=f"the {fmt} file"
     )
     mixer = BlockMixer(grid, voice, rate=rate, channels=channels, click_on=click_on, gains=gains)
     total = mixer.length
+    # before the file exists: some encoders crash on what they cannot hold
+    container = container_for(fmt, subtype, rate=rate, channels=channels, frames=total)
+    if container.note is not None:
+        warnings.warn(f"{path}: {container.note}", IctusWarning, stacklevel=2)
     mixer.prepare(block)
     router = Router(mixer.routing, coding, max_frames=block)
     with atomic_path(path) as tmp:
         try:
             with _unsynced(soundfile)(
-                tmp, "w", samplerate=rate, channels=channels, subtype=subtype, format=FORMATS[fmt]
+                tmp,
+                "w",
+                samplerate=rate,
+                channels=channels,
+                subtype=subtype,
+                format=container.major,
             ) as f:
                 done = 0
                 while done < total:

@@ -1,10 +1,13 @@
 """Live shows: a show file (songs, setlist, outputs, monitor mixes), its checks, spoken
 counts and cues, backing stems streamed from disk, and offline rendering per output.
 
-The runner (``ictus show run``) drives the engine with what :func:`plan_song` gives:
+The runner (:class:`ShowRunner`, ``ictus show run``; imported on first use, as it brings
+the engine) drives an engine per song with what :func:`plan_song` gives:
 the song's grid, its sources of the engine's shape and their routing, and its MIDI
 events at frames. The format is described in docs/SHOW.md.
 """
+
+from typing import Any
 
 from ictus.show.check import Route, ShowError, ShowReport, check_show
 from ictus.show.model import (
@@ -49,6 +52,7 @@ __all__ = [
     "Show",
     "ShowError",
     "ShowReport",
+    "ShowRunner",
     "Song",
     "SongPlan",
     "SourceKind",
@@ -64,3 +68,12 @@ __all__ = [
     "plan_song",
     "render_song",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the runner imports the engine: only when asked for (render_song needs none of it)
+    if name == "ShowRunner":
+        from ictus.show.runner import ShowRunner
+
+        return ShowRunner
+    raise AttributeError(f"module 'ictus.show' has no attribute {name!r}")

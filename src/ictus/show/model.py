@@ -360,6 +360,69 @@ class Speech:
     gain: float = 1.0
 
 
+# -- hands-free control -----------------------------------------------------------------
+
+
+class Control(Enum):
+    """What a performer can ask of a running show (keys, a foot switch, a pad)."""
+
+    GO = "go"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    VAMP = "vamp"
+    RELEASE = "release"
+    STOP = "stop"
+
+
+class TriggerKind(Enum):
+    """The kind of incoming MIDI message a trigger listens for."""
+
+    CONTROL = "control"
+    PROGRAM = "program"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """An incoming MIDI message that stands for a :class:`Control`.
+
+    A control change counts when pressed (value 64 or more: a foot switch sends 127
+    down, 0 up), a note when struck (note-on, velocity above 0), a program change
+    always. ``channel`` 1..16, or None for any channel.
+
+    >>> t = Trigger(TriggerKind.CONTROL, 64, channel=1)
+    >>> pressed, up, other = bytes([0xB0, 64, 127]), bytes([0xB0, 64, 0]), bytes([0xB1, 64, 127])
+    >>> t.matches(pressed), t.matches(up), t.matches(other)
+    (True, False, False)
+    >>> Trigger(TriggerKind.NOTE, 36).matches(bytes([0x99, 36, 100]))
+    True
+    """
+
+    kind: TriggerKind
+    number: int
+    channel: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_int(self.number, 0, 127, self.kind.value)
+        if self.channel is not None:
+            _check_int(self.channel, 1, 16, "MIDI channel")
+
+    def matches(self, message: bytes) -> bool:
+        if not message:
+            return False
+        status = message[0]
+        if self.channel is not None and (status & 0x0F) != self.channel - 1:
+            return False
+        kind = status & 0xF0
+        if self.kind is TriggerKind.PROGRAM:
+            return kind == 0xC0 and len(message) >= 2 and message[1] == self.number
+        if len(message) < 3 or message[1] != self.number:
+            return False
+        if self.kind is TriggerKind.CONTROL:
+            return kind == 0xB0 and message[2] >= 64
+        return kind == 0x90 and message[2] > 0
+
+
 @dataclass(frozen=True)
 class Show:
     """A whole show: songs by name, the setlist order, outputs, click variants, mixes."""
@@ -375,6 +438,8 @@ class Show:
     title: str | None = None
     #: The safety phrase exactly as given (None: click and cues never reach ``main``).
     allow_click_on_main: str | None = None
+    #: Hands-free control: which incoming MIDI message does what.
+    controls: tuple[tuple[Trigger, Control], ...] = ()
     #: Where each key stands in the file: ``(key path, (line, column))`` pairs.
     key_lines: tuple[tuple[tuple[str | int, ...], tuple[int, int]], ...] = field(
         default=(), compare=False, repr=False

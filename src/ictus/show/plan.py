@@ -34,6 +34,7 @@ from ictus.show.model import (
     ClickVariant,
     MidiMessage,
     Note,
+    Position,
     Show,
     Song,
     SourceKind,
@@ -220,7 +221,8 @@ class SongPlan:
             out.extend(source.blocks(block_start_frame, n))
         return out
 
-    def frame_of(self, position: BarBeat) -> int:
+    def frame_of(self, position: Position) -> int:
+        """The song frame of a bar, bar and beat, or section label."""
         return round(beat_time(self.grid, resolve(self.song.tempo_map, position)) * self.rate)
 
     def close(self) -> None:

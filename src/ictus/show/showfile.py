@@ -31,6 +31,7 @@ from ictus.formats import read_map
 from ictus.show.model import (
     Advance,
     ClickVariant,
+    Control,
     ControlChange,
     MidiEvent,
     MidiMessage,
@@ -43,6 +44,8 @@ from ictus.show.model import (
     Speech,
     SpokenCue,
     Stem,
+    Trigger,
+    TriggerKind,
     parse_position,
 )
 from ictus.sounds import LEVELS, check_rate, voice_names
@@ -309,6 +312,7 @@ _TOP = {
     "clicks",
     "mixes",
     "songs",
+    "control",
 }
 
 
@@ -343,6 +347,7 @@ def _build(r: _Reader, data: dict[str, Any], base: Path) -> Show:
         setlist = tuple(setlist_data)
         if not setlist:
             raise r.fail(("setlist",), "the setlist is empty")
+    controls = _controls(r, r.get(data, (), "control", dict, {}))
     return Show(
         path=Path(r.file),
         songs=songs,
@@ -354,8 +359,38 @@ def _build(r: _Reader, data: dict[str, Any], base: Path) -> Show:
         sample_rate=rate,
         title=title,
         allow_click_on_main=allow,
+        controls=controls,
         key_lines=tuple(r.positions.items()),
     )
+
+
+def _controls(r: _Reader, data: dict[str, Any]) -> tuple[tuple[Trigger, Control], ...]:
+    """``[control]``: ``go = { control = 64, channel = 10 }``, a table or a list of them."""
+    names = {c.value: c for c in Control}
+    r.table(data, ("control",), set(names))
+    found: list[tuple[Trigger, Control]] = []
+    for name, value in data.items():
+        items = value if isinstance(value, list) else [value]
+        for k, item in enumerate(items):
+            path: KeyPath = ("control", name, k) if isinstance(value, list) else ("control", name)
+            if not isinstance(item, dict):
+                raise r.fail(
+                    path,
+                    "a trigger is a table: { control = 64 }, { program = 3 }, "
+                    "{ note = 36 }, with an optional channel",
+                )
+            r.table(item, path, {"control", "program", "note", "channel"})
+            kinds = [kind for kind in TriggerKind if kind.value in item]
+            if len(kinds) != 1:
+                raise r.fail(path, "a trigger has exactly one of control, program or note")
+            number = r.get(item, path, kinds[0].value, int)
+            channel = r.get(item, path, "channel", int, None)
+            trigger = r.checked(path, partial(Trigger, kinds[0], number, channel))
+            for other, control in found:
+                if other == trigger:
+                    raise r.fail(path, f"the same message already means {control.value}")
+            found.append((trigger, names[name]))
+    return tuple(found)
 
 
 def _output(r: _Reader, name: str, value: Any) -> Output:

@@ -147,6 +147,9 @@ class StemStream:
         # (generation, stem frame up to which the callback has read)
         self._read: tuple[int, int] = (0, 0)
         self._next_frame: int | None = None
+        # ((stem frame, rows), ...): copies of places a loop or jump lands on, made by
+        # keep() and replaced whole (the callback reads the tuple it finds)
+        self._splices: tuple[tuple[int, NDArray[np.float32]], ...] = ()
         self._stop = False
         self._wake = threading.Event()
         self._thread = threading.Thread(
@@ -191,6 +194,46 @@ class StemStream:
                 raise AudioFileError(f"{self.info.path}: read-ahead timed out")
             self._wake.set()  # control side: the reader need not finish its nap
             time.sleep(0.0005)
+
+    def keep(self, frame: int, frames: int) -> None:
+        """Hold a copy of ``frames`` frames from engine frame ``frame`` in memory, so a
+        loop's wrap or a jump landing there plays at once (control side; reads them now).
+
+        After a jump the ring has nothing of the new place until the reader has
+        refilled it: without a copy those frames would be silence (an underrun). The
+        copy is made the way the reader would make it after a seek (same resampler
+        start), so it holds the very samples the ring would.
+        """
+        position = max(0, min(int(frame) - self.origin_frame, self.length))
+        count = min(frames, self.length - position)
+        if count <= 0:
+            return
+        helper = StemStream(
+            self.info.path,
+            self.rate,
+            channels=self.picked,
+            ring_frames=(-(-count // READ_CHUNK) + 2) * READ_CHUNK,
+        )
+        try:
+            helper.wait_ready(position, count)
+            blocks = helper.blocks(position, count)
+            if helper.underruns or blocks[0][1] != [(0, count)]:
+                raise AudioFileError(f"{self.info.path}: could not read frames to keep")
+            rows = np.stack([row for row, _ in blocks])
+        finally:
+            helper.close()
+        kept = [(p, r) for p, r in self._splices if p != position]
+        self._splices = (*kept, (position, rows))
+
+    def wake_if_behind(self) -> bool:
+        """Wake the reader if the callback asked for a refill (a locate) it has not
+        begun (control side, cheap: a runner calls it every few milliseconds). The
+        callback cannot wake it itself (that would take a lock); without this the
+        reader notices at its next nap's end. Returns whether it woke it."""
+        if self._filled[0] != self._target[0]:
+            self._wake.set()
+            return True
+        return False
 
     def close(self) -> None:
         self._stop = True
@@ -248,11 +291,22 @@ class StemStream:
         out[:] = self._block[:, :n].T
         return True
 
+    def _held(self, block_start_frame: int, n: int) -> bool:
+        """A skip forward onto frames the ring holds already (the clock jumped over an
+        xrun, a short jump ahead): read on, no refill. Only forward of where the
+        callback read last: the reader never writes there (it keeps a ring's length
+        ahead of that), so the frames stay what they were."""
+        start = block_start_frame - self.origin_frame
+        lo, hi = max(start, 0), min(start + n, self.length)
+        gen, first, end = self._filled
+        rgen, rpos = self._read
+        return gen == rgen == self._target[0] and rpos <= lo < hi <= end and first <= lo
+
     def _fill(
         self, block_start_frame: int, n: int, rows: NDArray[np.float32]
     ) -> list[tuple[int, int]]:
         """Copy frames into ``rows``; return the spans that hold stem audio."""
-        if block_start_frame != self._next_frame:
+        if block_start_frame != self._next_frame and not self._held(block_start_frame, n):
             self._request(block_start_frame)
         self._next_frame = block_start_frame + n
         start = block_start_frame - self.origin_frame
@@ -268,6 +322,12 @@ class StemStream:
         else:
             have_lo, have_hi = max(lo, first), min(hi, end)
         if have_hi < hi or have_lo > lo:
+            for first_kept, kept in self._splices:
+                if first_kept <= lo and hi <= first_kept + kept.shape[1]:
+                    # a loop's wrap or a jump we kept a copy of: no gap
+                    rows[:, lo - start : hi - start] = kept[:, lo - first_kept : hi - first_kept]
+                    self._read = (gen, hi)
+                    return [(lo - start, hi - start)]
             self.underruns += 1
         if have_hi > have_lo:
             cap = self.ring_frames

@@ -21,9 +21,10 @@ Examples
 
 from ictus.sounds.base import LEVELS, MAX_RATE, MIN_RATE, Voice, check_rate, parse_gains
 from ictus.sounds.samples import load_voice
-from ictus.sounds.voices import synth_voice, voice_descriptions, voice_names
+from ictus.sounds.voices import DEFAULT_VOICE, synth_voice, voice_descriptions, voice_names
 
 __all__ = [
+    "DEFAULT_VOICE",
     "LEVELS",
     "MAX_RATE",
     "MIN_RATE",

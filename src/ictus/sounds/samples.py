@@ -48,6 +48,9 @@ def _read_mono(path: Path, rate: int) -> npt.NDArray[np.float64]:
 
     import soundfile
 
+    from ictus.atomic import note_input
+
+    note_input(path)  # a render must not write over its own sample
     try:
         data, file_rate = soundfile.read(path, dtype="float64", always_2d=True)
     except (RuntimeError, OSError, ValueError, TypeError) as exc:

@@ -181,6 +181,9 @@ class _Recipe:
 
 _RECIPES: dict[str, _Recipe] = {}
 
+#: The built-in voice every command and the engine use when none is chosen.
+DEFAULT_VOICE = "woodblock"
+
 
 def _recipe(
     name: str, description: str, duration: float, attack: float = 0.0006, reach: float = 0.0

@@ -17,12 +17,13 @@ keeps that timeline, so every other question about time goes to the same place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
+from ictus.limits import MAX_CLICKS, MAX_DURATION_S
 from ictus.tempomap.model import Level, Section, TempoMap
 from ictus.tempomap.timeline import Timeline
 
@@ -54,22 +55,22 @@ class ClickGrid:
     ----------
     time : float64 seconds from the start of the render (count-in included)
     bar : int32, map bar number from 1 (count-in bars are 0, -1, ...)
-    beat : int16, beat in the bar from 1
+    beat : int32, beat in the bar from 1
     sub : int16, 0 on the beat, 1..n-1 on subdivisions
     level : int8 :class:`~ictus.tempomap.model.Level` code
     volume : float32 gain from the map (section volume, sub volume, count-in volume)
-    section : int16 index into ``section_names``
+    section : int32 index into ``section_names`` (a map may have more than 32,767)
     tempo : float64 quarter-note tempo at the click (scale applied)
     position : float64 quarter notes from the first bar of the map (count-in negative)
     """
 
     time: NDArray[np.float64]
     bar: NDArray[np.int32]
-    beat: NDArray[np.int16]
+    beat: NDArray[np.int32]
     sub: NDArray[np.int16]
     level: NDArray[np.int8]
     volume: NDArray[np.float32]
-    section: NDArray[np.int16]
+    section: NDArray[np.int32]
     tempo: NDArray[np.float64]
     position: NDArray[np.float64]
     section_names: tuple[str, ...]
@@ -154,7 +155,7 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
         lvls = [Level.SILENT] * len(lvls)
     return (
         np.array([float(o) for o in offs]),
-        np.array(beats, dtype=np.int16),
+        np.array(beats, dtype=np.int32),
         np.array(subs, dtype=np.int16),
         np.array(lvls, dtype=np.int8),
     )
@@ -185,6 +186,97 @@ def _section_clicks(
     return cols, seconds, tempo
 
 
+def clicks_per_bar(section: Section) -> int:
+    """How many clicks (beats and subdivisions, silent ones too) one bar of ``section`` has.
+
+    >>> from ictus.tempomap.model import Meter, Tempo
+    >>> clicks_per_bar(Section(1, Tempo(120), meter=Meter(7, 8, (2, 2, 3)), sub=2))
+    6
+    """
+    return sum(len(subs) for subs in section.sub_offsets())
+
+
+def check_size(tempo_map: TempoMap, line: Timeline | None = None) -> Timeline:
+    """Refuse a map beyond ictus's documented limits, before any click is built.
+
+    The clicks are counted per bar template (no grid), stopping as soon as the limit is
+    passed, so ``1000000000 4/4 120`` is refused at once. Returns the map's timeline.
+
+    >>> from ictus.tempomap.model import Tempo
+    >>> check_size(TempoMap((Section(10_000_000, Tempo(120)),)))
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: more than 10,000,000 clicks, ictus's limit (reached in section 1)
+    """
+    clicks = 0
+    for i, section in enumerate(tempo_map.sections):
+        clicks += section.bars * clicks_per_bar(section)
+        if clicks > MAX_CLICKS:
+            raise ParameterError(
+                f"more than {MAX_CLICKS:,} clicks, ictus's limit (reached in section {i + 1})"
+            )
+    line = line or _timeline_of(tempo_map)
+    seconds = line.end / tempo_map.scale
+    if seconds > MAX_DURATION_S:
+        raise ParameterError(
+            f"the map lasts {float(seconds) / 3600:,.1f} h, more than ictus's limit of "
+            f"{MAX_DURATION_S // 3600} h"
+        )
+    start = tempo_map.start
+    if start is not None:
+        from ictus.timebase.timecode import frames_per_day, seconds_to_frames
+
+        end = start.to_frame() + seconds_to_frames(seconds, start.rate, "ceil")
+        if end > frames_per_day(start.rate):
+            raise ParameterError(
+                f"the map starts at {start} and lasts {float(seconds):.1f} s: it runs past "
+                "24 h of timecode; start it earlier"
+            )
+    return line
+
+
+def _timeline_of(tempo_map: TempoMap) -> Timeline:
+    """The map's timeline from its first bar, made once per (immutable) map.
+
+    Reading checks the limits, then ``info`` summarises: one timeline serves both.
+    """
+    line: Timeline | None = tempo_map.__dict__.get("_timeline")
+    if line is None:
+        line = Timeline(tempo_map)
+        object.__setattr__(tempo_map, "_timeline", line)
+    return line
+
+
+class MapSummary(NamedTuple):
+    """What a grid would say about its map, computed without building it."""
+
+    duration: float  #: seconds from the first click to the map's end (count-in included)
+    lead: float  #: seconds of count-in before bar 1
+    clicks: int  #: every click, silent ones included
+    sounding: int  #: clicks that are not silent
+
+
+def summarize(tempo_map: TempoMap, line: Timeline | None = None) -> MapSummary:
+    """Duration, count-in and click counts of ``build_grid(tempo_map)``, one bar at a time.
+
+    Equal to what the grid gives (``grid.duration``, ``len(grid)``,
+    ``grid.audible().sum()``), but one bar's clicks per section are all it builds:
+    ``ictus info`` on a long map needs no gigabytes.
+
+    >>> from ictus.tempomap.model import CountIn, Tempo
+    >>> summarize(TempoMap((Section(2, Tempo(120), pattern="X.x."),), count_in=CountIn(1)))
+    MapSummary(duration=6.0, lead=2.0, clicks=12, sounding=8)
+    """
+    line = check_size(tempo_map, line)
+    clicks = len(line.count_in_clicks()) if tempo_map.count_in else 0
+    sounding = clicks  # a count-in always sounds
+    for section in tempo_map.sections:
+        levels = _bar_template(section)[3]
+        clicks += section.bars * len(levels)
+        sounding += section.bars * int(np.count_nonzero(levels != Level.SILENT))
+    return MapSummary(float(line.duration), float(line.lead), clicks, sounding)
+
+
 def build_grid(
     tempo_map: TempoMap,
     *,
@@ -208,6 +300,7 @@ def build_grid(
         Its :attr:`~ClickGrid.timeline` answers time questions about the same start.
     """
     line = Timeline(tempo_map, start_label=start_label, start_bar=start_bar)
+    check_size(tempo_map, line)
     i0, b0 = line.start_index, line.start_bar_offset
     scale = float(tempo_map.scale)
 
@@ -234,7 +327,7 @@ def build_grid(
         else:
             cols["time"] = float(line.unscaled_offset(i)) + seconds
         cols["tempo"] = tempo
-        cols["section"] = np.full(len(seconds), name_index[name], dtype=np.int16)
+        cols["section"] = np.full(len(seconds), name_index[name], dtype=np.int32)
         cols["position"] = float(line.section_quarter(i)) + cols.pop("q")
         parts.append(cols)
         for cue in section.cues:
@@ -261,11 +354,11 @@ def build_grid(
     return ClickGrid(
         time=time,
         bar=cat("bar", np.int32),
-        beat=cat("beat", np.int16),
+        beat=cat("beat", np.int32),
         sub=cat("sub", np.int16),
         level=cat("level", np.int8),
         volume=cat("volume", np.float32),
-        section=cat("section", np.int16),
+        section=cat("section", np.int32),
         tempo=cat("tempo", np.float64) * scale,
         position=cat("position", np.float64),
         section_names=tuple(names),
@@ -280,7 +373,7 @@ def _count_in_clicks(line: Timeline) -> dict[str, NDArray[Any]]:
     """Count-in clicks at the timeline's count-in tempo, in the start section's meter."""
     clicks = line.count_in_clicks()
     q = [x for _, _, x in clicks]
-    beat_no = np.array([beat for _, beat, _ in clicks], dtype=np.int16)
+    beat_no = np.array([beat for _, beat, _ in clicks], dtype=np.int32)
     total_q = line.count_in_quarters
     # unscaled: build_grid divides every time by the scale at the end
     tempo = line.count_in_tempo / line.scale
@@ -294,7 +387,7 @@ def _count_in_clicks(line: Timeline) -> dict[str, NDArray[Any]]:
         "sub": np.zeros(n, dtype=np.int16),
         "level": levels,
         "volume": np.full(n, line.tempo_map.count_in.volume, dtype=np.float32),
-        "section": np.zeros(n, dtype=np.int16),
+        "section": np.zeros(n, dtype=np.int32),
         "tempo": np.full(n, float(tempo)),
         "position": np.array([float(x - total_q) for x in q]),
     }

@@ -17,6 +17,7 @@ because tempo is "quarter notes per minute" in MIDI files, DAWs and klick alike.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from fractions import Fraction
 from typing import Literal
 
 from ictus.errors import ParameterError
+from ictus.limits import MAX_PULSES
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.rates import FrameRate
 from ictus.timebase.timecode import Timecode
@@ -77,7 +79,7 @@ UNIT_NAMES: dict[str, Fraction] = {
     "s": Fraction(1, 16),
 }
 
-_LABEL_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_LABEL_RE = re.compile(r"^\w[\w.-]*\Z")  # letters of any script: Refrän, Кода
 
 #: Words a label cannot be: the .click format's header lines look like labels.
 RESERVED_LABELS = frozenset({"title", "count-in", "scale"})
@@ -169,6 +171,11 @@ class Meter:
             raise ParameterError(f"meter numerator must be >= 1, got {self.count}/{self.unit}")
         if not isinstance(self.unit, int) or not 1 <= self.unit <= 64:
             raise ParameterError(f"meter denominator must be 1..64, got {self.count}/{self.unit}")
+        if self.count > MAX_PULSES:
+            raise ParameterError(
+                f"meter numerator must be at most {MAX_PULSES} (ictus's limit), "
+                f"got {self.count}/{self.unit}"
+            )
         if self.grouping is not None:
             grouping = tuple(self.grouping)
             object.__setattr__(self, "grouping", grouping)
@@ -636,8 +643,16 @@ class TempoMap:
         raise AssertionError("unreachable")
 
     def first_bar_of(self, index: int) -> int:
-        """1-based map bar number where section ``index`` starts."""
-        return 1 + sum(s.bars for s in self.sections[:index])
+        """1-based map bar number where section ``index`` starts.
+
+        The starts are summed once per map: asked for every section (as the grid
+        does), a sum per call would be quadratic in the number of sections.
+        """
+        firsts: tuple[int, ...] | None = self.__dict__.get("_first_bars")
+        if firsts is None:
+            firsts = tuple(itertools.accumulate((s.bars for s in self.sections), initial=1))
+            object.__setattr__(self, "_first_bars", firsts)
+        return firsts[index]
 
     def with_scale(self, scale: Fraction | float | str) -> TempoMap:
         """The same map with every tempo multiplied by ``scale`` (0.9 = 10 % slower)."""

@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Literal, TypeAlias
 
 from ictus.errors import ParameterError
+from ictus.limits import check_number_text
 
 #: Anything :func:`exact_number` accepts.
 Number: TypeAlias = Fraction | int | float | str
@@ -65,6 +66,8 @@ def exact_number(value: Number, what: str) -> Fraction:
             raise ParameterError(f"{what} must be a finite number, got {value!r}")
         return Fraction(repr(value))
     if isinstance(value, str):
+        # 1e999999999 or 5,000 digits would take forever or raise: refused by the limits
+        check_number_text(value, what)
         try:
             return Fraction(value.strip())
         except ZeroDivisionError:

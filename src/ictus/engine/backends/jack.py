@@ -14,6 +14,12 @@ until the server is back (``ictus play --reconnect``).
 order), ``"none"``, or a list whose items are port names (``system:playback_3``) or
 client names (``recorder``: all of its audio inputs, in order); the resulting ports are
 connected to ``out_1``, ``out_2``, ... in turn.
+
+Extra ports (MIDI in and out for a show): ``on_client`` is called with the
+``jack.Client`` every time one is opened (open, and again on reopen), after the audio
+ports are registered and before the client is activated. Register the ports there and
+keep them; use them only from the process function (``process(out, now)`` runs in this
+client's process callback, where a MIDI port's buffer belongs to the current cycle).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -107,6 +113,8 @@ class JackBackend(Backend):
     measure : int
         Keep the cost (ns, whole process callback) of the last ``measure`` cycles in
         ``costs`` (a ring; ``cycles`` counts them all). 0: do not measure.
+    on_client : callable jack.Client -> None, optional
+        Registers extra ports on every client opened (see the module docstring).
     """
 
     name = "jack"
@@ -117,8 +125,10 @@ class JackBackend(Backend):
         connect: str | Sequence[str] = "auto",
         server: str | None = None,
         measure: int = 0,
+        on_client: Callable[[Any], None] | None = None,
     ) -> None:
         super().__init__()
+        self.on_client = on_client
         self.client_name = client_name
         self.connect = connect
         self.server = server
@@ -195,6 +205,8 @@ class JackBackend(Backend):
         self.rate = client.samplerate
         self.period = client.blocksize
         self._ports = [client.outports.register(f"out_{i + 1}") for i in range(self.channels)]
+        if self.on_client is not None:
+            self.on_client(client)
         self._size(max(self.period, 1024))
         self._last_raw = -1
         self._high = 0

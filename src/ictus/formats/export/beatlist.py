@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import replace
-from typing import TextIO
+from typing import Any, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +43,17 @@ def _tempo_text(value: float) -> str:
 
 def beat_rows(grid: ClickGrid, rate: int) -> list[dict[str, object]]:
     """The rows as dicts with the CSV header's keys (exact numbers, not text)."""
-    samples = grid.samples(rate)
+    return _rows(grid, grid.samples(rate), 0, len(grid))
+
+
+#: Rows formatted at a time: the whole of a ten-million-click grid as Python objects
+#: would take gigabytes.
+_CHUNK = 1 << 16
+
+
+def _rows(
+    grid: ClickGrid, samples: NDArray[np.int64], start: int, stop: int
+) -> list[dict[str, object]]:
     return [
         {
             "index": i,
@@ -56,7 +66,7 @@ def beat_rows(grid: ClickGrid, rate: int) -> list[dict[str, object]]:
             "tempo_bpm": float(grid.tempo[i]),
             "section": grid.section_names[grid.section[i]],
         }
-        for i in range(len(grid))
+        for i in range(start, stop)
     ]
 
 
@@ -116,33 +126,39 @@ def write_beats(
     if tempo_map is not None and tempo_map.start is not None:
         timecodes = click_timecodes(tempo_map, grid)
     if fmt == "json":
-        rows = beat_rows(grid, rate)
-        if timecodes is not None:
-            for row, label in zip(rows, timecodes, strict=True):
-                row["timecode"] = label
-        json.dump(rows, stream, indent=1)
-        stream.write("\n")
+        # row by row, as json.dump(rows, indent=1) would write the whole list: the rows
+        # of ten million clicks as Python dicts would take gigabytes
+        samples = grid.samples(rate)
+        stream.write("[")
+        for start in range(0, len(grid), _CHUNK):
+            rows = _rows(grid, samples, start, min(start + _CHUNK, len(grid)))
+            for k, row in enumerate(rows):
+                if timecodes is not None:
+                    row["timecode"] = timecodes[start + k]
+                text = json.dumps(row, indent=1).replace("\n", "\n ")
+                stream.write(("\n " if start + k == 0 else ",\n ") + text)
+        stream.write("\n]\n" if len(grid) else "]\n")
         return
-    samples = grid.samples(rate)
-    # format whole columns at once: a million rows stay fast
-    times = np.char.mod("%.9f", grid.time)
-    tempos = [_tempo_text(t) for t in grid.tempo.tolist()]
     names = [level.label for level in Level]
-    levels = [names[x] for x in grid.level.tolist()]
-    sections = [grid.section_names[x] for x in grid.section.tolist()]
+    samples = grid.samples(rate)
     writer = csv.writer(stream, lineterminator="\n")
-    columns = [
-        range(len(grid)),
-        times.tolist(),
-        samples.tolist(),
-        grid.bar.tolist(),
-        grid.beat.tolist(),
-        grid.sub.tolist(),
-        levels,
-        tempos,
-        sections,
-    ]
-    if timecodes is not None:
-        columns.append(timecodes)
     writer.writerow((*HEADER, "timecode") if timecodes is not None else HEADER)
-    writer.writerows(zip(*columns, strict=True))
+    # whole columns at once (a million rows stay fast), a block of rows at a time (ten
+    # million rows as Python objects would take gigabytes)
+    for start in range(0, len(grid), _CHUNK):
+        end = min(start + _CHUNK, len(grid))
+        part = slice(start, end)
+        columns: list[Any] = [
+            range(start, end),
+            np.char.mod("%.9f", grid.time[part]).tolist(),
+            samples[part].tolist(),
+            grid.bar[part].tolist(),
+            grid.beat[part].tolist(),
+            grid.sub[part].tolist(),
+            [names[x] for x in grid.level[part].tolist()],
+            [_tempo_text(t) for t in grid.tempo[part].tolist()],
+            [grid.section_names[x] for x in grid.section[part].tolist()],
+        ]
+        if timecodes is not None:
+            columns.append(timecodes[start:end])
+        writer.writerows(zip(*columns, strict=True))

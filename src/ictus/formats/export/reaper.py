@@ -47,6 +47,7 @@ import numpy as np
 from ictus.formats.export.markers import cue_markers, section_markers
 from ictus.tempomap.grid import build_grid, piecewise, section_times, times_in_section
 from ictus.tempomap.model import Meter, Section, TempoMap
+from ictus.tempomap.timeline import tempo_for
 
 
 def format_rpp(tempo_map: TempoMap) -> str:
@@ -114,7 +115,8 @@ def _tempo_points(section: Section) -> list[tuple[Fraction, Fraction]]:
     qs.append(section.length_quarters)
     times = times_in_section(section, qs)
     return [
-        (times[k], (qs[k + 1] - qs[k]) * 60 / (times[k + 1] - times[k])) for k in range(len(qs) - 1)
+        (times[k], tempo_for(qs[k + 1] - qs[k], times[k + 1] - times[k]))
+        for k in range(len(qs) - 1)
     ]
 
 

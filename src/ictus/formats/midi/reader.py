@@ -38,7 +38,6 @@ import os
 import warnings
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from pathlib import Path
 
 from ictus.errors import IctusWarning, ParameterError
 from ictus.formats.midi.labels import (
@@ -50,6 +49,7 @@ from ictus.formats.midi.labels import (
 )
 from ictus.formats.midi.smf import MidiFileError, Song, read_song
 from ictus.formats.typed_tempo import typed_bpm
+from ictus.limits import read_input
 from ictus.tempomap.model import CountIn, Cue, Meter, Section, Tempo, TempoMap, unit_name
 from ictus.tempomap.timeline import seconds_at_tempo, stepped_seconds
 
@@ -117,7 +117,7 @@ def read_midi(
     if bars is not None and (not isinstance(bars, int) or not 1 <= bars <= MAX_BARS):
         raise ParameterError(f"bars must be a whole number 1..{MAX_BARS}, got {bars!r}")
     try:
-        data = Path(name).read_bytes()
+        data = read_input(name, "MIDI file")
     except FileNotFoundError:
         raise MidiFileError(f"{name}: no such file") from None
     except IsADirectoryError:

@@ -1,0 +1,408 @@
+"""Commands of the show area, the ``ictus show`` group (:data:`app`): check a show file,
+render its songs per output, run it live with the setlist display.
+
+The display reads :meth:`ictus.show.ShowRunner.status` about twenty times a second
+and turns keys into runner calls (as a foot switch or a remote would):
+
+========== ==============================  ========== ==============================
+key        does                            key        does
+========== ==============================  ========== ==============================
+g, space   go: start the cued song         v          vamp: loop this part
+n, →       stop, cue the next song         r          release the vamp (at the bar)
+p, ←       stop, cue the song before       1 .. 9     jump to part N at the next bar
+s          stop                            q          quit
+========== ==============================  ========== ==============================
+"""
+
+# no ``from __future__ import annotations``: Typer reads the annotations at run time
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ictus.cli import options as m
+from ictus.cli.common import UsageError
+
+if TYPE_CHECKING:
+    from ictus.show import Show
+    from ictus.show.runner import ShowRunner, ShowStatus
+
+app = m.area(
+    "show",
+    "Live shows: a setlist of songs with backing stems, spoken cues, MIDI and monitor "
+    "mixes, from one show file (docs/SHOW.md).\n\n"
+    "Examples:\n\n"
+    "  ictus show check show.toml\n\n"
+    "  ictus show render show.toml -o rehearsal/\n\n"
+    "  ictus show run show.toml --backend jack --connect system",
+)
+
+ShowFile = Annotated[Path, typer.Argument(metavar="SHOW", help="The show file (TOML).")]
+BACKENDS = ("jack", "portaudio", "null")
+
+KEYS_HELP = "g go · n/p next/previous · s stop · v vamp · r release · 1-9 jump to part · q quit"
+
+
+def _load(path: Path) -> "Show":
+    from ictus.show import load_show
+
+    return load_show(path)
+
+
+def _problems(err: Any) -> None:
+    """A refused show: one line per problem on stderr, exit 1."""
+    for line in err.problems:
+        sys.stderr.write(f"ictus: error: {line}\n")
+    raise typer.Exit(1)
+
+
+@app.command("check")
+def check(show_file: ShowFile) -> None:
+    """Check a show: print where every source goes, or every problem (one line each).
+
+    Refuses (exit 1) a missing or unreadable stem, an unknown output, a stem shorter
+    than its map, a rate that cannot be converted, or click or cues reaching an output
+    marked main.
+    """
+    from ictus.show import ShowError, check_show
+
+    show = _load(show_file)
+    try:
+        report = check_show(show)
+    except ShowError as err:
+        _problems(err)
+    typer.echo(str(report))
+
+
+@app.command("render")
+def render(
+    show_file: ShowFile,
+    out_dir: Annotated[
+        Path, typer.Option("--output", "-o", metavar="DIR", help="Folder for the files.")
+    ],
+    song: Annotated[
+        str | None,
+        typer.Option("--song", metavar="N|NAME", help="Only this song (setlist number or name)."),
+    ] = None,
+    quiet: m.QuietOpt = False,
+) -> None:
+    """Render every song (or one): DIR/NN-SONG/OUTPUT.wav, one file per output mix.
+
+    32-bit float WAV at the show's rate, through the same sources and routing as
+    ``ictus show run``: each file is what that output plays live.
+    """
+    from ictus.show import ShowError, render_song
+
+    show = _load(show_file)
+    songs = show.songs_in_order()
+    picked = range(len(songs)) if song is None else [_song_index(show, song)]
+    for i in picked:
+        folder = out_dir / f"{i + 1:02d}-{songs[i].name}"
+        try:
+            paths = render_song(show, songs[i], folder)
+        except ShowError as err:
+            _problems(err)
+        if not quiet:
+            names = ", ".join(p.name for p in paths.values())
+            sys.stderr.write(f"ictus: {songs[i].name}: {folder}/ {names}\n")
+
+
+def _song_index(show: "Show", text: str) -> int:
+    names = show.setlist
+    if text.isdigit():
+        n = int(text)
+        if not 1 <= n <= len(names):
+            raise UsageError(f"--song: the setlist has songs 1..{len(names)}, got {n}")
+        return n - 1
+    if text not in names:
+        raise UsageError(f"--song: no song {text!r} in the setlist: {', '.join(names)}")
+    return names.index(text)
+
+
+def _connect(text: str) -> str | list[str]:
+    value = text.strip()
+    if value in ("auto", "none"):
+        return value
+    items = [x.strip() for x in value.split(",") if x.strip()]
+    if not items:
+        raise UsageError("--connect: give auto, none, or JACK ports/clients")
+    return items
+
+
+@app.command("run")
+def run(
+    show_file: ShowFile,
+    backend: Annotated[
+        str | None,
+        typer.Option("--backend", "-b", metavar="jack|portaudio|null", help="Audio backend."),
+    ] = None,
+    song: Annotated[
+        str | None,
+        typer.Option("--song", metavar="N|NAME", help="Cue this song first (default: 1)."),
+    ] = None,
+    client_name: Annotated[
+        str, typer.Option("--client-name", metavar="NAME", help="JACK client name.")
+    ] = "ictus-show",
+    connect: Annotated[
+        str,
+        typer.Option(
+            "--connect",
+            metavar="auto|none|PORTS",
+            help="JACK: where the outputs go (ports or clients, comma-separated).",
+        ),
+    ] = "auto",
+    midi_connect: Annotated[
+        str | None,
+        typer.Option(
+            "--midi-connect",
+            metavar="PORTS",
+            help="JACK: MIDI ports or clients the show's MIDI goes to (comma-separated).",
+        ),
+    ] = None,
+    midi_from: Annotated[
+        str | None,
+        typer.Option(
+            "--midi-from",
+            metavar="PORTS",
+            help="JACK: MIDI ports the foot switch / pad sends from (the show's [control]).",
+        ),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", "-d", help="PortAudio device, or JACK server name.")
+    ] = None,
+    read_ahead: Annotated[
+        float,
+        typer.Option("--read-ahead", metavar="SECONDS", help="Stem read-ahead per stem."),
+    ] = 2.7,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
+) -> None:
+    """Run a show live: the setlist display and keys on a terminal.
+
+    Without a terminal the cued song starts at once and the show plays on as the
+    songs' advance settings say, ending when a song waits for go (or the last ends).
+    The show is checked first: nothing plays if anything is wrong.
+    \f
+    Examples:
+
+      ictus show run examples/show/show.toml --backend null
+
+      ictus show run show.toml -b jack --connect system --midi-connect a2j --song 3
+    """
+    from ictus.engine import BackendError, make_backend
+    from ictus.engine.backends import NoOutput
+    from ictus.show import ShowError, check_show
+    from ictus.show.live import JackMidi
+    from ictus.show.runner import ShowRunner
+
+    name = backend or None
+    if name is not None and name not in BACKENDS:
+        raise UsageError(f"--backend: choose one of {', '.join(BACKENDS)}, got {name!r}")
+    if not 0.5 <= read_ahead <= 600:
+        raise UsageError(f"--read-ahead must be 0.5..600 seconds, got {read_ahead:g}")
+    show = _load(show_file)
+    start = 0 if song is None else _song_index(show, song)
+    try:
+        check_show(show)  # before anything opens: a bad show never makes a sound
+    except ShowError as err:
+        _problems(err)
+    from ictus.engine.backends import default_backend
+
+    name = name or default_backend()
+    if name != "jack" and (midi_connect or midi_from):
+        raise UsageError("--midi-connect and --midi-from need --backend jack (JACK MIDI)")
+    interactive = sys.stdin.isatty()
+    midi = None
+    options: dict[str, Any] = {}
+    if name == "jack":
+        midi = JackMidi()
+        options = {
+            "client_name": client_name,
+            "connect": _connect(connect),
+            "server": device,
+            "on_client": midi.register,
+        }
+    elif name == "portaudio":
+        options = {"device": device}
+    else:
+        options = {
+            "rate": show.sample_rate,
+            "driver": "paced" if interactive else "fast",
+        }
+    audio = make_backend(name, **options)
+    ring = max(round(read_ahead * show.sample_rate), 1 << 14)
+    runner = ShowRunner(show, audio, midi=midi, start=start, read_ahead=ring)
+    import signal
+
+    def stop_playing(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_playing)
+    try:
+        runner.open()
+    except NoOutput as err:
+        raise BackendError(str(err)) from None
+    try:
+        if midi is not None:
+            _connect_midi(midi, midi_connect, midi_from)
+        if interactive:
+            _display(runner)
+        else:
+            if not quiet:
+                sys.stderr.write(f"ictus: show {show_file} on {audio.describe()}\n")
+            runner.go()
+            runner.wait()  # IctusError if the audio went away
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    finally:
+        failure = runner.failure
+        underruns = runner.status().underruns
+        runner.close()
+    if failure:
+        raise BackendError(failure)
+    if not quiet and not interactive and audio.xruns:
+        sys.stderr.write(f"ictus: {audio.xruns} xrun(s) while playing\n")
+    if not quiet and underruns:
+        sys.stderr.write(
+            f"ictus: {underruns} stem underrun(s): the disk fell behind (--read-ahead)\n"
+        )
+
+
+def _connect_midi(midi: Any, to: str | None, source: str | None) -> None:
+    """Connect the show's MIDI ports (JACK) to ports or clients by name."""
+    from ictus.engine import BackendError
+
+    client = midi.client
+    if client is None:
+        return
+    for ours, items, is_input in ((midi.out_port, to, True), (midi.in_port, source, False)):
+        if not items:
+            continue
+        for item in [x.strip() for x in items.split(",") if x.strip()]:
+            names = [
+                p.name
+                for p in client.get_ports(is_midi=True, is_input=is_input, is_output=not is_input)
+                if p.name == item or p.name.split(":", 1)[0] == item
+            ]
+            if not names:
+                flag = "--midi-connect" if is_input else "--midi-from"
+                raise BackendError(f"{flag}: no JACK MIDI port or client {item!r}")
+            for theirs in names:
+                if is_input:
+                    client.connect(ours, theirs)
+                else:
+                    client.connect(theirs, ours)
+
+
+# -- the display -----------------------------------------------------------------------------
+
+
+def render_show(status: "ShowStatus", message: str = "") -> Any:
+    """The show display: the setlist, the song and part, the next cue, the time left."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    lines: list[Any] = []
+    setlist = Text()
+    for i, name in enumerate(status.setlist):
+        mark = "▶ " if i == status.index else "  "
+        style = (
+            "bold green"
+            if i == status.index and status.playing
+            else ("bold" if i == status.index else "dim")
+        )
+        setlist.append(f"{mark}{i + 1}. {name}\n", style=style)
+    lines.append(setlist)
+    e = status.engine
+    state = "playing" if status.playing else ("finished" if status.finished else "cued")
+    head = Text(f"{status.song}: {state}", style="bold")
+    lines.append(head)
+    if e is not None:
+        part = e.section or "-"
+        where = f"bar {e.bar}|{e.beat}  part {part}"
+        if e.loop:
+            where += f"  (vamp: {e.loop})"
+        lines.append(Text(where))
+        if e.next_section:
+            lines.append(Text(f"next part: {e.next_section}"))
+    if status.next_cue is not None and status.next_cue_in is not None:
+        soon = status.next_cue_in < 4.0
+        lines.append(
+            Text(
+                f"next cue: {status.next_cue!r} in {status.next_cue_in:.0f} s",
+                style="bold yellow" if soon else "",
+            )
+        )
+    minutes, seconds = divmod(int(status.seconds_left + 0.999), 60)
+    lines.append(Text(f"to the end: {minutes}:{seconds:02d}   then: {status.advance}"))
+    if status.underruns:
+        lines.append(Text(f"stem underruns: {status.underruns}", style="yellow"))
+    lines.append(Text(message, style="yellow") if message else Text(""))
+    lines.append(Text(KEYS_HELP, style="dim"))
+    return Panel(Group(*lines), title=status.title or "ictus show", expand=False)
+
+
+def act(runner: "ShowRunner", key: str) -> str | None:
+    """Do what ``key`` means; returns ``"quit"``, a message, or None."""
+    if key in ("q", "Q", "\x03"):
+        return "quit"
+    if key in ("g", " "):
+        runner.go()
+    elif key in ("n", "right"):
+        runner.next()
+    elif key in ("p", "left"):
+        runner.previous()
+    elif key == "s":
+        runner.stop()
+    elif key == "v":
+        return f"vamp: {runner.vamp()}"
+    elif key == "r":
+        runner.release()
+        return "released: out at the next bar line"
+    elif key.isdigit() and key != "0":
+        loaded = runner.playing
+        if loaded is None:
+            return None
+        labels = [s.label for s in loaded.plan.song.tempo_map.sections]
+        k = int(key) - 1
+        if k < len(labels) and labels[k]:
+            runner.jump(str(labels[k]))
+            return f"to {labels[k]} at the next bar line"
+        return f"the song has no part {key}"
+    return None
+
+
+def _display(runner: "ShowRunner", fps: float = 20.0) -> None:
+    from rich.console import Console
+    from rich.live import Live
+
+    from ictus.cli.display import Keys
+    from ictus.errors import IctusError
+
+    quit_now = threading.Event()
+    message: list[tuple[str, float]] = [("", 0.0)]
+
+    def on_key(key: str) -> None:
+        try:
+            said = act(runner, key)
+        except IctusError as err:
+            said = str(err)
+        if said == "quit":
+            quit_now.set()
+        elif said:
+            message[0] = (said, time.monotonic() + 3.0)
+
+    def screen() -> Any:
+        said, until = message[0]
+        text = said if time.monotonic() < until else ""
+        return render_show(runner.status(), runner.failure or text)
+
+    with (
+        Keys(on_key),
+        Live(get_renderable=screen, console=Console(), refresh_per_second=fps, transient=False),
+    ):
+        while not quit_now.wait(0.05):
+            pass
