@@ -2,7 +2,7 @@
 ``--follow link|ltc|mtc|midi-clock`` with ``--midi-in PORT`` / ``--ltc-in CH``.
 
 :func:`follow_settings` checks the options (usage mistakes exit 2);
-:func:`follow_flags` makes what they attach to the engine (a Link leader, a follower).
+:func:`follow_parts` makes what they attach to the engine (a Link leader, a follower).
 docs/FOLLOW.md has the rules.
 
 >>> follow_settings(True, "4", None, None, None)
@@ -12,14 +12,12 @@ FollowSettings(link=True, quantum=Fraction(4, 1), follow=None, midi_in=None, ltc
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 from ictus.cli.common import UsageError
-
-if TYPE_CHECKING:
-    from ictus.cli.live import Attachments
 
 
 class FollowSource(enum.StrEnum):
@@ -111,7 +109,16 @@ def start_bar_of(tempo_map: Any, from_label: str | None, from_bar: int | None) -
     return from_bar or 1
 
 
-def follow_flags(
+class FollowParts(NamedTuple):
+    """What the options attach: event outputs, followers, and ``bind`` (called with the
+    open engine; returns what to call after the engine closed), or None."""
+
+    event_outputs: tuple[Any, ...] = ()
+    followers: tuple[Any, ...] = ()
+    bind: Callable[[Any], Callable[[], None]] | None = None
+
+
+def follow_parts(
     settings: FollowSettings,
     tempo_map: Any,
     from_label: str | None,
@@ -119,19 +126,16 @@ def follow_flags(
     backend: str,
     device: str | None,
     client_name: str,
-) -> Attachments:
-    """``--link``, ``--link-quantum``, ``--follow``, ``--midi-in``, ``--ltc-in``: the
-    Link leader (an event output), the follower, and a remote opener that hands the
-    open engine's clock to the leader and leaves the Link session after the engine.
+) -> FollowParts:
+    """The Link leader (an event output), the follower, and the binding that hands the
+    open engine's clock to the leader (and leaves the Link session after the engine).
 
-    >>> follow_flags(follow_settings(False, None, None, None, None), None, None, None,
+    >>> follow_parts(follow_settings(False, None, None, None, None), None, None, None,
     ...              "null", None, "ictus")
-    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    FollowParts(event_outputs=(), followers=(), bind=None)
     """
-    from ictus.cli.live import Attachments, Opened
-
     if not settings.link and settings.follow is None:
-        return Attachments()
+        return FollowParts()
     start_bar = start_bar_of(tempo_map, from_label, from_bar)
     if settings.follow is not None and settings.follow is not FollowSource.LINK:
         if backend != "jack":
@@ -146,14 +150,14 @@ def follow_flags(
             device,
             client_name,
         )
-        return Attachments(followers=(chaser,))
+        return FollowParts(followers=(chaser,))
     from ictus.sync.link import QuantumRule
 
     quantum = QuantumRule(settings.quantum)
     if settings.follow is FollowSource.LINK:
         from ictus.engine.link import LinkFollow
 
-        return Attachments(followers=(LinkFollow(tempo_map, start_bar, quantum),))
+        return FollowParts(followers=(LinkFollow(tempo_map, start_bar, quantum),))
     from ictus.engine.link import LinkLead
 
     bound: list[Any] = []  # the engine, once open
@@ -167,8 +171,8 @@ def follow_flags(
 
     lead = LinkLead(tempo_map, start_bar, quantum, host_time)
 
-    def bind(engine: Any) -> Opened:
+    def bind(engine: Any) -> Callable[[], None]:
         bound.append(engine)
-        return Opened(close=lead.close, report=lambda: None)
+        return lead.close
 
-    return Attachments(event_outputs=(lead,), remotes=(bind,))
+    return FollowParts(event_outputs=(lead,), bind=bind)

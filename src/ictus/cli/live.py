@@ -15,6 +15,7 @@ from ictus.cli import options as m
 from ictus.cli.common import UsageError  # option mistakes exit 2
 
 if TYPE_CHECKING:
+    from ictus.cli.follow import FollowSettings
     from ictus.engine import Engine, EventOutput, Follower, Route
     from ictus.render import Overs
     from ictus.tempomap import TempoMap
@@ -273,6 +274,32 @@ def osc_flags(port: int | None, host: str | None, send: str | None, quiet: bool)
         return Opened(close=remote.close, report=report, rows=osc_rows(remote))
 
     return Attachments(remotes=(open_remote,))
+
+
+def follow_flags(
+    settings: "FollowSettings",
+    tempo_map: "TempoMap",
+    from_label: str | None,
+    from_bar: int | None,
+    backend: str,
+    device: str | None,
+    client_name: str,
+) -> Attachments:
+    """``--link``, ``--link-quantum``, ``--follow``, ``--midi-in``, ``--ltc-in``
+    (see :mod:`ictus.cli.follow` and docs/FOLLOW.md)."""
+    from ictus.cli.follow import follow_parts
+
+    parts = follow_parts(settings, tempo_map, from_label, from_bar, backend, device, client_name)
+    bind = parts.bind
+    if bind is None:
+        return Attachments(event_outputs=parts.event_outputs, followers=parts.followers)
+
+    def open_binding(engine: "Engine") -> Opened:
+        return Opened(close=bind(engine), report=lambda: None)
+
+    return Attachments(
+        event_outputs=parts.event_outputs, followers=parts.followers, remotes=(open_binding,)
+    )
 
 
 # -- the play itself ----------------------------------------------------------------------
@@ -714,7 +741,7 @@ def play(
       ictus play show.click --link          (and on the backup: --follow link)
     """
     from ictus.cli import common
-    from ictus.cli.follow import follow_flags, follow_settings
+    from ictus.cli.follow import follow_settings
     from ictus.render import Overs
     from ictus.sounds import parse_gains
 
