@@ -18,6 +18,7 @@ import ctypes
 import gc
 import json
 import sys
+import time
 
 import jack
 import numpy as np
@@ -44,7 +45,7 @@ def main(argv: list[str]) -> None:
     onsets: list[tuple[int, int]] = []
     cycles: list[int] = []
     last = [-(1 << 40)]
-    xruns = [0]
+    xruns: list[int] = []  # host microseconds of each xrun the server reported
 
     def process(frames: int) -> None:
         t = client.last_frame_time
@@ -61,7 +62,10 @@ def main(argv: list[str]) -> None:
     gc.collect()
     gc.freeze()
     client.set_process_callback(process)
-    client.set_xrun_callback(lambda _delay: xruns.__setitem__(0, xruns[0] + 1))
+    def xrun(_delay: float) -> None:
+        xruns.append(time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW) // 1000)
+
+    client.set_xrun_callback(xrun)
     client.activate()
     print("ready", flush=True)
     sys.stdin.readline()
@@ -69,7 +73,7 @@ def main(argv: list[str]) -> None:
     client.deactivate()
     client.close()
     json.dump(
-        {"onsets": onsets, "first": cycles[0] if cycles else None, "last": end, "xruns": xruns[0]},
+        {"onsets": onsets, "first": cycles[0] if cycles else None, "last": end, "xruns": xruns},
         sys.stdout,
     )
     print(flush=True)
