@@ -648,3 +648,41 @@ def test_chase_rules_place_free_wheel_then_stop_and_say_so():
         assert not engine.where().playing
         assert fed.lost is not None and "timecode stopped" in fed.lost
         assert engine.status().follow == "ltc"
+
+
+# -- ictus play --link, heard by an independent peer ---------------------------------------------
+
+
+@pytest.mark.jack
+@needs_rig
+def test_link_leader_puts_every_click_on_the_independent_peers_beat(tmp_path):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(HERE.parent / "src"), env.get("PYTHONPATH")) if p
+    )
+    out = tmp_path / "lead.json"
+    script = f"ip link set lo up && exec {sys.executable} {HERE / 'leadrig.py'} 14 {out}"
+    done = subprocess.run(
+        ["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, env=env,
+        timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rig = json.loads(out.read_text())
+    peer = [p for p in rig["peer"] if "beat" in p and p["peers"] > 0]
+    t = np.array([p["t"] for p in peer], dtype=np.float64)
+    beat = np.array([p["beat"] for p in peer])
+    onsets = np.array([h for _, h in rig["clicks"]["onsets"]], dtype=np.float64)
+    k = np.arange(len(onsets))  # click k of the map: 4 count-in clicks, then 4/4 at 120
+    delay = detection_delay(k - 4)  # samples from a click's start to its onset
+    starts = onsets - delay / 48000 * 1e6
+    heard = (starts > t[0] + 2e6) & (starts < t[-1]) & (k >= 4)  # 2 s to converge
+    xruns = np.array(rig["clicks"]["xruns"], dtype=np.float64)
+    for x in xruns:
+        heard &= ~((starts > x - 1e5) & (starts < x + 1.5e6))
+    assert heard.sum() >= 6, (heard.sum(), len(onsets))
+    at = np.interp(starts[heard], t, beat)  # the peer's beat at each click
+    # click k is Link beat k - 4 (the start bar's downbeat is beat 0), quantum 4
+    off = ((at - (k[heard] - 4) + 2) % 4) - 2
+    ms = off * 60 / 120 * 1000
+    assert np.abs(ms).max() < 1.0, ms
+    print({"worst_ms": float(np.abs(ms).max()), "clicks": int(heard.sum())})
