@@ -13,6 +13,7 @@ import typer
 
 from ictus.cli import options as m
 from ictus.cli.common import UsageError  # option mistakes exit 2
+from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
     from ictus.cli.follow import FollowSettings
@@ -300,6 +301,29 @@ def follow_flags(
     return Attachments(
         event_outputs=parts.event_outputs, followers=parts.followers, remotes=(open_binding,)
     )
+
+
+def web_flags(web: bool, host: str | None, port: int | None, quiet: bool) -> Attachments:
+    """``--web``, ``--web-host``, ``--web-port``: the web remote and visual metronome.
+
+    >>> web_flags(False, None, None, False)
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    """
+    from ictus.cli.webflags import check_web_flags, start_web
+
+    where = check_web_flags(web, host, port)
+    if where is None:
+        return Attachments()
+
+    def open_remote(engine: "Engine") -> Opened | None:
+        server = start_web(engine, where, quiet=quiet)
+
+        def rows() -> list[tuple[str, str]]:
+            return [("web", server.url())]
+
+        return Opened(close=server.stop, report=lambda: None, rows=rows)
+
+    return Attachments(remotes=(open_remote,))
 
 
 # -- the play itself ----------------------------------------------------------------------
@@ -714,6 +738,9 @@ def play(
     follow: FollowOpt = None,
     midi_in: MidiInOpt = None,
     ltc_in: LtcInOpt = None,
+    web: WebOpt = False,
+    web_host: WebHostOpt = None,
+    web_port: WebPortOpt = None,
     quiet: PlayQuietOpt = False,
 ) -> None:
     """Play the click of MAP live, sample for sample what 'ictus render' writes.
@@ -757,6 +784,7 @@ def play(
         gains = parse_gains(gain) if gain else None
         overs_rule = Overs.parse(overs)
         extras += osc_flags(osc, osc_host, osc_send, quiet)
+        extras += web_flags(web, web_host, web_port, quiet)
     following = follow_settings(link, link_quantum, follow, midi_in, ltc_in)
     if sound is not None and sound_file is not None:
         raise UsageError("give --sound or --sound-file, not both")

@@ -25,9 +25,12 @@ import typer
 
 from ictus.cli import options as m
 from ictus.cli.common import UsageError
+from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
+    from ictus.engine import Backend
     from ictus.show import Show
+    from ictus.show.live import JackMidi
     from ictus.show.runner import ShowRunner, ShowStatus
 
 app = m.area(
@@ -177,12 +180,16 @@ def run(
         float,
         typer.Option("--read-ahead", metavar="SECONDS", help="Stem read-ahead per stem."),
     ] = 2.7,
+    web: WebOpt = False,
+    web_host: WebHostOpt = None,
+    web_port: WebPortOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
 ) -> None:
     """Run a show live: the setlist display and keys on a terminal.
 
     Without a terminal the cued song starts at once and the show plays on as the
-    songs' advance settings say, ending when a song waits for go (or the last ends).
+    songs' advance settings say, ending when a song waits for go (or the last ends);
+    with --web it waits for the page's go instead, until Ctrl-C.
     The show is checked first: nothing plays if anything is wrong.
     \f
     Examples:
@@ -190,16 +197,43 @@ def run(
       ictus show run examples/show/show.toml --backend null
 
       ictus show run show.toml -b jack --connect system --midi-connect a2j --song 3
+
+      ictus show run show.toml --web --web-host 0.0.0.0
     """
+    from ictus.cli.webflags import check_web_flags
+
+    where = check_web_flags(web, web_host, web_port)
+    run_show(
+        show_file, backend, song, client_name, connect, midi_connect, midi_from, device,
+        read_ahead, quiet, web=where,
+    )
+
+
+def run_show(
+    show_file: Path,
+    backend: str | None,
+    song: str | None,
+    client_name: str,
+    connect: str,
+    midi_connect: str | None,
+    midi_from: str | None,
+    device: str | None,
+    read_ahead: float,
+    quiet: bool,
+    *,
+    web: tuple[str, int] | None = None,
+    display: bool = True,
+    token: bool | None = None,
+    visual_latency: float = 0.0,
+) -> None:
+    """``ictus show run``, and ``ictus serve SHOW`` (``display`` False: the web remote
+    alone). With ``web`` (host, port) the web remote drives the show too."""
     from ictus.engine import BackendError, make_backend
     from ictus.engine.backends import NoOutput
     from ictus.show import ShowError, check_show
-    from ictus.show.live import JackMidi
     from ictus.show.runner import ShowRunner
 
-    name = backend or None
-    if name is not None and name not in BACKENDS:
-        raise UsageError(f"--backend: choose one of {', '.join(BACKENDS)}, got {name!r}")
+    name = _backend_name(backend)
     if not 0.5 <= read_ahead <= 600:
         raise UsageError(f"--read-ahead must be 0.5..600 seconds, got {read_ahead:g}")
     show = _load(show_file)
@@ -213,42 +247,39 @@ def run(
     name = name or default_backend()
     if name != "jack" and (midi_connect or midi_from):
         raise UsageError("--midi-connect and --midi-from need --backend jack (JACK MIDI)")
-    interactive = sys.stdin.isatty()
-    midi = None
-    options: dict[str, Any] = {}
-    if name == "jack":
-        midi = JackMidi()
-        options = {
-            "client_name": client_name,
-            "connect": _connect(connect),
-            "server": device,
-            "on_client": midi.register,
-        }
-    elif name == "portaudio":
-        options = {"device": device}
-    else:
-        options = {
-            "rate": show.sample_rate,
-            "driver": "paced" if interactive else "fast",
-        }
+    interactive = display and sys.stdin.isatty()
+    midi, options = _backend_options(
+        name,
+        show,
+        interactive or web is not None,  # a page follows it too: in real time
+        client_name=client_name,
+        connect=connect,
+        device=device,
+    )
     audio = make_backend(name, **options)
     ring = max(round(read_ahead * show.sample_rate), 1 << 14)
     runner = ShowRunner(show, audio, midi=midi, start=start, read_ahead=ring)
-    import signal
-
-    def stop_playing(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop_playing)
+    _stop_on_sigterm()
     try:
         runner.open()
     except NoOutput as err:
         raise BackendError(str(err)) from None
+    server = None
     try:
         if midi is not None:
             _connect_midi(midi, midi_connect, midi_from)
+        if web is not None:
+            from ictus.cli.webflags import start_web
+
+            server = start_web(
+                None, web, show=runner, token=token, visual_latency=visual_latency
+            )
         if interactive:
             _display(runner)
+        elif server is not None:
+            sys.stderr.write("ictus: the show waits for go on the page; Ctrl-C to stop\n")
+            while runner.failure is None and audio.failure is None:
+                time.sleep(0.25)  # the server and the show run on their own threads
         else:
             if not quiet:
                 sys.stderr.write(f"ictus: show {show_file} on {audio.describe()}\n")
@@ -257,17 +288,81 @@ def run(
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     finally:
+        if server is not None:
+            server.stop()
         failure = runner.failure
         underruns = runner.status().underruns
         runner.close()
+    _say_how_it_went(failure, underruns, audio, quiet=quiet, interactive=interactive)
+
+
+def _say_how_it_went(
+    failure: str | None, underruns: int, audio: "Backend", *, quiet: bool, interactive: bool
+) -> None:
+    """After the show: the runner's failure as an error; else, unless quiet, the xruns
+    (played without the display) and the stem underruns."""
+    from ictus.engine import BackendError
+
     if failure:
         raise BackendError(failure)
-    if not quiet and not interactive and audio.xruns:
+    if quiet:
+        return
+    if not interactive and audio.xruns:
         sys.stderr.write(f"ictus: {audio.xruns} xrun(s) while playing\n")
-    if not quiet and underruns:
+    if underruns:
         sys.stderr.write(
             f"ictus: {underruns} stem underrun(s): the disk fell behind (--read-ahead)\n"
         )
+
+
+def _backend_name(backend: str | None) -> str | None:
+    """The backend asked for (None: the default one); a usage error if unknown."""
+    name = backend or None
+    if name is not None and name not in BACKENDS:
+        raise UsageError(f"--backend: choose one of {', '.join(BACKENDS)}, got {name!r}")
+    return name
+
+
+def _backend_options(
+    name: str,
+    show: "Show",
+    interactive: bool,
+    *,
+    client_name: str,
+    connect: str,
+    device: str | None,
+) -> tuple["JackMidi | None", dict[str, Any]]:
+    """The show's JACK MIDI ports (JACK only, else None) and the backend's options.
+
+    The null backend plays in real time on a terminal (the display follows it) and as
+    fast as it can without one.
+    """
+    if name == "jack":
+        from ictus.show.live import JackMidi
+
+        midi = JackMidi()
+        return midi, {
+            "client_name": client_name,
+            "connect": _connect(connect),
+            "server": device,
+            "on_client": midi.register,
+        }
+    if name == "portaudio":
+        return None, {"device": device}
+    return None, {
+        "rate": show.sample_rate,
+        "driver": "paced" if interactive else "fast",
+    }
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the show as Ctrl-C does (the runner closes, the exit is 130)."""
+    import signal
+
+    def stop_playing(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop_playing)
 
 
 def _connect_midi(midi: Any, to: str | None, source: str | None) -> None:

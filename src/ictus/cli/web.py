@@ -70,17 +70,22 @@ def serve(
     from_label: m.FromLabelOpt = None,
     from_bar: m.FromBarOpt = None,
 ) -> None:
-    """Play MAP live, run from a web page: visual metronome and remote control.
+    """Play MAP (or run a show file, .toml) live, run from a web page: visual
+    metronome and remote control.
 
     Open the printed address on a phone or tablet: the page flashes the beat in
     step with the click (clock-synced), shows bar|beat, section, tempo and the
     count-in, and starts, stops, locates, vamps, jumps and changes the tempo.
+    With a show file the page shows the setlist and runs the show: go, next,
+    previous, stop, vamp, release, jump to a part.
 
     Examples:
 
       ictus serve song.click
 
       ictus serve song.click --host 0.0.0.0 --backend jack --visual-latency 6
+
+      ictus serve examples/show/show.toml --backend null
     """
     from ictus.cli import common
 
@@ -98,6 +103,22 @@ def serve(
     name = backend or default_backend()
     if name not in BACKEND_NAMES:
         raise UsageError(f"--backend: choose one of {', '.join(BACKEND_NAMES)}, got {name!r}")
+    if map_file.endswith(".toml"):  # a show file: the show runner, driven from the page
+        given = [scale, count_in, from_label, from_bar, sound, source_format, sample_rate]
+        if any(v is not None for v in given) or period or channels != 2:
+            raise UsageError(
+                "with a show file, the show file says the sound, tempo, channels and rate"
+            )
+        from pathlib import Path
+
+        from ictus.cli.show import run_show
+
+        run_show(
+            Path(map_file), name, None, "ictus-show", connect, None, None, device, 2.7,
+            False, web=(host, port), display=False, token=token,
+            visual_latency=visual_latency / 1000,
+        )
+        return
     tempo_map = common.load_map(map_file, fmt=source_format, scale=scale, count_in=count_in)
     options: dict[str, Any]
     if name == "jack":

@@ -145,19 +145,7 @@ def _with_name(err: IctusError, name: str) -> IctusError:
 
 def _read_map(path: str, fmt: str | None, **options: Any) -> TempoMap:
     if path == "-":
-        text = sys.stdin.read(MAX_INPUT_BYTES + 1).removeprefix("\ufeff")  # Notepad's BOM
-        if len(text) > MAX_INPUT_BYTES:
-            raise ParameterError(f"<stdin>: more than {MAX_INPUT_BYTES >> 20} MB of tempo map")
-        name = "<stdin>"
-        if fmt is None and text.lstrip().startswith("{"):
-            fmt = "json"
-        fmt = guess_format(name, fmt)
-        if fmt in FILE_READERS:
-            raise ParameterError(f"{fmt} files cannot be read from standard input; give a path")
-        if fmt not in TEXT_READERS:
-            raise ParameterError(f"ictus writes {fmt} files but does not read them")
-        return TEXT_READERS[fmt](text, name)
-    name = path
+        return _read_stdin_map(fmt)
     fmt = guess_format(path, fmt)
     if fmt not in TEXT_READERS and fmt not in FILE_READERS:
         raise ParameterError(f"{path}: ictus writes {fmt} files but does not read them")
@@ -168,9 +156,30 @@ def _read_map(path: str, fmt: str | None, **options: Any) -> TempoMap:
         return FILE_READERS[fmt](path, **options)
     if options:
         raise ParameterError(f"{', '.join(options)}: only for MIDI and MusicXML files")
+    return TEXT_READERS[fmt](_read_text(path), path)
+
+
+def _read_stdin_map(fmt: str | None) -> TempoMap:
+    """A text tempo map from standard input: click unless ``fmt`` or a leading ``{`` says JSON."""
+    text = sys.stdin.read(MAX_INPUT_BYTES + 1).removeprefix("\ufeff")  # Notepad's BOM
+    if len(text) > MAX_INPUT_BYTES:
+        raise ParameterError(f"<stdin>: more than {MAX_INPUT_BYTES >> 20} MB of tempo map")
+    name = "<stdin>"
+    if fmt is None and text.lstrip().startswith("{"):
+        fmt = "json"
+    fmt = guess_format(name, fmt)
+    if fmt in FILE_READERS:
+        raise ParameterError(f"{fmt} files cannot be read from standard input; give a path")
+    if fmt not in TEXT_READERS:
+        raise ParameterError(f"ictus writes {fmt} files but does not read them")
+    return TEXT_READERS[fmt](text, name)
+
+
+def _read_text(path: str) -> str:
+    """A text file's contents; each way it can fail is one line naming the file."""
     try:
         # utf-8-sig: a byte-order mark (Notepad writes one) is not part of the text
-        text = read_input(path, "tempo map").decode("utf-8-sig")
+        return read_input(path, "tempo map").decode("utf-8-sig")
     except FileNotFoundError:
         raise IctusError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -179,7 +188,6 @@ def _read_map(path: str, fmt: str | None, **options: Any) -> TempoMap:
         raise IctusError(f"{path}: not a text file (byte {err.start} is not UTF-8)") from None
     except OSError as err:
         raise IctusError(f"{path}: cannot read ({err.strerror})") from None
-    return TEXT_READERS[fmt](text, name)
 
 
 def write_map(

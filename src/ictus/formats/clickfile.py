@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import partial
 from typing import Any, TypeVar
@@ -240,25 +240,57 @@ def _spaced_label_hint(tokens: list[_Token]) -> str:
 
 
 def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
+    """``[label:] bars [meter [(grouping)]] tempo [pattern] [volume] [option=value ...]``.
+
+    The parts are read left to right, so the first mistake on the line is the one reported.
+    """
     label_tok, rest = _split_label(line, tokens)
-    label = None
-    if label_tok is not None:
-        ok = (_KLICK_LABEL_RE if klick else _CLICK_LABEL_RE).match(label_tok.text)
-        if not ok:
-            allowed = (
-                "letters, digits, '_' and '-'"
-                if klick
-                else "letters, digits, '_', '-' and '.' (not '-' or '.' first)"
-            )
-            raise line.error(
-                f"a label may only use {allowed}, got {label_tok.text!r}", label_tok.column
-            )
-        label = label_tok.text
+    label = None if label_tok is None else _section_label(line, label_tok, klick)
     if not rest:
         raise line.error("expected the number of bars after the label", len(line.text) + 1)
+    bars = _parse_bars(line, rest)
+    if len(rest) == 1:
+        raise line.error("expected a tempo after the number of bars", len(line.text) + 1)
+    meter, after_meter = _parse_meter(line, rest[1:], klick)
+    if not after_meter:
+        raise line.error("expected a tempo after the meter", len(line.text) + 1)
+    tempo_tok, *extras = after_meter
+    tempo, tempo_end, tempi = _parse_tempo(line, tempo_tok, klick)
 
-    it = iter(rest)
-    bars_tok = next(it)
+    # provisional section: knows the beats per bar that patterns and lists must match
+    shape = _call(
+        line,
+        (tempo_tok if meter is None else rest[1]).column,
+        lambda: Section(bars=bars, tempo=tempo, meter=Meter(4, 4) if meter is None else meter),
+    )
+    if tempi is not None:
+        _check_tempo_list(line, tempo_tok, tempi, shape)
+    settings = _Settings()
+    for tok in extras:
+        if "=" in tok.text:
+            _take_option(line, tok, klick, settings)
+        else:
+            _take_word(line, tok, klick, settings)
+    _check_pattern(line, settings, shape)
+    return settings.apply(
+        line, shape, rest[0].column, tempo_end=tempo_end, tempi=tempi, label=label
+    )
+
+
+def _section_label(line: _Line, label: _Token, klick: bool) -> str:
+    if not (_KLICK_LABEL_RE if klick else _CLICK_LABEL_RE).match(label.text):
+        allowed = (
+            "letters, digits, '_' and '-'"
+            if klick
+            else "letters, digits, '_', '-' and '.' (not '-' or '.' first)"
+        )
+        raise line.error(f"a label may only use {allowed}, got {label.text!r}", label.column)
+    return label.text
+
+
+def _parse_bars(line: _Line, rest: list[_Token]) -> int:
+    """The number of bars, the first word after the label (``rest`` for the label hint)."""
+    bars_tok = rest[0]
     if not _INT_RE.match(bars_tok.text):
         raise line.error(
             f"expected the number of bars, got {bars_tok.text!r}{_spaced_label_hint(rest)}",
@@ -267,158 +299,202 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
     bars = int(bars_tok.text)
     if bars < 1:
         raise line.error("number of bars must be greater than 0", bars_tok.column)
+    return bars
 
-    remaining = list(it)
-    if not remaining:
-        raise line.error("expected a tempo after the number of bars", len(line.text) + 1)
 
-    meter = Meter(4, 4)
-    meter_tok = None
-    tok = remaining[0]
+def _parse_meter(
+    line: _Line, tokens: list[_Token], klick: bool
+) -> tuple[Meter | None, list[_Token]]:
+    """A meter (``7/8``), its grouping joined (``7/8(2+2+3)``) or as the next word; then the rest.
+
+    ``None`` and all of ``tokens`` when the first word is not a meter (4/4 is meant).
+    """
+    tok, rest = tokens[0], tokens[1:]
     m = _METER_RE.match(tok.text)
-    if m:
-        meter_tok = tok
-        remaining.pop(0)
-        group_text = m.group(3)
-        if group_text is None and remaining and remaining[0].text.startswith("(") and not klick:
-            group_text = remaining.pop(0).text
-        grouping = None
-        if group_text is not None:
-            if klick:
-                raise line.error("klick syntax has no groupings", tok.column)
-            gm = _GROUP_RE.match(group_text)
-            if gm is None:
-                raise line.error(
-                    f"expected a grouping such as (2+2+3), got {group_text!r}", tok.column
-                )
-            grouping = tuple(int(g) for g in re.split(r"\s*\+\s*", gm.group(1)))
-        built = _call(line, tok.column, lambda: Meter(int(m.group(1)), int(m.group(2)), grouping))
-        meter = built
-    if not remaining:
-        raise line.error("expected a tempo after the meter", len(line.text) + 1)
+    if m is None:
+        return None, tokens
+    group_text = m.group(3)
+    if group_text is None and rest and rest[0].text.startswith("(") and not klick:
+        group_text, rest = rest[0].text, rest[1:]
+    grouping = None if group_text is None else _parse_grouping(line, tok, group_text, klick)
+    meter = _call(line, tok.column, lambda: Meter(int(m.group(1)), int(m.group(2)), grouping))
+    return meter, rest
 
-    tempo_tok = remaining.pop(0)
-    tempo, tempo_end, tempi = _parse_tempo(line, tempo_tok, klick)
 
-    # provisional section: knows the beats per bar that patterns and lists must match
-    shape = _call(
-        line, (meter_tok or tempo_tok).column, lambda: Section(bars=bars, tempo=tempo, meter=meter)
-    )
-    if tempi is not None and len(tempi) != bars * shape.beats_per_bar:
+def _parse_grouping(line: _Line, meter_tok: _Token, text: str, klick: bool) -> tuple[int, ...]:
+    """``(2+2+3)``: the beats of a bar in pulses; errors point at the meter."""
+    if klick:
+        raise line.error("klick syntax has no groupings", meter_tok.column)
+    gm = _GROUP_RE.match(text)
+    if gm is None:
+        raise line.error(f"expected a grouping such as (2+2+3), got {text!r}", meter_tok.column)
+    return tuple(int(g) for g in re.split(r"\s*\+\s*", gm.group(1)))
+
+
+def _check_tempo_list(
+    line: _Line, tempo_tok: _Token, tempi: tuple[Fraction, ...], shape: Section
+) -> None:
+    """klick's per-beat tempo list has one tempo for every beat of the section."""
+    want = shape.bars * shape.beats_per_bar
+    if len(tempi) != want:
         raise line.error(
-            f"per-beat tempo list has {len(tempi)} values, but {bars} bars of "
-            f"{shape.beats_per_bar} beats need {bars * shape.beats_per_bar}",
+            f"per-beat tempo list has {len(tempi)} values, but {shape.bars} bars of "
+            f"{shape.beats_per_bar} beats need {want}",
             tempo_tok.column,
         )
 
-    fields: dict[str, object] = {}
-    cues: list[Cue] = []
-    positional = ["pattern", "volume"]
-    for tok in remaining:
-        text = tok.text
-        if "=" not in text:
-            if klick and positional and positional[0] == "pattern" and not _PATTERN_RE.match(text):
-                positional.pop(0)
-            if positional and positional[0] == "pattern" and _PATTERN_RE.match(text):
-                positional.pop(0)
-                fields["pattern"] = (text, tok.column)
-                continue
-            if positional and _FLOAT_RE.match(text):
-                positional.clear()
-                fields["volume"] = (float(text), tok.column)
-                continue
-            if text == "mute" and not klick:
-                fields["mute"] = (True, tok.column)
-                positional.clear()
-                continue
-            if klick:
-                raise line.error(
-                    f"unexpected {text!r} (klick syntax: "
-                    "[label:] bars [meter] tempo [pattern] [volume])",
-                    tok.column,
-                )
-            if _PATTERN_RE.match(text) or _FLOAT_RE.match(text):
-                raise line.error(
-                    f"{text!r} must come right after the tempo (pattern, then volume); "
-                    "after options write pattern= or vol=",
-                    tok.column,
-                )
-            raise line.error(
-                f"unexpected {text!r}: expected an accent pattern (X.x.), a volume (0.8) "
-                f"or an option ({', '.join(OPTIONS)})",
-                tok.column,
-            )
-        if klick:
-            raise line.error(f"klick syntax has no options such as {text!r}", tok.column)
-        positional.clear()
-        key, _, value = text.partition("=")
-        key_l = key.lower()
-        if key_l in ("vol", "volume"):
-            if not _FLOAT_RE.match(value):
-                raise line.error(f"expected a volume such as 0.8, got {value!r}", tok.column)
-            fields["volume"] = (float(value), tok.column)
-        elif key_l == "sub-vol":
-            if not _FLOAT_RE.match(value):
-                raise line.error(f"expected a volume such as 0.5, got {value!r}", tok.column)
-            fields["sub_volume"] = (float(value), tok.column)
-        elif key_l == "sub":
-            if value == "pulse":
-                fields["sub"] = ("pulse", tok.column)
-            elif _INT_RE.match(value):
-                fields["sub"] = (int(value), tok.column)
-            else:
-                raise line.error(f"expected sub=2..16 or sub=pulse, got {value!r}", tok.column)
-        elif key_l == "ramp":
-            if value not in RAMP_SHAPES:
-                raise line.error(
-                    f"unknown ramp shape {value!r}; choose one of {', '.join(RAMP_SHAPES)}",
-                    tok.column,
-                )
-            fields["ramp"] = (value, tok.column)
-        elif key_l == "pattern":
-            fields["pattern"] = (value, tok.column)
-        elif key_l == "steps":
-            fields["steps"] = (_parse_steps(line, tok, value), tok.column)
-        elif key_l == "cue" or _CUE_AT_RE.match(key_l):
-            cues.append(_parse_cue(line, tok, key_l, value))
-        else:
-            raise line.error(
-                f"unknown option {key!r}; options are: {', '.join(OPTIONS)}", tok.column
-            )
 
-    pattern_field = fields.get("pattern")
-    if isinstance(pattern_field, tuple):
-        pattern, column = pattern_field
-        assert isinstance(pattern, str)
-        if not _PATTERN_RE.match(pattern):
-            raise line.error(
-                f"an accent pattern uses X (accent), x (normal), . (silent), got {pattern!r}",
+@dataclass
+class _Settings:
+    """What the words after the tempo set, each value with the column it was written at."""
+
+    fields: dict[str, tuple[object, int]] = field(default_factory=dict)
+    cues: list[Cue] = field(default_factory=list)
+    # klick's bare words follow the tempo in order: an accent pattern, then a volume
+    pattern_may_follow: bool = True
+    volume_may_follow: bool = True
+
+    def set(self, name: str, value: object, tok: _Token) -> None:
+        self.fields[name] = (value, tok.column)
+
+    def end_bare_words(self) -> None:
+        self.pattern_may_follow = self.volume_may_follow = False
+
+    def apply(self, line: _Line, shape: Section, column: int, **changes: Any) -> Section:
+        """``shape`` with these settings; a value the model refuses is reported where it
+        was written (else at ``column``)."""
+        kwargs: dict[str, Any] = {name: value for name, (value, _) in self.fields.items()}
+        try:
+            return replace(shape, **changes, cues=tuple(self.cues), **kwargs)
+        except ParameterError as err:
+            # point at the option the model refused, when we know which one it was
+            at = next(
+                (c for name, (_, c) in self.fields.items() if name.replace("_", "-") in str(err)),
                 column,
             )
-        if len(pattern) != shape.beats_per_bar:
-            raise line.error(
-                f"accent pattern {pattern!r} has {len(pattern)} beats, but a bar of "
-                f"{shape.meter} has {shape.beats_per_bar}",
-                column,
-            )
-    kwargs: dict[str, Any] = {k: v[0] for k, v in fields.items() if isinstance(v, tuple)}
-    built_section = shape
-    try:
-        built_section = replace(
-            shape, tempo_end=tempo_end, tempi=tempi, label=label, cues=tuple(cues), **kwargs
+            raise line.error(str(err), at) from None
+
+
+def _take_word(line: _Line, tok: _Token, klick: bool, settings: _Settings) -> None:
+    """A bare word after the tempo: the accent pattern, the volume, or ``mute``."""
+    text = tok.text
+    if settings.pattern_may_follow and _PATTERN_RE.match(text):
+        settings.pattern_may_follow = False
+        settings.set("pattern", text, tok)
+    elif (settings.pattern_may_follow or settings.volume_may_follow) and _FLOAT_RE.match(text):
+        settings.end_bare_words()
+        settings.set("volume", float(text), tok)
+    elif text == "mute" and not klick:
+        settings.set("mute", True, tok)
+        settings.end_bare_words()
+    else:
+        raise _misplaced_word(line, tok, klick)
+
+
+def _misplaced_word(line: _Line, tok: _Token, klick: bool) -> ParseError:
+    text = tok.text
+    if klick:
+        return line.error(
+            f"unexpected {text!r} (klick syntax: [label:] bars [meter] tempo [pattern] [volume])",
+            tok.column,
         )
-    except ParameterError as err:
-        # point at the option the model refused, when we know which one it was
-        column = next(
-            (
-                v[1]
-                for k, v in fields.items()
-                if isinstance(v, tuple) and k.replace("_", "-") in str(err)
-            ),
-            rest[0].column,
+    if _PATTERN_RE.match(text) or _FLOAT_RE.match(text):
+        return line.error(
+            f"{text!r} must come right after the tempo (pattern, then volume); "
+            "after options write pattern= or vol=",
+            tok.column,
         )
-        raise line.error(str(err), int(column)) from None
-    return built_section
+    return line.error(
+        f"unexpected {text!r}: expected an accent pattern (X.x.), a volume (0.8) "
+        f"or an option ({', '.join(OPTIONS)})",
+        tok.column,
+    )
+
+
+def _take_option(line: _Line, tok: _Token, klick: bool, settings: _Settings) -> None:
+    """``option=value``: looked up in :data:`_OPTION_READERS` (``cue@BAR.BEAT`` by pattern)."""
+    if klick:
+        raise line.error(f"klick syntax has no options such as {tok.text!r}", tok.column)
+    settings.end_bare_words()
+    key, _, value = tok.text.partition("=")
+    keyword = key.lower()  # VOL=0.8 is vol=0.8
+    read = _OPTION_READERS.get(keyword) or (_cue_option if _CUE_AT_RE.match(keyword) else None)
+    if read is None:
+        raise line.error(f"unknown option {key!r}; options are: {', '.join(OPTIONS)}", tok.column)
+    read(line, tok, keyword, value, settings)
+
+
+def _volume(line: _Line, tok: _Token, value: str, example: str) -> float:
+    if not _FLOAT_RE.match(value):
+        raise line.error(f"expected a volume such as {example}, got {value!r}", tok.column)
+    return float(value)
+
+
+def _volume_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("volume", _volume(line, tok, value, "0.8"), tok)
+
+
+def _sub_volume_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("sub_volume", _volume(line, tok, value, "0.5"), tok)
+
+
+def _sub_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    if value != "pulse" and not _INT_RE.match(value):
+        raise line.error(f"expected sub=2..16 or sub=pulse, got {value!r}", tok.column)
+    into.set("sub", "pulse" if value == "pulse" else int(value), tok)
+
+
+def _ramp_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    if value not in RAMP_SHAPES:
+        raise line.error(
+            f"unknown ramp shape {value!r}; choose one of {', '.join(RAMP_SHAPES)}", tok.column
+        )
+    into.set("ramp", value, tok)
+
+
+def _pattern_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("pattern", value, tok)  # checked with the bare pattern, once the meter is known
+
+
+def _steps_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("steps", _parse_steps(line, tok, value), tok)
+
+
+def _cue_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.cues.append(_parse_cue(line, tok, key, value))
+
+
+_OptionReader = Callable[[_Line, _Token, str, str, _Settings], None]
+#: Each ``option=`` keyword (lower case) and what reads its value into the settings.
+_OPTION_READERS: dict[str, _OptionReader] = {
+    "vol": _volume_option,
+    "volume": _volume_option,
+    "sub-vol": _sub_volume_option,
+    "sub": _sub_option,
+    "ramp": _ramp_option,
+    "pattern": _pattern_option,
+    "steps": _steps_option,
+    "cue": _cue_option,
+}
+
+
+def _check_pattern(line: _Line, settings: _Settings, shape: Section) -> None:
+    """The accent pattern (bare or ``pattern=``) has one of X, x, . for each beat of a bar."""
+    if "pattern" not in settings.fields:
+        return
+    pattern, column = settings.fields["pattern"]
+    assert isinstance(pattern, str)
+    if not _PATTERN_RE.match(pattern):
+        raise line.error(
+            f"an accent pattern uses X (accent), x (normal), . (silent), got {pattern!r}",
+            column,
+        )
+    if len(pattern) != shape.beats_per_bar:
+        raise line.error(
+            f"accent pattern {pattern!r} has {len(pattern)} beats, but a bar of "
+            f"{shape.meter} has {shape.beats_per_bar}",
+            column,
+        )
 
 
 _STEP_RE = re.compile(rf"^({_EXACT}):({_EXACT})$")
@@ -456,6 +532,7 @@ _COUNT_IN_RE = re.compile(r"^(\d+)\s*(bars?|beats?)$")
 
 
 def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[str, object]) -> None:
+    """``title:``, ``count-in:``, ``scale:`` or ``start:``, each given at most once."""
     name = key.text.lower()
     if name in headers:
         raise line.error(f"{name}: given twice", key.column)
@@ -463,42 +540,41 @@ def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[st
         raise line.error(f"{name}: expected a value", len(line.text) + 1)
     start = rest[0].column - 1
     end = rest[-1].column - 1 + len(rest[-1].text)
-    value = line.text[start:end]
-    if name == "title":
-        # a title with '#' or parentheses is written in quotes; take one pair off
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        headers[name] = value
-        return
-    if name == "scale":
-        text = value.strip()
-        percent = text.endswith("%")
-        number = text[:-1] if percent else text
-        if not _FLOAT_RE.match(number) and not (re.match(r"^\d+/[1-9]\d*$", number)):
-            raise line.error(
-                f"scale: expected a factor such as 0.9, 90% or 2/3, got {text!r}", rest[0].column
-            )
-        factor = _fraction(number) / (100 if percent else 1)
-        if not Fraction(1, 100) <= factor <= 100:
-            raise line.error(f"scale: must be 0.01..100, got {text}", rest[0].column)
-        headers[name] = factor
-        return
-    if name == "start":
-        headers[name] = _parse_start(line, rest[0], value)
-        return
-    # count-in: N bar(s) | N beat(s) | none, then optional vol=
-    volume = 1.0
-    words = [t for t in rest if not t.text.startswith("vol=")]
-    for t in rest:
-        if t.text.startswith("vol="):
-            v = t.text[4:]
-            if not _FLOAT_RE.match(v) or float(v) > 4:
-                raise line.error(f"count-in volume must be 0..4, got {v!r}", t.column)
-            volume = float(v)
-    phrase = " ".join(t.text for t in words)
+    headers[name] = _HEADER_READERS[name](line, rest, line.text[start:end])
+
+
+def _title_header(line: _Line, rest: list[_Token], value: str) -> str:
+    # a title with '#' or parentheses is written in quotes; take one pair off
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def _scale_header(line: _Line, rest: list[_Token], value: str) -> Fraction:
+    """``scale: 0.9``, ``90%`` or ``2/3``: every tempo of the map times this factor."""
+    text = value.strip()
+    percent = text.endswith("%")
+    number = text[:-1] if percent else text
+    if not _FLOAT_RE.match(number) and not (re.match(r"^\d+/[1-9]\d*$", number)):
+        raise line.error(
+            f"scale: expected a factor such as 0.9, 90% or 2/3, got {text!r}", rest[0].column
+        )
+    factor = _fraction(number) / (100 if percent else 1)
+    if not Fraction(1, 100) <= factor <= 100:
+        raise line.error(f"scale: must be 0.01..100, got {text}", rest[0].column)
+    return factor
+
+
+def _start_header(line: _Line, rest: list[_Token], value: str) -> Timecode:
+    return _parse_start(line, rest[0], value)
+
+
+def _count_in_header(line: _Line, rest: list[_Token], value: str) -> CountIn:
+    """``count-in: N bar(s) | N beat(s) | none``, then an optional ``vol=``."""
+    volume = _count_in_volume(line, rest)
+    phrase = " ".join(t.text for t in rest if not t.text.startswith("vol="))
     if phrase in ("none", "0", "off"):
-        headers[name] = CountIn()
-        return
+        return CountIn()
     m = _COUNT_IN_RE.match(phrase)
     if m is None:
         raise line.error(
@@ -506,8 +582,29 @@ def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[st
         )
     n = int(m.group(1))
     kind = "bars" if m.group(2).startswith("bar") else "beats"
-    built = _call(line, rest[0].column, lambda: CountIn(**{kind: n}, volume=volume))
-    headers[name] = built
+    return _call(line, rest[0].column, lambda: CountIn(**{kind: n}, volume=volume))
+
+
+def _count_in_volume(line: _Line, rest: list[_Token]) -> float:
+    """The count-in's ``vol=`` (the last one given wins), 1.0 without one."""
+    volume = 1.0
+    for t in rest:
+        if t.text.startswith("vol="):
+            v = t.text[4:]
+            if not _FLOAT_RE.match(v) or float(v) > 4:
+                raise line.error(f"count-in volume must be 0..4, got {v!r}", t.column)
+            volume = float(v)
+    return volume
+
+
+#: Each header (lower case) and what reads its value: the words after the colon, and
+#: the line's text from the first word to the end of the last.
+_HEADER_READERS: dict[str, Callable[[_Line, list[_Token], str], object]] = {
+    "title": _title_header,
+    "count-in": _count_in_header,
+    "scale": _scale_header,
+    "start": _start_header,
+}
 
 
 def parse_click(text: str, filename: str = "<string>") -> TempoMap:

@@ -293,15 +293,8 @@ def plan_song(
     bar1 = round(beat_time(grid, BarBeat(1)) * rate)
     sources: list[Source] = []
     rows: list[tuple[int, SourceInfo]] = []
-    mixes = {m.output: m for m in show.mixes}
 
-    variants: list[ClickVariant] = []
-    for mix in show.mixes:
-        if mix.click is not None:
-            variant = show.click(mix.click) if mix.click != MAP_CLICK.name else MAP_CLICK
-            if variant not in variants:
-                variants.append(variant)
-    clicks = [ClickSource(v, song.tempo_map, rate) for v in variants]
+    clicks = [ClickSource(v, song.tempo_map, rate) for v in _click_variants(show)]
     for source in clicks:
         rows.append((len(rows), SourceInfo(SourceKind.CLICK, source.variant.name)))
         sources.append(source)
@@ -312,81 +305,15 @@ def plan_song(
     rows.append((len(rows), SourceInfo(SourceKind.CUES, "spoken")))
     sources.append(track)
 
-    stems = []
-    extra = {} if ring_frames is None else {"ring_frames": ring_frames}
-    try:
-        for stem in song.stems:
-            stream = StemStream(
-                stem.path,
-                rate,
-                origin_frame=bar1,
-                channels=None if stem.channels is None else tuple(c - 1 for c in stem.channels),
-                gain=stem.gain,
-                **extra,
-            )
-            stems.append(stream)
-            sources.append(stream)
-            for ch in stream.picked:
-                rows.append((len(rows), SourceInfo(SourceKind.STEM, stem.name, ch + 1)))
-    except Exception:
-        for stream in stems:
-            stream.close()
-        raise
+    stems = _open_stems(song, rate, bar1, ring_frames)
+    for stem, stream in zip(song.stems, stems, strict=True):
+        sources.append(stream)
+        for ch in stream.picked:
+            rows.append((len(rows), SourceInfo(SourceKind.STEM, stem.name, ch + 1)))
 
-    gains = np.zeros((len(rows), show.channels), dtype=np.float32)
-    for output in show.outputs:
-        found = mixes.get(output.name)
-        if found is None:
-            continue
-        mix = found
-        width = len(output.channels)
-        for row, info in rows:
-            if info.kind is SourceKind.CLICK:
-                if mix.click == info.name:
-                    gains[row, list(output.indexes)] = mix.click_gain
-            elif info.kind is SourceKind.CUES:
-                gains[row, list(output.indexes)] = mix.cues
-            else:
-                stem = next(s for s in song.stems if s.name == info.name)
-                stream = stems[song.stems.index(stem)]
-                gain = mix.stem_gain(stem.name) * stem.gain
-                _route_stem(gains, row, info, stream, output.indexes, width, gain)
-
+    gains = _mix_gains(show, song, rows, stems)
     if not show.click_on_main_allowed:
-        # the check refuses such a show already; this keeps a plan made without it safe
-        for output in show.outputs:
-            for row, info in rows:
-                if (
-                    output.main
-                    and info.kind is not SourceKind.STEM
-                    and gains[row, list(output.indexes)].any()
-                ):
-                    for stream in stems:
-                        stream.close()
-                    raise ParameterError(
-                        f"{info.kind.value} would reach {output.name!r}, an output marked main"
-                    )
-
-    midi: list[tuple[int, bytes, MidiMessage]] = []
-    for event in song.midi:
-        frame = round(beat_time(grid, resolve(song.tempo_map, event.at)) * rate)
-        midi.append((frame, event.message.raw(), event.message))
-        if isinstance(event.message, Note):
-            off = frame + round(event.message.length_ms * rate / 1000)
-            midi.append((off, event.message.raw_off(), event.message))
-    midi.sort(key=lambda m: m[0])
-
-    vamps = []
-    for label in song.vamps:
-        i = song.tempo_map.section_index(label)
-        first_bar = song.tempo_map.first_bar_of(i)
-        last_bar = first_bar + song.tempo_map.sections[i].bars - 1
-        start = round(beat_time(grid, BarBeat(first_bar)) * rate)
-        if last_bar < song.tempo_map.total_bars:
-            end = round(beat_time(grid, BarBeat(last_bar + 1)) * rate)
-        else:
-            end = round(grid.duration * rate)
-        vamps.append(Vamp(label, first_bar, last_bar, start, end))
+        _refuse_click_on_main(show, rows, gains, stems)
 
     length = max(
         [c.length for c in clicks]
@@ -402,11 +329,126 @@ def plan_song(
         sources=tuple(sources),
         rows=tuple(rows),
         routing=Routing(gains),
-        midi=tuple(midi),
+        midi=tuple(_midi_events(song, grid, rate)),
         words=tuple(words),
-        vamps=tuple(vamps),
+        vamps=tuple(_vamps(song, grid, rate)),
         stems=tuple(stems),
     )
+
+
+def _click_variants(show: Show) -> list[ClickVariant]:
+    """The click variants the mixes use, each once, in the order the mixes name them."""
+    variants: list[ClickVariant] = []
+    for mix in show.mixes:
+        if mix.click is not None:
+            variant = show.click(mix.click) if mix.click != MAP_CLICK.name else MAP_CLICK
+            if variant not in variants:
+                variants.append(variant)
+    return variants
+
+
+def _open_stems(song: Song, rate: int, bar1: int, ring_frames: int | None) -> list[StemStream]:
+    """Open every stem of ``song``, in order, starting at bar 1; all or none (a stem
+    that fails to open closes the ones opened before it)."""
+    stems: list[StemStream] = []
+    extra = {} if ring_frames is None else {"ring_frames": ring_frames}
+    try:
+        for stem in song.stems:
+            stems.append(
+                StemStream(
+                    stem.path,
+                    rate,
+                    origin_frame=bar1,
+                    channels=None if stem.channels is None else tuple(c - 1 for c in stem.channels),
+                    gain=stem.gain,
+                    **extra,
+                )
+            )
+    except Exception:
+        for stream in stems:
+            stream.close()
+        raise
+    return stems
+
+
+def _mix_gains(
+    show: Show,
+    song: Song,
+    rows: Sequence[tuple[int, SourceInfo]],
+    stems: Sequence[StemStream],
+) -> NDArray[np.float32]:
+    """The routing matrix, rows x device channels: each output's mix of every row."""
+    mixes = {m.output: m for m in show.mixes}
+    gains = np.zeros((len(rows), show.channels), dtype=np.float32)
+    for output in show.outputs:
+        mix = mixes.get(output.name)
+        if mix is None:
+            continue
+        width = len(output.channels)
+        for row, info in rows:
+            if info.kind is SourceKind.CLICK:
+                if mix.click == info.name:
+                    gains[row, list(output.indexes)] = mix.click_gain
+            elif info.kind is SourceKind.CUES:
+                gains[row, list(output.indexes)] = mix.cues
+            else:
+                stem = next(s for s in song.stems if s.name == info.name)
+                stream = stems[song.stems.index(stem)]
+                gain = mix.stem_gain(stem.name) * stem.gain
+                _route_stem(gains, row, info, stream, output.indexes, width, gain)
+    return gains
+
+
+def _refuse_click_on_main(
+    show: Show,
+    rows: Sequence[tuple[int, SourceInfo]],
+    gains: NDArray[np.float32],
+    stems: Sequence[StemStream],
+) -> None:
+    """Raise (closing ``stems``) if click or cues would reach an output marked main.
+
+    The check refuses such a show already; this keeps a plan made without it safe.
+    """
+    for output in show.outputs:
+        if not output.main:
+            continue
+        for row, info in rows:
+            if info.kind is not SourceKind.STEM and gains[row, list(output.indexes)].any():
+                for stream in stems:
+                    stream.close()
+                raise ParameterError(
+                    f"{info.kind.value} would reach {output.name!r}, an output marked main"
+                )
+
+
+def _midi_events(song: Song, grid: ClickGrid, rate: int) -> list[tuple[int, bytes, MidiMessage]]:
+    """The song's MIDI as ``(frame, raw bytes, message)`` in time order, note-offs included."""
+    midi: list[tuple[int, bytes, MidiMessage]] = []
+    for event in song.midi:
+        frame = round(beat_time(grid, resolve(song.tempo_map, event.at)) * rate)
+        midi.append((frame, event.message.raw(), event.message))
+        if isinstance(event.message, Note):
+            off = frame + round(event.message.length_ms * rate / 1000)
+            midi.append((off, event.message.raw_off(), event.message))
+    midi.sort(key=lambda m: m[0])
+    return midi
+
+
+def _vamps(song: Song, grid: ClickGrid, rate: int) -> list[Vamp]:
+    """The song's vamp sections with their start and loop-end frames."""
+    tempo_map = song.tempo_map
+    vamps = []
+    for label in song.vamps:
+        i = tempo_map.section_index(label)
+        first_bar = tempo_map.first_bar_of(i)
+        last_bar = first_bar + tempo_map.sections[i].bars - 1
+        start = round(beat_time(grid, BarBeat(first_bar)) * rate)
+        if last_bar < tempo_map.total_bars:
+            end = round(beat_time(grid, BarBeat(last_bar + 1)) * rate)
+        else:
+            end = round(grid.duration * rate)
+        vamps.append(Vamp(label, first_bar, last_bar, start, end))
+    return vamps
 
 
 def stem_layout(stem_channels: int, output_channels: int) -> NDArray[np.float32]:

@@ -515,6 +515,20 @@ class ShowRunner:
     def _tick(self) -> None:
         if self.failure is None and self.stage.backend.failure is not None:
             self.failure = self.stage.backend.failure  # the server went away: say so
+        self._act_on_controls()
+        with self.lock:
+            now = self._follow_stage()
+            if self._vamp_ahead is not None:
+                self._loop_on_arrival(now)
+            if now is not None and not self.stage.pending:
+                self._cue_after_end(now)
+            for loaded in self._loaded.values():
+                for stem in loaded.plan.stems:
+                    stem.wake_if_behind()
+
+    def _act_on_controls(self) -> None:
+        """Act on the MIDI heard since the last tick: the first control each message
+        matches (the runner's thread)."""
         inbox = self.stage.inbox
         while inbox:
             clock, data = inbox.popleft()
@@ -525,26 +539,27 @@ class ShowRunner:
                     with contextlib.suppress(ParameterError):
                         self.act(control)
                     break
-        with self.lock:
-            current = self.stage.current
-            now = self._now()
-            if current is not None and (now is None or now.slot is not current):
-                # an armed switch (auto-advance) put another song on
-                for loaded in list(self._loaded.values()):
-                    if loaded.slot is current:
-                        self._cue = loaded.index
-                        self._on_stage(loaded)
-                        break
-            now = self._now()
-            if self._vamp_ahead is not None:
-                self._loop_on_arrival(now)
-            if now is not None and not self.stage.pending:
-                state = now.engine.status().state
-                if state is State.ENDED and self._cue == now.index:
-                    if now.index + 1 < len(self.songs):
-                        self._cue = now.index + 1
-                    else:
-                        self.finished = True
-            for loaded in self._loaded.values():
-                for stem in loaded.plan.stems:
-                    stem.wake_if_behind()
+
+    def _follow_stage(self) -> LoadedSong | None:
+        """The song on the stage, after taking over a switch the stream made on its own
+        (an armed auto-advance); under the lock."""
+        current = self.stage.current
+        now = self._now()
+        if current is not None and (now is None or now.slot is not current):
+            # an armed switch (auto-advance) put another song on
+            for loaded in list(self._loaded.values()):
+                if loaded.slot is current:
+                    self._cue = loaded.index
+                    self._on_stage(loaded)
+                    break
+        return self._now()
+
+    def _cue_after_end(self, now: LoadedSong) -> None:
+        """Once ``now`` has ended with itself cued, cue the next song, or finish the show
+        after the last; under the lock."""
+        state = now.engine.status().state
+        if state is State.ENDED and self._cue == now.index:
+            if now.index + 1 < len(self.songs):
+                self._cue = now.index + 1
+            else:
+                self.finished = True

@@ -423,32 +423,45 @@ class Section:
         if self.tempo_end is not None and self.tempo_end.unit != self.tempo.unit:
             raise ParameterError("a ramp's start and end tempo must use the same beat unit")
         if self.tempi is not None:
-            if self.tempo_end is not None:
-                raise ParameterError(
-                    "a section has either a ramp or a per-beat tempo list, not both"
-                )
-            tempi = tuple(check_tempo_range(_exact(t, "tempo")) for t in self.tempi)
-            object.__setattr__(self, "tempi", tempi)
-            want = self.bars * self.beats_per_bar
-            if len(tempi) != want:
-                raise ParameterError(
-                    f"per-beat tempo list has {len(tempi)} values, but {self.bars} bars of "
-                    f"{self.beats_per_bar} beats need {want}"
-                )
+            self._check_tempi()
         if self.steps is not None:
             self._check_steps()
         if self.pattern is not None:
-            bad = set(self.pattern) - set(PATTERN_CHARS)
-            if bad:
-                raise ParameterError(
-                    f"accent pattern {self.pattern!r} may only use "
-                    "X (accent), x (normal), . (silent)"
-                )
-            if len(self.pattern) != self.beats_per_bar:
-                raise ParameterError(
-                    f"accent pattern {self.pattern!r} has {len(self.pattern)} beats, "
-                    f"but a bar of {self.meter} has {self.beats_per_bar}"
-                )
+            self._check_pattern()
+        self._check_sound()
+        self._check_label()
+        object.__setattr__(self, "cues", tuple(self.cues))
+        self._check_cues()
+
+    def _check_tempi(self) -> None:
+        """klick's per-beat list: exact tempi in range, one for every beat, and no ramp."""
+        assert self.tempi is not None
+        if self.tempo_end is not None:
+            raise ParameterError("a section has either a ramp or a per-beat tempo list, not both")
+        tempi = tuple(check_tempo_range(_exact(t, "tempo")) for t in self.tempi)
+        object.__setattr__(self, "tempi", tempi)
+        want = self.bars * self.beats_per_bar
+        if len(tempi) != want:
+            raise ParameterError(
+                f"per-beat tempo list has {len(tempi)} values, but {self.bars} bars of "
+                f"{self.beats_per_bar} beats need {want}"
+            )
+
+    def _check_pattern(self) -> None:
+        """One of X, x, . for each beat of a bar."""
+        assert self.pattern is not None
+        if set(self.pattern) - set(PATTERN_CHARS):
+            raise ParameterError(
+                f"accent pattern {self.pattern!r} may only use X (accent), x (normal), . (silent)"
+            )
+        if len(self.pattern) != self.beats_per_bar:
+            raise ParameterError(
+                f"accent pattern {self.pattern!r} has {len(self.pattern)} beats, "
+                f"but a bar of {self.meter} has {self.beats_per_bar}"
+            )
+
+    def _check_sound(self) -> None:
+        """The subdivision and the two gains."""
         if self.sub != "pulse" and (
             not isinstance(self.sub, int) or isinstance(self.sub, bool) or not 1 <= self.sub <= 16
         ):
@@ -457,17 +470,21 @@ class Section:
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0 <= value <= 4 or math.isnan(value):
                 raise ParameterError(f"{name.replace('_', '-')} must be 0..4, got {value!r}")
-        if self.label is not None and (
-            not isinstance(self.label, str) or not _LABEL_RE.match(self.label)
-        ):
+
+    def _check_label(self) -> None:
+        if self.label is None:
+            return
+        if not isinstance(self.label, str) or not _LABEL_RE.match(self.label):
             raise ParameterError(
                 f"label {self.label!r} may only use letters, digits, '_', '-' and '.'"
             )
-        if self.label is not None and self.label.lower() in RESERVED_LABELS:
+        if self.label.lower() in RESERVED_LABELS:
             raise ParameterError(
                 f"{self.label!r} cannot be a label: it is a header word of the .click format"
             )
-        object.__setattr__(self, "cues", tuple(self.cues))
+
+    def _check_cues(self) -> None:
+        """Every cue falls on a beat inside the section."""
         for cue in self.cues:
             if cue.bar > self.bars or cue.beat > self.beats_per_bar:
                 raise ParameterError(

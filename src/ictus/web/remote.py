@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ictus.engine import Engine
@@ -58,6 +58,51 @@ class Action(Enum):
     SCALE = "scale"
     NUDGE = "nudge"
     TAP = "tap"
+    # a show's (only while one runs: see ShowControls)
+    GO = "go"
+    NEXT = "next"
+    PREVIOUS = "previous"
+    VAMP = "vamp"
+    RELEASE = "release"
+
+
+#: What only a running show can do.
+SHOW_ACTIONS = frozenset({Action.GO, Action.NEXT, Action.PREVIOUS, Action.VAMP, Action.RELEASE})
+#: What a page may ask of a show's song; the rest (pause, step, loop, tempo) would take
+#: the song's engine out of the runner's hands.
+IN_A_SHOW = SHOW_ACTIONS | {Action.START, Action.STOP, Action.JUMP, Action.LOCATE}
+
+
+class ShowControls(Protocol):
+    """What the web remote needs of a running show (:class:`ictus.show.ShowRunner`
+    has it): the setlist's controls, its status, and the songs' engines."""
+
+    def go(self) -> None: ...
+    def next(self) -> None: ...
+    def previous(self) -> None: ...
+    def stop(self) -> None: ...
+    def vamp(self, label: str | None = None) -> str: ...
+    def release(self) -> None: ...
+    def jump(self, target: int | str) -> None: ...
+    def locate(self, target: int | str) -> None: ...
+    def status(self) -> Any: ...
+    def loaded(self, index: int) -> Any: ...
+
+    @property
+    def playing(self) -> Any: ...
+
+
+def show_engine(show: ShowControls) -> Engine | None:
+    """The engine of the song a show's pages follow: the one on the stage while it
+    plays, else the one cued for go (None while none is ready)."""
+    on = show.playing
+    status = show.status()
+    if on is not None and status.playing:
+        return on.engine  # type: ignore[no-any-return]
+    cued = show.loaded(status.index)
+    if cued is not None:
+        return cued.engine  # type: ignore[no-any-return]
+    return None if on is None else on.engine
 
 
 #: Actions that need an argument, and its type.
@@ -80,8 +125,28 @@ class Remote:
         Open (its backend started).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, show: ShowControls | None = None) -> None:
         self._engine = engine
+        self.show = show
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def follow(self) -> bool:
+        """In a show, take the engine of the song to show now; returns whether it
+        changed (the pages then need the new song's map)."""
+        if self.show is None:
+            return False
+        engine = show_engine(self.show)
+        if engine is None or engine is self._engine:
+            return False
+        self._engine = engine
+        return True
+
+    def show_status(self) -> Any:
+        """The show's status (None without a show)."""
+        return None if self.show is None else self.show.status()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -152,7 +217,11 @@ class Remote:
     # -- control ---------------------------------------------------------------------
 
     def act(self, action: Action, arg: Any = None, tap_at: float | None = None) -> None:
-        """Do ``action`` through the engine's control API (engine errors propagate)."""
+        """Do ``action`` through the engine's control API, or the show's while one runs
+        (errors propagate)."""
+        if self.show is not None:
+            self._show_act(self.show, action, arg)
+            return
         e = self._engine
         if action is Action.START:
             e.start()
@@ -180,3 +249,30 @@ class Remote:
             e.nudge_scale(float(arg))
         elif action is Action.TAP:
             e.tap(tap_at)
+        elif action in SHOW_ACTIONS:
+            from ictus.errors import ParameterError
+
+            raise ParameterError(f"{action.value}: no show is running")
+
+    @staticmethod
+    def _show_act(show: ShowControls, action: Action, arg: Any) -> None:
+        from ictus.errors import ParameterError
+
+        if action in (Action.GO, Action.START):
+            show.go()
+        elif action is Action.NEXT:
+            show.next()
+        elif action is Action.PREVIOUS:
+            show.previous()
+        elif action is Action.STOP:
+            show.stop()
+        elif action is Action.VAMP:
+            show.vamp(None if arg is None else str(arg))
+        elif action is Action.RELEASE:
+            show.release()
+        elif action is Action.JUMP:
+            show.jump(int(arg) if str(arg).isdigit() else str(arg))
+        elif action is Action.LOCATE:
+            show.locate(int(arg) if str(arg).isdigit() else str(arg))
+        else:
+            raise ParameterError(f"{action.value}: not while a show runs (use the setlist)")

@@ -40,7 +40,16 @@ from ictus.errors import IctusError
 from ictus.web.clock import ClockWatch
 from ictus.web.forecast import Forecast, Upcoming
 from ictus.web.messages import MAX_MESSAGE, Do, Ping, Rejected, Report, parse
-from ictus.web.remote import Action, Beat, Remote, tag
+from ictus.web.remote import (
+    IN_A_SHOW,
+    SHOW_ACTIONS,
+    Action,
+    Beat,
+    Remote,
+    ShowControls,
+    show_engine,
+    tag,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -145,26 +154,35 @@ class WebRemote:
 
     Parameters
     ----------
-    engine : Engine
-        Open; it stays the caller's to close.
+    engine : Engine or None
+        Open; it stays the caller's to close. None with ``show``: the engine of the
+        song the show has on (followed from song to song).
     host, port : where to listen (port 0: any free port, see :attr:`port`).
     token : bool or None
         Require a token; None: only when ``host`` is not a loopback address.
     visual_latency : float
         Seconds to show each beat later than its block is computed (the audio
         output's latency), see :class:`~ictus.web.clock.ClockWatch`.
+    show : ShowControls, optional
+        A running show (:class:`ictus.show.ShowRunner`): the pages get its setlist and
+        its controls, and follow its songs.
     """
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | None,
         host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         *,
         token: bool | None = None,
         visual_latency: float = 0.0,
+        show: ShowControls | None = None,
     ) -> None:
-        self.remote = Remote(engine)
+        if engine is None:
+            engine = None if show is None else show_engine(show)
+            if engine is None:
+                raise IctusError("the web remote needs an engine, or a show with a song cued")
+        self.remote = Remote(engine, show)
         self.host = host
         self.port = port
         need = not is_loopback(host) if token is None else token
@@ -192,6 +210,7 @@ class WebRemote:
         self._stopping: asyncio.Event | None = None
         self._failure: BaseException | None = None
         self._unlisten: Callable[[], None] | None = None
+        self._heard: Engine = engine
         self._closing: set[asyncio.Future[bool]] = set()
 
     # -- addresses -------------------------------------------------------------------
@@ -267,15 +286,7 @@ class WebRemote:
                 ) from None
             if runner.addresses:  # port 0: the one the system picked
                 self.port = int(runner.addresses[0][1])
-            loop = self._loop
-
-            def on_beat(beat: Beat) -> None:  # the engine's thread: hand over, return
-                loop.call_soon_threadsafe(self._beat, beat)
-
-            def on_change(kind: str) -> None:
-                loop.call_soon_threadsafe(self._status_now)
-
-            self._unlisten = self.remote.listen(on_beat, on_change)
+            self._listen()
             watcher = asyncio.create_task(self._watch_status())
             self._started.set()
             await self._stopping.wait()
@@ -287,6 +298,38 @@ class WebRemote:
                 with contextlib.suppress(Exception):
                     await page.ws.close()
             await runner.cleanup()
+
+    def _listen(self) -> None:
+        """Hear the beats and changes of the engine followed now (on the loop)."""
+        loop = self._loop
+        assert loop is not None
+        engine = self.remote.engine
+
+        def on_beat(beat: Beat) -> None:  # the engine's thread: hand over, return
+            loop.call_soon_threadsafe(self._beat_of, engine, beat)
+
+        def on_change(kind: str) -> None:
+            loop.call_soon_threadsafe(self._status_now)
+
+        self._unlisten = self.remote.listen(on_beat, on_change)
+
+    def _follow(self) -> None:
+        """In a show, move to the song's engine when the show moved on: its beats, its
+        map, and a new ``hello`` to every page (its parts to jump to)."""
+        with contextlib.suppress(IctusError):
+            if not self.remote.follow():
+                return
+        if self.remote.engine is self._heard:
+            return
+        if self._unlisten is not None:
+            with contextlib.suppress(Exception):  # a song closed by the runner
+                self._unlisten()
+        self._heard = self.remote.engine
+        self._listen()
+        self.forecast = Forecast(self.remote.tempo_map, self.remote.count_in, self.rate)
+        self.anchor = 1
+        for page in list(self._pages):
+            self._send(page, self._hello(page.role))
 
     # -- HTTP ------------------------------------------------------------------------
 
@@ -415,6 +458,13 @@ class WebRemote:
                 self.stats.refused += 1
                 self._send(page, {"type": "error", "message": "this page can only watch"})
                 return
+            show = self.remote.show is not None
+            if not show and message.action in SHOW_ACTIONS:
+                self._reject(page, f"{message.action.value}: no show is running")
+                return
+            if show and message.action not in IN_A_SHOW:
+                self._reject(page, f"{message.action.value}: not while a show runs")
+                return
             tap_at = None
             if message.action is Action.TAP and message.at is not None:
                 tap_at = self.clock.monotonic_of(message.at)
@@ -423,6 +473,7 @@ class WebRemote:
                 await asyncio.to_thread(self.remote.act, message.action, message.arg, tap_at)
             except IctusError as err:
                 self._send(page, {"type": "error", "message": str(err)})
+            self._follow()
             self._status_now()
 
     def _send(self, page: _Page, data: dict[str, Any]) -> None:
@@ -458,6 +509,7 @@ class WebRemote:
             "sections": sections,
             "bars": tm.total_bars,
             "rate": self.rate,
+            "show": self.remote.show is not None,
         }
 
     def _view(self) -> dict[str, Any]:
@@ -486,6 +538,24 @@ class WebRemote:
             "title": s.title,
             "xruns": int(s.xruns),
             "backend": s.backend,
+            "show": self._show_view(),
+        }
+
+    def _show_view(self) -> dict[str, Any] | None:
+        """The setlist as the pages show it (None without a show)."""
+        show = self.remote.show_status()
+        if show is None:
+            return None
+        return {
+            "title": show.title,
+            "setlist": list(show.setlist),
+            "index": show.index,
+            "song": show.song,
+            "playing": show.playing,
+            "next_song": show.next_song,
+            "advance": show.advance,
+            "finished": show.finished,
+            "seconds_left": round(show.seconds_left),
         }
 
     def _status_now(self) -> None:
@@ -497,7 +567,14 @@ class WebRemote:
     async def _watch_status(self) -> None:
         while True:
             await asyncio.sleep(STATUS_EVERY)
-            self._status_now()
+            # a show's song closed under us must not stop every page's updates
+            with contextlib.suppress(IctusError, AttributeError, KeyError):
+                self._follow()
+                self._status_now()
+
+    def _beat_of(self, engine: Engine, beat: Beat) -> None:
+        if engine is self._heard:  # not a song the show has just left
+            self._beat(beat)
 
     def _beat(self, beat: Beat) -> None:
         """A beat sounded: tell every page, with the beats that follow it."""

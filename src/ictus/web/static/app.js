@@ -250,7 +250,8 @@
     st.status = s;
     $("state").textContent = s.count_in ? "count-in" : s.state;
     $("state").dataset.state = s.state;
-    $("title").textContent = s.title || "ictus";
+    $("title").textContent = s.show ? showTitle(s.show) : (s.title || "ictus");
+    if (s.show) setlist(s.show);
     $("section").textContent = s.count_in ? `count-in → ${s.next_section || ""}` : (s.section || "–");
     $("tempo").textContent = `${Math.round(s.tempo * 10) / 10} bpm`;
     $("scale").textContent = `${s.scale}%`;
@@ -276,8 +277,32 @@
     }
   }
 
+  function showTitle(show) {
+    const then = show.next_song ? ` · next: ${show.next_song}` : "";
+    return `${show.index + 1}. ${show.song}${then}`;
+  }
+
+  function setlist(show) {
+    const list = $("setlist");
+    if (list.children.length !== show.setlist.length) {
+      list.textContent = "";
+      for (const name of show.setlist) {
+        const li = document.createElement("li");
+        li.textContent = name;
+        list.appendChild(li);
+      }
+    }
+    [...list.children].forEach((li, i) => {
+      li.className = i === show.index ? (show.playing ? "cued playing" : "cued") : "";
+      if (i === show.index + 1) li.classList.add("next");
+    });
+    $("then").textContent = show.finished ? "the show is over" : `then: ${show.advance}`;
+  }
+
   function hello(m) {
     st.role = m.role;
+    document.body.classList.toggle("show", !!m.show);
+    $("show").classList.toggle("hidden", !m.show);
     st.sections = m.sections;
     document.body.classList.toggle("performer", m.role !== "control");
     const parts = $("parts");
