@@ -16,6 +16,7 @@ from ictus.cli.common import UsageError  # option mistakes exit 2
 from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
+    from ictus.cli.follow import FollowSettings
     from ictus.engine import Engine, EventOutput, Follower, Route
     from ictus.render import Overs
     from ictus.tempomap import TempoMap
@@ -420,6 +421,30 @@ def sync_flags(
         event_outputs=tuple(outputs), followers=tuple(followers), remotes=(report_failures,)
     )
     return attached, options
+def follow_flags(
+    settings: "FollowSettings",
+    tempo_map: "TempoMap",
+    from_label: str | None,
+    from_bar: int | None,
+    backend: str,
+    device: str | None,
+    client_name: str,
+) -> Attachments:
+    """``--link``, ``--link-quantum``, ``--follow``, ``--midi-in``, ``--ltc-in``
+    (see :mod:`ictus.cli.follow` and docs/FOLLOW.md)."""
+    from ictus.cli.follow import follow_parts
+
+    parts = follow_parts(settings, tempo_map, from_label, from_bar, backend, device, client_name)
+    bind = parts.bind
+    if bind is None:
+        return Attachments(event_outputs=parts.event_outputs, followers=parts.followers)
+
+    def open_binding(engine: "Engine") -> Opened:
+        return Opened(close=bind(engine), report=lambda: None)
+
+    return Attachments(
+        event_outputs=parts.event_outputs, followers=parts.followers, remotes=(open_binding,)
+    )
 
 
 def web_flags(web: bool, host: str | None, port: int | None, quiet: bool) -> Attachments:
@@ -469,6 +494,7 @@ class PlaySettings:
     sample_rate: int | None
     quiet: bool
     interactive: bool  # stdin is a terminal: the live display, else play once
+    start: bool = True  # the transport starts by itself (False: a follower starts it)
 
 
 class BackendChoice(NamedTuple):
@@ -631,7 +657,7 @@ def run_until_done(settings: PlaySettings, engine: "Engine", remotes: Sequence[O
             sys.stderr.write(
                 f"ictus: playing {settings.map_file} on {engine.backend.describe()}\n"
             )
-        if not engine.followers:  # a follower starts it when its source rolls
+        if settings.start and not engine.followers:  # a follower starts it
             engine.start()
         if settings.interactive:
             from ictus.cli import display
@@ -816,6 +842,37 @@ JackTransportOpt = Annotated[
         "another application's start, stop and locate.",
     ),
 ]
+LinkOpt = Annotated[
+    bool, typer.Option("--link", help="Join Ableton Link and lead it (docs/FOLLOW.md).")
+]
+LinkQuantumOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--link-quantum",
+        metavar="N",
+        help="Link quantum in quarters (default: the start bar's length).",
+    ),
+]
+FollowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--follow",
+        metavar="link|ltc|mtc|midi-clock",
+        help="Let this source move the transport (docs/FOLLOW.md).",
+    ),
+]
+MidiInOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--midi-in",
+        metavar="PORT",
+        help="--follow mtc|midi-clock: the JACK MIDI port to read (none: connect later).",
+    ),
+]
+LtcInOpt = Annotated[
+    int | None,
+    typer.Option("--ltc-in", metavar="CH", help="--follow ltc: JACK input (from 1)."),
+]
 PlayQuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")]
 
 app = m.area()
@@ -858,6 +915,11 @@ def play(
     mtc: MtcOpt = None,
     midi_connect: MidiConnectOpt = None,
     jack_transport: JackTransportOpt = None,
+    link: LinkOpt = False,
+    link_quantum: LinkQuantumOpt = None,
+    follow: FollowOpt = None,
+    midi_in: MidiInOpt = None,
+    ltc_in: LtcInOpt = None,
     web: WebOpt = False,
     web_host: WebHostOpt = None,
     web_port: WebPortOpt = None,
@@ -886,8 +948,10 @@ def play(
       ictus play film.click -c 3 --click-on 1,2 --ltc 3 --ltc-fps 24 --start-tc 01:00:00:00
 
       ictus play song.click --backend jack --midi-out jack --midi-clock --mtc 25
+      ictus play show.click --link          (and on the backup: --follow link)
     """
     from ictus.cli import common
+    from ictus.cli.follow import follow_settings
     from ictus.render import Overs
     from ictus.sounds import parse_gains
 
@@ -907,6 +971,7 @@ def play(
         extras += osc_flags(osc, osc_host, osc_send, quiet)
         extras += web_flags(web, web_host, web_port, quiet)
     sync = sync_settings(midi_out, midi_clock, mtc, start_tc, midi_connect, jack_transport)
+    following = follow_settings(link, link_quantum, follow, midi_in, ltc_in)
     if sound is not None and sound_file is not None:
         raise UsageError("give --sound or --sound-file, not both")
     settings = PlaySettings(
@@ -927,12 +992,17 @@ def play(
         sample_rate=sample_rate,
         quiet=quiet,
         interactive=sys.stdin.isatty(),
+        start=not following.following,
     )
     choice = choose_backend(
         backend, device, client_name, connect, period, sample_rate, settings.interactive
     )
     with common.option_values():
         synced, jack_options = sync_flags(sync, choice.name, tempo_map)
+        extras += follow_flags(
+            following, tempo_map, settings.from_label, from_bar, choice.name, device,
+            client_name,
+        )
     choice = choice._replace(options={**choice.options, **jack_options})
     play_live(settings, choice, extras + synced)
 

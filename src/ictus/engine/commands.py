@@ -65,9 +65,25 @@ class Rescale(NamedTuple):
     plans: Mapping[PlanKey, Plan]
 
 
+class Place(NamedTuple):
+    """Be at grid frame ``frame`` of ``plan`` at backend clock ``clock``, playing or not.
+
+    A follower's locate, to the sample: ``clock`` may lie before or after the block the
+    command is applied in (the frame is carried to that block's start), so a place
+    measured against another clock (Link's host time, incoming timecode) lands exactly
+    where it was meant to, however late the command arrives. Stopped, the transport
+    waits at ``frame``.
+    """
+
+    frame: int
+    clock: int
+    plan: Plan
+    play: bool
+
+
 class Rebase(NamedTuple):
     """The backend's clock restarted (a reconnect): continue from the last position."""
 
 
 #: everything :meth:`~ictus.engine.transport.Transport.send` accepts
-Command = Go | Pause | Resume | Stop | SetLoop | JumpAtNextBar | Rescale | Rebase
+Command = Go | Pause | Resume | Stop | SetLoop | JumpAtNextBar | Rescale | Place | Rebase

@@ -34,11 +34,22 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
+from typing import NamedTuple
 
 from ictus.engine import requests as rq
 from ictus.engine import rt
 from ictus.engine.backends.base import Backend
-from ictus.engine.commands import Command, Go, JumpAtNextBar, Pause, Rescale, Resume, SetLoop, Stop
+from ictus.engine.commands import (
+    Command,
+    Go,
+    JumpAtNextBar,
+    Pause,
+    Place,
+    Rescale,
+    Resume,
+    SetLoop,
+    Stop,
+)
 from ictus.engine.events import Delivery, Listener, Listeners
 from ictus.engine.followers import Follower
 from ictus.engine.outputs import EventOutput, Isolated
@@ -53,6 +64,16 @@ from ictus.sounds import Voice
 from ictus.tempomap import CountIn, TempoMap
 
 VoiceSource = Voice | Callable[[int], Voice]
+
+
+class Where(NamedTuple):
+    """Where the transport is at backend ``clock`` (the end of its last block):
+    ``seconds`` of map time from bar 1's downbeat at tempo scale ``scale``."""
+
+    clock: int
+    seconds: float
+    playing: bool
+    scale: Fraction
 
 
 def _default_voice(rate: int) -> Voice:
@@ -324,6 +345,8 @@ class Engine:
                 return self.nudge_scale(points)
             case rq.Tap(at):
                 return self.tap(at)
+            case rq.Chase(seconds, clock, play):
+                self.chase(seconds, clock, play)
             case _:
                 raise ParameterError(f"unknown request {request!r}")
         return None
@@ -380,6 +403,42 @@ class Engine:
                 self._send(Go(bar, None, self._full(), False))
                 if state is not State.PAUSED:
                     self._mode = State.STOPPED
+
+    def chase(self, seconds: float, clock: int, play: bool = True) -> None:
+        """Be at map time ``seconds`` (from bar 1's downbeat, at the current tempo
+        scale; negative: the count-in) at backend ``clock``, to the sample: see
+        :class:`~ictus.engine.requests.Chase`. Before bar 1 the start bar's count-in
+        plan is used when it reaches that far back, else the transport waits silent."""
+        with self.lock:
+            plan = self._full()
+            rate = plan.rate
+            frame = plan.origin + round(seconds * rate)
+            if frame < 0 and self.count_in:
+                counted = self._plan(self.start_bar, self.count_in)
+                at = counted.origin + round(seconds * rate)
+                if at >= -counted.preroll:
+                    plan, frame = counted, at
+            self._send(Place(frame, clock, plan, play))
+            self._mode = State.PLAYING if play else State.STOPPED
+
+    def where(self) -> Where:
+        """Where the transport is at the end of its last block (any thread)."""
+        snap = self.transport.snapshot
+        plan = snap.plan
+        return Where(
+            snap.clock, (snap.frame - plan.origin) / plan.rate, snap.playing, plan.scale
+        )
+
+    def host_time(self, clock: int) -> int:
+        """Host time (microseconds of ``CLOCK_MONOTONIC_RAW``: Link's and JACK's clock)
+        at which backend ``clock`` plays: the backend's own reckoning (JACK), else
+        estimated from now and the last block (within a period)."""
+        exact = self.backend.host_time(clock)
+        if exact is not None:
+            return exact
+        snap = self.transport.snapshot
+        now = time.clock_gettime_ns(time.CLOCK_MONOTONIC_RAW) // 1000
+        return now + (clock - snap.clock) * 1_000_000 // max(self.backend.rate, 1)
 
     def step(self, bars: int) -> None:
         """Locate ``bars`` bars forward (negative: back) from the current bar."""

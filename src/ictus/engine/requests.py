@@ -66,6 +66,20 @@ class NudgeScale(NamedTuple):
     points: float
 
 
+class Chase(NamedTuple):
+    """Be at map time ``seconds`` at backend clock ``clock``, playing (or waiting there).
+
+    A follower's locate, to the sample: ``seconds`` counts from bar 1's downbeat at the
+    engine's tempo scale (negative: before it, in the count-in when there is one), and
+    ``clock`` is the backend clock (:attr:`Where.clock`) it belongs to, in the past or
+    the future; the transport carries the place to the block it is applied in.
+    """
+
+    seconds: float
+    clock: int
+    play: bool = True
+
+
 class Tap(NamedTuple):
     """A tap of the beat at ``at`` seconds (monotonic clock; None: now)."""
 
@@ -84,4 +98,5 @@ Request = (
     | SetScale
     | NudgeScale
     | Tap
+    | Chase
 )

@@ -66,6 +66,7 @@ from ictus.engine.commands import (
     Go,
     JumpAtNextBar,
     Pause,
+    Place,
     Rebase,
     Rescale,
     Resume,
@@ -333,6 +334,8 @@ class Transport:
             self._set_jump(command, now)
         elif isinstance(command, Rescale):
             self._rescale(command, now)
+        elif isinstance(command, Place):
+            self._place(command, now)
         elif isinstance(command, Rebase):
             self._rebase(now)
 
@@ -368,6 +371,19 @@ class Transport:
             self._anchor(self._frame_end, now)
             self._event(Change(K.REBASE, now, self._anchor_frame, self._plan, None))
         self._expect = None
+
+    def _place(self, command: Place, now: int) -> None:
+        was_playing = self._playing
+        plan = self._plan = command.plan
+        # where the wanted place has got to by this block's start (stopped: it waits)
+        frame = command.frame + (now - command.clock) if command.play else command.frame
+        self._anchor(frame, now)
+        self._jump = None
+        self._ended = False
+        self._playing = command.play
+        what = K.LOCATE if was_playing or not command.play else K.START
+        sounding = plan if command.play else None
+        self._event(Change(what, now, frame, sounding, plan.bar_at(max(frame, 0))))
 
     def _set_jump(self, command: JumpAtNextBar, now: int) -> None:
         bar, fallback = command

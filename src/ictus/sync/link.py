@@ -293,7 +293,9 @@ class LinkLeader:
         self.session = session or LinkSession(float(timeline.count_in_tempo))
         self.lookahead = lookahead
 
-    def _commit(self, host_time: int, grid_time: float, playing: bool | None) -> float:
+    def _commit(
+        self, host_time: int, grid_time: float, playing: bool | None, nudge: float = 0.0
+    ) -> float:
         state = self.session.capture()
         beat, ahead = link_beats(self.timeline, [grid_time, grid_time + self.lookahead])
         seconds_per_beat = self.lookahead / (ahead - beat)
@@ -303,7 +305,8 @@ class LinkLeader:
         # the map's beat now, and the tempo of the chord to its beat one lookahead on:
         # the line peers extrapolate until our next broadcast stays on a ramp's curve
         state.forceBeatAtTime(beat, host_time, self.quantum)
-        state.setTempo(_clamp(60.0 * (ahead - beat) / self.lookahead), host_time)
+        tempo = 60.0 * (ahead - beat) / self.lookahead * (1.0 + nudge)
+        state.setTempo(_clamp(tempo), host_time)
         if playing:
             # the session's start time is the start bar's downbeat (Link beat 0), as a
             # follower reads it; in the future during a count-in
@@ -323,13 +326,15 @@ class LinkLeader:
         """
         self._commit(host_time, grid_time, True)
 
-    def update(self, host_time: int, grid_time: float) -> float:
+    def update(self, host_time: int, grid_time: float, nudge: float = 0.0) -> float:
         """Commit the map's tempo and beat at ``grid_time`` to the session.
 
         Returns the phase error found before the commit, in seconds (session behind
         the map is positive; within half a quantum): what the peers were off by.
+        ``nudge`` multiplies the committed tempo by ``1 + nudge`` (the engine's
+        heartbeat, :mod:`ictus.engine.link`).
         """
-        return self._commit(host_time, grid_time, None)
+        return self._commit(host_time, grid_time, None, nudge)
 
     def stop(self, host_time: int, grid_time: float) -> None:
         """The transport stops: stop the session (with start/stop sync)."""

@@ -113,6 +113,13 @@ class Backend(ABC):
         notice a device that stopped without saying so (set ``failure`` then)."""
         return None  # most devices say so themselves
 
+    def host_time(self, clock: int) -> int | None:
+        """The host time (microseconds of ``CLOCK_MONOTONIC_RAW``, Ableton Link's and
+        JACK's clock) at which backend ``clock`` plays, or None when the backend cannot
+        tell (the engine then estimates it from its last block). Any thread."""
+        del clock
+        return None
+
     def settle(self, timeout: float = 1.0) -> None:
         """Wait (control thread) until the outputs are connected and blocks flow."""
         del timeout

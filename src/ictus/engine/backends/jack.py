@@ -92,6 +92,28 @@ def _frame_time(client: Any) -> Any:
     return lambda: last_frame_time(ptr)
 
 
+def _frames_to_time(client: Any) -> Any:
+    """``jack_frames_to_time`` bound to ``client`` (JACK-Client does not wrap it): the
+    server's estimate (its delay-locked loop) of the microsecond a frame time plays at,
+    on JACK 2's clock, ``CLOCK_MONOTONIC_RAW``. None where it cannot be had."""
+    import ctypes
+
+    jack = _jack()
+    ffi = getattr(jack, "_ffi", None)
+    ptr = getattr(client, "_ptr", None)
+    if ffi is None or ptr is None:
+        return None
+    try:
+        lib = ctypes.CDLL("libjack.so.0")  # the library JACK-Client loaded: same handle
+    except OSError:
+        return None
+    call = lib.jack_frames_to_time
+    call.restype = ctypes.c_uint64
+    call.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    address = ctypes.c_void_p(int(ffi.cast("uintptr_t", ptr)))
+    return lambda frames: int(call(address, frames & (_WRAP - 1)))
+
+
 class JackBackend(Backend):
     """Play through a JACK server; see the module docstring.
 
@@ -148,6 +170,7 @@ class JackBackend(Backend):
         self._view: Any = None
         self._view_frames = -1
         self._copy: Any = None
+        self._to_time: Any = None
         self._last_raw = -1
         self._high = 0
         self.cycles = 0
@@ -221,6 +244,7 @@ class JackBackend(Backend):
         self._last_raw = -1
         self._high = 0
         frame_time = _frame_time(client)
+        self._to_time = _frames_to_time(client)
         costs = self.costs
         if len(costs):
             clock_ns = time.perf_counter_ns
@@ -242,6 +266,12 @@ class JackBackend(Backend):
         client.set_blocksize_callback(self._on_blocksize)
         client.set_samplerate_callback(self._on_samplerate)
         client.set_graph_order_callback(self._on_graph_order)
+
+    def host_time(self, clock: int) -> int | None:
+        to_time = self._to_time
+        if to_time is None or self._client is None:
+            return None
+        return int(to_time(clock))
 
     def _message(self, text: str) -> None:
         self.messages = [*self.messages[-19:], text]
@@ -427,6 +457,7 @@ class JackBackend(Backend):
 
     def close(self) -> None:
         client, self._client = self._client, None
+        self._to_time = None
         if client is None:
             return
         # after a shutdown the client is dead: closing it still frees libjack's side, but
