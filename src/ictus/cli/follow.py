@@ -43,6 +43,53 @@ class FollowSettings:
         return self.follow is not None
 
 
+def _quantum(quantum: str | None) -> Fraction | None:
+    """``--link-quantum``: quarters > 0 (``4``, ``7/2``), or None."""
+    if quantum is None:
+        return None
+    try:
+        value: Fraction | None = Fraction(quantum)
+    except (ValueError, ZeroDivisionError):
+        value = None
+    if value is None or value <= 0:
+        raise UsageError(f"--link-quantum: expected quarters > 0 such as 4 or 7/2, got {quantum!r}")
+    return value
+
+
+def _source(follow: str | None) -> FollowSource | None:
+    """``--follow``: which source moves the transport, or None."""
+    if follow is None:
+        return None
+    try:
+        return FollowSource(follow.strip().lower())
+    except ValueError:
+        if follow.strip().lower() == "jack":
+            raise UsageError(
+                "--follow jack: use --jack-transport follow (the JACK transport)"
+            ) from None
+        names = "|".join(s.value for s in FollowSource)
+        raise UsageError(f"--follow: choose {names}, got {follow!r}") from None
+
+
+def _check_inputs(source: FollowSource | None, midi_in: str | None, ltc_in: int | None) -> None:
+    """``--midi-in`` and ``--ltc-in`` go with the sources that read them."""
+    reads_midi = source in (FollowSource.MTC, FollowSource.MIDI_CLOCK)
+    if reads_midi and midi_in is None:
+        raise UsageError(
+            f"--follow {source} needs --midi-in PORT (a JACK MIDI port to read, or 'none' "
+            "to connect later)"
+        )
+    if midi_in is not None and not reads_midi:
+        raise UsageError("--midi-in needs --follow mtc or --follow midi-clock")
+    if source is FollowSource.LTC and ltc_in is None:
+        raise UsageError("--follow ltc needs --ltc-in CH (the JACK input carrying LTC)")
+    if ltc_in is not None:
+        if source is not FollowSource.LTC:
+            raise UsageError("--ltc-in needs --follow ltc")
+        if not 1 <= ltc_in <= 64:
+            raise UsageError(f"--ltc-in: an input channel 1..64, got {ltc_in}")
+
+
 def follow_settings(
     link: bool,
     quantum: str | None,
@@ -60,43 +107,11 @@ def follow_settings(
     ictus.cli.common.UsageError: --follow mtc needs --midi-in PORT (a JACK MIDI port to \
 read, or 'none' to connect later)
     """
-    value: Fraction | None = None
-    if quantum is not None:
-        try:
-            value = Fraction(quantum)
-        except (ValueError, ZeroDivisionError):
-            value = None
-        if value is None or value <= 0:
-            raise UsageError(
-                f"--link-quantum: expected quarters > 0 such as 4 or 7/2, got {quantum!r}"
-            )
-    source: FollowSource | None = None
-    if follow is not None:
-        try:
-            source = FollowSource(follow.strip().lower())
-        except ValueError:
-            if follow.strip().lower() == "jack":
-                raise UsageError(
-                    "--follow jack: use --jack-transport follow (the JACK transport)"
-                ) from None
-            names = "|".join(s.value for s in FollowSource)
-            raise UsageError(f"--follow: choose {names}, got {follow!r}") from None
+    value = _quantum(quantum)
+    source = _source(follow)
     if value is not None and not link and source is not FollowSource.LINK:
         raise UsageError("--link-quantum needs --link or --follow link")
-    if source in (FollowSource.MTC, FollowSource.MIDI_CLOCK) and midi_in is None:
-        raise UsageError(
-            f"--follow {source} needs --midi-in PORT (a JACK MIDI port to read, or 'none' "
-            "to connect later)"
-        )
-    if midi_in is not None and source not in (FollowSource.MTC, FollowSource.MIDI_CLOCK):
-        raise UsageError("--midi-in needs --follow mtc or --follow midi-clock")
-    if source is FollowSource.LTC and ltc_in is None:
-        raise UsageError("--follow ltc needs --ltc-in CH (the JACK input carrying LTC)")
-    if ltc_in is not None:
-        if source is not FollowSource.LTC:
-            raise UsageError("--ltc-in needs --follow ltc")
-        if not 1 <= ltc_in <= 64:
-            raise UsageError(f"--ltc-in: an input channel 1..64, got {ltc_in}")
+    _check_inputs(source, midi_in, ltc_in)
     if link and source is not None and source is not FollowSource.LINK:
         raise UsageError(f"--link leads the session: it cannot follow {source} at once")
     return FollowSettings(link, value, source, midi_in, ltc_in)

@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ictus.engine import requests as rq
 from ictus.engine import rt
@@ -322,34 +322,10 @@ class Engine:
     def request(self, request: rq.Request) -> object:
         """Do what a typed request asks (:mod:`ictus.engine.requests`); returns what
         the matching method returns (a scale in percent, or None)."""
-        match request:
-            case rq.Start():
-                self.start()
-            case rq.Stop():
-                self.stop()
-            case rq.Pause():
-                self.pause()
-            case rq.Continue():
-                self.continue_()
-            case rq.Locate(target):
-                self.locate(target)
-            case rq.Step(bars):
-                self.step(bars)
-            case rq.Loop(label):
-                self.loop(label)
-            case rq.JumpAtNextBar(target):
-                self.jump_at_next_bar(target)
-            case rq.SetScale(percent):
-                return self.set_scale(percent)
-            case rq.NudgeScale(points):
-                return self.nudge_scale(points)
-            case rq.Tap(at):
-                return self.tap(at)
-            case rq.Chase(seconds, clock, play):
-                self.chase(seconds, clock, play)
-            case _:
-                raise ParameterError(f"unknown request {request!r}")
-        return None
+        handle = _REQUESTS.get(type(request))
+        if handle is None:
+            raise ParameterError(f"unknown request {request!r}")
+        return handle(self, request)
 
     def start(self) -> None:
         """Play from the cue bar (the start bar, or where :meth:`locate` put it),
@@ -635,3 +611,20 @@ class Engine:
         """Call ``listener(event)`` for every :class:`~ictus.engine.events.Event`;
         returns the remover."""
         return self.listeners.add(listener)
+
+
+#: What each typed request calls on the engine (one entry per request type).
+_REQUESTS: dict[type, Callable[[Engine, Any], object]] = {
+    rq.Start: lambda e, r: e.start(),
+    rq.Stop: lambda e, r: e.stop(),
+    rq.Pause: lambda e, r: e.pause(),
+    rq.Continue: lambda e, r: e.continue_(),
+    rq.Locate: lambda e, r: e.locate(r.target),
+    rq.Step: lambda e, r: e.step(r.bars),
+    rq.Loop: lambda e, r: e.loop(r.label),
+    rq.JumpAtNextBar: lambda e, r: e.jump_at_next_bar(r.target),
+    rq.SetScale: lambda e, r: e.set_scale(r.percent),
+    rq.NudgeScale: lambda e, r: e.nudge_scale(r.points),
+    rq.Tap: lambda e, r: e.tap(r.at),
+    rq.Chase: lambda e, r: e.chase(r.seconds, r.clock, r.play),
+}
