@@ -127,6 +127,11 @@ def test_play_sends_every_midi_clock_and_mtc_message_on_its_exact_frame(
         # where grid frame 0 fell: FA (bar 1's downbeat, after the count-in) was heard at
         # the backend frame of its grid frame, the one thing taken from the recording
         fa = [t for t, m in got if m == b"\xfa"]
+        if not fa and suspect_ranges(data["cycles"], data["late"], jack_server.period):
+            # the start went out in a cycle the recorder ran late in (an xrun on this
+            # busy machine): nothing to place the rest by, so this run cannot be judged
+            shares.append(0.0)
+            continue
         assert len(fa) == 1, fa
         c0 = fa[0] - next(t for t, m in want_clock if m == b"\xfa")
         want_mtc = [
