@@ -6,16 +6,9 @@ Truth: the cue positions as written in the map text below, counted by hand.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import struct
-import subprocess
 import sys
-import termios
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +18,7 @@ from ictus.engine.backends.null import NullBackend
 from ictus.formats import parse_click
 from ictus.sounds import synth_voice
 from ictus.tempomap import build_grid
+from terminal import Terminal
 
 RATE = 48000
 ICTUS = str(Path(sys.executable).parent / "ictus")
@@ -82,72 +76,23 @@ def test_a_stopped_engine_shows_the_cues_from_its_cue_bar():
     )
 
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
-
-
 def test_play_on_a_terminal_shows_the_cue_and_the_next_one_a_bar_ahead(tmp_path):
     song = tmp_path / "song.click"
     # 240 BPM: a bar a second; the chorus cue comes at bar 3, two seconds in
     song.write_text('verse: 2 4/4 240 cue="Get ready"\nchorus: 6 4/4 240 cue="Chorus"\n')
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 110, 0, 0))
-    env = {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "COLUMNS": "110",
-        "LINES": "40",
-        "JACK_NO_START_SERVER": "1",
-    }
-    proc = subprocess.Popen(
-        [ICTUS, "play", str(song), "-b", "null"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(slave)
-    screen: list[str] = []
-
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            screen.append(ANSI.sub("", chunk.decode("utf-8", "replace")))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-
-    def shows(pattern: str) -> bool:
-        return re.search(pattern, "".join(screen[-20:])) is not None
-
-    def wait_for(pattern: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while not shows(pattern):
-            assert time.monotonic() < deadline, f"the display never showed {pattern!r}"
-            time.sleep(0.01)
-
-    try:
-        wait_for(r"PLAYING", 20)
+    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
+    with Terminal([ICTUS, "play", str(song), "-b", "null"], env) as term:
+        term.wait_for(r"PLAYING", 20, last=20)
         # bar 1: the cue played, and the next one quietly with its bar
-        wait_for(r"cue\s+Get ready\s+next cue\s+Chorus\s+bar 3", 5)
-        assert not shows(r"▶ Chorus")
+        term.wait_for(r"cue\s+Get ready\s+next cue\s+Chorus\s+bar 3", 5, last=20)
+        assert not term.shows(r"▶ Chorus", last=20)
         # bar 2: a bar ahead of it, the next cue is loud
-        wait_for(r"next cue\s+▶ Chorus\s+bar 3", 5)
+        term.wait_for(r"next cue\s+▶ Chorus\s+bar 3", 5, last=20)
         # bar 3: it is the cue now, nothing after it
-        wait_for(r"cue\s+Chorus\s+next cue\s+—", 5)
-        os.write(master, b"q")
-        assert proc.wait(timeout=5) == 0
-        assert "Traceback" not in "".join(screen)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        term.wait_for(r"cue\s+Chorus\s+next cue\s+—", 5, last=20)
+        term.press(b"q")
+        assert term.proc.wait(timeout=5) == 0
+        assert "Traceback" not in term.text()
 
 
 def screen_text(status) -> str:

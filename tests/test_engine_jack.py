@@ -13,13 +13,9 @@ mode makes the ten-minute test run in seconds with no xruns possible.
 from __future__ import annotations
 
 import os
-import pty
-import re
 import signal
-import struct
 import subprocess
 import sys
-import threading
 import time
 import uuid
 import warnings
@@ -37,6 +33,7 @@ from ictus.engine.backends.jack import JackBackend
 from ictus.formats import parse_click
 from ictus.sounds import synth_voice
 from jackserver import Expected, JackServer, Recorder, RemoteRecorder, portaudio_on
+from terminal import Terminal
 
 pytestmark = pytest.mark.jack
 
@@ -679,62 +676,26 @@ def test_devices_lists_portaudio_devices_and_jack_ports(jack_server):
     assert "null" in out
 
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
-
-
 def test_play_on_a_terminal_shows_the_display_and_obeys_keys(jack_server, tmp_path):
-    import fcntl
-    import termios
-
     song = tmp_path / "song.click"
     song.write_text("title: Terminal\nverse: 8 4/4 120\nchorus: 8 4/4 120\n")
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 110, 0, 0))
-    env = {**jack_server.env, "TERM": "xterm-256color", "COLUMNS": "110", "LINES": "40"}
-    proc = subprocess.Popen(
-        [ICTUS, "play", str(song), "-b", "jack", "--connect", "none", "--client-name", "ictus-tty"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(slave)
-    screen: list[str] = []
+    args = [ICTUS, "play", str(song), "-b", "jack", "--connect", "none"]
+    args += ["--client-name", "ictus-tty"]
+    with Terminal(args, jack_server.env) as term:
 
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            screen.append(ANSI.sub("", chunk.decode("utf-8", "replace")))
+        def shows(text: str) -> bool:
+            return text in term.text(40)
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-
-    def shows(text: str) -> bool:
-        return text in "".join(screen[-40:])
-
-    try:
         wait_for(lambda: shows("PLAYING"), 20, "the display")
         assert shows("Terminal") and shows("verse")
-        os.write(master, b"+")
+        term.press(b"+")
         wait_for(lambda: shows("101 %"), 5, "the tempo scale to go up")
-        os.write(master, b"\x1b[C")  # right arrow: a bar forward
-        os.write(master, b" ")
+        term.press(b"\x1b[C")  # right arrow: a bar forward
+        term.press(b" ")
         wait_for(lambda: shows("STOPPED"), 5, "stop")
-        os.write(master, b"q")
-        assert proc.wait(timeout=5) == 0
-        t = "".join(screen)
-        assert "Traceback" not in t
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        term.press(b"q")
+        assert term.proc.wait(timeout=5) == 0
+        assert "Traceback" not in term.text()
 
 
 # ------------------------------------------------------------ soak (make soak)

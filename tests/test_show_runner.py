@@ -3,15 +3,9 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import struct
-import subprocess
 import sys
-import termios
-import threading
 import time
 from pathlib import Path
 
@@ -25,6 +19,7 @@ from ictus.show import load_show
 from ictus.show.model import Control, Trigger, TriggerKind
 from ictus.show.runner import ShowRunner
 from showkit import make_show, speech_cache  # noqa: F401  (autouse)
+from terminal import Terminal
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
@@ -131,57 +126,22 @@ def test_control_mistakes_name_their_line(
 
 def test_show_run_on_a_terminal_shows_the_setlist_and_obeys_keys(tmp_path: Path) -> None:
     show = make_show(tmp_path)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 110, 0, 0))
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "110", "LINES": "40"}
-    proc = subprocess.Popen(
-        [ICTUS, "show", "run", str(show), "-b", "null"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        start_new_session=True,
-    )
-    os.close(slave)
-    screen: list[str] = []
+    with Terminal([ICTUS, "show", "run", str(show), "-b", "null"], os.environ) as term:
 
-    def read() -> None:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            screen.append(ANSI.sub("", chunk.decode("utf-8", "replace")))
+        def wait_for(text: str) -> None:
+            term.wait_for(re.escape(text), 20, last=30)
 
-    threading.Thread(target=read, daemon=True).start()
-
-    def shows(text: str) -> bool:
-        return text in "".join(screen[-30:])
-
-    def wait_for(text: str) -> None:
-        deadline = time.monotonic() + 20
-        while not shows(text):
-            assert time.monotonic() < deadline, f"no {text!r} on the screen"
-            time.sleep(0.02)
-
-    try:
         wait_for("four: cued")
-        assert shows("1. four") and shows("2. seven") and shows("to the end: 0:19")
-        os.write(master, b"g")
+        screen = term.text(30)
+        assert "1. four" in screen and "2. seven" in screen and "to the end: 0:19" in screen
+        term.press(b"g")
         wait_for("four: playing")
         wait_for("part count-in")
-        os.write(master, b"n")
+        term.press(b"n")
         wait_for("seven: cued")
-        os.write(master, b"q")
-        assert proc.wait(timeout=10) == 0
-        assert "Traceback" not in "".join(screen)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        term.press(b"q")
+        assert term.proc.wait(timeout=10) == 0
+        assert "Traceback" not in term.text()
 
 
 def test_jump_lands_on_the_next_bar_line_with_its_midi(tmp_path: Path) -> None:
