@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 
 from ictus.errors import ParameterError, ParseError, SourcePos
 from ictus.limits import MAX_DIGITS, find_long_number
+from ictus.tempomap.trainers import GapCycle, GapShare, Layer, SpeedTrainer
 from ictus.tempomap.model import (
     RAMP_SHAPES,
     CountIn,
@@ -64,7 +65,21 @@ T = TypeVar("T")
 #: Header keys: they look like labels, so no section may be called by these names.
 HEADERS = ("title", "count-in", "scale", "start")
 #: Named section options, for error messages and the README.
-OPTIONS = ("vol", "sub", "sub-vol", "ramp", "pattern", "steps", "cue", "cue@BAR[.BEAT]", "mute")
+OPTIONS = (
+    "vol",
+    "sub",
+    "sub-vol",
+    "ramp",
+    "pattern",
+    "steps",
+    "cue",
+    "cue@BAR[.BEAT]",
+    "mute",
+    "gap",
+    "seed",
+    "trainer",
+    "poly",
+)
 
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _EXACT = rf"(?:{_NUM}|\d+/\d+)"
@@ -272,6 +287,7 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
         else:
             _take_word(line, tok, klick, settings)
     _check_pattern(line, settings, shape)
+    _check_trainers(line, settings)
     return settings.apply(
         line, shape, rest[0].column, tempo_end=tempo_end, tempi=tempi, label=label
     )
@@ -464,6 +480,101 @@ def _cue_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings)
     into.cues.append(_parse_cue(line, tok, key, value))
 
 
+_GAP_CYCLE_RE = re.compile(r"^(\d+):(\d+)$")
+_GAP_SHARE_RE = re.compile(rf"^({_NUM})%$")
+
+
+def _gap_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    """``gap=PLAY:MUTE`` (bars on, bars off) or ``gap=SHARE%`` (a seeded share of bars)."""
+    cycle = _GAP_CYCLE_RE.match(value)
+    share = _GAP_SHARE_RE.match(value)
+    if cycle is not None:
+        gap: object = _call(
+            line, tok.column, lambda: GapCycle(int(cycle.group(1)), int(cycle.group(2)))
+        )
+    elif share is not None:
+        percent = _call(line, tok.column, partial(_fraction, share.group(1)))
+        gap = _call(line, tok.column, lambda: GapShare(percent / 100))
+    else:
+        raise line.error(
+            f"expected gap=PLAY:MUTE (bars, e.g. gap=3:1) or gap=SHARE% (e.g. gap=30%), "
+            f"got {value!r}",
+            tok.column,
+        )
+    into.set("gap", gap, tok)
+
+
+def _seed_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    """``seed=N``: which bars a ``gap=SHARE%`` mutes (checked once the gap is known)."""
+    if not _INT_RE.match(value) or len(value) > 20:
+        raise line.error(f"expected seed=N (a whole number), got {value!r}", tok.column)
+    into.set("seed", int(value), tok)
+
+
+_TRAINER_RE = re.compile(rf"^(?P<step>[-+]{_NUM})(?:/(?P<every>\d+))?\.\.(?P<end>{_NUM})$")
+
+
+def parse_trainer(text: str) -> SpeedTrainer:
+    """``+STEP[/BARS]..END``: the tempo goes up by STEP every BARS bars (1 if not given)
+    until END; ``-STEP`` goes down.
+
+    >>> parse_trainer("+4/2..120")
+    SpeedTrainer(step=Fraction(4, 1), every=2, end=Fraction(120, 1))
+    >>> parse_trainer("+4..")
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: expected +STEP[/BARS]..END (e.g. +4/2..120: 4 BPM faster every 2 bars up to 120), got '+4..'
+    """  # noqa: E501
+    m = _TRAINER_RE.match(text)
+    if m is None:
+        raise ParameterError(
+            f"expected +STEP[/BARS]..END (e.g. +4/2..120: 4 BPM faster every 2 bars up to "
+            f"120), got {text!r}"
+        )
+    step = _fraction(m.group("step").lstrip("+-")) * (-1 if m.group("step")[0] == "-" else 1)
+    every = int(m.group("every") or 1)
+    return SpeedTrainer(step, every, _fraction(m.group("end")))
+
+
+def format_trainer(trainer: SpeedTrainer) -> str:
+    """The inverse of :func:`parse_trainer`.
+
+    >>> format_trainer(SpeedTrainer(Fraction(-5, 2), 1, Fraction(60)))
+    '-2.5..60'
+    """
+    sign = "+" if trainer.step > 0 else "-"
+    every = "" if trainer.every == 1 else f"/{trainer.every}"
+    return f"{sign}{format_number(abs(trainer.step))}{every}..{format_number(trainer.end)}"
+
+
+def _trainer_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("trainer", _call(line, tok.column, partial(parse_trainer, value)), tok)
+
+
+_LAYER_RE = re.compile(r"^(\d+)(?::([a-z][a-z0-9_-]*))?$")
+
+
+def parse_layers(text: str) -> tuple[Layer, ...]:
+    """``N[:SOUND],...``: layers of N clicks a bar, each on a sound of its own.
+
+    >>> parse_layers("3:clave,5")
+    (Layer(pulses=3, sound='clave'), Layer(pulses=5, sound=None))
+    """
+    layers = []
+    for part in text.split(","):
+        m = _LAYER_RE.match(part)
+        if m is None or len(m.group(1)) > 6:
+            raise ParameterError(
+                f"expected poly=N[:SOUND],... (e.g. poly=3 or poly=3:clave,5:cowbell), got {part!r}"
+            )
+        layers.append(Layer(int(m.group(1)), m.group(2)))
+    return tuple(layers)
+
+
+def _poly_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("layers", _call(line, tok.column, partial(parse_layers, value)), tok)
+
+
 _OptionReader = Callable[[_Line, _Token, str, str, _Settings], None]
 #: Each ``option=`` keyword (lower case) and what reads its value into the settings.
 _OPTION_READERS: dict[str, _OptionReader] = {
@@ -475,6 +586,10 @@ _OPTION_READERS: dict[str, _OptionReader] = {
     "pattern": _pattern_option,
     "steps": _steps_option,
     "cue": _cue_option,
+    "gap": _gap_option,
+    "seed": _seed_option,
+    "trainer": _trainer_option,
+    "poly": _poly_option,
 }
 
 
@@ -494,6 +609,23 @@ def _check_pattern(line: _Line, settings: _Settings, shape: Section) -> None:
             f"accent pattern {pattern!r} has {len(pattern)} beats, but a bar of "
             f"{shape.meter} has {shape.beats_per_bar}",
             column,
+        )
+
+
+def _check_trainers(line: _Line, settings: _Settings) -> None:
+    """``seed=`` goes with ``gap=SHARE%``; ``trainer=`` sets the steps, so not with ``steps=``."""
+    fields = settings.fields
+    if "seed" in fields:
+        seed, column = fields.pop("seed")
+        gap = fields.get("gap", (None, 0))[0]
+        if not isinstance(gap, GapShare):
+            raise line.error("seed= chooses the bars of gap=SHARE%: give gap=30% with it", column)
+        assert isinstance(seed, int)
+        fields["gap"] = (_call(line, column, lambda: GapShare(gap.share, seed)), column)
+    if "trainer" in fields and "steps" in fields:
+        raise line.error(
+            "trainer= sets the tempo steps itself: give trainer= or steps=, not both",
+            fields["steps"][1],
         )
 
 
@@ -736,13 +868,21 @@ def format_section(section: Section) -> str:
         parts.append(f"sub-vol={_format_float(section.sub_volume)}")
     if section.tempo_end is not None and section.ramp != "beats":
         parts.append(f"ramp={section.ramp}")
-    if section.steps:
+    if section.trainer is not None:
+        parts.append(f"trainer={format_trainer(section.trainer)}")
+    elif section.steps:
         steps = ",".join(f"{format_number(q)}:{format_number(t)}" for q, t in section.steps)
         parts.append(f"steps={steps}")
     if section.volume != 1.0:
         parts.append(f"vol={_format_float(section.volume)}")
     if section.mute:
         parts.append("mute")
+    if section.gap is not None:
+        parts.append(f"gap={section.gap}")
+        if isinstance(section.gap, GapShare) and section.gap.seed:
+            parts.append(f"seed={section.gap.seed}")
+    if section.layers:
+        parts.append("poly=" + ",".join(str(layer) for layer in section.layers))
     for cue in section.cues:
         at = (
             ""

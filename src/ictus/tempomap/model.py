@@ -27,6 +27,7 @@ from typing import Literal
 
 from ictus.errors import ParameterError
 from ictus.limits import MAX_PULSES
+from ictus.tempomap.trainers import Gap, GapCycle, GapShare, Layer, SpeedTrainer, check_layers
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.rates import FrameRate
 from ictus.timebase.timecode import Timecode
@@ -396,6 +397,14 @@ class Section:
         A gap: the bars pass in time but make no sound.
     label : str or None
     cues : tuple of Cue
+    gap : GapCycle, GapShare or None
+        A gap click: the bars it names pass in time without a sound
+        (:mod:`ictus.tempomap.trainers`).
+    trainer : SpeedTrainer or None
+        A speed trainer from ``tempo``: it sets ``steps`` (any given are replaced),
+        so every reader of steps sees its tempos.
+    layers : tuple of Layer
+        Polyrhythm layers: clicks spread evenly over each bar, each on its own sound.
     """
 
     bars: int
@@ -412,6 +421,9 @@ class Section:
     mute: bool = False
     label: str | None = None
     cues: tuple[Cue, ...] = ()
+    gap: Gap | None = None
+    trainer: SpeedTrainer | None = None
+    layers: tuple[Layer, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.bars, int) or isinstance(self.bars, bool) or self.bars < 1:
@@ -424,6 +436,7 @@ class Section:
             raise ParameterError("a ramp's start and end tempo must use the same beat unit")
         if self.tempi is not None:
             self._check_tempi()
+        self._check_trainers()
         if self.steps is not None:
             self._check_steps()
         if self.pattern is not None:
@@ -446,6 +459,42 @@ class Section:
                 f"per-beat tempo list has {len(tempi)} values, but {self.bars} bars of "
                 f"{self.beats_per_bar} beats need {want}"
             )
+
+    def _check_trainers(self) -> None:
+        """The gap and layers are of their types; a speed trainer becomes tempo steps."""
+        if self.gap is not None and not isinstance(self.gap, GapCycle | GapShare):
+            raise ParameterError(f"gap must be a GapCycle or GapShare, got {self.gap!r}")
+        object.__setattr__(self, "layers", check_layers(self.layers))
+        trainer = self.trainer
+        if trainer is None:
+            return
+        if not isinstance(trainer, SpeedTrainer):
+            raise ParameterError(f"trainer must be a SpeedTrainer, got {trainer!r}")
+        if self.tempo_end is not None or self.tempi is not None:
+            raise ParameterError(
+                "a speed trainer starts from one tempo: it cannot have a ramp or a per-beat list"
+            )
+        start = self.tempo.bpm
+        trainer.check_start(start)
+        per_quarter = (self.tempo.unit or QUARTER) / QUARTER
+        check_tempo_range(trainer.end * per_quarter, "trainer end tempo")
+        steps: list[tuple[Fraction, Fraction]] = []
+        before = start
+        for bar in range(trainer.every, self.bars, trainer.every):
+            tempo = trainer.tempo_of_bar(start, bar)
+            if tempo == before:
+                break  # the end is reached: it holds
+            steps.append((bar * self.bar_quarters, tempo * per_quarter))
+            before = tempo
+        object.__setattr__(self, "steps", tuple(steps) or None)
+
+    def gap_bars(self) -> tuple[int, ...]:
+        """The 0-based bars of the section its gap click mutes (none without a gap).
+
+        >>> Section(6, Tempo(120), gap=GapCycle(2, 1)).gap_bars()
+        (2, 5)
+        """
+        return () if self.gap is None else self.gap.muted_bars(self.bars)
 
     def _check_pattern(self) -> None:
         """One of X, x, . for each beat of a bar."""
