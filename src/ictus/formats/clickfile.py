@@ -484,24 +484,26 @@ _GAP_CYCLE_RE = re.compile(r"^(\d+):(\d+)$")
 _GAP_SHARE_RE = re.compile(rf"^({_NUM})%$")
 
 
+def parse_gap(text: str) -> GapCycle | GapShare:
+    """``PLAY:MUTE`` (bars on, bars off, again) or ``SHARE%`` (that share of the bars,
+    chosen by a seed: ``seed=``).
+
+    >>> parse_gap("3:1"), parse_gap("12.5%")
+    (GapCycle(play=3, mute=1), GapShare(share=Fraction(1, 8), seed=0))
+    """
+    cycle = _GAP_CYCLE_RE.match(text)
+    if cycle is not None and max(len(cycle.group(1)), len(cycle.group(2))) <= 9:
+        return GapCycle(int(cycle.group(1)), int(cycle.group(2)))
+    share = _GAP_SHARE_RE.match(text)
+    if share is not None:
+        return GapShare(_fraction(share.group(1)) / 100)
+    raise ParameterError(
+        f"expected gap=PLAY:MUTE (bars, e.g. gap=3:1) or gap=SHARE% (e.g. gap=30%), got {text!r}"
+    )
+
+
 def _gap_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
-    """``gap=PLAY:MUTE`` (bars on, bars off) or ``gap=SHARE%`` (a seeded share of bars)."""
-    cycle = _GAP_CYCLE_RE.match(value)
-    share = _GAP_SHARE_RE.match(value)
-    if cycle is not None:
-        gap: object = _call(
-            line, tok.column, lambda: GapCycle(int(cycle.group(1)), int(cycle.group(2)))
-        )
-    elif share is not None:
-        percent = _call(line, tok.column, partial(_fraction, share.group(1)))
-        gap = _call(line, tok.column, lambda: GapShare(percent / 100))
-    else:
-        raise line.error(
-            f"expected gap=PLAY:MUTE (bars, e.g. gap=3:1) or gap=SHARE% (e.g. gap=30%), "
-            f"got {value!r}",
-            tok.column,
-        )
-    into.set("gap", gap, tok)
+    into.set("gap", _call(line, tok.column, partial(parse_gap, value)), tok)
 
 
 def _seed_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
