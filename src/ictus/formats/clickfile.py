@@ -44,7 +44,6 @@ from typing import Any, TypeVar
 
 from ictus.errors import ParameterError, ParseError, SourcePos
 from ictus.limits import MAX_DIGITS, find_long_number
-from ictus.tempomap.trainers import GapCycle, GapShare, Layer, SpeedTrainer
 from ictus.tempomap.model import (
     RAMP_SHAPES,
     CountIn,
@@ -56,6 +55,7 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
+from ictus.tempomap.trainers import GapCycle, GapShare, Layer, SpeedTrainer
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.numbers import format_number as format_number  # its old home
 from ictus.timebase.timecode import Timecode
@@ -879,12 +879,7 @@ def format_section(section: Section) -> str:
         parts.append(f"vol={_format_float(section.volume)}")
     if section.mute:
         parts.append("mute")
-    if section.gap is not None:
-        parts.append(f"gap={section.gap}")
-        if isinstance(section.gap, GapShare) and section.gap.seed:
-            parts.append(f"seed={section.gap.seed}")
-    if section.layers:
-        parts.append("poly=" + ",".join(str(layer) for layer in section.layers))
+    parts += _format_trainers(section)
     for cue in section.cues:
         at = (
             ""
@@ -893,6 +888,18 @@ def format_section(section: Section) -> str:
         )
         parts.append(f'cue{at}="{cue.text}"')
     return " ".join(parts)
+
+
+def _format_trainers(section: Section) -> list[str]:
+    """The gap click's and the layers' options (the speed trainer goes with the tempo)."""
+    parts = []
+    if section.gap is not None:
+        parts.append(f"gap={section.gap}")
+        if isinstance(section.gap, GapShare) and section.gap.seed:
+            parts.append(f"seed={section.gap.seed}")
+    if section.layers:
+        parts.append("poly=" + ",".join(str(layer) for layer in section.layers))
+    return parts
 
 
 def format_click(tempo_map: TempoMap) -> str:

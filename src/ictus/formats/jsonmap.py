@@ -196,7 +196,9 @@ def _layers(d: dict[str, Any], where: str) -> tuple[Layer, ...]:
     if not isinstance(raw, list) or not all(
         isinstance(x, dict) and "pulses" in x and set(x) <= {"pulses", "sound"} for x in raw
     ):
-        raise ParameterError(f'{where}.layers: expected a list of {{"pulses": 3, "sound": "clave"}}')
+        raise ParameterError(
+            f'{where}.layers: expected a list of {{"pulses": 3, "sound": "clave"}}'
+        )
     layers = []
     for i, x in enumerate(raw):
         sound = _text(x, "sound", f"{where}.layers[{i}]")

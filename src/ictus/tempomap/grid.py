@@ -16,7 +16,7 @@ keeps that timeline, so every other question about time goes to the same place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -115,7 +115,7 @@ class ClickGrid:
     #: The timeline the grid was built from (its start, origin and count-in lead).
     timeline: Timeline | None = None
     #: Polyrhythm layer clicks (:class:`LayerClicks`), empty without layers.
-    layers: LayerClicks = LayerClicks.none()
+    layers: LayerClicks = field(default_factory=LayerClicks.none)
     #: The voice of each layer index of :attr:`layers`.
     layer_voices: tuple[LayerVoice, ...] = ()
     #: Map bars a gap click mutes (they keep their clicks, at level ``silent``).
