@@ -211,12 +211,12 @@ def test_layers_click_at_k_bar_over_n_and_leave_the_beats_alone():
     assert layers.layer.tolist() == [v for _, v, _ in want]
     assert layers.pulse.tolist() == [p for _, _, p in want]
     assert grid.layer_voices == ((0, "clave"), (1, None))
-    assert layers.level.tolist() == [0 if p == 1 else 1 for _, _, p in want]
+    assert layers.level.tolist() == [1] * len(want)  # normal: the accent is the beat's
 
 
 def test_layers_in_a_gap_bar_are_silent_too():
     grid = build_grid(parse_click("2 4/4 120 poly=3 gap=1:1"))
-    assert grid.layers.level.tolist() == [0, 1, 1, 3, 3, 3]
+    assert grid.layers.level.tolist() == [1, 1, 1, 3, 3, 3]
 
 
 # -- the format and JSON ----------------------------------------------------------------
@@ -297,7 +297,7 @@ def test_render_gap_bars_are_digital_silence_and_layers_land_on_their_samples(tm
             t = F(bar * 2) + k * F(2, 7)
             at = int(np.rint(float(t * rate)))
             assert at == round(t * rate)  # no half-samples here: both roundings agree
-            sound = clave.accent if k == 0 else clave.normal
+            sound = clave.normal
             want[at : at + len(sound)] += sound
     assert np.allclose(audio, want[: len(audio)], rtol=0, atol=2e-7)
 

@@ -257,9 +257,9 @@ def _layer_clicks(
         n = layer.pulses
         q = np.repeat(bar_idx, n) * float(section.bar_quarters) + np.tile(offs, nbars)
         seconds, _ = line.section_clock(index, q)
-        level = np.tile(
-            np.array([Level.ACCENT] + [Level.NORMAL] * (n - 1), dtype=np.int8), nbars
-        )
+        # every layer click is a normal one: the bar's accent is the beat's already, and
+        # a second accent on the same downbeat would only be louder, not clearer
+        level = np.full(n * nbars, Level.NORMAL, dtype=np.int8)
         level[np.repeat(silent, n)] = Level.SILENT
         out.append(
             {
