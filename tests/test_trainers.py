@@ -357,3 +357,26 @@ def test_the_display_says_a_bar_is_a_gap_bar():
         return console.export_text()
 
     assert "GAP" in screen(True) and "GAP" not in screen(False)
+
+
+def test_play_takes_the_trainer_flags_and_plays_to_the_end(tmp_path):
+    song = tmp_path / "groove.click"
+    song.write_text("intro: 1 4/4 120\nverse: 2 4/4 120 poly=3\n")
+    proc = run("play", str(song), "-b", "null", "-q", "--gap", "1:1", "--speed-trainer",
+               "90+10..120", "--from-label", "verse")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    proc = run("play", str(song), "-b", "null", "--loop", "chorus", "--speed-trainer", "+4..130")
+    assert proc.returncode == 1 and "no section is labelled 'chorus'" in proc.stderr
+
+
+def test_a_speed_trainer_on_the_whole_map_needs_sections_at_one_tempo():
+    from ictus.tempomap.drills import with_speed_trainer
+
+    song = parse_click("a: 2 4/4 100\nb: 2 4/4 100-120")
+    with pytest.raises(ParameterError, match="section b changes tempo by itself"):
+        with_speed_trainer(song, SpeedTrainer(F(4), 1, F(130)))
+    m = with_speed_trainer(parse_click("a: 3 4/4 100\nb: 2 3/4 90"), SpeedTrainer(F(5), 1, F(200)),
+                           start=F(60))
+    # every section from 60, +5 a bar: a at 60 65 70, b at 60 65
+    tempos = build_grid(m).tempo[build_grid(m).beat == 1].tolist()
+    assert tempos == [60.0, 65.0, 70.0, 60.0, 65.0]
