@@ -9,6 +9,7 @@ shuffle, written again here; audio from the voices placed at ``rint(t * rate)``.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from fractions import Fraction as F
@@ -241,6 +242,8 @@ def trainer_sections(draw) -> Section:
     end = start + step * draw(st.integers(0, 20))
     every = draw(st.integers(1, 4))
     trainer = SpeedTrainer(step, every, end) if end > 0 and draw(st.booleans()) else None
+    sub = draw(st.integers(1, 4))
+    marks = st.text(alphabet="Xx.", min_size=sub, max_size=sub)
     return Section(
         draw(st.integers(1, 40)),
         Tempo(start),
@@ -248,6 +251,8 @@ def trainer_sections(draw) -> Section:
         gap=draw(gaps),
         trainer=trainer,
         layers=draw(layers),
+        sub=sub,
+        sub_pattern=draw(st.one_of(st.none(), marks)),
     )
 
 
@@ -380,3 +385,28 @@ def test_a_speed_trainer_on_the_whole_map_needs_sections_at_one_tempo():
     # every section from 60, +5 a bar: a at 60 65 70, b at 60 65
     tempos = build_grid(m).tempo[build_grid(m).beat == 1].tolist()
     assert tempos == [60.0, 65.0, 70.0, 60.0, 65.0]
+
+
+# -- accents on subdivisions (sub-pattern=) -----------------------------------------------
+
+
+def test_sub_pattern_sets_each_click_of_the_beat():
+    grid = build_grid(parse_click("1 4/4 120 X.xx sub=4 sub-pattern=x.Xx"))
+    # every sixteenth at k/8 s; per beat: the beat, silent, accent, sub
+    assert np.array_equal(grid.time, seconds([F(k, 8) for k in range(16)]))
+    A, N, S, Q = Level.ACCENT, Level.NORMAL, Level.SUB, Level.SILENT
+    assert grid.level.tolist() == [
+        A, Q, A, S,  # beat 1: X
+        Q, Q, A, S,  # beat 2: silent (.), its accented sixteenth still sounds
+        N, Q, A, S,  # beat 3: x
+        N, Q, A, S,  # beat 4: x
+    ]
+
+
+def test_sub_pattern_round_trips_and_is_checked():
+    m = parse_click("a: 2 6/8 q.=60 sub=3 sub-pattern=X.x")
+    assert parse_click(format_click(m)) == m and from_json(to_json(m)) == m
+    with pytest.raises(ParseError, match=re.escape("1:17: sub-pattern 'x.x' has 3 clicks, but sub=4")):
+        parse_click("1 4/4 120 sub=4 sub-pattern=x.x")
+    with pytest.raises(ParseError, match=re.escape("with sub=2..16")):
+        parse_click("1 4/4 120 sub=pulse sub-pattern=xx")

@@ -68,6 +68,7 @@ HEADERS = ("title", "count-in", "scale", "start")
 OPTIONS = (
     "vol",
     "sub",
+    "sub-pattern",
     "sub-vol",
     "ramp",
     "pattern",
@@ -384,9 +385,10 @@ class _Settings:
             return replace(shape, **changes, cues=tuple(self.cues), **kwargs)
         except ParameterError as err:
             # point at the option the model refused, when we know which one it was
+            # the longest name first: "sub-pattern" is meant before "sub"
+            named = sorted(self.fields.items(), key=lambda item: -len(item[0]))
             at = next(
-                (c for name, (_, c) in self.fields.items() if name.replace("_", "-") in str(err)),
-                column,
+                (c for name, (_, c) in named if name.replace("_", "-") in str(err)), column
             )
             raise line.error(str(err), at) from None
 
@@ -458,6 +460,14 @@ def _sub_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings)
     if value != "pulse" and not _INT_RE.match(value):
         raise line.error(f"expected sub=2..16 or sub=pulse, got {value!r}", tok.column)
     into.set("sub", "pulse" if value == "pulse" else int(value), tok)
+
+
+def _sub_pattern_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    if not _PATTERN_RE.match(value):
+        raise line.error(
+            f"a sub-pattern uses X (accent), x (as usual), . (silent), got {value!r}", tok.column
+        )
+    into.set("sub_pattern", value, tok)  # its length is checked against sub= by the model
 
 
 def _ramp_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
@@ -584,6 +594,7 @@ _OPTION_READERS: dict[str, _OptionReader] = {
     "volume": _volume_option,
     "sub-vol": _sub_volume_option,
     "sub": _sub_option,
+    "sub-pattern": _sub_pattern_option,
     "ramp": _ramp_option,
     "pattern": _pattern_option,
     "steps": _steps_option,
@@ -866,6 +877,8 @@ def format_section(section: Section) -> str:
         parts.append(section.pattern)
     if section.sub != 1:
         parts.append(f"sub={section.sub}")
+    if section.sub_pattern is not None:
+        parts.append(f"sub-pattern={section.sub_pattern}")
     if section.sub_volume != 1.0:
         parts.append(f"sub-vol={_format_float(section.sub_volume)}")
     if section.tempo_end is not None and section.ramp != "beats":

@@ -9,7 +9,8 @@ nothing is lost; plain JSON numbers are accepted on input. The schema (all keys 
      "sections": [{"label": "verse", "bars": 8, "meter": "7/8", "grouping": [2, 2, 3],
                    "tempo": "96", "unit": "q.", "tempo_end": "104", "ramp": "beats",
                    "tempi": ["120", "121"], "steps": [["2.5", "130"]], "pattern": "X.x",
-                   "sub": 2, "sub_volume": 1.0, "volume": 1.0, "mute": false,
+                   "sub": 2, "sub_pattern": "xX", "sub_volume": 1.0, "volume": 1.0,
+                   "mute": false,
                    "cues": [{"text": "Verse", "bar": 1, "beat": 1}],
                    "gap": {"play": 3, "mute": 1}, "trainer": {"step": "4", "every": 2,
                    "end": "120"}, "layers": [{"pulses": 3, "sound": "clave"}]}]}
@@ -64,6 +65,7 @@ _SECTION_KEYS = {
     "steps",
     "pattern",
     "sub",
+    "sub_pattern",
     "sub_volume",
     "volume",
     "mute",
@@ -139,6 +141,8 @@ def _sound_dict(s: Section) -> dict[str, Any]:
         d["pattern"] = s.pattern
     if s.sub != 1:
         d["sub"] = s.sub
+    if s.sub_pattern is not None:
+        d["sub_pattern"] = s.sub_pattern
     if s.sub_volume != 1.0:
         d["sub_volume"] = s.sub_volume
     if s.volume != 1.0:
@@ -289,7 +293,7 @@ def _section_unchecked(d: Any, where: str) -> Section:
     if "tempo" not in d or "bars" not in d:
         raise ParameterError(f"{where}: 'bars' and 'tempo' are required")
     count, unit, grouping = _meter_parts(d, where)
-    for key in ("unit", "pattern", "label", "ramp"):
+    for key in ("unit", "pattern", "label", "ramp", "sub_pattern"):
         _text(d, key, where)
     beat_unit = parse_unit(d["unit"]) if d.get("unit") is not None else None
     tempo = _tempo(d, "tempo", "frame_click", where, beat_unit)
@@ -315,6 +319,7 @@ def _section_unchecked(d: Any, where: str) -> Section:
         steps=steps,
         pattern=d.get("pattern"),
         sub=sub,
+        sub_pattern=d.get("sub_pattern"),
         sub_volume=_float(d, "sub_volume", where, 1.0),
         volume=_float(d, "volume", where, 1.0),
         mute=mute,

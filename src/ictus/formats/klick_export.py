@@ -223,6 +223,8 @@ def _drop_what_klick_lacks(d: _Dropping) -> None:
     """Subdivisions, ramp shapes, mutes, steps and labels klick has no word for."""
     from ictus.timebase import format_number
 
+    if d.section.sub_pattern is not None:
+        d.drop(f"sub-pattern={d.section.sub_pattern}", "", sub_pattern=None)
     if d.section.sub != 1:
         d.drop(f"sub={d.section.sub}", "klick has no subdivisions", sub=1)
     if d.section.sub_volume != 1.0:

@@ -181,6 +181,20 @@ class ClickGrid:
         }
 
 
+def _sub_level(section: Section, k: int, beat_level: int) -> int:
+    """Level of click ``k`` of a beat (0: the beat itself), after the sub-pattern.
+
+    ``X`` accents it, ``.`` silences it, ``x`` leaves it as it is.
+    """
+    level = beat_level if k == 0 else Level.SUB
+    mark = section.sub_pattern[k] if section.sub_pattern is not None else "x"
+    if mark == ".":
+        return Level.SILENT
+    if mark == "X" and level != Level.SILENT:
+        return Level.ACCENT
+    return level
+
+
 def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
     """One bar's clicks: offsets (quarters), beat numbers, sub numbers, levels."""
     offsets = section.beat_offsets()
@@ -191,7 +205,7 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
             offs.append(start + off)
             beats.append(b + 1)
             subs.append(k)
-            lvls.append(levels[b] if k == 0 else Level.SUB)
+            lvls.append(_sub_level(section, k, levels[b]))
     if section.mute:
         lvls = [Level.SILENT] * len(lvls)
     return (

@@ -391,6 +391,9 @@ class Section:
         One of ``X`` (accent), ``x`` (normal), ``.`` (silent) per beat; default ``Xxx…``.
     sub : int in 1..16 or "pulse"
         Subdivisions per beat.
+    sub_pattern : str or None
+        One of ``X`` (accent), ``x`` (as usual), ``.`` (silent) for each click of a beat,
+        the beat itself first (``sub=4`` with ``x..x``: the beat and its last sixteenth).
     sub_volume, volume : float in 0..4
         Gains for this section's subdivisions and for the whole section.
     mute : bool
@@ -416,6 +419,7 @@ class Section:
     steps: tuple[tuple[Fraction, Fraction], ...] | None = None
     pattern: str | None = None
     sub: Subdivision = 1
+    sub_pattern: str | None = None
     sub_volume: float = 1.0
     volume: float = 1.0
     mute: bool = False
@@ -515,6 +519,16 @@ class Section:
             not isinstance(self.sub, int) or isinstance(self.sub, bool) or not 1 <= self.sub <= 16
         ):
             raise ParameterError(f"subdivision must be 1..16 or 'pulse', got {self.sub!r}")
+        if self.sub_pattern is not None:
+            if self.sub == "pulse" or set(self.sub_pattern) - set(PATTERN_CHARS):
+                raise ParameterError(
+                    f"sub-pattern {self.sub_pattern!r} uses X, x and . with sub=2..16"
+                )
+            if len(self.sub_pattern) != self.sub:
+                raise ParameterError(
+                    f"sub-pattern {self.sub_pattern!r} has {len(self.sub_pattern)} clicks, "
+                    f"but sub={self.sub} makes {self.sub} a beat"
+                )
         for name in ("volume", "sub_volume"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0 <= value <= 4 or math.isnan(value):
