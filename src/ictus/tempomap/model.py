@@ -498,7 +498,14 @@ class Section:
         >>> Section(6, Tempo(120), gap=GapCycle(2, 1)).gap_bars()
         (2, 5)
         """
-        return () if self.gap is None else self.gap.muted_bars(self.bars)
+        if self.gap is None:
+            return ()
+        # asked for every status of the live display: drawn once per (immutable) section
+        bars: tuple[int, ...] | None = self.__dict__.get("_gap_bars")
+        if bars is None:
+            bars = self.gap.muted_bars(self.bars)
+            object.__setattr__(self, "_gap_bars", bars)
+        return bars
 
     def _check_pattern(self) -> None:
         """One of X, x, . for each beat of a bar."""
