@@ -428,3 +428,50 @@ def test_stems_start_on_bar_one_and_stay_locked_through_a_locate(live, tmp_path)
     assert np.array_equal(after[:, both], want[:, both])
     assert np.array_equal(after[:, gap:][:, keep[gap:]], want[:, gap:][:, keep[gap:]])
     print(f"\nrefill after the locate: {gap} frames ({1000 * gap / RATE:.1f} ms)")
+
+
+def test_stems_go_on_from_the_transport_position_after_real_xruns(live, tmp_path):
+    """The show's callback blocks for 20 ms (about four 256-frame periods) four times:
+    in the count-in just before bar 1 and three times in the song. The server's
+    clock jumps over the lost periods each time; front of house (the stems alone)
+    goes on at once from the transport's position, which is the frame time less the
+    song's start: what the recorder took there is the stem files' samples, bit for
+    bit, and no stem counted an underrun (no block of silence while refilling)."""
+    runner, rec = live
+    loaded = runner.loaded(0)
+    assert loaded is not None
+    transport = loaded.engine.transport
+    blocks = {"seen": 0}
+    stalls = {370, 700, 1000, 1300}  # blocks from go; bar 1 is block 375
+
+    def stall(now: int) -> None:  # in the callback, after the block's commands
+        blocks["seen"] += 1
+        if blocks["seen"] in stalls:
+            time.sleep(0.02)
+
+    transport.hook = stall
+    runner.go()
+    wait_for(lambda: blocks["seen"] > 1500, 20, "1500 blocks")
+    runner.stop()
+    rec.wait_cycles(10)
+    transport.hook = None
+    (started,) = history(runner, 0, EventKind.START)
+    skips = history(runner, 0, EventKind.SKIP)
+    (stopped,) = history(runner, 0, EventKind.STOP)
+    assert len(skips) >= 3, "the server lost no periods: nothing was tested"
+    assert [stem.underruns for stem in loaded.plan.stems] == [0, 0]
+    assert rec.origin is not None
+    a, z = started.clock - rec.origin, stopped.clock - rec.origin
+    truth = stems_on_foh(tmp_path)
+    foh = rec.data[list(FOH), a:z]
+    want = np.zeros_like(foh)
+    want[:, BAR_FOUR:] = truth[:, : z - a - BAR_FOUR]  # song frame = frame time - start
+    keep = ~rec.suspect()[a:z]
+    assert keep.mean() > 0.8
+    assert np.array_equal(foh[:, keep], want[:, keep])
+    for skip in skips:  # the half second after each jump was heard, and is the files'
+        c = skip.clock - rec.origin - a
+        after = slice(c, c + RATE // 2)
+        assert keep[after].sum() > RATE // 4, skip
+        assert np.array_equal(foh[:, after][:, keep[after]], want[:, after][:, keep[after]])
+    print(f"\n{len(skips)} xruns, {sum(s.detail for s in skips)} frames lost, 0 underruns")

@@ -10,8 +10,9 @@ soxr's streaming resampler when its rate is not the show's, and writes into a ri
 The callback side (:meth:`StemStream.render`) never waits: it copies what the ring
 holds, and where the frames it needs are not there yet (a disk too slow, a locate not
 refilled yet) it leaves silence and counts an **underrun**. A block that does not follow
-on from the last one (a locate) asks the reader to refill from the new position, as
-:meth:`StemStream.seek` does ahead of time.
+on from the last one is either a skip forward the ring can serve (JACK's clock jumping
+over the periods an xrun lost: it reads on, at once) or a locate, which asks the reader
+to refill from the new position, as :meth:`StemStream.seek` does ahead of time.
 
 Threading: one reader thread writes the ring and publishes how far it got by replacing
 one tuple; the callback reads the ring and publishes how far it read by replacing
@@ -291,22 +292,31 @@ class StemStream:
         out[:] = self._block[:, :n].T
         return True
 
-    def _held(self, block_start_frame: int, n: int) -> bool:
-        """A skip forward onto frames the ring holds already (the clock jumped over an
-        xrun, a short jump ahead): read on, no refill. Only forward of where the
-        callback read last: the reader never writes there (it keeps a ring's length
-        ahead of that), so the frames stay what they were."""
-        start = block_start_frame - self.origin_frame
-        lo, hi = max(start, 0), min(start + n, self.length)
+    def _reads_on(self, block_start_frame: int) -> bool:
+        """Whether a block that does not follow on from the last one is a skip forward
+        the ring can serve (the clock jumped over the periods an xrun lost, a short
+        jump ahead): then it reads on from there, and nothing is refilled.
+
+        So it is when the block lies ahead of the last one and the ring (of the
+        generation asked for) holds the stem from where the block's part of it begins,
+        or the block has no part of it (still before the stem's first frame, already
+        after its last): the reader goes on filling ahead as before. Frames between
+        where the callback read last and where the reader got to stay what they were
+        (the reader keeps a ring's length ahead of the callback). Anything else (a
+        move back, a move beyond what is buffered) is a locate.
+        """
+        if self._next_frame is None or block_start_frame < self._next_frame:
+            return False
+        lo = min(max(block_start_frame - self.origin_frame, 0), self.length)
         gen, first, end = self._filled
         rgen, rpos = self._read
-        return gen == rgen == self._target[0] and rpos <= lo < hi <= end and first <= lo
+        return gen == rgen == self._target[0] and first <= lo <= end and rpos <= lo
 
     def _fill(
         self, block_start_frame: int, n: int, rows: NDArray[np.float32]
     ) -> list[tuple[int, int]]:
         """Copy frames into ``rows``; return the spans that hold stem audio."""
-        if block_start_frame != self._next_frame and not self._held(block_start_frame, n):
+        if block_start_frame != self._next_frame and not self._reads_on(block_start_frame):
             self._request(block_start_frame)
         self._next_frame = block_start_frame + n
         start = block_start_frame - self.origin_frame
