@@ -267,3 +267,29 @@ def test_a_skip_forward_within_the_ring_reads_on(tmp_path: Path) -> None:
         assert np.array_equal(got, whole[1024:1280, 0])
         stem.blocks(0, 256)  # back: that is a locate, refilled
         assert stem._target[0] == generation + 1
+
+
+def test_a_skip_before_the_stem_or_beyond_the_ring(tmp_path: Path) -> None:
+    """A skip in the count-in (before the stem's first frame) is no locate either: the
+    ring keeps what it holds from the stem's start, and the stem starts on its frame
+    at once. A skip beyond what the ring holds is one: silence (an underrun) until the
+    reader has refilled from there, then the file's frames."""
+    path = tmp_path / "stem.wav"
+    _noise(path, 300_000, 48000, 1)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    origin = 10_000
+    with StemStream(path, 48000, origin_frame=origin, ring_frames=4 * READ_CHUNK) as stem:
+        stem.wait_ready(0, origin + 4 * READ_CHUNK)  # the ring full from the stem's start
+        stem.blocks(0, 256)
+        generation = stem._target[0]
+        got = np.concatenate(
+            [stem.blocks(f, 256)[0][0].copy() for f in range(9_000, 11_000, 256)]
+        )  # 8744 frames lost in the count-in; blocks across the stem's first frame
+        assert stem._target[0] == generation and stem.underruns == 0
+        assert not got[:1000].any() and np.array_equal(got[1000:], whole[: 2048 - 1000, 0])
+        far = origin + 200_000  # the ring holds 32768 frames: not there
+        assert not stem.blocks(far, 256)[0][1]
+        assert stem._target[0] == generation + 1 and stem.underruns == 1
+        stem.wake_if_behind()  # what the runner's thread does every few milliseconds
+        got = _play(stem, far + 256, far + 4096, 256)
+        assert np.array_equal(got[:, 0], whole[200_256:204_096, 0])
