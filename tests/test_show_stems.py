@@ -254,7 +254,8 @@ def test_kept_frames_play_at_once_after_a_jump(tmp_path: Path, rate: int) -> Non
 
 def test_a_skip_forward_within_the_ring_reads_on(tmp_path: Path) -> None:
     """The clock jumps over an xrun: the frames ahead are in the ring already, so they
-    play at once (no refill, no underrun), and they are the file's."""
+    play at once (no refill, no underrun), and they are the file's. So do frames just
+    played, when the clock steps back."""
     path = tmp_path / "stem.wav"
     _noise(path, 96000, 48000, 1)
     whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
@@ -265,7 +266,15 @@ def test_a_skip_forward_within_the_ring_reads_on(tmp_path: Path) -> None:
         got = stem.blocks(256 + 3 * 256, 256)[0][0].copy()  # three periods lost
         assert stem.underruns == 0 and stem._target[0] == generation
         assert np.array_equal(got, whole[1024:1280, 0])
-        stem.blocks(0, 256)  # back: that is a locate, refilled
+
+        # back: the same block again (a cycle's frame time seen twice), three periods
+        # back; the ring keeps what was played behind the callback (stem.behind frames)
+        for frame in (1024, 1280 - 3 * 256):
+            got = stem.blocks(frame, 256)[0][0].copy()
+            assert stem.underruns == 0 and stem._target[0] == generation
+            assert np.array_equal(got, whole[frame : frame + 256, 0])
+        stem.blocks(8000, 256)
+        stem.blocks(8000 - stem.behind - 1, 256)  # further back than that: a locate
         assert stem._target[0] == generation + 1
 
 
@@ -293,3 +302,36 @@ def test_a_skip_before_the_stem_or_beyond_the_ring(tmp_path: Path) -> None:
         stem.wake_if_behind()  # what the runner's thread does every few milliseconds
         got = _play(stem, far + 256, far + 4096, 256)
         assert np.array_equal(got[:, 0], whole[200_256:204_096, 0])
+
+
+def test_steps_back_and_ahead_while_the_reader_writes(tmp_path: Path) -> None:
+    """A random walk of the clock around xruns (mostly on, the same block again, a few
+    periods back, a few ahead) on the smallest ring, whose reader is writing all the
+    time: every block is the file's frames at its place, none is a locate, none
+    missing. The frames kept behind are never written over while they are read (a
+    step back of more than ``stem.behind`` from the furthest read is a locate)."""
+    path = tmp_path / "stem.wav"
+    _noise(path, 400_000, 48000, 2)
+    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
+    rng = np.random.default_rng(11)
+    n = 128
+    with StemStream(path, 48000, ring_frames=2 * READ_CHUNK) as stem:
+        stem.wait_ready(0, n)
+        generation = stem._target[0]
+        frame = reach = 0
+        while frame < len(whole) - 4 * READ_CHUNK:
+            deadline = time.monotonic() + 5
+            while stem._filled[2] < frame + n:  # as a real callback would find it
+                assert time.monotonic() < deadline, "the reader stopped"
+                stem.wake_if_behind()
+                stem._wake.set()
+                time.sleep(0.0002)
+            rows = np.stack([row.copy() for row, _ in stem.blocks(frame, n)])
+            assert np.array_equal(rows.T, whole[frame : frame + n]), frame
+            reach = max(reach, frame + n)
+            move = rng.choice(4, p=[0.85, 0.05, 0.05, 0.05])
+            # back at most stem.behind frames from the furthest read (further is a locate)
+            furthest = int(rng.integers(1, stem.behind // n + 1)) * n
+            back = min(furthest, frame - max(reach - stem.behind, 0))
+            frame += (n, 0, -back, int(rng.integers(2, 8)) * n)[move]
+        assert stem.underruns == 0 and stem._target[0] == generation
