@@ -123,6 +123,39 @@ def _frames_to_time(client: Any) -> Any:
     return lambda frames: int(call(address, frames & (_WRAP - 1)))
 
 
+#: jack_latency_callback_mode_t (jack/types.h)
+_CAPTURE, _PLAYBACK = 0, 1
+
+
+def _latency_range() -> Any:
+    """``jack_port_get_latency_range`` (JACK-Client does not wrap it) as a function
+    (port, mode) -> the range's maximum in frames; None where it cannot be had."""
+    import ctypes
+
+    jack = _jack()
+    ffi = getattr(jack, "_ffi", None)
+    if ffi is None:
+        return None
+    try:
+        lib = ctypes.CDLL("libjack.so.0")  # the library JACK-Client loaded: same handle
+    except OSError:
+        return None
+
+    class Range(ctypes.Structure):
+        _fields_ = (("min", ctypes.c_uint32), ("max", ctypes.c_uint32))
+
+    call = lib.jack_port_get_latency_range
+    call.restype = None
+    call.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(Range)]
+
+    def ask(port: Any, mode: int) -> int:
+        found = Range()
+        call(ctypes.c_void_p(int(ffi.cast("uintptr_t", port._ptr))), mode, ctypes.byref(found))
+        return int(found.max)
+
+    return ask
+
+
 class JackBackend(Backend):
     """Play through a JACK server; see the module docstring.
 
@@ -379,17 +412,16 @@ class JackBackend(Backend):
         """JACK's own reckoning: the longest playback latency of our outputs and the
         longest capture latency of our inputs (both 0 for ports wired only to other
         clients: JACK counts latency from the hardware)."""
-        client = self._client
-        if client is None:
+        if self._client is None:
             return Latency()
-        jack = _jack()
+        ask = _latency_range()
+        if ask is None:
+            return Latency()
 
-        def longest(ports: list[Any], mode: Any) -> int:
-            return max((int(p.get_latency_range(mode)[1]) for p in ports), default=0)
+        def longest(ports: list[Any], mode: int) -> int:
+            return max((ask(p, mode) for p in ports), default=0)
 
-        return Latency(
-            longest(self._ports, jack.PLAYBACK), longest(self._in_ports, jack.CAPTURE)
-        )
+        return Latency(longest(self._ports, _PLAYBACK), longest(self._in_ports, _CAPTURE))
 
     # -- running ---------------------------------------------------------------------
 
