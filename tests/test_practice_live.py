@@ -175,7 +175,8 @@ def test_ictus_practice_on_jack_gives_back_every_deviation(jack_server, tmp_path
 def pa_jack_device(sd: Any) -> int:
     apis = [a["name"] for a in sd.query_hostapis()]
     assert "JACK Audio Connection Kit" in apis, apis
-    device: int = sd.query_hostapis(apis.index("JACK Audio Connection Kit"))["default_output_device"]
+    api = sd.query_hostapis(apis.index("JACK Audio Connection Kit"))
+    device: int = api["default_output_device"]
     return device
 
 

@@ -132,7 +132,8 @@ def test_the_take_keeps_its_place_through_a_played_take(tmp_path):
     audio, _ = read_recording(tmp_path / "take.wav")
     report = analyze(detect_onsets(audio, rate), a.plan.grid, offset=a.offset)
     got = {round(n.click, 4): n.deviation for n in report.notes}
-    truth = {round(float(c), 4): float(d) for c, d in zip(take.clicks, take.deviations, strict=True)}
+    pairs = zip(take.clicks, take.deviations, strict=True)
+    truth = {round(float(c), 4): float(d) for c, d in pairs}
     assert set(truth) <= set(got)
     worst = max(abs(got[c] - d) for c, d in truth.items())
     assert worst < 0.002, worst
@@ -167,6 +168,7 @@ def test_practice_on_the_null_backend_records_silence_and_says_so(tmp_path):
     (tmp_path / "song.click").write_text("count-in: 1 bar\na: 1 4/4 240\n")
     proc = run("practice", "song.click", "-b", "null", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.splitlines()[-1] == f"ictus: error: no notes found in '{tmp_path}/song-take-1.wav'"
+    last = proc.stderr.splitlines()[-1]
+    assert last == f"ictus: error: no notes found in '{tmp_path}/song-take-1.wav'"
     data, rate = soundfile.read(tmp_path / "song-take-1.wav")
     assert rate == 48000 and not data.any() and len(data) > 2 * 48000
