@@ -46,6 +46,8 @@ RATE = 48000
 SONG = "count-in: 1 bar\nverse: 2 4/4 150\nchorus: 2 4/4 150-170\n"
 SHORT = "count-in: 1 bar\nverse: 3 4/4 180\n"
 TOLERANCE = 0.002  # seconds: the issue's bar
+#: an xrun moves the JACK transport away from the player's start: then once more
+ATTEMPTS = 2
 
 
 def player_take(song: str, seed: int) -> Take:
@@ -124,20 +126,24 @@ def test_ictus_practice_on_jack_gives_back_every_deviation(jack_server, tmp_path
     song.write_text(SONG)
     take = player_take(SONG, seed=15)
     ref = render(song, tmp_path)
-    player = Player(jack_server, take, tmp_path, "transport")
-    clicks = RemoteRecorder(jack_server, 1, 20, name="clickrec")
-    try:
-        proc = subprocess.run(
-            [ICTUS, "practice", str(song), "-b", "jack", "--client-name", "ictus-pr",
-             "--input", "player:out_1", "--connect", "clickrec", "-c", "1",
-             "--jack-transport", "master", "--take", str(tmp_path / "take.wav"),
-             "--json", str(tmp_path / "report.json")],
-            env=jack_server.env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-            timeout=90, check=False,
-        )  # fmt: skip
-    finally:
-        played = player.close()
-        clicks.close()
+    for attempt in range(1, ATTEMPTS + 1):
+        player = Player(jack_server, take, tmp_path, "transport")
+        clicks = RemoteRecorder(jack_server, 1, 20, name="clickrec")
+        try:
+            proc = subprocess.run(
+                [ICTUS, "practice", str(song), "-b", "jack", "--client-name", "ictus-pr",
+                 "--input", "player:out_1", "--connect", "clickrec", "-c", "1",
+                 "--jack-transport", "master", "--take", str(tmp_path / "take.wav"),
+                 "--json", str(tmp_path / "report.json")],
+                env=jack_server.env, capture_output=True, text=True,
+                stdin=subprocess.DEVNULL, timeout=90, check=False,
+            )  # fmt: skip
+        finally:
+            played = player.close()
+            clicks.close()
+        if not (played["breaks"] or clicks.xruns) or attempt == ATTEMPTS:
+            break
+        print(f"\nbusy machine: {len(clicks.xruns)} xrun(s); once more")
     assert proc.returncode == 0, proc.stderr
     assert "aligned by the engine: bar 1" in proc.stdout
     report = json.loads((tmp_path / "report.json").read_text())
@@ -180,29 +186,19 @@ def pa_jack_device(sd: Any) -> int:
     return device
 
 
-def test_portaudio_duplex_records_a_take_placed_by_its_clock(jack_server, tmp_path):
+def record_on_portaudio(
+    server: JackServer, take: Take, tmp_path: Path, tempo_map: Any, lead: int
+) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """One take through PortAudio's JACK host API, a player hearing the click."""
     from ictus.engine import Engine, TakeRecorder
-    from ictus.engine.backends import Latency
     from ictus.engine.backends.portaudio import PortAudioBackend
-    from ictus.practice.onsets import detect_onsets
-    from ictus.practice.recording import read_recording
-    from ictus.practice.session import align
-    from ictus.practice.timing import analyze, to_json
 
-    song = tmp_path / "short.click"
-    song.write_text(SHORT)
-    tempo_map = parse_click(SHORT)
-    ref = render(song, tmp_path)
-    grid = build_grid(tempo_map)
-    bar1 = round(float(grid.time[grid.bar == 1][0]) * RATE)
-    lead = bar1 - int(np.flatnonzero(ref)[0])  # first sound heard -> bar 1's downbeat
-    take = player_take(SHORT.replace("verse", "chorus"), seed=3)
-    player = Player(jack_server, take, tmp_path, "listen", str(lead))
+    player = Player(server, take, tmp_path, "listen", str(lead))
     recorder = TakeRecorder(channels=1)
     try:
-        with portaudio_on(jack_server) as sd:
+        with portaudio_on(server) as sd:
             device = pa_jack_device(sd)
-            probe = jack_server.client("probe-pa")
+            probe = server.client("probe-pa")
             before = {p.name for p in probe.get_ports(is_audio=True)}
             backend = PortAudioBackend(device=device, period=256, inputs=1, input_device=device)
             engine = Engine(
@@ -231,6 +227,33 @@ def test_portaudio_duplex_records_a_take_placed_by_its_clock(jack_server, tmp_pa
             recorder.finish()
     finally:
         played = player.close()
+    return recorder, engine, latency, played
+
+
+def test_portaudio_duplex_records_a_take_placed_by_its_clock(jack_server, tmp_path):
+    from ictus.engine.backends import Latency
+    from ictus.practice.onsets import detect_onsets
+    from ictus.practice.recording import read_recording
+    from ictus.practice.session import align
+    from ictus.practice.timing import analyze, to_json
+
+    song = tmp_path / "short.click"
+    song.write_text(SHORT)
+    tempo_map = parse_click(SHORT)
+    ref = render(song, tmp_path)
+    grid = build_grid(tempo_map)
+    bar1 = round(float(grid.time[grid.bar == 1][0]) * RATE)
+    lead = bar1 - int(np.flatnonzero(ref)[0])  # first sound heard -> bar 1's downbeat
+    take = player_take(SHORT.replace("verse", "chorus"), seed=3)
+    for attempt in range(1, ATTEMPTS + 1):
+        recorder, engine, latency, played = record_on_portaudio(
+            jack_server, take, tmp_path, tempo_map, lead
+        )
+        # PortAudio's clock counts blocks: after an underflow it cannot say how many
+        # frames went, so a take with one is not on the clock
+        if not engine.backend.xruns or attempt == ATTEMPTS:
+            break
+        print("\nbusy machine: an underflow on PortAudio; once more")
     assert played["breaks"] == 0 and played["cycles"] > 100
     # PortAudio's JACK host API reports the latency of the physical ports it wired itself
     # to (system:playback: 512 frames here), not of this rig's direct wires (0), and not
