@@ -172,3 +172,18 @@ def test_practice_on_the_null_backend_records_silence_and_says_so(tmp_path):
     assert last == f"ictus: error: no notes found in '{tmp_path}/song-take-1.wav'"
     data, rate = soundfile.read(tmp_path / "song-take-1.wav")
     assert rate == 48000 and not data.any() and len(data) > 2 * 48000
+
+
+def test_a_take_cut_short_counts_no_missed_clicks_after_it():
+    from ictus.practice.timing import analyze
+    from ictus.tempomap import build_grid
+
+    grid = build_grid(parse_click("count-in: 1 bar\na: 3 4/4 120\n"))  # clicks every 0.5 s
+    played = grid.time[(grid.bar >= 1) & (grid.bar <= 2)] + 0.003  # bars 1 and 2, 3 ms late
+    noise = np.array([6.45, 6.95])  # after the stop (bar 3 never played to): noise
+    onsets = np.sort(np.concatenate([played, noise]))
+    whole = analyze(onsets, grid, offset=0.0)
+    cut = analyze(onsets, grid, offset=0.0, until=float(grid.time[grid.bar == 3][0]))
+    assert (whole.missed, whole.extra) == (2, 0)  # noise matched two of bar 3's clicks
+    assert (cut.missed, cut.extra, cut.overall.count) == (0, 0, 8)
+    assert cut.overall.mean == pytest.approx(0.003, abs=1e-12)
