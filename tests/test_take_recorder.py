@@ -8,6 +8,7 @@ test_practice_live.py.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -163,15 +164,26 @@ def test_practice_mistakes_are_one_line_and_exit_2(tmp_path, args, words):
     assert words in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_practice_on_the_null_backend_records_silence_and_says_so(tmp_path):
+def test_practice_on_a_terminal_shows_the_bar_and_stops_on_q(tmp_path):
+    """The null backend plays in real time on a terminal: the status line counts in,
+    ``q`` stops, the take (silence here) is written next to the map and measured."""
     pytest.importorskip("librosa")
-    (tmp_path / "song.click").write_text("count-in: 1 bar\na: 1 4/4 240\n")
-    proc = run("practice", "song.click", "-b", "null", cwd=tmp_path)
-    assert proc.returncode == 1, proc.stderr
-    last = proc.stderr.splitlines()[-1]
-    assert last == f"ictus: error: no notes found in '{tmp_path}/song-take-1.wav'"
-    data, rate = soundfile.read(tmp_path / "song-take-1.wav")
-    assert rate == 48000 and not data.any() and len(data) > 2 * 48000
+    from terminal import Terminal
+
+    (tmp_path / "song.click").write_text("count-in: 1 bar\nverse: 8 4/4 240\n")
+    take = tmp_path / "song-take-1.wav"
+    args = [ICTUS, "practice", str(tmp_path / "song.click"), "-b", "null"]
+    with Terminal(args, env=dict(os.environ)) as term:
+        term.wait_for(r"count-in \d", timeout=20, last=400)
+        term.wait_for(r"bar 1 beat \d +verse +240\.0 bpm +q stops", timeout=10)
+        term.press(b"q")
+        assert term.proc.wait(30) == 1
+        time.sleep(0.2)  # the last words reach the pty
+        said = term.text()
+    assert "stopped at q; wrote the take to" in said
+    assert f"error: no notes found in '{take}'" in said
+    data, rate = soundfile.read(take)
+    assert rate == 48000 and not data.any() and 1.0 * rate < len(data) < 8 * rate
 
 
 def test_a_take_cut_short_counts_no_missed_clicks_after_it():

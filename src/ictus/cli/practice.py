@@ -428,6 +428,8 @@ def _wait(engine: "Engine", stop_frame: int | None, interactive: bool) -> str:
     try:
         with keys:
             while not quit_now.wait(0.02):
+                if interactive:
+                    _show(engine)
                 snap = engine.transport.snapshot
                 if engine.failure is not None:
                     raise IctusError(f"the take stopped: {engine.failure}")
@@ -438,6 +440,14 @@ def _wait(engine: "Engine", stop_frame: int | None, interactive: bool) -> str:
     except KeyboardInterrupt:
         return "Ctrl-C"
     return "q"
+
+
+def _show(engine: "Engine") -> None:
+    """One line on the terminal: where the click is (the player watches the count-in)."""
+    s = engine.status()
+    where = f"count-in {s.beat}" if s.count_in else f"bar {s.bar} beat {s.beat}"
+    sys.stderr.write(f"\r  {where:<18} {s.section:<12} {s.tempo:6.1f} bpm   q stops ")
+    sys.stderr.flush()
 
 
 def _record(p: Practice, choice: "BackendChoice", tempo_map: "TempoMap", play: dict[str, object]
@@ -478,6 +488,8 @@ def _record(p: Practice, choice: "BackendChoice", tempo_map: "TempoMap", play: d
                 f"{count} input(s) to {p.take}; q or Ctrl-C stops\n"
             )
         why = _wait(engine, stop, settings.interactive)
+        if settings.interactive:
+            sys.stderr.write("\n")  # after the status line
         if why == "the end of the map":
             time.sleep(0.3)  # the last note rings on past the map's end
         reported = audio.reported_latency()
