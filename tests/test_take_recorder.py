@@ -199,3 +199,15 @@ def test_a_take_cut_short_counts_no_missed_clicks_after_it():
     assert (whole.missed, whole.extra) == (2, 0)  # noise matched two of bar 3's clicks
     assert (cut.missed, cut.extra, cut.overall.count) == (0, 0, 8)
     assert cut.overall.mean == pytest.approx(0.003, abs=1e-12)
+
+
+def test_a_clock_that_jumps_back_fails_the_take(tmp_path):
+    recorder = TakeRecorder(seconds=1.0)
+    recorder.open(rate=8000, inputs=1)
+    recorder.record_to(tmp_path / "take.wav")
+    recorder.arm()
+    recorder.receive(np.ones((64, 1), np.float32), 1000)
+    recorder.receive(np.ones((64, 1), np.float32), 10)  # a new server's clock
+    with pytest.raises(IctusError, match="the take lost its place: the audio clock jumped"):
+        recorder.finish()
+    assert recorder.jumps == 1

@@ -7,11 +7,13 @@ the backend clock of its first sample: the very clock the transport places the c
 by, so a recorded sample and a played click are compared on one counter, to the sample.
 
 :class:`TakeRecorder` is the input that records: in the callback it only copies the
-block into a ring allocated beforehand (no allocation, no lock, no I/O); a writer
-thread of its own drains the ring into a sound file (32-bit float, so the file holds
-the very samples that came in). Frames the backend lost (its clock jumped, an xrun)
-are written as silence, so sample ``i`` of the file is always backend clock
-``first_clock + i``.
+block into a ring allocated beforehand (no lock, no I/O, nothing allocated but two
+numpy views); a writer thread of its own drains the ring into a sound file (32-bit
+float, so the file holds the very samples that came in). Frames the backend lost (its
+clock jumped, an xrun) are written as silence, so sample ``i`` of the file is always
+backend clock ``first_clock + i``. A clock that goes back, or forward by more than the
+ring (a new server after a reconnect), cannot be followed: it is counted in
+``jumps`` and the take is refused at the end.
 
 >>> import numpy as np
 >>> rec = TakeRecorder(channels=1, seconds=1.0)
@@ -77,6 +79,8 @@ class TakeRecorder(AudioInput):
         Frames the backend's clock skipped (written as silence).
     overflow : int
         Frames dropped because the writer fell a whole ring behind.
+    jumps : int
+        Times the clock went back or leapt by more than the ring (not followed).
     """
 
     def __init__(self, channels: int = 1, seconds: float = 10.0) -> None:
@@ -95,6 +99,7 @@ class TakeRecorder(AudioInput):
         self._read = 0  # written by the reader only
         self.lost = 0
         self.overflow = 0
+        self.jumps = 0
         self._writer: threading.Thread | None = None
         self._stop = threading.Event()
         self.failure: str | None = None
@@ -127,7 +132,9 @@ class TakeRecorder(AudioInput):
             self.first_clock = clock
             self._next_clock = clock
         gap = clock - self._next_clock
-        if gap > 0:  # the backend lost frames: silence keeps the file on the clock
+        if gap < 0 or gap > self._ring.shape[0]:
+            self.jumps += 1  # another clock (a reconnect): the file cannot follow it
+        elif gap > 0:  # the backend lost frames: silence keeps the file on the clock
             self.lost += gap
             self._put(None, gap)
         self._put(block, n)
@@ -206,6 +213,11 @@ class TakeRecorder(AudioInput):
             self._writer = None
         if self.failure is not None:
             raise IctusError(self.failure)
+        if self.jumps:
+            raise IctusError(
+                "the take lost its place: the audio clock jumped (the backend "
+                "reconnected?); the file is written but not on the click's clock"
+            )
         if self.overflow:
             raise IctusError(
                 f"the take lost {self.overflow} frames: the file writer fell "
