@@ -1,0 +1,72 @@
+"""``ictus ARGS`` run in the test's own process, through the installed script's entry point.
+
+:func:`ictus.cli.main.main` is what the ``ictus`` script calls; calling it here with
+``sys.argv`` set runs the same code (argument parsing, the one-line error handler, exit
+codes, warnings shown as one line) without a fresh interpreter's start-up, which costs a
+quarter to half a second a run. Tests whose subject is a command's answer to its input
+use :func:`ictus_cli`; each file that does so also runs a sample through the installed
+script as a subprocess and asserts the same result (code, stdout, stderr), so the
+process itself stays covered.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+ICTUS = str(Path(sys.executable).parent / "ictus")
+
+
+class Ran(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+Cli = Callable[..., Ran]
+
+
+def script(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Ran:
+    """``ictus ARGS`` as a subprocess of the installed script."""
+    proc = subprocess.run(
+        [ICTUS, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        timeout=120, env=env, cwd=cwd, check=False,
+    )  # fmt: skip
+    return Ran(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def ictus_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Cli]:
+    """Run ``ictus ARGS`` in-process; a traceback the script would print counts as one
+    (exit 1, the traceback in ``err``). ``env`` entries are set for the call."""
+
+    def call(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> Ran:
+        monkeypatch.setattr(sys, "argv", ["ictus", *args])
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        capsys.readouterr()
+        extra = ""
+        from ictus.cli.main import main
+
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        except BaseException:  # what the script would show as a traceback
+            code, extra = 1, traceback.format_exc()
+        out, err = capsys.readouterr()
+        return Ran(code, out, err + extra)
+
+    # main() sets this for its process: let the test's monkeypatch put it back after
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    yield call
