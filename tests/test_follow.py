@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from ictus.sync import LTC_RATES, LtcSignal
 from ictus.sync.ltcread import LtcReader
 from ictus.timebase import frames_per_day
+from inprocess import script
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -145,9 +146,10 @@ def check_backup(rig: dict) -> dict:
 @pytest.mark.jack
 @needs_rig
 def test_a_backup_follows_the_main_within_1_ms_and_takes_over_when_it_dies(tmp_path):
-    # killed at 14 s: after the ramp up and in the 3/4 bar, before the ramp down, which
-    # the backup must then play from the map while Link still thinks the main is there
-    rig = run_rig(22, 14, tmp_path)
+    # killed at 10 s: after the ramp up and in the 3/4 bar, before the ramp down, which
+    # the backup must then play from the map while Link still thinks the main is there;
+    # 6 s after: the ramp down (3.7 s) and bars at 110 after it
+    rig = run_rig(16, 10, tmp_path)
     figures = check_backup(rig)
     print(figures)
 
@@ -173,22 +175,24 @@ def test_soak_a_backup_follows_the_main_for_an_hour(tmp_path):
         (["--follow", "jack"], "--jack-transport follow"),
     ],
 )
-def test_follow_option_mistakes_exit_2(tmp_path, args, words):
+def test_follow_option_mistakes_exit_2(tmp_path, args, words, ictus_cli):
     song = tmp_path / "song.click"
     song.write_text("a: 2 4/4 120\n")
-    done = subprocess.run(
-        [sys.executable, "-c", "from ictus.cli.main import main; main()", "play", str(song),
-         "--backend", "null", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(HERE.parent / "src")},
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
-    assert done.returncode == 2, done.stderr
-    assert words in done.stderr
-    assert "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    done = ictus_cli("play", str(song), "--backend", "null", *args)
+    assert done.code == 2, done.err
+    assert words in done.err
+    assert "Traceback" not in done.err
+    assert len(done.err.strip().splitlines()) == 1, done.err
+
+
+def test_a_follow_option_mistake_from_the_installed_script(tmp_path, ictus_cli):
+    """One of the above through the installed script, as a subprocess: the same answer."""
+    song = tmp_path / "song.click"
+    song.write_text("a: 2 4/4 120\n")
+    args = ("play", str(song), "--backend", "null", "--follow", "mtc")
+    ran = script(*args, env={**os.environ, "PYTHONPATH": str(HERE.parent / "src")})
+    assert ran.code == 2 and ran.err.count("\n") == 1, ran.err
+    assert ran == ictus_cli(*args)
 
 
 # -- LTC: our reader against our encoder and libltc's -----------------------------------------
@@ -661,7 +665,7 @@ def test_link_leader_puts_every_click_on_the_independent_peers_beat(tmp_path):
         p for p in (str(HERE.parent / "src"), env.get("PYTHONPATH")) if p
     )
     out = tmp_path / "lead.json"
-    script = f"ip link set lo up && exec {sys.executable} {HERE / 'leadrig.py'} 14 {out}"
+    script = f"ip link set lo up && exec {sys.executable} {HERE / 'leadrig.py'} 10 {out}"
     done = subprocess.run(
         ["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, env=env,
         timeout=90,
