@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 import traceback
@@ -67,6 +68,13 @@ def ictus_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
         out, err = capsys.readouterr()
         return Ran(code, out, err + extra)
 
-    # main() sets this for its process: let the test's monkeypatch put it back after
+    # main() sets these for its process (a BLAS thread count, handlers that unwind on
+    # SIGTERM and the like): put the test process's own back afterwards
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    from ictus.atomic import TERMINATING_SIGNALS
+
+    handlers = {sig: signal.getsignal(sig) for sig in TERMINATING_SIGNALS}
     yield call
+    for sig, handler in handlers.items():
+        if handler is not None:
+            signal.signal(sig, handler)
