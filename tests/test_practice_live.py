@@ -220,7 +220,9 @@ def test_ictus_practice_on_jack_gives_back_every_deviation(jack_server, tmp_path
             clicks.close()
         disturbed = Disturbed(period)
         disturbed.add_player(played)
-        disturbed.add_mask(clicks.suspect(), clicks.origin, "click recorder")
+        # (what it never recorded, after its last cycle, is no disturbance)
+        recorded_span = clicks.cycles[-1] - clicks.origin + period if clicks.cycles else 0
+        disturbed.add_mask(clicks.suspect()[:recorded_span], clicks.origin, "click recorder")
         if clicks.xruns:
             disturbed.why.append(f"{len(clicks.xruns)} xrun(s)")
         # an xrun can hand ictus one frame time twice: it refuses such a take, saying so
