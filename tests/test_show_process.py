@@ -26,7 +26,8 @@ from ictus.errors import ParameterError
 from ictus.show import load_show
 from ictus.show.process import Audio, ShowProcess
 from jackserver import JackServer
-from showkit import speech_cache  # noqa: F401  (autouse)
+from showkit import make_show, speech_cache  # noqa: F401  (autouse)
+from terminal import Terminal
 from test_show_run import (
     BAR_FAST,
     BAR_FOUR,
@@ -38,8 +39,6 @@ from test_show_run import (
     rendered,
     wait_for,
 )
-
-pytestmark = pytest.mark.jack
 
 
 @pytest.fixture
@@ -62,6 +61,7 @@ def kinds(events: list[Event], kind: EventKind) -> list[Event]:
     return [e for e in list(events) if e.kind is kind]
 
 
+@pytest.mark.jack
 def test_the_proxy_drives_the_show_in_its_process(split, tmp_path):
     """next/previous cue the songs; go, vamp, release and stop play song two as its
     render cut at its bar lines (the events come back from the child's engine); jump
@@ -174,6 +174,7 @@ def _start_show(server: JackServer, folder: Path, client: str) -> tuple[Any, int
     return parent, child
 
 
+@pytest.mark.jack
 def test_the_child_killed_the_parent_says_so_in_one_line(jack_server, tmp_path):
     parent, child = _start_show(jack_server, tmp_path, "ictus-show-kc")
     try:
@@ -189,6 +190,7 @@ def test_the_child_killed_the_parent_says_so_in_one_line(jack_server, tmp_path):
     assert "Traceback" not in err
 
 
+@pytest.mark.jack
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_the_parent_stopped_or_killed_takes_the_child_with_it(jack_server, tmp_path, sig):
     """SIGKILL: the kernel tells the child (PR_SET_PDEATHSIG); SIGTERM and Ctrl-C: the
@@ -207,3 +209,41 @@ def test_the_parent_stopped_or_killed_takes_the_child_with_it(jack_server, tmp_p
                 os.kill(pid, signal.SIGKILL)
         parent.wait()
     assert parent.returncode == (-signal.SIGKILL if sig is signal.SIGKILL else 130)
+
+
+def test_a_failure_to_start_is_the_same_one_line_as_in_process(tmp_path):
+    """No JACK server by that name: the audio process says so, and ``run`` exits 1 with
+    the very line it gives with the audio in process."""
+    show = make_run_show(tmp_path)
+    env = {**os.environ, "JACK_NO_START_SERVER": "1", "JACK_DEFAULT_SERVER": "ictus-nosuch"}
+    runs = [
+        subprocess.run(
+            [ICTUS, "show", "run", str(show), "-b", "jack", *flag],
+            env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+            check=False,
+        )
+        for flag in ([], ["--in-process"])
+    ]
+    split, inside = runs
+    assert split.returncode == inside.returncode == 1
+    assert split.stderr == inside.stderr
+    assert split.stderr.count("\n") == 1 and "'ictus-nosuch'" in split.stderr
+
+
+def test_on_a_terminal_the_display_ends_when_the_audio_process_does(tmp_path):
+    """The display shows the show (null backend, in real time); the audio process
+    killed, the display stops and ``run`` says why in one line, exit 1."""
+    show = make_show(tmp_path)
+    with Terminal([ICTUS, "show", "run", str(show), "-b", "null"], os.environ) as term:
+        term.wait_for("four: cued", 20, last=30)
+        term.press(b"g")
+        term.wait_for("four: playing", 10, last=30)
+        (child,) = _children(term.proc.pid)
+        os.kill(child, signal.SIGKILL)
+        assert term.proc.wait(timeout=10) == 1
+        time.sleep(0.2)  # the last of the screen
+        errors = [x for x in term.text().splitlines() if "ictus: error" in x]
+        assert [x.strip() for x in errors] == [
+            "ictus: error: the show's audio process was killed (SIGKILL): nothing plays"
+        ]
+        assert "Traceback" not in term.text()

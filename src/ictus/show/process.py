@@ -351,6 +351,7 @@ class ShowProcess:
         self._listeners: dict[int, tuple[Callable[[Event], None], ...]] = {}
         self._listening = threading.Lock()
         self._views: dict[int, SongView] = {}  # by serial
+        self._viewing = threading.Lock()
         self._statuses: dict[int, Status] = {}  # the last known, by serial
 
     # -- life cycle ------------------------------------------------------------------------
@@ -371,15 +372,15 @@ class ShowProcess:
         finally:
             theirs.close()
         self._conn = Connection(ours.detach())
-        self._conn.send(
-            Start(self.show, self._recipe, self._start, self._read_ahead, os.getpid())
-        )
         try:
+            self._conn.send(
+                Start(self.show, self._recipe, self._start, self._read_ahead, os.getpid())
+            )
             first = self._conn.recv()
         except (EOFError, OSError):
             raise IctusError(self._why_gone()) from None
         except BaseException:
-            self.close()
+            self.close()  # Ctrl-C while the songs are made ready: the child goes too
             raise
         if isinstance(first, Failed):
             self.close()
@@ -574,17 +575,18 @@ class ShowProcess:
         return False
 
     def _view(self, key: SongKey | None) -> SongView | None:
+        """One view per song made ready: the web remote tells songs apart by it."""
         if key is None:
             return None
-        view = self._views.get(key.serial)
-        if view is None:
-            song = self.songs[key.index]
-            view = SongView(key.index, song, EngineView(self, key, song))
-            self._views = {
-                s: v for s, v in self._views.items() if s in self._live_serials()
-            }
-            self._views[key.serial] = view
-        return view
+        with self._viewing:
+            view = self._views.get(key.serial)
+            if view is None:
+                song = self.songs[key.index]
+                view = SongView(key.index, song, EngineView(self, key, song))
+                live = self._live_serials()
+                self._views = {s: v for s, v in self._views.items() if s in live}
+                self._views[key.serial] = view
+            return view
 
     def _live_serials(self) -> set[int]:
         snap = self._snapshot
@@ -752,8 +754,9 @@ def portable(err: BaseException) -> BaseException:
     return back if isinstance(back, BaseException) else IctusError(str(err))
 
 
-class _Stopped(Exception):
-    """SIGTERM in the child (the parent died, or someone asked)."""
+class _Stopped(BaseException):
+    """SIGTERM in the child (the parent died, or someone asked): not an Exception, so
+    no handler of a request takes it for the runner's refusal."""
 
 
 def _die_with_parent(parent: int) -> None:
@@ -776,17 +779,17 @@ def serve(fd: int) -> int:
     conn = Connection(fd)
     runner: ShowRunner | None = None
     try:
-        start = conn.recv()
-        assert isinstance(start, Start)
-        _die_with_parent(start.parent)
-        backend, midi = start.audio.make()
-        runner = ShowRunner(
-            start.show, backend, midi=midi, start=start.start, read_ahead=start.read_ahead
-        )
         try:
+            start = conn.recv()
+            assert isinstance(start, Start)
+            _die_with_parent(start.parent)
+            backend, midi = start.audio.make()
+            runner = ShowRunner(
+                start.show, backend, midi=midi, start=start.start, read_ahead=start.read_ahead
+            )
             runner.open()
             start.audio.connect_midi(midi)
-        except BaseException as err:
+        except Exception as err:  # no JACK, a port not found, a song that cannot load
             conn.send(Failed(portable(err)))
             return 1
         conn.send(Ready(backend.describe()))
