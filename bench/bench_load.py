@@ -16,7 +16,11 @@ source hook (:class:`ictus.engine.Route`). It runs three ways in the same run:
   the machine's two cores, but no interpreter lock shared with the callback.
 
 ``inside`` against ``outside`` is the GIL's share; ``outside`` against ``idle`` is the
-machine's (CPU contention). For every cycle the callback records, with JACK's clock:
+machine's (CPU contention). Then ``ictus show run`` itself (:func:`run_show`: the show
+of bench_show.py, its display, OSC and the web remote with 50 pages): ``show:inside``
+with the audio in the frontends' process (``--in-process``), ``show:process`` with it
+in its own (:class:`ictus.show.process.ShowProcess`, the default), ``show:alone`` with
+no frontends (the show callback's floor). For every cycle the callback records, with JACK's clock:
 
 - *entry delay*: from the cycle's start to the first line of our Python callback (the
   thread waking, plus cffi taking the GIL for it);
