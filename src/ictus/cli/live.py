@@ -17,7 +17,7 @@ from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
     from ictus.cli.follow import FollowSettings
-    from ictus.engine import Engine, EventOutput, Follower, Route
+    from ictus.engine import AudioInput, Engine, EventOutput, Follower, Route
     from ictus.render import Overs
     from ictus.tempomap import TempoMap
 
@@ -223,6 +223,7 @@ class Attachments:
     event_outputs: tuple["EventOutput", ...] = ()
     followers: tuple["Follower", ...] = ()
     remotes: tuple[RemoteOpener, ...] = ()
+    inputs: tuple["AudioInput", ...] = ()  # what hears the backend's inputs (a take)
 
     def __add__(self, other: "Attachments") -> "Attachments":
         return Attachments(
@@ -230,6 +231,7 @@ class Attachments:
             event_outputs=self.event_outputs + other.event_outputs,
             followers=self.followers + other.followers,
             remotes=self.remotes + other.remotes,
+            inputs=self.inputs + other.inputs,
         )
 
     def outputs_taken(self) -> tuple[int, ...]:
@@ -253,7 +255,7 @@ def osc_flags(port: int | None, host: str | None, send: str | None, quiet: bool)
     """``--osc``, ``--osc-host``, ``--osc-send``: an OSC remote (see :func:`osc_settings`).
 
     >>> osc_flags(None, None, None, False)
-    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=())
     """
     settings = osc_settings(port, host, send)
     if settings[0] is None and not settings[2]:
@@ -380,7 +382,7 @@ def sync_flags(
 
     >>> s = sync_settings(None, False, None, None, None, None)
     >>> sync_flags(s, "null", None)
-    (Attachments(sources=(), event_outputs=(), followers=(), remotes=()), {})
+    (Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=()), {})
     """
     _check_sync_backend(sync, backend)
     if sync.midi_out is None and sync.jack_transport is None:
@@ -451,7 +453,7 @@ def web_flags(web: bool, host: str | None, port: int | None, quiet: bool) -> Att
     """``--web``, ``--web-host``, ``--web-port``: the web remote and visual metronome.
 
     >>> web_flags(False, None, None, False)
-    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=())
     """
     from ictus.cli.webflags import check_web_flags, start_web
 
@@ -598,6 +600,7 @@ def make_engine(settings: PlaySettings, audio: Any, extras: Attachments) -> "Eng
         event_outputs=list(extras.event_outputs),
         sources=list(extras.sources),
         followers=list(extras.followers),
+        inputs=list(extras.inputs),
     )
 
 
