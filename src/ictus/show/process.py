@@ -383,7 +383,13 @@ class ShowProcess:
             self.close()  # Ctrl-C while the songs are made ready: the child goes too
             raise
         if isinstance(first, Failed):
-            self.close()
+            self._closing = True
+            try:
+                self._proc.wait(CLOSE_TIMEOUT)  # it ends by itself
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._conn.close()
             raise first.error
         assert isinstance(first, Ready)
         self.audio.described = first.describe
@@ -801,7 +807,9 @@ def serve(fd: int) -> int:
     except (_Stopped, EOFError, OSError):
         return 0
     finally:
-        # whatever happens next, this process ends soon (a JACK call that hangs too)
+        # stopping already: a SIGTERM now (the parent closing) must not cut the close
+        # short; whatever happens next, this process ends soon (a JACK call that hangs)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         timer = threading.Timer(CLOSE_TIMEOUT, os._exit, (3,))
         timer.daemon = True
         timer.start()
