@@ -10,6 +10,7 @@ exit code and stderr.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -247,3 +248,39 @@ def test_on_a_terminal_the_display_ends_when_the_audio_process_does(tmp_path):
             "ictus: error: the show's audio process was killed (SIGKILL): nothing plays"
         ]
         assert "Traceback" not in term.text()
+
+
+async def _go_and_beats(url: str, count: int) -> list[dict[str, Any]]:
+    import json
+
+    import aiohttp
+
+    beats: list[dict[str, Any]] = []
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await ws.send_str(json.dumps({"type": "do", "action": "go"}))
+        while len(beats) < count:
+            data = json.loads((await ws.receive(timeout=5)).data)
+            if data["type"] == "beat":
+                beats.append(data)
+    return beats
+
+
+def test_the_web_remote_runs_the_show_in_its_process(tmp_path):
+    """A page's go reaches the child's runner; its beats come back from the child's
+    engine to the page, half a second apart on the engine's clock (four.click: 4/4
+    at 120), counting up from the count-in."""
+    import asyncio
+
+    from ictus.web.server import WebRemote
+
+    show = load_show(make_show(tmp_path))
+    with ShowProcess(show, Audio("null", 48000, realtime=True)) as proc:
+        web = WebRemote(None, "127.0.0.1", 0, show=proc).start()
+        try:
+            beats = asyncio.run(_go_and_beats(f"ws://127.0.0.1:{web.port}/ws", 5))
+        finally:
+            web.stop()
+        assert proc.status().playing
+    for a, b in itertools.pairwise(beats):
+        assert b["t"] - a["t"] == pytest.approx(0.5, abs=1e-9)
+        assert (b["bar"] * 4 + b["beat"]) - (a["bar"] * 4 + a["beat"]) == 1
