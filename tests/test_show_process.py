@@ -286,3 +286,38 @@ def test_the_web_remote_runs_the_show_in_its_process(tmp_path):
     for a, b in itertools.pairwise(beats):
         assert b["t"] - a["t"] == pytest.approx(0.5, abs=1e-9)
         assert (b["bar"] * 4 + b["beat"]) - (a["bar"] * 4 + a["beat"]) == 1
+
+
+@pytest.mark.jack
+def test_jack_gone_ends_the_show_with_the_line_it_gave_in_process(tmp_path):
+    """The JACK server killed while the show plays: ``run`` exits 1 with one error line,
+    the same whether the audio had its own process or not, and leaves no process."""
+    show = make_run_show(tmp_path)
+    results = []
+    for flag in ([], ["--in-process"]):
+        server = JackServer().start()
+        proc = None
+        try:
+            proc = subprocess.Popen(
+                [ICTUS, "show", "run", str(show), "-b", "jack", "--connect", "none",
+                 "--client-name", "ictus-show-gone", *flag],
+                env=server.env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )
+            wait_for(lambda: _client_ports(server, "ictus-show-gone"), 30, "the show")  # noqa: B023
+            children = _children(proc.pid)
+            assert server.proc is not None
+            server.proc.send_signal(signal.SIGKILL)
+            _, err = proc.communicate(timeout=10)
+        finally:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            server.stop()
+            server.reclaim()
+        wait_for(lambda: not any(_alive(c) for c in children), 2, "no process left")  # noqa: B023
+        errors = [x for x in err.splitlines() if x.startswith("ictus: error")]
+        results.append((proc.returncode, errors))
+        assert "Traceback" not in err
+    split, inside = results
+    assert split == inside
+    assert split[0] == 1 and len(split[1]) == 1 and "JACK server went away" in split[1][0]
