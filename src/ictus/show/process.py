@@ -1,10 +1,11 @@
 """A show's audio in a process of its own, driven from the frontends' process.
 
 Python runs one thread at a time (the GIL). With the display, the web server and its
-pages in the process of the audio callback, the callback waits for them: its p99.9 was
-29-49 % of a 128-frame period at 48 kHz, against 13-20 % with the same frontends in
-another process (docs/REALTIME.md). So ``ictus show run`` plays the show in a child
-process (:func:`serve`, ``python -m ictus.show.process``) that owns the
+pages in the process of the audio callback, the callback waits for them: a show's
+callback p99.9 was 46-57 % of a 128-frame period at 48 kHz with them in process,
+34-47 % with the audio in a process of its own, 28-36 % with no frontend at all
+(docs/REALTIME.md: the rest is the callback's own work). So ``ictus show run`` plays
+the show in a child process (:func:`serve`, ``python -m ictus.show.process``) that owns the
 :class:`~ictus.show.ShowRunner`: the audio backend, the songs' engines, the stems'
 read-ahead and the spoken words. The parent keeps the display, the keys, the web
 remote, and talks to it through :class:`ShowProcess`, which has the runner's public
@@ -29,8 +30,10 @@ or a write in the callback; a thread sending the status 250 times a second cost 
 callback a third to half of what the split gains (docs/REALTIME.md, ``split``).
 
 The child never outlives the parent: the kernel sends it SIGTERM when the parent dies
-(``PR_SET_PDEATHSIG``), and the end of the socket stops it too. It ignores Ctrl-C (the
-terminal sends it to both): the parent closes it.
+(``PR_SET_PDEATHSIG``: strictly, when the parent's thread that started it ends, so open
+a :class:`ShowProcess` from a thread that lives as long as the show, as the command
+line's main thread does), and the end of the socket stops it too. It ignores Ctrl-C
+(the terminal sends it to both): the parent closes it.
 
 >>> Act(Control.GO), Jump("chorus"), Cue(2)
 (Act(control=<Control.GO: 'go'>), Jump(target='chorus'), Cue(index=2))
