@@ -510,13 +510,22 @@ class BackendChoice(NamedTuple):
 def click_outputs(channels: int, click_on: str | None, taken: tuple[int, ...]) -> tuple[int, ...]:
     """The outputs (from 0) of the click: ``--click-on``, else all, less the ``taken`` ones.
 
+    A ``--click-on`` naming no output (``""``, an unset shell variable) is refused: the
+    engine could play with the click on no output, or read it as "all", and neither is
+    what was typed (``ictus show`` is where a click-less routing belongs).
+
     >>> click_outputs(4, None, (3,)), click_outputs(4, "1,2", (3,))
     ((0, 1, 2), (0, 1))
     """
     from ictus.cli.common import parse_int_list
     from ictus.render import parse_channels
 
-    targets = parse_channels(channels, parse_int_list(click_on, "--click-on") if click_on else None)
+    asked = parse_int_list(click_on, "--click-on") if click_on is not None else None
+    if asked == []:
+        raise UsageError(
+            f"--click-on names no output: give outputs 1..{channels} (leave it out for all)"
+        )
+    targets = parse_channels(channels, asked)
     if not taken:
         return targets
     return click_beside(targets, taken, click_on is not None)

@@ -98,6 +98,10 @@ class Engine:
         Default: the woodblock, made at the backend's rate.
     channels : int
     click_on : sequence of 0-based channels, default all
+        Empty: the click goes to no output; something else must then play (``sources``
+        or ``event_outputs``: a show's stems and MIDI), and the transport runs until
+        the last source has sounded (``AudioSource.sounds_until``), else to the map's
+        end.
     gains : mapping level -> linear gain
     latency_ms : sequence of float
         One offset for every click channel, or one per channel of ``click_on``; a
@@ -165,6 +169,10 @@ class Engine:
         # what the callback calls: each output isolated (a failure is counted, not fatal)
         self._isolated = tuple(Isolated(o) for o in self.event_outputs)
         self.sources = SourceMixer(sources, channels)
+        if self._click_on == () and not sources and not self.event_outputs:
+            raise ParameterError(
+                "the click goes to no output and nothing else plays: give it an output"
+            )
         self.followers = tuple(followers)
         self.inputs = tuple(inputs)
         #: why an input failed in the callback (it is then switched off), or None
@@ -255,7 +263,14 @@ class Engine:
         if voice.rate != rate:
             raise ParameterError(f"the voice is at {voice.rate} Hz, the output at {rate} Hz")
         outputs = Outputs(self._channels, self._click_on, self._offsets(rate), self._gains)
-        self._plans = PlanCache(self.tempo_map, voice, rate, outputs, on_new=self._new_plan)
+        self._plans = PlanCache(
+            self.tempo_map,
+            voice,
+            rate,
+            outputs,
+            on_new=self._new_plan,
+            sounds_until=self.sources.sounds_until,
+        )
 
     def _new_plan(self, plan: Plan) -> None:
         for output in self.event_outputs:
