@@ -19,7 +19,8 @@ What goes between them, pickled over one socket pair
   :class:`Cue`, :class:`Look` (the status), :class:`Listen`/:class:`Unlisten` (a song's
   engine events), :class:`Close`;
 - child to parent: :class:`Ready` or :class:`Failed` once, a :class:`Reply` to each
-  request (its value, or the exception the runner raised, raised again in the parent),
+  request (each sent numbered in an :class:`Ask`; its value, or the exception the
+  runner raised, raised again in the parent),
   and :class:`Heard` for each event of an engine the parent listens to.
 
 The status is pulled, not pushed (see :meth:`ShowProcess.look`): the child answers when
@@ -148,7 +149,17 @@ class Failed:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """A request and its number (its :class:`Reply` carries the number back: a reply
+    to a request given up on, by Ctrl-C or a timeout, is never taken for the next)."""
+
+    number: int
+    request: Request
+
+
+@dataclass(frozen=True)
 class Reply:
+    number: int
     value: object = None
     error: BaseException | None = None
 
@@ -345,6 +356,7 @@ class ShowProcess:
         self._ask = threading.Lock()  # one request at a time
         self._looking = threading.Lock()
         self._answer: Reply | None = None
+        self._asked = 0  # the number of the last request
         self._answered = threading.Event()
         self._snapshot: Snapshot | None = None
         self._fresh_until = 0.0
@@ -468,7 +480,7 @@ class ShowProcess:
                 for listener in self._listeners.get(message.serial, ()):
                     with contextlib.suppress(Exception):  # as the engine's Listeners do
                         listener(message.event)
-            elif isinstance(message, Reply):
+            elif isinstance(message, Reply) and message.number == self._asked:
                 self._answer = message
                 self._answered.set()
 
@@ -481,8 +493,9 @@ class ShowProcess:
                 raise IctusError("the show's audio process is not open")
             self._answered.clear()
             self._answer = None
+            self._asked += 1
             try:
-                conn.send(request)
+                conn.send(Ask(self._asked, request))
             except OSError:
                 raise IctusError(self._lost or self._why_gone()) from None
             if not self._answered.wait(timeout):
@@ -734,19 +747,20 @@ class Child:
         """Answer requests until Close or the parent's end of the socket closes."""
         while True:
             try:
-                request = self.conn.recv()
+                ask = self.conn.recv()
             except (EOFError, OSError):
                 return  # the parent is gone
-            if isinstance(request, Close):
+            assert isinstance(ask, Ask)
+            if isinstance(ask.request, Close):
                 self.runner.close()
                 self.closed = True
                 with contextlib.suppress(OSError):
-                    self.send(Reply())
+                    self.send(Reply(ask.number))
                 return
             try:
-                reply = Reply(self.answer(request))
+                reply = Reply(ask.number, self.answer(ask.request))
             except Exception as err:  # the runner refused: the parent raises it
-                reply = Reply(error=portable(err))
+                reply = Reply(ask.number, error=portable(err))
             try:
                 self.send(reply)
             except OSError:
