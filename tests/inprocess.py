@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -78,3 +79,55 @@ def ictus_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
     for sig, handler in handlers.items():
         if handler is not None:
             signal.signal(sig, handler)
+
+
+def run_ictus(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``ictus ARGS`` in-process, answered as :func:`subprocess.run` with
+    ``capture_output=True, text=True`` would (for a test's module-level helper).
+
+    ``cwd`` and ``env`` entries hold for the call; the standard streams are fresh text
+    streams over bytes (a command may write bytes to ``sys.stdout.buffer``). Warnings
+    are shown as in a fresh process: each once, whatever earlier calls showed.
+    """
+    from ictus.atomic import TERMINATING_SIGNALS
+    from ictus.cli.main import main
+
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    saved_argv, saved_cwd = sys.argv, os.getcwd()
+    saved_env = dict(os.environ)
+    handlers = {sig: signal.getsignal(sig) for sig in TERMINATING_SIGNALS}
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+    extra = ""
+    try:
+        sys.argv = ["ictus", *args]
+        sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+        os.environ.update(env or {})
+        if cwd is not None:
+            os.chdir(cwd)
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")  # a new filter: nothing counts as shown yet
+            try:
+                main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+            except BaseException:  # what the script would show as a traceback
+                code, extra = 1, traceback.format_exc()
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        sys.argv = saved_argv
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+    texts = []
+    for stream in (out, err):
+        stream.flush()
+        text = stream.buffer.getvalue().decode("utf-8", errors="replace")  # type: ignore[attr-defined]
+        texts.append(text.replace("\r\n", "\n").replace("\r", "\n"))  # as text=True reads
+    return subprocess.CompletedProcess(["ictus", *args], code, texts[0], texts[1] + extra)
