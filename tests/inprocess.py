@@ -4,9 +4,11 @@
 ``sys.argv`` set runs the same code (argument parsing, the one-line error handler, exit
 codes, warnings shown as one line) without a fresh interpreter's start-up, which costs a
 quarter to half a second a run. Tests whose subject is a command's answer to its input
-use :func:`ictus_cli`; each file that does so also runs a sample through the installed
-script as a subprocess and asserts the same result (code, stdout, stderr), so the
-process itself stays covered.
+use the :func:`ictus_cli` fixture, or :func:`run_ictus` from a module's own ``run()``
+helper; each file that does so also runs a sample through the installed script as a
+subprocess and asserts the same result (code, stdout, stderr, files written), so the
+process itself stays covered. Tests about the process (signals, terminals, memory, a
+live engine, the README as typed) keep their subprocesses.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def ictus_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-        except BaseException:  # what the script would show as a traceback
+        except Exception:  # what the script would show as a traceback
             code, extra = 1, traceback.format_exc()
         out, err = capsys.readouterr()
         return Ran(code, out, err + extra)
@@ -114,7 +116,7 @@ def run_ictus(
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-            except BaseException:  # what the script would show as a traceback
+            except Exception:  # what the script would show as a traceback
                 code, extra = 1, traceback.format_exc()
     finally:
         sys.stdin, sys.stdout, sys.stderr = saved_streams
