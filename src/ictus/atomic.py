@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import signal
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -175,6 +173,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     special = _is_special(dest)
     # a device's folder (/dev) is no place for our temporary file
     folder = None if special else (dest.parent or Path("."))
+    import tempfile  # here, not at the top: most commands never write a file
+
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=folder)
     os.close(fd)
     _parts.add(tmp)
@@ -201,6 +201,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
 
 
 def _copy_into(tmp: str, dest: Path) -> None:
+    import shutil  # with bz2 and lzma: a device as output is rare
+
     # no O_CREAT, no O_TRUNC: a device or FIFO is written to, never made or emptied
     out = os.open(dest, os.O_WRONLY)
     try:

@@ -5,7 +5,8 @@ caret where there is one) and exit with status 1; usage mistakes (an unknown opt
 bad option value) exit with status 2.
 
 Start-up is kept short: this module imports nothing heavy, ``ictus --version`` answers
-before Typer is imported, and each command imports what it needs when it runs. The
+before Typer is imported, a plain ``ictus render`` command line runs without Typer
+(:mod:`ictus.cli.quick`), and each command imports what it needs when it runs. The
 commands live in their areas (:mod:`ictus.cli.app` assembles the ones a run needs).
 """
 
@@ -38,8 +39,8 @@ def main() -> None:
     # start of a thread pool (30 ms of CPU a run); a user's own setting wins
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from ictus.atomic import clean_up_on_signals, forget_inputs
-    from ictus.cli.app import build
     from ictus.cli.common import UsageError, closed_pipe_is_fine, fail
+    from ictus.cli.quick import quick_call
     from ictus.errors import IctusError
 
     forget_inputs()
@@ -48,7 +49,13 @@ def main() -> None:
     warnings.showwarning = _show_warning
     try:
         with closed_pipe_is_fine():  # `| head` is fine; a full stdout is one line
-            build(sys.argv[1:])(prog_name="ictus")
+            run = quick_call(sys.argv[1:])
+            if run is not None:
+                run()
+            else:
+                from ictus.cli.app import build
+
+                build(sys.argv[1:])(prog_name="ictus")
     except UsageError as err:
         fail(err)
         sys.exit(2)

@@ -240,7 +240,9 @@ class Router:
             full = coding.full
             acc *= full
             np.rint(acc, out=acc)
-            np.clip(acc, -full, full, out=acc)
+            # np.clip's Python wrapper costs more than these two ufuncs on a click
+            np.minimum(acc, full, out=acc)
+            np.maximum(acc, -full, out=acc)
             if coding.factor != 1.0:
                 acc *= coding.factor  # exact: a power of two on integers below 2**24
         elif coding.clips:

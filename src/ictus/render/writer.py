@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
 
 from ictus.atomic import atomic_path
 from ictus.errors import AudioFileError, IctusWarning, ParameterError
@@ -30,9 +34,7 @@ from ictus.sounds import Voice, check_rate
 from ictus.tempomap.grid import ClickGrid
 
 #: Container formats by name (and file extension), with libsndfile's major format.
-FORMATS = {
-    "wav": "WAV", "rf64": "RF64", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"
-}
+FORMATS = {"wav": "WAV", "rf64": "RF64", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"}
 BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
 _EXT_ALIASES = {".aif": "aiff", ".wave": "wav", ".oga": "ogg"}
 _BYTES_PER_SAMPLE = {"PCM_16": 2, "PCM_24": 3, "FLOAT": 4}
@@ -105,13 +107,10 @@ def container_for(fmt: str, subtype: str, *, rate: int, channels: int, frames: i
         raise ParameterError(f"{fmt} supports sample rates up to {limits.max_rate} Hz, got {rate}")
     if limits.tens_above is not None and rate > limits.tens_above and rate % 10:
         raise ParameterError(
-            f"{fmt} supports rates above {limits.tens_above} Hz in steps of 10 Hz only, "
-            f"got {rate}"
+            f"{fmt} supports rates above {limits.tens_above} Hz in steps of 10 Hz only, got {rate}"
         )
     if channels > limits.max_channels:
-        raise ParameterError(
-            f"{fmt} holds at most {limits.max_channels} channels, got {channels}"
-        )
+        raise ParameterError(f"{fmt} holds at most {limits.max_channels} channels, got {channels}")
     if limits.max_frames is not None and frames > limits.max_frames:
         raise ParameterError(
             f"{fmt} holds at most {limits.max_frames} frames per channel, this render has "
@@ -132,6 +131,7 @@ def container_for(fmt: str, subtype: str, *, rate: int, channels: int, frames: i
             "writing RF64 (WAV with 64-bit sizes)",
         )
     return Container(major)
+
 
 Progress = Callable[[int, int], None]
 
@@ -190,8 +190,6 @@ def render_file(
     Before rendering, :func:`~ictus.render.headroom.check_headroom` warns about overs,
     fits the click under full scale or refuses, as ``overs`` says.
     """
-    import soundfile
-
     path = os.fspath(path)
     fmt = guess_audio_format(path, fmt)
     subtype = subtype_for(fmt, bit_depth)
@@ -208,31 +206,115 @@ def render_file(
         warnings.warn(f"{path}: {container.note}", IctusWarning, stacklevel=2)
     mixer.prepare(block)
     router = Router(mixer.routing, coding, max_frames=block)
-    with atomic_path(path) as tmp:
-        try:
-            with _unsynced(soundfile)(
-                tmp,
-                "w",
-                samplerate=rate,
-                channels=channels,
-                subtype=subtype,
-                format=container.major,
-            ) as f:
-                done = 0
-                while done < total:
-                    n = min(block, total - done)
-                    # integer files get integers from the router: libsndfile's own
-                    # float conversion is several times slower
-                    f.write(router.block((mixer.mix_mono(done, n),), n))
-                    done += n
-                    if progress is not None:
-                        progress(done, total)
-        except (soundfile.LibsndfileError, AssertionError, RuntimeError) as err:
-            # soundfile reports a short write as an assertion; a full disk is the usual cause
-            if _disk_full(tmp):
-                raise OSError(errno.ENOSPC, "disk full") from None
-            raise AudioFileError(f"{path}: cannot write audio ({err or 'short write'})") from None
+    with atomic_path(path) as tmp, _open(tmp, path, container.major, subtype, rate, channels) as f:
+        done = 0
+        while done < total:
+            n = min(block, total - done)
+            # integer files get integers from the router: libsndfile's own
+            # float conversion is several times slower
+            f.write(router.block((mixer.mix_mono(done, n),), n))
+            done += n
+            if progress is not None:
+                progress(done, total)
     return total
+
+
+class _Sink(Protocol):
+    def write(self, data: Any) -> Any: ...
+
+
+@contextmanager
+def _open(
+    tmp: str, path: str, major: str, subtype: str, rate: int, channels: int
+) -> Iterator[_Sink]:
+    """The audio file to write blocks into: plain PCM WAV directly, the rest by libsndfile."""
+    if major == "WAV" and subtype in _PCM_WIDTH:
+        with PcmWav(tmp, rate=rate, channels=channels, width=_PCM_WIDTH[subtype]) as wav:
+            yield wav
+        return
+    import soundfile
+
+    try:
+        with _unsynced(soundfile)(
+            tmp, "w", samplerate=rate, channels=channels, subtype=subtype, format=major
+        ) as f:
+            yield f
+    except (soundfile.LibsndfileError, AssertionError, RuntimeError) as err:
+        # soundfile reports a short write as an assertion; a full disk is the usual cause
+        if _disk_full(tmp):
+            raise OSError(errno.ENOSPC, "disk full") from None
+        raise AudioFileError(f"{path}: cannot write audio ({err or 'short write'})") from None
+
+
+_PCM_WIDTH = {"PCM_16": 2, "PCM_24": 3}
+
+
+class PcmWav:
+    """A 16- or 24-bit PCM WAV file, written byte for byte as libsndfile writes it.
+
+    The same 44-byte header (``WAVE_FORMAT_PCM``), the same samples and the pad byte
+    after odd-sized data (tests/test_render.py compares the bytes with libsndfile's),
+    without loading libsndfile (a tenth of a short render's time) and with one system
+    call per block instead of one per 8 KiB. Blocks are what the router makes: int16,
+    or int32 with the 24-bit sample in the top three bytes.
+
+    >>> import numpy as np, os, tempfile, soundfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "two.wav")
+    >>> with PcmWav(path, rate=48000, channels=1, width=2) as wav:
+    ...     wav.write(np.array([[1000], [-1000]], dtype=np.int16))
+    >>> soundfile.read(path, dtype="int16")[0].tolist(), os.path.getsize(path)
+    ([1000, -1000], 48)
+    """
+
+    def __init__(self, path: str, *, rate: int, channels: int, width: int) -> None:
+        self.rate, self.channels, self.width = rate, channels, width
+        self.size = 0  # bytes of audio written
+        # no O_TRUNC on the (new, empty) file atomic_path made: on ext4 a truncation
+        # makes close() flush the whole file to disk (auto_da_alloc), 15 ms for 10 min
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+        if os.fstat(fd).st_size:
+            os.ftruncate(fd, 0)
+        self._file = open(fd, "wb")  # noqa: SIM115 (closed by close() / __exit__)
+        self._file.write(self._header())
+
+    def _header(self) -> bytes:
+        align = self.channels * self.width
+        data = self.size
+        return struct.pack(
+            "<4sI4s4sIHHIIHH4sI",
+            b"RIFF", 36 + data + (data & 1), b"WAVE",
+            b"fmt ", 16, 1, self.channels, self.rate, self.rate * align, align, 8 * self.width,
+            b"data", data,
+        )  # fmt: skip
+
+    def write(self, block: Any) -> None:
+        """Append frames: int16 (16-bit) or int32 with the sample in the top 3 bytes."""
+        if self.width == 2:
+            data = np.ascontiguousarray(block, dtype="<i2")
+        else:
+            as_bytes = np.ascontiguousarray(block, dtype="<i4").view(np.uint8)
+            data = np.ascontiguousarray(as_bytes.reshape(-1, 4)[:, 1:])
+        self._file.write(data.data)
+        self.size += data.nbytes
+
+    def close(self) -> None:
+        """Finish the file: the pad byte of odd-sized data, the header's sizes."""
+        try:
+            if self.size & 1:
+                self._file.write(b"\0")
+            self._file.seek(0)
+            self._file.write(self._header())
+        finally:
+            self._file.close()
+
+    def __enter__(self) -> PcmWav:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self._file.close()
 
 
 def _unsynced(soundfile: Any) -> Any:
