@@ -99,7 +99,9 @@ def next_cue(status: Status) -> Text:
     return Text(f"{cue.text}  {where}")
 
 
-def render_status(status: Status, message: str = "", extra: Sequence[tuple[str, str]] = ()) -> Any:
+def render_status(
+    status: Status, message: str = "", extra: Sequence[tuple[str, str]] = ()
+) -> Any:
     """The whole screen for one status, as a Rich renderable; ``extra``: more
     (name, value) lines from the frontends beside the display (OSC)."""
     from rich.console import Group

@@ -421,8 +421,6 @@ def sync_flags(
         event_outputs=tuple(outputs), followers=tuple(followers), remotes=(report_failures,)
     )
     return attached, options
-
-
 def follow_flags(
     settings: "FollowSettings",
     tempo_map: "TempoMap",
@@ -580,12 +578,7 @@ def make_engine(settings: PlaySettings, audio: Any, extras: Attachments) -> "Eng
         # made once the backend's rate is known: warn, fit or refuse before a sound
         chosen = common.load_voice_for(s.sound, s.sound_file, rate, s.count_in_sound)
         return check_headroom(
-            whole,
-            chosen,
-            rate=rate,
-            coding=FLOAT,
-            overs=s.overs,
-            gains=s.gains,
+            whole, chosen, rate=rate, coding=FLOAT, overs=s.overs, gains=s.gains,
             target="the live output",
         )
 
@@ -661,7 +654,9 @@ def run_until_done(settings: PlaySettings, engine: "Engine", remotes: Sequence[O
     """Start, then show the display (a terminal) or wait for the end; Ctrl-C exits 130."""
     try:
         if not settings.quiet and not settings.interactive:
-            sys.stderr.write(f"ictus: playing {settings.map_file} on {engine.backend.describe()}\n")
+            sys.stderr.write(
+                f"ictus: playing {settings.map_file} on {engine.backend.describe()}\n"
+            )
         if settings.start and not engine.followers:  # a follower starts it
             engine.start()
         if settings.interactive:
@@ -961,11 +956,7 @@ def play(
     from ictus.sounds import parse_gains
 
     tempo_map = common.load_map(
-        map_file,
-        fmt=source_format,
-        scale=scale,
-        count_in=count_in,
-        click_unit=click_unit,
+        map_file, fmt=source_format, scale=scale, count_in=count_in, click_unit=click_unit,
         bars=bars,
     )
     with common.option_values():
@@ -1009,12 +1000,7 @@ def play(
     with common.option_values():
         synced, jack_options = sync_flags(sync, choice.name, tempo_map)
         extras += follow_flags(
-            following,
-            tempo_map,
-            settings.from_label,
-            from_bar,
-            choice.name,
-            device,
+            following, tempo_map, settings.from_label, from_bar, choice.name, device,
             client_name,
         )
     choice = choice._replace(options={**choice.options, **jack_options})
@@ -1066,7 +1052,9 @@ def devices() -> None:
         console.print(table)
     jack = found["jack"]
     if jack.available:
-        table = Table("port", "physical", title=f"JACK inputs (--connect PORT,...); {jack.state}")
+        table = Table(
+            "port", "physical", title=f"JACK inputs (--connect PORT,...); {jack.state}"
+        )
         for port in jack.outputs:
             table.add_row(port.name, "yes" if port.detail == "physical" else "")
         console.print(table)

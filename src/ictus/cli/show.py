@@ -204,17 +204,8 @@ def run(
 
     where = check_web_flags(web, web_host, web_port)
     run_show(
-        show_file,
-        backend,
-        song,
-        client_name,
-        connect,
-        midi_connect,
-        midi_from,
-        device,
-        read_ahead,
-        quiet,
-        web=where,
+        show_file, backend, song, client_name, connect, midi_connect, midi_from, device,
+        read_ahead, quiet, web=where,
     )
 
 
@@ -297,7 +288,9 @@ def run_show(
         if web is not None:
             from ictus.cli.webflags import start_web
 
-            server = start_web(None, web, show=runner, token=token, visual_latency=visual_latency)
+            server = start_web(
+                None, web, show=runner, token=token, visual_latency=visual_latency
+            )
         if interactive:
             _display(runner)
         elif server is not None:

@@ -109,19 +109,8 @@ def serve(
         from ictus.cli.show import run_show
 
         run_show(
-            Path(map_file),
-            name,
-            None,
-            "ictus-show",
-            connect,
-            None,
-            None,
-            device,
-            2.7,
-            False,
-            web=(host, port),
-            display=False,
-            token=token,
+            Path(map_file), name, None, "ictus-show", connect, None, None, device, 2.7,
+            False, web=(host, port), display=False, token=token,
             visual_latency=visual_latency / 1000,
         )
         return
@@ -144,7 +133,9 @@ def serve(
     engine.open()
     failure = None
     try:
-        server = WebRemote(engine, host, port, token=token, visual_latency=visual_latency / 1000)
+        server = WebRemote(
+            engine, host, port, token=token, visual_latency=visual_latency / 1000
+        )
         with server:
             print_addresses(server, lambda line: sys.stderr.write(line + "\n"))
             sys.stderr.write("ictus: Ctrl-C to stop\n")
