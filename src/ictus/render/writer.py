@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -223,15 +223,12 @@ def render_file(
     return total
 
 
-class _Sink(Protocol):
-    def write(self, data: Any) -> Any: ...
-
-
 @contextmanager
 def _open(
     tmp: str, path: str, major: str, subtype: str, rate: int, channels: int
-) -> Iterator[_Sink]:
-    """The audio file to write blocks into: plain PCM WAV directly, the rest by libsndfile."""
+) -> Iterator[Any]:
+    """The audio file to write blocks into (its ``write(block)``): plain PCM WAV by
+    :class:`PcmWav`, the rest by libsndfile."""
     if major == "WAV" and subtype in _PCM_WIDTH:
         with PcmWav(tmp, rate=rate, channels=channels, width=_PCM_WIDTH[subtype]) as wav:
             yield wav
