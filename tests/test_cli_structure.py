@@ -119,6 +119,24 @@ def test_render_starts_without_the_heavy_libraries(tmp_path: Path) -> None:
     # nor the other areas' commands, nor Typer's pydantic coercion (0.1 s of start-up)
     assert "ictus.cli.film" not in modules and "ictus.cli.live" not in modules
     assert "pydantic" not in modules
+    # issue 9 §14: a plain render line runs without Typer (ictus.cli.quick), a 16/24-bit
+    # WAV is written without libsndfile, and what a .click render never needs stays out
+    assert sorted(m for m in RENDER_NEVER if m in modules) == []
+
+
+#: What `ictus render song.click -o out.wav` no longer imports (each was imported before,
+#: together 40 % of a 10-minute render's time): Typer (with its click), soundfile (with
+#: cffi and libsndfile), tempfile and shutil, the JSON and klick writers, the film parts
+#: of ictus.timebase.
+RENDER_NEVER = ("typer", "typer._click", "soundfile", "_cffi_backend", "tempfile", "shutil",
+                "ictus.formats.jsonmap", "ictus.formats.klick_export",
+                "ictus.timebase.feet", "ictus.timebase.frameclick")
+
+
+def test_help_and_mistakes_still_go_through_typer(tmp_path: Path) -> None:
+    (tmp_path / "song.click").write_text("2 4/4 120\n")
+    code, err, modules = run_in_process(["render", "song.click"], tmp_path)
+    assert code == 2 and "Missing option '--output'" in err and "typer" in modules
 
 
 def test_version_needs_neither_typer_nor_numpy(tmp_path: Path) -> None:

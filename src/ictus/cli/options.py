@@ -12,13 +12,12 @@ Typer's app (a fifth of the start-up). This module imports nothing heavy.
 
 # no ``from __future__ import annotations``: Typer reads these aliases at run time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Annotated, Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True, init=False)
+# plain classes, not dataclasses: making a dataclass costs 0.3 ms of start-up each
 class Option:
     """``Option(*decls, **settings)``, declared without importing Typer.
 
@@ -26,39 +25,35 @@ class Option:
     (('metavar', 'HZ'),)
     """
 
-    decls: tuple[str, ...]
-    settings: tuple[tuple[str, Any], ...]
+    __slots__ = ("decls", "settings")
 
     def __init__(self, *decls: str, **settings: Any) -> None:
-        object.__setattr__(self, "decls", decls)
-        object.__setattr__(self, "settings", tuple(settings.items()))
+        self.decls = decls
+        self.settings = tuple(settings.items())
 
 
-@dataclass(frozen=True, init=False)
 class Argument:
     """``Argument(**settings)``, declared without importing Typer."""
 
-    settings: tuple[tuple[str, Any], ...]
+    __slots__ = ("settings",)
 
     def __init__(self, **settings: Any) -> None:
-        object.__setattr__(self, "settings", tuple(settings.items()))
+        self.settings = tuple(settings.items())
 
 
-@dataclass
 class Area:
     """The commands of one area, as Typer would hold them (``@app.command()``).
 
     :func:`ictus.cli.app.build` makes the Typer app of the areas a run needs; a named
-    area is a command group (``ictus film ...``).
+    area is a command group (``ictus film ...``). With ``quick``, its commands may run
+    without Typer (:mod:`ictus.cli.quick`): they then raise nothing of Typer's and take
+    their options from this module's :class:`Option` and :class:`Argument`.
     """
 
-    name: str | None = None
-    help: str | None = None
-    #: its commands may run without Typer (:mod:`ictus.cli.quick`); they then raise
-    #: nothing of Typer's and take their options from this module's Option and Argument
-    quick: bool = False
-    #: (the name given to ``command()`` or None, the function), in order
-    commands: list[tuple[str | None, Callable[..., Any]]] = field(default_factory=list)
+    def __init__(self, name: str | None = None, help: str | None = None, *, quick: bool = False):
+        self.name, self.help, self.quick = name, help, quick
+        #: (the name given to ``command()`` or None, the function), in order
+        self.commands: list[tuple[str | None, Callable[..., Any]]] = []
 
     def command(self, name: str | None = None) -> Callable[[F], F]:
         """Register a command; the function is returned as it is."""
