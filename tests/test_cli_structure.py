@@ -126,11 +126,12 @@ def test_render_starts_without_the_heavy_libraries(tmp_path: Path) -> None:
 
 #: What `ictus render song.click -o out.wav` no longer imports (each was imported before,
 #: together 40 % of a 10-minute render's time): Typer (with its click), soundfile (with
-#: cffi and libsndfile), tempfile and shutil, the JSON and klick writers, the film parts
-#: of ictus.timebase.
+#: cffi and libsndfile), tempfile and shutil, pathlib (with urllib.parse), the JSON and
+#: klick writers, the film parts of ictus.timebase.
 RENDER_NEVER = ("typer", "typer._click", "soundfile", "_cffi_backend", "tempfile", "shutil",
-                "ictus.formats.jsonmap", "ictus.formats.klick_export",
-                "ictus.timebase.feet", "ictus.timebase.frameclick")
+                "pathlib", "urllib.parse", "ictus.formats.jsonmap",
+                "ictus.formats.klick_export", "ictus.timebase.feet",
+                "ictus.timebase.frameclick")
 
 
 def test_help_and_mistakes_still_go_through_typer(tmp_path: Path) -> None:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
+import ictus.paths as paths
 from ictus.atomic import note_input
 from ictus.errors import IctusError, ParameterError, ParseError
 from ictus.formats.clickfile import format_click, parse_click, parse_klick
@@ -133,7 +133,7 @@ def guess_format(path: str, fmt: str | None = None) -> str:
                 f"unknown format {fmt!r}; choose one of {', '.join(format_names())}"
             )
         return fmt
-    return EXTENSIONS.get(Path(path).suffix.lower(), "click")
+    return EXTENSIONS.get(paths.suffix(path).lower(), "click")
 
 
 def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: Any) -> TempoMap:
@@ -179,7 +179,7 @@ def _read_map(path: str, fmt: str | None, **options: Any) -> TempoMap:
         raise ParameterError(f"{path}: ictus writes {fmt} files but does not read them")
     note_input(path)
     if fmt in FILE_READERS:
-        if not Path(path).exists():
+        if not os.path.exists(path):
             raise IctusError(f"{path}: no such file")
         return FILE_READERS[fmt](path, **options)
     if options:
@@ -244,8 +244,8 @@ def write_map(
         return
     from ictus.atomic import atomic_path
 
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text, encoding="utf-8")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 __all__ = [

@@ -20,11 +20,11 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
+import ictus.paths as paths
 from ictus.atomic import atomic_path
 from ictus.errors import AudioFileError, IctusWarning, ParameterError
 from ictus.render.headroom import Overs, check_headroom
@@ -139,7 +139,7 @@ Progress = Callable[[int, int], None]
 def guess_audio_format(path: str, fmt: str | None) -> str:
     """Format name from ``fmt`` or the file extension."""
     if fmt is None:
-        ext = Path(path).suffix.lower()
+        ext = paths.suffix(path).lower()
         fmt = _EXT_ALIASES.get(ext, ext.lstrip("."))
         if fmt not in FORMATS:
             raise ParameterError(
