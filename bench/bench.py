@@ -125,9 +125,10 @@ def sox_cmd(out: Path, beats: int) -> list[str]:
 def grid_time() -> tuple[float, int]:
     from ictus.tempomap import Section, Tempo, TempoMap, build_grid
 
+    # a million clicks inside ictus's 100-hour limit (66 h)
     sections = (
-        Section(125_000, Tempo(120)),
-        Section(125_000, Tempo("133.33"), sub=1),
+        Section(125_000, Tempo(240)),
+        Section(125_000, Tempo("266.66"), sub=1),
         Section(1, Tempo(90), tempo_end=Tempo(140)),
     )
     tempo_map = TempoMap(sections)
