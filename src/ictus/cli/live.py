@@ -17,7 +17,7 @@ from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
     from ictus.cli.follow import FollowSettings
-    from ictus.engine import Engine, EventOutput, Follower, Route
+    from ictus.engine import AudioInput, Engine, EventOutput, Follower, Route
     from ictus.render import Overs
     from ictus.tempomap import TempoMap
 
@@ -223,6 +223,7 @@ class Attachments:
     event_outputs: tuple["EventOutput", ...] = ()
     followers: tuple["Follower", ...] = ()
     remotes: tuple[RemoteOpener, ...] = ()
+    inputs: tuple["AudioInput", ...] = ()  # what hears the backend's inputs (a take)
 
     def __add__(self, other: "Attachments") -> "Attachments":
         return Attachments(
@@ -230,6 +231,7 @@ class Attachments:
             event_outputs=self.event_outputs + other.event_outputs,
             followers=self.followers + other.followers,
             remotes=self.remotes + other.remotes,
+            inputs=self.inputs + other.inputs,
         )
 
     def outputs_taken(self) -> tuple[int, ...]:
@@ -253,7 +255,7 @@ def osc_flags(port: int | None, host: str | None, send: str | None, quiet: bool)
     """``--osc``, ``--osc-host``, ``--osc-send``: an OSC remote (see :func:`osc_settings`).
 
     >>> osc_flags(None, None, None, False)
-    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=())
     """
     settings = osc_settings(port, host, send)
     if settings[0] is None and not settings[2]:
@@ -380,7 +382,7 @@ def sync_flags(
 
     >>> s = sync_settings(None, False, None, None, None, None)
     >>> sync_flags(s, "null", None)
-    (Attachments(sources=(), event_outputs=(), followers=(), remotes=()), {})
+    (Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=()), {})
     """
     _check_sync_backend(sync, backend)
     if sync.midi_out is None and sync.jack_transport is None:
@@ -451,7 +453,7 @@ def web_flags(web: bool, host: str | None, port: int | None, quiet: bool) -> Att
     """``--web``, ``--web-host``, ``--web-port``: the web remote and visual metronome.
 
     >>> web_flags(False, None, None, False)
-    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=())
     """
     from ictus.cli.webflags import check_web_flags, start_web
 
@@ -508,13 +510,22 @@ class BackendChoice(NamedTuple):
 def click_outputs(channels: int, click_on: str | None, taken: tuple[int, ...]) -> tuple[int, ...]:
     """The outputs (from 0) of the click: ``--click-on``, else all, less the ``taken`` ones.
 
+    A ``--click-on`` naming no output (``""``, an unset shell variable) is refused: the
+    engine could play with the click on no output, or read it as "all", and neither is
+    what was typed (``ictus show`` is where a click-less routing belongs).
+
     >>> click_outputs(4, None, (3,)), click_outputs(4, "1,2", (3,))
     ((0, 1, 2), (0, 1))
     """
     from ictus.cli.common import parse_int_list
     from ictus.render import parse_channels
 
-    targets = parse_channels(channels, parse_int_list(click_on, "--click-on") if click_on else None)
+    asked = parse_int_list(click_on, "--click-on") if click_on is not None else None
+    if asked == []:
+        raise UsageError(
+            f"--click-on names no output: give outputs 1..{channels} (leave it out for all)"
+        )
+    targets = parse_channels(channels, asked)
     if not taken:
         return targets
     return click_beside(targets, taken, click_on is not None)
@@ -598,6 +609,7 @@ def make_engine(settings: PlaySettings, audio: Any, extras: Attachments) -> "Eng
         event_outputs=list(extras.event_outputs),
         sources=list(extras.sources),
         followers=list(extras.followers),
+        inputs=list(extras.inputs),
     )
 
 
