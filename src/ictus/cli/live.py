@@ -916,6 +916,9 @@ def play(
     from_bar: m.FromBarOpt = None,
     click_unit: m.ClickUnitOpt = None,
     bars: m.BarsOpt = None,
+    gap: m.GapOpt = None,
+    seed: m.SeedOpt = None,
+    speed_trainer: m.SpeedTrainerOpt = None,
     osc: OscOpt = None,
     osc_host: OscHostOpt = None,
     osc_send: OscSendOpt = None,
@@ -955,6 +958,8 @@ def play(
 
       ictus play song.click --loop verse --count-in 1
 
+      ictus play song.click --loop verse --speed-trainer 80+4..120 --gap 3:1
+
       ictus play song.click --osc 9000 --osc-send 127.0.0.1:9001
 
       ictus play film.click -c 3 --click-on 1,2 --ltc 3 --ltc-fps 24 --start-tc 01:00:00:00
@@ -964,6 +969,7 @@ def play(
     """
     from ictus.cli import common
     from ictus.cli.follow import follow_settings
+    from ictus.cli.trainer_flags import apply_trainers
     from ictus.render import Overs
     from ictus.sounds import parse_gains
 
@@ -971,6 +977,13 @@ def play(
         map_file, fmt=source_format, scale=scale, count_in=count_in, click_unit=click_unit,
         bars=bars,
     )
+    # a looped speed trainer writes the loop out, faster each time: it moves the start
+    # and the loop onto the repetitions
+    drilled = apply_trainers(
+        tempo_map, gap=gap, seed=seed, speed_trainer=speed_trainer, loop=loop,
+        from_label=start_label(loop, from_label, from_bar),
+    )
+    tempo_map, loop = drilled.tempo_map, drilled.loop
     with common.option_values():
         # a group of flags: one function returning what it attaches (see Attachments)
         # --start-tc labels bar 1 for LTC and MTC alike; with MTC alone it is MTC's
@@ -997,7 +1010,7 @@ def play(
         sound=sound,
         sound_file=sound_file,
         count_in_sound=count_in_sound,
-        from_label=start_label(loop, from_label, from_bar),
+        from_label=drilled.from_label,
         from_bar=from_bar,
         loop=loop,
         reconnect=reconnect,

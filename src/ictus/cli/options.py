@@ -199,6 +199,35 @@ OverwriteInputOpt = Annotated[
 ]
 
 
+# -- practice trainers (ictus play, ictus render) ------------------------------------------
+
+GapOpt = Annotated[
+    str | None,
+    Option(
+        "--gap",
+        metavar="PLAY:MUTE|SHARE%",
+        help="Gap click: play PLAY bars, mute MUTE bars, again (3:1); or mute SHARE% of "
+        "the bars, chosen by --seed. Muted bars keep time.",
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    Option(
+        "--seed", metavar="N", help="Which bars --gap SHARE% mutes (the same every run)."
+    ),
+]
+SpeedTrainerOpt = Annotated[
+    str | None,
+    Option(
+        "--speed-trainer",
+        metavar="[START]+STEP[/N]..END",
+        help="Speed trainer: STEP BPM faster every N bars (with --loop: every N "
+        "repetitions) up to END, from START (default: each section's tempo); "
+        "e.g. 80+4/2..120. A minus step slows down.",
+    ),
+]
+
+
 def area(name: str | None = None, help: str | None = None, *, quick: bool = False) -> Area:
     """The commands of one area; a named area is a command group (``ictus film ...``)."""
     return Area(name, help, quick=quick)

@@ -611,6 +611,9 @@ class Engine:
             cue, next_cue = self._cues.around(bar, 0 if state is State.STOPPED else beat)
         lost = [f.lost for f in self.followers if f.lost]
         failed = [o.failure for o in self._isolated if o.failure is not None]
+        gap = not count_in and bar >= 1 and bar - tm.first_bar_of(index) in (
+            tm.sections[index].gap_bars()
+        )
         return Status(
             state=state,
             bar=bar,
@@ -637,6 +640,7 @@ class Engine:
             follow_lost="; ".join(lost) or None,
             output_errors=len(failed),
             output_failure="; ".join(failed) or None,
+            gap=gap,
         )
 
     def wait(self, timeout: float | None = None) -> State:
