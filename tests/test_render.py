@@ -804,10 +804,13 @@ def test_plain_wav_is_byte_for_byte_what_libsndfile_writes(
         samples = rng.integers(-32768, 32768, (frames, channels)).astype(np.int16)
     else:  # the router's 24-bit samples: in the top three bytes of an int32
         samples = (rng.integers(-(1 << 23), 1 << 23, (frames, channels)) << 8).astype(np.int32)
+    samples[rng.random(frames) < 0.5] = 0  # silence between "clicks"
     ours, theirs = folder / "ours.wav", folder / "theirs.wav"
-    with PcmWav(str(ours), rate=rate, channels=channels, width=width) as wav:
-        wav.write(samples[: frames // 2])  # in two blocks, as render_file writes
-        wav.write(samples[frames // 2:])
+    reserve = frames if seed % 2 else None  # reserved: only the sounding rows written
+    with PcmWav(str(ours), rate=rate, channels=channels, width=width, frames=reserve) as wav:
+        for block in (samples[: frames // 2], samples[frames // 2:]):  # as render_file
+            sounding = np.flatnonzero(block.any(axis=1))
+            wav.write(block, [(int(i), int(i) + 1) for i in sounding])
     subtype = "PCM_16" if width == 2 else "PCM_24"
     soundfile.write(theirs, samples, rate, subtype=subtype, format="WAV")
     assert ours.read_bytes() == theirs.read_bytes()

@@ -220,6 +220,11 @@ class Router:
         self._write(blocks, view)
         return view
 
+    @property
+    def written(self) -> list[tuple[int, int]]:
+        """The spans (frames) the last call wrote; the rest of its block is zeros."""
+        return self._dirty
+
     def _write(self, blocks: Sequence[SourceBlock], out: NDArray[Any]) -> bool:
         spans = _merged(blocks)
         self._dirty = spans
