@@ -832,3 +832,16 @@ def test_a_render_is_the_file_libsndfile_would_write(
     assert render_file(grid, theirs, **args) == frames  # type: ignore[arg-type]
     assert ours.read_bytes() == theirs.read_bytes()
 
+
+
+def test_without_reserving_every_sample_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the file system (or the OS) cannot reserve a file, the silence is written
+    too: the same file."""
+    grid = build_grid(parse_click("3 4/4 97\n"))
+    args = dict(voice=synth_voice("beep", 48000), rate=48000, bit_depth="24", block=777)
+    reserved, written = tmp_path / "reserved.wav", tmp_path / "written.wav"
+    render_file(grid, reserved, **args)  # type: ignore[arg-type]
+    monkeypatch.delattr(os, "posix_fallocate")
+    render_file(grid, written, **args)  # type: ignore[arg-type]
+    assert reserved.read_bytes() == written.read_bytes()

@@ -300,8 +300,11 @@ class PcmWav:
     def _reserve(self, frames: int) -> bool:
         """Allocate the whole file, zeros; False where the file system cannot."""
         data = frames * self.channels * self.width
+        fallocate = getattr(os, "posix_fallocate", None)  # not on macOS
+        if fallocate is None:
+            return False
         try:
-            os.posix_fallocate(self._fd, 0, self.HEADER + data + (data & 1))
+            fallocate(self._fd, 0, self.HEADER + data + (data & 1))
         except OSError as err:
             if err.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise
