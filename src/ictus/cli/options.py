@@ -199,7 +199,7 @@ OverwriteInputOpt = Annotated[
 ]
 
 
-# -- practice trainers (ictus play, ictus render) ------------------------------------------
+# -- practice trainers (ictus play, ictus render, ictus practice) ----------------------------
 
 GapOpt = Annotated[
     str | None,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ictus.engine import Engine
     from ictus.practice.onsets import Detector
     from ictus.practice.session import Alignment
-    from ictus.practice.timing import TimingReport
+    from ictus.practice.timing import GapTiming, Spread, TimingReport
     from ictus.tempomap import ClickGrid, Meter, TempoMap
 
 app = area()
@@ -200,6 +200,8 @@ def _print_report(report: "TimingReport", out: TextIO) -> None:
         )
     if report.drift is not None:
         lines.append(f"drift {report.drift.per_minute * 1000:+.1f} ms per minute")
+    if report.gaps is not None:
+        lines.extend(_gap_lines(report.gaps))
     for s in report.sections:
         t = s.timing
         name = s.label or "(no label)"
@@ -218,6 +220,28 @@ def _print_report(report: "TimingReport", out: TextIO) -> None:
             f"{b.timing.spread * 1000:>9.1f}"
         )
     out.write("\n".join(lines) + "\n")
+
+
+def _gap_lines(g: "GapTiming") -> list[str]:
+    """With the click and in the gap bars, apart: the gap click's point."""
+
+    def one(name: str, t: "Spread") -> str:
+        if t.count == 0:
+            return f"  {name}: no notes"
+        return (
+            f"  {name}: {t.count} notes, mean {t.mean * 1000:+.1f} ms, "
+            f"spread {t.spread * 1000:.1f} ms"
+        )
+
+    drift = (
+        ""
+        if g.drift is None
+        else f", drift {g.drift.rate * 1000:+.1f} ms per second of gap"
+    )
+    return [
+        one("with the click", g.clicked),
+        one(f"in the gaps ({len(g.bars)} bars)", g.gaps) + (drift if g.gaps.count else ""),
+    ]
 
 
 # -- ictus conform ----------------------------------------------------------------------
@@ -581,6 +605,9 @@ def practice(
     count_in: m.CountInOpt = None,
     from_label: m.FromLabelOpt = None,
     from_bar: m.FromBarOpt = None,
+    gap: m.GapOpt = None,
+    seed: m.SeedOpt = None,
+    speed_trainer: m.SpeedTrainerOpt = None,
     jack_transport: Annotated[
         str | None,
         typer.Option(
@@ -605,6 +632,8 @@ def practice(
       ictus practice song.click -i system:capture_1 --bars 8 --plot timing.png
 
       ictus practice song.click --backend portaudio --input "USB Audio" --take take.wav
+
+      ictus practice song.click -i system:capture_1 --gap 2:2   (timing alone, apart)
     """
     from ictus.cli import common
     from ictus.practice.onsets import library_version
@@ -617,6 +646,13 @@ def practice(
     version = library_version(chosen)  # before playing: a missing extra says so at once
     tempo_map = common.load_map(map_file, scale=scale, count_in=count_in)
     from ictus.cli import live
+    from ictus.cli.trainer_flags import apply_trainers
+
+    # the trainers of ictus play: the analysis then tells the gap bars from the clicked
+    drilled = apply_trainers(
+        tempo_map, gap=gap, seed=seed, speed_trainer=speed_trainer, from_label=from_label
+    )
+    tempo_map = drilled.tempo_map
 
     with common.option_values():
         targets = live.click_outputs(channels, None, ())
@@ -627,7 +663,7 @@ def practice(
     play: dict[str, object] = dict(
         map_file=map_file, channels=channels, click_on=targets, latency_ms=None, gains=None,
         overs=_overs(), sound=sound, sound_file=None, count_in_sound=None,
-        from_label=from_label, from_bar=from_bar, loop=None, reconnect=False,
+        from_label=drilled.from_label, from_bar=from_bar, loop=None, reconnect=False,
         sample_rate=sample_rate, quiet=quiet, interactive=interactive, start=True,
         jack_transport=jack_transport,
     )

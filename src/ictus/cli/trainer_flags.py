@@ -1,5 +1,6 @@
-"""The practice flags of ``ictus play`` and ``ictus render``: ``--gap``, ``--seed`` and
-``--speed-trainer``, read and applied to the map (:mod:`ictus.tempomap.drills`).
+"""The practice flags of ``ictus play``, ``ictus render`` and ``ictus practice``:
+``--gap``, ``--seed`` and ``--speed-trainer``, read and applied to the map
+(:mod:`ictus.tempomap.drills`).
 
 >>> start, trainer = parse_speed_trainer("80+4/2..120")
 >>> start, trainer.step, trainer.every, trainer.end

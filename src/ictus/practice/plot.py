@@ -25,7 +25,7 @@ def plot_timing(
 
     Each note is a dot at its click's map time, early below the zero line and late above;
     dotted lines mark the bars, shaded bands and names the sections, a straight line the
-    drift.
+    drift; grey hatching marks the gap bars (the click muted), with their mean.
     """
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in FORMATS:
@@ -71,6 +71,7 @@ def _draw(ax: Any, report: TimingReport, grid: ClickGrid, title: str) -> None:
             fontsize=8,
             color="0.3",
         )
+    _shade_gaps(ax, report, grid)
     ax.axhline(0, color="0.4", lw=0.8)
     colours = np.where(devs < 0, "#1f6fb4", "#c8501e")
     ax.scatter(times, devs, s=12, c=colours, zorder=3)
@@ -83,6 +84,7 @@ def _draw(ax: Any, report: TimingReport, grid: ClickGrid, title: str) -> None:
             lw=1,
             label=f"drift {report.drift.per_minute * 1000:+.1f} ms/min",
         )
+    if report.drift is not None or report.gaps is not None:
         ax.legend(loc="lower right", fontsize=8, frameon=False)
     limit = max(10.0, float(np.abs(devs).max()) * 1.25) if len(devs) else 10.0
     ax.set_ylim(-limit, limit * 1.35)
@@ -97,3 +99,22 @@ def _draw(ax: Any, report: TimingReport, grid: ClickGrid, title: str) -> None:
         else "no notes matched"
     )
     ax.set_title(f"{title}  {summary}".strip(), fontsize=10)
+
+
+def _shade_gaps(ax: Any, report: TimingReport, grid: ClickGrid) -> None:
+    """Hatch each gap bar, from its downbeat to the next bar's."""
+    if report.gaps is None:
+        return
+    downbeats = (grid.bar > 0) & (grid.beat == 1) & (grid.sub == 0)
+    bar_starts = dict(zip(grid.bar[downbeats].tolist(), grid.time[downbeats].tolist(), strict=True))
+    label = None
+    if report.gaps.gaps.count:
+        label = f"gap bars {report.gaps.gaps.mean * 1000:+.1f} ms"
+    for bar in report.gaps.bars:
+        lo = bar_starts.get(bar)
+        if lo is None:
+            continue
+        hi = bar_starts.get(bar + 1, grid.duration)
+        ax.axvspan(lo, hi, facecolor="0.88", hatch="//", edgecolor="0.75", lw=0, zorder=-0.5,
+                   label=label)
+        label = None  # one legend entry for all

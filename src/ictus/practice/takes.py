@@ -145,6 +145,7 @@ def make_take(
     seed: int = 0,
     spread: float = 0.012,
     push: dict[str, float] | None = None,
+    gap_push: float = 0.0,
     drift: float = 0.0,
     rest: float = 0.0,
     offset: float = 0.0,
@@ -167,6 +168,8 @@ def make_take(
         Standard deviation of the normal random deviation, in seconds.
     push : dict of section label -> seconds, optional
         Added to every note of that section (negative: ahead of the click).
+    gap_push : float
+        Seconds added to every note in a gap bar (``grid.gap_bars``: the click muted).
     drift : float
         Seconds of lateness gained per minute of map time (a linear drift).
     rest : float in 0..1
@@ -189,6 +192,7 @@ def make_take(
     deviations = rng.normal(0.0, spread, len(index)) + drift * clicks / 60.0
     for label, amount in (push or {}).items():
         deviations[np.array(grid.section_names)[grid.section[index]] == label] += amount
+    deviations[np.isin(grid.bar[index], sorted(grid.gap_bars))] += gap_push
     onsets = clicks + offset + deviations
     if len(onsets) and onsets.min() < 0:
         raise ParameterError("a note would start before the recording: give a larger offset")

@@ -26,6 +26,7 @@ player as centred; give the offset in seconds when it is known.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,7 @@ class Note:
     sub: int
     section: str
     deviation: float  # seconds, positive = late
+    gap: bool = False  # in a bar a gap click mutes (the player keeps time alone)
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,23 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class GapTiming:
+    """Notes with the click and notes in the gap bars, apart: how the player keeps time
+    alone.
+
+    ``drift`` is a straight line through the gap notes' deviations against the seconds
+    since their gap began (the first muted bar of a run of muted bars): its ``rate``
+    is how fast the player runs away from the silent click, its ``start`` where they
+    stand as the click drops out.
+    """
+
+    clicked: Spread
+    gaps: Spread
+    drift: Drift | None
+    bars: tuple[int, ...]  # the map's gap bars the take covers
+
+
+@dataclass(frozen=True)
 class TimingReport:
     offset: float
     notes: tuple[Note, ...]
@@ -122,6 +141,7 @@ class TimingReport:
     drift: Drift | None
     missed: int  # clicks after the count-in that no note matched
     extra: int  # onsets that matched no click
+    gaps: GapTiming | None = None  # None: the map has no gap bars
 
 
 def _targets(grid: ClickGrid, until: float | None = None) -> NDArray[np.intp]:
@@ -240,6 +260,7 @@ def analyze(
     gi = targets[ci]
     deviations = onsets[oi] - offset - clicks[ci]
     names = grid.section_names
+    in_gap = np.isin(grid.bar[gi], sorted(grid.gap_bars))
     notes = tuple(
         Note(
             float(onsets[o]),
@@ -249,8 +270,9 @@ def analyze(
             int(grid.sub[g]),
             names[grid.section[g]],
             float(d),
+            bool(q),
         )
-        for o, g, d in zip(oi, gi, deviations, strict=True)
+        for o, g, d, q in zip(oi, gi, deviations, in_gap, strict=True)
     )
     bar_of = grid.bar[gi]
     bars = tuple(
@@ -268,6 +290,43 @@ def analyze(
         drift=_fit(grid.time[gi], deviations),
         missed=len(targets) - len(gi),
         extra=len(onsets) - len(oi),
+        gaps=_gaps(grid, targets, gi, deviations) if grid.gap_bars else None,
+    )
+
+
+def _gaps(
+    grid: ClickGrid,
+    targets: NDArray[np.intp],
+    played: NDArray[np.intp],
+    deviations: NDArray[np.float64],
+) -> GapTiming:
+    """Clicked and gap notes apart, and the drift since each gap began.
+
+    >>> from ictus.formats import parse_click
+    >>> from ictus.tempomap import build_grid
+    >>> grid = build_grid(parse_click("a: 4 4/4 120 gap=2:2"))  # bars 3 and 4 silent
+    >>> alone = (grid.bar > 2) * (grid.time - 4.0) * 0.01  # 10 ms later each second
+    >>> g = analyze(grid.time + alone, grid, offset=0.0).gaps
+    >>> g.clicked.count, g.gaps.count, round(g.gaps.mean * 1000, 3), g.bars
+    (8, 8, 17.5, (3, 4))
+    >>> round(g.drift.rate * 1000, 6), abs(round(g.drift.start * 1000, 6))
+    (10.0, 0.0)
+    """
+    bars = grid.bar[targets]
+    gap_bars = np.isin(bars, sorted(grid.gap_bars))
+    # where each run of gap clicks begins: the click before it was not in a gap
+    run_start = np.flatnonzero(gap_bars & ~np.r_[False, gap_bars[:-1]])
+    begun = np.full(len(targets), np.nan)
+    for first, stop in zip(run_start, np.r_[run_start[1:], len(targets)], strict=True):
+        begun[first:stop] = grid.time[targets[first]]
+    position = np.searchsorted(targets, played)
+    inside = gap_bars[position]
+    since = grid.time[played[inside]] - begun[position[inside]]
+    return GapTiming(
+        clicked=Spread.of(deviations[~inside]),
+        gaps=Spread.of(deviations[inside]),
+        drift=_fit(since, deviations[inside]),
+        bars=tuple(int(b) for b in np.unique(bars[gap_bars])),
     )
 
 
@@ -344,6 +403,7 @@ def to_json(report: TimingReport, **about: object) -> dict[str, object]:
             "ms_per_minute": round(report.drift.per_minute * 1000, 3),
             "start_ms": round(report.drift.start * 1000, 3),
         },
+        "gaps": None if report.gaps is None else _gaps_json(report.gaps, spread),
         "missed_clicks": report.missed,
         "extra_notes": report.extra,
         "sections": [
@@ -366,7 +426,22 @@ def to_json(report: TimingReport, **about: object) -> dict[str, object]:
                 "sub": n.sub,
                 "section": n.section,
                 "deviation_ms": round(n.deviation * 1000, 3),
+                "gap": n.gap,
             }
             for n in report.notes
         ],
+    }
+
+
+def _gaps_json(g: GapTiming, spread: Callable[[Spread], dict[str, object]]) -> dict[str, object]:
+    return {
+        "bars": list(g.bars),
+        "clicked": spread(g.clicked),
+        "gaps": spread(g.gaps),
+        "drift": None
+        if g.drift is None
+        else {
+            "ms_per_second": round(g.drift.rate * 1000, 3),
+            "start_ms": round(g.drift.start * 1000, 3),
+        },
     }
