@@ -173,22 +173,60 @@ class Router:
     max_frames : int
         Largest block expected; the scratch buffers are made for it once (a larger
         block grows them, outside the real-time promise).
+
+    How a block is mixed (the arithmetic is fixed: every output gets the same bits)
+        Each distinct column sums its sources in routing row order, in float32: the
+        first source times its gain, then each next product (rounded to float32) added
+        on. A gain of 1 multiplies exactly, so it changes nothing. The work is done for
+        all columns at once, one step per term: the sources a column needs are stacked
+        once per block, then step ``t`` gathers every column's ``t``-th source from
+        the stack, scales the gathered rows by their gains and adds them to the columns'
+        sums. Columns are kept longest first, so the columns still summing at step ``t``
+        are the first rows of the sums. That is three numpy calls per step (a column has
+        at most as many terms as sources) instead of two per term per column, and the
+        same sums in the same order: not a product of matrices, whose order and fused
+        multiply-adds would change the last bit.
     """
 
     def __init__(self, routing: Routing, coding: Coding = FLOAT, *, max_frames: int = 8192):
         self.routing = routing
         self.coding = coding
-        self._acc = np.zeros(0, dtype=np.float32)
-        self._tmp = np.zeros(0, dtype=np.float32)
         self._buffer: NDArray[Any] = np.zeros((0, routing.channels), dtype=coding.dtype)
         self._dirty: list[tuple[int, int]] = []
+        columns = sorted(routing.columns, key=lambda column: -len(column[1]))  # stable
+        used = sorted({s for _, terms in columns for s, _ in terms})
+        where = {s: i for i, s in enumerate(used)}
+        #: sources to stack, in stack order
+        self._used = tuple(used)
+        self._columns = len(columns)
+        steps: list[tuple[int, NDArray[np.intp], NDArray[np.float32] | None]] = []
+        for t in range(max((len(terms) for _, terms in columns), default=0)):
+            k = sum(1 for _, terms in columns if len(terms) > t)
+            index = np.array([where[terms[t][0]] for _, terms in columns[:k]], dtype=np.intp)
+            gains = np.array([terms[t][1] for _, terms in columns[:k]], dtype=np.float32)
+            scale = None if bool(np.all(gains == 1.0)) else gains.reshape(k, 1)
+            steps.append((k, index, scale))
+        #: per step: columns still summing, which stacked source each takes, gains
+        self._steps = tuple(steps)
+        # the column each channel copies; silent channels copy row ``len(columns)``,
+        # kept at zero
+        feed = np.full(routing.channels, len(columns), dtype=np.intp)
+        for c, (channels, _) in enumerate(columns):
+            feed[list(channels)] = c
+        self._feed = feed
+        self._frames = 0
+        self._stack = self._sums = self._terms = self._spread = np.zeros(0, np.float32)
         self.prepare(max_frames)
 
     def prepare(self, max_frames: int) -> None:
         """Make the scratch buffers hold ``max_frames`` (outside the audio callback)."""
-        if len(self._acc) < max_frames:
-            self._acc = np.zeros(max_frames, dtype=np.float32)
-            self._tmp = np.zeros(max_frames, dtype=np.float32)
+        if self._frames < max_frames:
+            # flat, so that a block of any length is a contiguous (rows, frames) view
+            self._stack = np.zeros(len(self._used) * max_frames, np.float32)
+            self._sums = np.zeros((self._columns + 1) * max_frames, np.float32)
+            self._terms = np.zeros(self._columns * max_frames, np.float32)
+            self._spread = np.zeros(self.routing.channels * max_frames, np.float32)
+            self._frames = max_frames
 
     def route(self, blocks: Sequence[SourceBlock], out: NDArray[Any]) -> bool:
         """Fill all of ``out`` (frames x channels, the coding's dtype) from ``blocks``.
@@ -221,20 +259,38 @@ class Router:
         self._dirty = spans
         if not spans:
             return False
-        if len(self._acc) < len(out):
+        if self._frames < len(out):
             self.prepare(len(out))
+        used, steps, columns = self._used, self._steps, self._columns
+        take, multiply, add = np.take, np.multiply, np.add
         for a, b in spans:
-            acc = self._acc[a:b]
-            tmp = self._tmp[a:b]
-            for channels, terms in self.routing.columns:
-                _sum_terms(blocks, terms, a, b, acc, tmp)
-                self._code(acc)
-                for ch in channels:
-                    out[a:b, ch] = acc
+            m = b - a
+            stack = self._stack[: len(used) * m].reshape(len(used), m)
+            for i, s in enumerate(used):
+                stack[i] = blocks[s][0][a:b]
+            sums = self._sums[: (columns + 1) * m].reshape(columns + 1, m)
+            terms = self._terms[: columns * m].reshape(columns, m)
+            for t, (k, index, scale) in enumerate(steps):
+                if t == 0:
+                    into = sums[:k]
+                    take(stack, index, axis=0, out=into, mode="clip")
+                    if scale is not None:
+                        multiply(into, scale, out=into)
+                else:
+                    into = terms[:k]
+                    take(stack, index, axis=0, out=into, mode="clip")
+                    if scale is not None:
+                        multiply(into, scale, out=into)
+                    add(sums[:k], into, out=sums[:k])
+            sums[columns] = 0.0  # what silent channels copy
+            self._code(sums[:columns])
+            spread = self._spread[: len(self._feed) * m].reshape(len(self._feed), m)
+            take(sums, self._feed, axis=0, out=spread, mode="clip")
+            out[a:b] = spread.T
         return True
 
     def _code(self, acc: NDArray[np.float32]) -> None:
-        """Bring one summed column to the output's coding, in place."""
+        """Bring summed columns to the output's coding, in place."""
         coding = self.coding
         if coding.dtype is not np.float32:
             full = coding.full
@@ -245,34 +301,6 @@ class Router:
                 acc *= coding.factor  # exact: a power of two on integers below 2**24
         elif coding.clips:
             np.clip(acc, -1.0, 1.0, out=acc)
-
-
-def _sum_terms(
-    blocks: Sequence[SourceBlock],
-    terms: Sequence[tuple[int, float]],
-    a: int,
-    b: int,
-    acc: NDArray[np.float32],
-    tmp: NDArray[np.float32],
-) -> None:
-    """Sum the sources feeding one column over frames ``a:b`` into ``acc``.
-
-    A gain of exactly 1 adds the samples untouched (no multiply, so no rounding).
-    """
-    first = True
-    for source, gain in terms:
-        x = blocks[source][0][a:b]
-        if first:
-            if gain == 1.0:
-                acc[:] = x
-            else:
-                np.multiply(x, gain, out=acc)
-            first = False
-        elif gain == 1.0:
-            acc += x
-        else:
-            np.multiply(x, gain, out=tmp)
-            acc += tmp
 
 
 def _merged(blocks: Sequence[SourceBlock]) -> list[tuple[int, int]]:
