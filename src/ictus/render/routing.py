@@ -262,7 +262,7 @@ class Router:
         if self._frames < len(out):
             self.prepare(len(out))
         used, steps, columns = self._used, self._steps, self._columns
-        take, multiply, add = np.take, np.multiply, np.add
+        multiply, add = np.multiply, np.add
         for a, b in spans:
             m = b - a
             stack = self._stack[: len(used) * m].reshape(len(used), m)
@@ -273,19 +273,19 @@ class Router:
             for t, (k, index, scale) in enumerate(steps):
                 if t == 0:
                     into = sums[:k]
-                    take(stack, index, axis=0, out=into, mode="clip")
+                    stack.take(index, 0, into, "clip")
                     if scale is not None:
                         multiply(into, scale, out=into)
                 else:
                     into = terms[:k]
-                    take(stack, index, axis=0, out=into, mode="clip")
+                    stack.take(index, 0, into, "clip")
                     if scale is not None:
                         multiply(into, scale, out=into)
                     add(sums[:k], into, out=sums[:k])
             sums[columns] = 0.0  # what silent channels copy
             self._code(sums[:columns])
             spread = self._spread[: len(self._feed) * m].reshape(len(self._feed), m)
-            take(sums, self._feed, axis=0, out=spread, mode="clip")
+            sums.take(self._feed, 0, spread, "clip")
             out[a:b] = spread.T
         return True
 

@@ -338,8 +338,8 @@ class StemStream:
         self._next_frame = block_start_frame + n
         start = block_start_frame - self.origin_frame
         lo, hi = max(start, 0), min(start + n, self.length)
-        rows.fill(0.0)
         if hi <= lo:
+            rows.fill(0.0)
             return []
         gen = self._target[0]
         fgen, first, end = self._filled
@@ -348,6 +348,8 @@ class StemStream:
             have_hi = have_lo  # nothing of this generation yet
         else:
             have_lo, have_hi = max(lo, first), min(hi, end)
+        if not (have_lo == lo == start and have_hi == hi == start + n):
+            rows.fill(0.0)  # not all of the block comes from the ring (most blocks do)
         if have_hi < hi or have_lo > lo:
             for first_kept, kept in self._splices:
                 if first_kept <= lo and hi <= first_kept + kept.shape[1]:
