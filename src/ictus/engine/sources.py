@@ -118,6 +118,10 @@ class SourceMixer:
     router) and a row per source channel (its route's gain on its output channel), so
     the click's samples are the same with sources or without, and sources obey the one
     clipping rule. The routers are made on the control side (:meth:`prepare`).
+
+    One source at unity gain on every channel in order, with no click (a show's song,
+    mixed by its own router), renders straight into the block: the router would copy
+    its samples unchanged (unity, unclipped floats), so that costs a mix for nothing.
     """
 
     def __init__(self, routes: Sequence[Route], channels: int) -> None:

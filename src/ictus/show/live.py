@@ -7,7 +7,8 @@ engine plays the whole song as one :class:`SongSource` on every channel at unity
 (:func:`song_routes`), which mixes the rows with a :class:`~ictus.render.Router` of the
 song's own routing, as :func:`~ictus.show.render_song` does: the live samples are the
 file's, bit for bit. The engine's mixer passes a lone unity source on all channels
-through as it is (a copy would change nothing), so a block costs one mix, not two. The engine's map frame (``frame - plan.origin``, 0 at bar 1) becomes the
+through as it is (a copy would change nothing), so a block costs one mix, not two.
+The engine's map frame (``frame - plan.origin``, 0 at bar 1) becomes the
 song's frame (0 at the first count-in click) by adding the song's bar-1 frame, so stems
 follow a locate, a jump or a vamp's wrap at once. A stem's samples come from the
 :class:`~ictus.show.StemStream` ring, read without a lock; its reader thread is never
