@@ -141,7 +141,7 @@ def _before_router() -> type:
         def _write(self, blocks: Any, out: Any) -> bool:
             from ictus.render.routing import _merged
 
-            spans = _merged(blocks)
+            spans = _merged(blocks, len(out))
             self._dirty = spans
             if not spans:
                 return False

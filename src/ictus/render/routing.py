@@ -194,15 +194,15 @@ class Router:
         self._buffer: NDArray[Any] = np.zeros((0, routing.channels), dtype=coding.dtype)
         self._dirty: list[tuple[int, int]] = []
         columns = sorted(routing.columns, key=lambda column: -len(column[1]))  # stable
-        used = sorted({s for _, terms in columns for s, _ in terms})
-        where = {s: i for i, s in enumerate(used)}
-        #: sources to stack, in stack order
-        self._used = tuple(used)
+        #: sources some column needs (the others are never read)
+        self._used = tuple(sorted({s for _, terms in columns for s, _ in terms}))
+        self._copied = self._used  # those copied into the stack (see :meth:`stack_on`)
+        self._given: NDArray[np.float32] | None = None
         self._columns = len(columns)
         steps: list[tuple[int, NDArray[np.intp], NDArray[np.float32] | None]] = []
         for t in range(max((len(terms) for _, terms in columns), default=0)):
             k = sum(1 for _, terms in columns if len(terms) > t)
-            index = np.array([where[terms[t][0]] for _, terms in columns[:k]], dtype=np.intp)
+            index = np.array([terms[t][0] for _, terms in columns[:k]], dtype=np.intp)
             gains = np.array([terms[t][1] for _, terms in columns[:k]], dtype=np.float32)
             scale = None if bool(np.all(gains == 1.0)) else gains.reshape(k, 1)
             steps.append((k, index, scale))
@@ -222,11 +222,22 @@ class Router:
         """Make the scratch buffers hold ``max_frames`` (outside the audio callback)."""
         if self._frames < max_frames:
             # flat, so that a block of any length is a contiguous (rows, frames) view
-            self._stack = np.zeros(len(self._used) * max_frames, np.float32)
+            self._stack = np.zeros(self.routing.sources * max_frames, np.float32)
             self._sums = np.zeros((self._columns + 1) * max_frames, np.float32)
             self._terms = np.zeros(self._columns * max_frames, np.float32)
             self._spread = np.zeros(self.routing.channels * max_frames, np.float32)
             self._frames = max_frames
+
+    def stack_on(self, stack: NDArray[np.float32], placed: Sequence[int]) -> None:
+        """Stack the sources on ``stack`` (sources x frames) instead of the router's own
+        buffer, and do not copy the sources ``placed``: their blocks are written there
+        by their sources (views of row ``k`` for source ``k``) before each call. Blocks
+        longer than ``stack`` go through the router's own buffer as before.
+        """
+        if stack.dtype != np.float32 or stack.shape[0] != self.routing.sources:
+            raise ParameterError(f"a stack must be float32 x {self.routing.sources} sources")
+        self._given = stack
+        self._copied = tuple(s for s in self._used if s not in set(placed))
 
     def route(self, blocks: Sequence[SourceBlock], out: NDArray[Any]) -> bool:
         """Fill all of ``out`` (frames x channels, the coding's dtype) from ``blocks``.
@@ -255,19 +266,27 @@ class Router:
         return view
 
     def _write(self, blocks: Sequence[SourceBlock], out: NDArray[Any]) -> bool:
-        spans = _merged(blocks)
+        spans = _merged(blocks, len(out))
         self._dirty = spans
         if not spans:
             return False
         if self._frames < len(out):
             self.prepare(len(out))
-        used, steps, columns = self._used, self._steps, self._columns
+        steps, columns, given = self._steps, self._columns, self._given
         multiply, add = np.multiply, np.add
+        if given is not None and given.shape[1] < len(out):
+            given = None
+        copied = self._used if given is None else self._copied
         for a, b in spans:
             m = b - a
-            stack = self._stack[: len(used) * m].reshape(len(used), m)
-            for i, s in enumerate(used):
-                stack[i] = blocks[s][0][a:b]
+            if given is None:
+                stack = self._stack[: self.routing.sources * m].reshape(-1, m)
+                for s in copied:
+                    stack[s] = blocks[s][0][a:b]
+            else:
+                stack = given[:, a:b]
+                for s in copied:
+                    stack[s] = blocks[s][0][a:b]
             sums = self._sums[: (columns + 1) * m].reshape(columns + 1, m)
             terms = self._terms[: columns * m].reshape(columns, m)
             for t, (k, index, scale) in enumerate(steps):
@@ -303,13 +322,17 @@ class Router:
             np.clip(acc, -1.0, 1.0, out=acc)
 
 
-def _merged(blocks: Sequence[SourceBlock]) -> list[tuple[int, int]]:
-    """The union of every block's spans, as sorted disjoint spans.
+def _merged(blocks: Sequence[SourceBlock], frames: int) -> list[tuple[int, int]]:
+    """The union of every block's spans (inside a block of ``frames``), as sorted
+    disjoint spans.
 
     >>> z = np.zeros(9, dtype=np.float32)
-    >>> _merged([(z, [(0, 3), (2, 5)]), (z, [(7, 9), (5, 6)])])
+    >>> _merged([(z, [(0, 3), (2, 5)]), (z, [(7, 9), (5, 6)])], 9)
     [(0, 6), (7, 9)]
     """
+    for _, block_spans in blocks:
+        if len(block_spans) == 1 and block_spans[0] == (0, frames):
+            return [(0, frames)]  # a source sounding all through the block (a stem)
     if len(blocks) == 1:
         spans = blocks[0][1]  # one source: already in time order
     else:

@@ -57,6 +57,7 @@ from ictus.engine.backends.base import Process
 from ictus.engine.plan import MAX_PERIOD
 from ictus.errors import ParameterError
 from ictus.render import FLOAT, Router
+from ictus.show.stems import StemStream
 
 if TYPE_CHECKING:
     from ictus.engine.events import Change
@@ -83,12 +84,30 @@ class SongSource(AudioSource):
         self.channels = plan.routing.channels
         self.sounds_until = plan.length - plan.bar1_frame
         self.router = Router(plan.routing, FLOAT, max_frames=MAX_PERIOD)
+        # the stems read their blocks straight into the router's stack (the rows the
+        # routing gives them), so their samples are not copied again to be mixed
+        stack = np.zeros((plan.routing.sources, MAX_PERIOD), np.float32)
+        placed: list[int] = []
+        row = 0
         for source in plan.sources:
+            if isinstance(source, StemStream):
+                source.prepare(MAX_PERIOD, into=stack[row : row + source.channels])
+                placed.extend(range(row, row + source.channels))
             source.blocks(0, MAX_PERIOD)  # their scratch buffers, made before playing
+            row += source.channels
+        self.router.stack_on(stack, placed)
 
     def render(self, plan: Plan, frame: int, out: NDArray[np.float32]) -> bool:
         at = frame - plan.origin + self.bar1  # the song's frame
-        return self.router.route(self.song.blocks(at, out.shape[0]), out)
+        n = out.shape[0]
+        if n <= MAX_PERIOD:
+            return self.router.route(self.song.blocks(at, n), out)
+        # longer blocks in parts: a stem's buffer is its rows of the stack, never grown
+        sounded = False
+        for a in range(0, n, MAX_PERIOD):
+            part = out[a : a + MAX_PERIOD]
+            sounded = self.router.route(self.song.blocks(at + a, part.shape[0]), part) or sounded
+        return sounded
 
 
 def song_routes(plan: SongPlan) -> list[Route]:

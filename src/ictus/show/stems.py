@@ -274,9 +274,14 @@ class StemStream:
         spans = self._fill(block_start_frame, n, rows)
         return [(rows[k], spans) for k in range(self.channels)]
 
-    def prepare(self, max_frames: int) -> None:
-        """Make the block buffer (outside the callback)."""
-        if self._block.shape[1] < max_frames:
+    def prepare(self, max_frames: int, into: NDArray[np.float32] | None = None) -> None:
+        """Make the block buffer (outside the callback); or use ``into`` (channels x
+        frames, float32: rows of a song's mixing stack, so the router need not copy)."""
+        if into is not None:
+            if into.shape[0] != self.channels or into.dtype != np.float32:
+                raise ParameterError(f"a stem's buffer needs {self.channels} float32 rows")
+            self._block = into
+        elif self._block.shape[1] < max_frames:
             self._block = np.zeros((self.channels, max_frames), dtype=np.float32)
 
     def render(self, block_start_frame: int, n: int, out: NDArray[np.float32]) -> None:
