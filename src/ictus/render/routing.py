@@ -185,14 +185,22 @@ class Router:
         are the first rows of the sums. That is three numpy calls per step (a column has
         at most as many terms as sources) instead of two per term per column, and the
         same sums in the same order: not a product of matrices, whose order and fused
-        multiply-adds would change the last bit.
+        multiply-adds would change the last bit. A routing with few terms (a click file's
+        one column) is cheaper column by column, and is mixed so; the two ways give the
+        same bits.
     """
 
     def __init__(self, routing: Routing, coding: Coding = FLOAT, *, max_frames: int = 8192):
         self.routing = routing
         self.coding = coding
+        self._acc = np.zeros(0, dtype=np.float32)
+        self._tmp = np.zeros(0, dtype=np.float32)
         self._buffer: NDArray[Any] = np.zeros((0, routing.channels), dtype=coding.dtype)
         self._dirty: list[tuple[int, int]] = []
+        # the coding's constants as 0-d float32 arrays: ufuncs take these fastest
+        full = coding.full if coding.dtype is not np.float32 else 1.0
+        self._full = np.array(full, dtype=np.float32)
+        self._low = np.array(-full, dtype=np.float32)
         columns = sorted(routing.columns, key=lambda column: -len(column[1]))  # stable
         #: sources some column needs (the others are never read)
         self._used = tuple(sorted({s for _, terms in columns for s, _ in terms}))
@@ -206,8 +214,13 @@ class Router:
             gains = np.array([terms[t][1] for _, terms in columns[:k]], dtype=np.float32)
             scale = None if bool(np.all(gains == 1.0)) else gains.reshape(k, 1)
             steps.append((k, index, scale))
+        # numpy calls per span, roughly: column by column two per term and two per
+        # column; all at once three per step, one per stacked source and six more
+        terms = sum(len(t) for _, t in columns)
+        at_once = 3 * len(steps) + len(self._used) + 6 < 2 * terms + 2 * len(columns)
         #: per step: columns still summing, which stacked source each takes, gains
-        self._steps = tuple(steps)
+        #: (None: mixed column by column)
+        self._steps = tuple(steps) if at_once else None
         # the column each channel copies; silent channels copy row ``len(columns)``,
         # kept at zero
         feed = np.full(routing.channels, len(columns), dtype=np.intp)
@@ -220,7 +233,10 @@ class Router:
 
     def prepare(self, max_frames: int) -> None:
         """Make the scratch buffers hold ``max_frames`` (outside the audio callback)."""
-        if self._frames < max_frames:
+        if len(self._acc) < max_frames:
+            self._acc = np.zeros(max_frames, dtype=np.float32)
+            self._tmp = np.zeros(max_frames, dtype=np.float32)
+        if self._steps is not None and self._frames < max_frames:
             # flat, so that a block of any length is a contiguous (rows, frames) view
             self._stack = np.zeros(self.routing.sources * max_frames, np.float32)
             self._sums = np.zeros((self._columns + 1) * max_frames, np.float32)
@@ -265,13 +281,44 @@ class Router:
         self._write(blocks, view)
         return view
 
+    @property
+    def written(self) -> list[tuple[int, int]]:
+        """The spans (frames) the last call wrote; the rest of its block is zeros."""
+        return self._dirty
+
     def _write(self, blocks: Sequence[SourceBlock], out: NDArray[Any]) -> bool:
         spans = _merged(blocks, len(out))
         self._dirty = spans
         if not spans:
             return False
-        if self._frames < len(out):
+        if len(self._acc) < len(out):
             self.prepare(len(out))
+        if self._steps is not None:
+            self._write_at_once(blocks, out, spans)
+            return True
+        full = self._full
+        for a, b in spans:
+            acc = self._acc[a:b]
+            tmp = self._tmp[a:b]
+            for channels, terms in self.routing.columns:
+                if len(terms) == 1 and terms[0][1] == 1.0:
+                    # one source at unity (a click): scaled in the same step, exactly
+                    np.multiply(blocks[terms[0][0]][0][a:b], full, out=acc)
+                else:
+                    _sum_terms(blocks, terms, a, b, acc, tmp)
+                    if self.coding.dtype is not np.float32:
+                        acc *= full
+                first = out[a:b, channels[0]]
+                self._code(acc, first)
+                for ch in channels[1:]:
+                    out[a:b, ch] = first
+        return True
+
+    def _write_at_once(
+        self, blocks: Sequence[SourceBlock], out: NDArray[Any], spans: list[tuple[int, int]]
+    ) -> None:
+        """:meth:`_write` for every column at once (see the class docstring)."""
+        assert self._steps is not None
         steps, columns, given = self._steps, self._columns, self._given
         multiply, add = np.multiply, np.add
         if given is not None and given.shape[1] < len(out):
@@ -281,45 +328,80 @@ class Router:
             m = b - a
             if given is None:
                 stack = self._stack[: self.routing.sources * m].reshape(-1, m)
-                for s in copied:
-                    stack[s] = blocks[s][0][a:b]
             else:
                 stack = given[:, a:b]
-                for s in copied:
-                    stack[s] = blocks[s][0][a:b]
+            for s in copied:
+                stack[s] = blocks[s][0][a:b]
             sums = self._sums[: (columns + 1) * m].reshape(columns + 1, m)
             terms = self._terms[: columns * m].reshape(columns, m)
             for t, (k, index, scale) in enumerate(steps):
-                if t == 0:
-                    into = sums[:k]
-                    stack.take(index, 0, into, "clip")
-                    if scale is not None:
-                        multiply(into, scale, out=into)
-                else:
-                    into = terms[:k]
-                    stack.take(index, 0, into, "clip")
-                    if scale is not None:
-                        multiply(into, scale, out=into)
+                into = sums[:k] if t == 0 else terms[:k]
+                stack.take(index, 0, into, "clip")
+                if scale is not None:
+                    multiply(into, scale, out=into)
+                if t:
                     add(sums[:k], into, out=sums[:k])
             sums[columns] = 0.0  # what silent channels copy
-            self._code(sums[:columns])
+            if self.coding.dtype is not np.float32:
+                sums[:columns] *= self._full
+            if self.coding.dtype is not np.float32 or self.coding.clips:
+                self._code(sums[:columns], sums[:columns])
             spread = self._spread[: len(self._feed) * m].reshape(len(self._feed), m)
             sums.take(self._feed, 0, spread, "clip")
-            out[a:b] = spread.T
-        return True
+            out[a:b] = spread.T  # integer codings: whole numbers already, cast exactly
 
-    def _code(self, acc: NDArray[np.float32]) -> None:
-        """Bring summed columns to the output's coding, in place."""
+    def _code(self, acc: NDArray[np.float32], dest: NDArray[Any]) -> None:
+        """Code one summed column (already times ``full``) into ``dest``, a column of the
+        output. ``acc`` is scratch.
+
+        Integers are ``round(x * full)`` clipped to ``[-full, full]``; clipping first
+        gives the same integers (the bounds are integers) and lets the rounding write
+        the output's type directly. Two ufuncs stand for np.clip, whose Python wrapper
+        costs more than they do on a click.
+        """
         coding = self.coding
         if coding.dtype is not np.float32:
-            full = coding.full
-            acc *= full
-            np.rint(acc, out=acc)
-            np.clip(acc, -full, full, out=acc)
-            if coding.factor != 1.0:
-                acc *= coding.factor  # exact: a power of two on integers below 2**24
+            np.minimum(acc, self._full, out=acc)
+            np.maximum(acc, self._low, out=acc)
+            if coding.factor == 1.0:
+                np.rint(acc, out=dest, casting="unsafe")
+            else:
+                np.rint(acc, out=acc)
+                # exact: a power of two on integers below 2**24
+                np.multiply(acc, coding.factor, out=dest, casting="unsafe")
         elif coding.clips:
-            np.clip(acc, -1.0, 1.0, out=acc)
+            np.minimum(acc, self._full, out=acc)
+            np.maximum(acc, self._low, out=dest)
+        else:
+            dest[...] = acc
+
+
+def _sum_terms(
+    blocks: Sequence[SourceBlock],
+    terms: Sequence[tuple[int, float]],
+    a: int,
+    b: int,
+    acc: NDArray[np.float32],
+    tmp: NDArray[np.float32],
+) -> None:
+    """Sum the sources feeding one column over frames ``a:b`` into ``acc``.
+
+    A gain of exactly 1 adds the samples untouched (no multiply, so no rounding).
+    """
+    first = True
+    for source, gain in terms:
+        x = blocks[source][0][a:b]
+        if first:
+            if gain == 1.0:
+                acc[:] = x
+            else:
+                np.multiply(x, gain, out=acc)
+            first = False
+        elif gain == 1.0:
+            acc += x
+        else:
+            np.multiply(x, gain, out=tmp)
+            acc += tmp
 
 
 def _merged(blocks: Sequence[SourceBlock], frames: int) -> list[tuple[int, int]]:
