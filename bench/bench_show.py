@@ -134,43 +134,14 @@ def measure(seconds: float, ring_frames: int | None = None) -> dict[str, float]:
 
 
 def _before_router() -> type:
-    """The router as it was: each distinct column summed term by term."""
+    """The router as it was: each distinct column summed term by term (its own way for
+    small routings, forced here)."""
     from ictus.render import Router
 
     class Before(Router):
-        def _write(self, blocks: Any, out: Any) -> bool:
-            from ictus.render.routing import _merged
-
-            spans = _merged(blocks, len(out))
-            self._dirty = spans
-            if not spans:
-                return False
-            acc_all = np.zeros(len(out), np.float32) if not hasattr(self, "_a") else self._a
-            self._a = acc_all
-            tmp_all = getattr(self, "_t", None)
-            if tmp_all is None:
-                tmp_all = self._t = np.zeros(len(out), np.float32)
-            for a, b in spans:
-                acc, tmp = acc_all[a:b], tmp_all[a:b]
-                for channels, terms in self.routing.columns:
-                    first = True
-                    for source, gain in terms:
-                        x = blocks[source][0][a:b]
-                        if first:
-                            if gain == 1.0:
-                                acc[:] = x
-                            else:
-                                np.multiply(x, gain, out=acc)
-                            first = False
-                        elif gain == 1.0:
-                            acc += x
-                        else:
-                            np.multiply(x, gain, out=tmp)
-                            acc += tmp
-                    self._code(acc)
-                    for ch in channels:
-                        out[a:b, ch] = acc
-            return True
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._steps = None
 
     return Before
 
