@@ -163,15 +163,34 @@ class JackMidi:
         self.dropped = 0
         self._last = 0
         self._frames = 0
+        # (get buffer, clear MIDI buffer, count MIDI events, out port, in port): C calls
+        self._c: tuple[Any, ...] | None = None
 
     def register(self, client: Any) -> None:
         self.client = client
         self.out_port = client.midi_outports.register("midi_out")
         self.in_port = client.midi_inports.register("midi_in")
+        # every cycle clears the output and counts the input: three C calls through
+        # JACK-Client's cffi handle, half the time of its port methods (0.9 us against
+        # 1.8 us warm); the ports' own methods only when messages came in
+        import jack
+
+        lib = getattr(jack, "_lib", None)
+        if lib is not None and hasattr(self.out_port, "_ptr") and hasattr(self.in_port, "_ptr"):
+            self._c = (
+                lib.jack_port_get_buffer,
+                lib.jack_midi_clear_buffer,
+                lib.jack_midi_get_event_count,
+                self.out_port._ptr,
+                self.in_port._ptr,
+            )
 
     def begin(self, frames: int) -> None:
         # JACK requires the output buffer cleared every cycle, messages or none
-        if self.out_port is not None:
+        c = self._c
+        if c is not None:
+            c[1](c[0](c[3], frames))
+        elif self.out_port is not None:
             self.out_port.clear_buffer()
         self._last = 0
         self._frames = frames
@@ -190,6 +209,9 @@ class JackMidi:
     def incoming(self) -> Iterable[tuple[int, bytes]]:
         if self.in_port is None:
             return ()
+        c = self._c
+        if c is not None and not c[2](c[0](c[4], self._frames)):
+            return ()  # nothing came in (most cycles)
         return [(offset, bytes(data)) for offset, data in self.in_port.incoming_midi_events()]
 
 
