@@ -35,16 +35,17 @@ from ictus.render import BlockMixer, render_file
 from ictus.render.writer import PcmWav
 from ictus.sounds import Voice, load_voice, synth_voice
 from ictus.tempomap import build_grid
+from inprocess import run_ictus
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 RATES = (44100, 48000, 96000, 192000)
 IMPULSE = 0.5
 
 
-def run(*args: str, cwd: Path | None = None, timeout: float = 120
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ICTUS, *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout, check=False)
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``ictus ARGS`` through the script's entry point, in-process (see tests/inprocess.py;
+    :func:`test_the_installed_script_renders_as_run_does` holds it to the script)."""
+    return run_ictus(*args, cwd=cwd)
 
 
 def ok(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -787,6 +788,31 @@ def test_full_disk_keeps_existing_file(tmp_path: Path) -> None:
     assert rc != 0
     assert "disk full" in err and "Traceback" not in err
     assert listing == "x.wav\nold take"
+
+
+def test_the_installed_script_renders_as_run_does(tmp_path: Path) -> None:
+    """The tests above call the script's entry point in-process; the installed script, as a
+    subprocess, writes the same file and says the same (a render and a beats listing)."""
+    song = tmp_path / "song.click"
+    song.write_text("count-in: 1 bar\na: 2 7/8 (2+2+3) 140-100 sub=2\n")
+    for name in ("script", "here"):
+        args = ("render", str(song), "-o", str(tmp_path / f"{name}.wav"), "--bit-depth", "24")
+        if name == "script":
+            proc = subprocess.run([ICTUS, *args], capture_output=True, text=True, timeout=120)
+        else:
+            proc = run(*args)
+        assert proc.returncode == 0, proc.stderr
+        said = (proc.stdout + proc.stderr).replace(f"{name}.wav", "OUT.wav")
+        if name == "script":
+            script_said = said
+    assert said == script_said
+    assert (tmp_path / "script.wav").read_bytes() == (tmp_path / "here.wav").read_bytes()
+    args = ("beats", str(song), "-r", "44100")
+    script = subprocess.run([ICTUS, *args], capture_output=True, text=True, timeout=120)
+    here = run(*args)
+    assert (script.returncode, script.stdout, script.stderr) == (
+        here.returncode, here.stdout, here.stderr,
+    )  # fmt: skip
 
 
 @settings(max_examples=60, deadline=None)

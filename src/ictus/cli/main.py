@@ -44,6 +44,7 @@ def main() -> None:
     # made (about 12 ms of a short render) to find cycles that the process's end frees
     # anyway: frozen objects are skipped. Files are closed by their `with` blocks and
     # the standard streams are flushed by Python itself, so nothing is lost.
+    atexit.unregister(gc.freeze)  # once, also when called again in one process (tests)
     atexit.register(gc.freeze)
     from ictus.atomic import clean_up_on_signals, forget_inputs
     from ictus.cli.common import UsageError, closed_pipe_is_fine, fail
