@@ -12,6 +12,14 @@ of an engine callback; the engine's own cost is bench_engine's, and the whole sh
 callback under load (in process against its own process) is bench_load's ``show:``
 conditions.
 
+Also measured: the CPU time of the show's whole engine block (the stage, the song's
+engine and transport, its sources and routing: what the JACK callback runs besides the
+port copies), pulled from a null backend as fast as it goes, for the mixing as it is
+and as it was before the show played a song as one source (one engine route per row
+and gain, each copied to a scratch and mixed again, and a router summing column by
+column: kept below, for this comparison only), in alternating stretches of the same
+run so that both see the same load.
+
 Run alone: ``python bench/bench_show.py`` (``ICTUS_BENCH_SECONDS``, default 30).
 """
 
@@ -21,7 +29,9 @@ import os
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile
@@ -120,6 +130,123 @@ def measure(seconds: float, ring_frames: int | None = None) -> dict[str, float]:
     }
 
 
+# -- the block as it was, for the before/after figures only ------------------------------
+
+
+def _before_router() -> type:
+    """The router as it was: each distinct column summed term by term (its own way for
+    small routings, forced here)."""
+    from ictus.render import Router
+
+    class Before(Router):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._steps = None
+
+    return Before
+
+
+def _before_routes(plan: Any) -> list[Any]:
+    """The engine routes as they were: one per routing row and distinct gain."""
+    from ictus.engine import AudioSource, Route
+
+    class Shared:
+        def __init__(self, source: Any, bar1: int) -> None:
+            self.source, self.bar1, self.at, self.got = source, bar1, (-1, -1), []
+
+        def get(self, p: Any, frame: int, n: int) -> Any:
+            at = frame - p.origin + self.bar1
+            if (at, n) != self.at:
+                self.got, self.at = self.source.blocks(at, n), (at, n)
+            return self.got
+
+    class Row(AudioSource):
+        def __init__(self, shared: Shared, index: int, channels: int, until: int) -> None:
+            self.shared, self.index, self.channels = shared, index, channels
+            self.sounds_until = until
+
+        def render(self, p: Any, frame: int, out: Any) -> bool:
+            buf, spans = self.shared.get(p, frame, out.shape[0])[self.index]
+            if not spans:
+                return False
+            out.fill(0.0)
+            for a, b in spans:
+                out[a:b] = buf[a:b, np.newaxis]
+            return True
+
+    routes, gains, row = [], plan.routing.gains, 0
+    until = plan.length - plan.bar1_frame
+    for source in plan.sources:
+        shared = Shared(source, plan.bar1_frame)
+        for k in range(source.channels):
+            by_gain: dict[float, list[int]] = {}
+            for ch in np.flatnonzero(gains[row]):
+                by_gain.setdefault(float(gains[row, ch]), []).append(int(ch))
+            for gain, channels in by_gain.items():
+                routes.append(Route(Row(shared, k, len(channels), until), tuple(channels), gain))
+            row += 1
+    return routes
+
+
+def measure_blocks(seconds: float, stretch: int = 250) -> dict[str, dict[str, float]]:
+    """CPU time (``time.thread_time_ns``) of the show's engine block, now and before."""
+    import ictus.engine.sources
+    import ictus.show.runner
+    from ictus.engine.backends.null import NullBackend
+    from ictus.show import load_show
+    from ictus.show.runner import ShowRunner
+
+    blocks = int(seconds * RATE / PERIOD)
+    with tempfile.TemporaryDirectory() as tmp:
+        show = load_show(_write_show(Path(tmp), seconds + 10))
+        ring = int((seconds + 20) * RATE)  # whole stems in their rings: no reading
+        runners: dict[str, tuple[Any, Any]] = {}
+        for name in ("now", "before"):
+            backend = NullBackend(rate=RATE, period=PERIOD)
+            routes, router = ictus.show.runner.song_routes, ictus.engine.sources.Router
+            if name == "before":
+                ictus.show.runner.song_routes = _before_routes  # type: ignore[assignment]
+                ictus.engine.sources.Router = _before_router()  # type: ignore[misc]
+            try:
+                runner = ShowRunner(show, backend, read_ahead=ring).open()
+            finally:
+                ictus.show.runner.song_routes = routes  # type: ignore[assignment]
+                ictus.engine.sources.Router = router  # type: ignore[misc]
+            runner.loaded(0)
+            runner.go()
+            for _ in range(20):
+                backend.pull()
+            runners[name] = (runner, backend)
+        costs = {name: np.zeros(blocks, np.int64) for name in runners}
+        sums = {name: np.zeros(blocks, np.int64) for name in runners}  # each block's CRC
+        clock = time.thread_time_ns
+        try:
+            for first in range(0, blocks, stretch):
+                for name, (_, backend) in runners.items():
+                    row, crc = costs[name], sums[name]
+                    for b in range(first, min(first + stretch, blocks)):
+                        t0 = clock()
+                        out = backend.pull()
+                        row[b] = clock() - t0
+                        crc[b] = zlib.crc32(out.tobytes())
+            same = np.array_equal(sums["now"], sums["before"])
+        finally:
+            for runner, _ in runners.values():
+                runner.close()
+    period_ns = PERIOD / RATE * 1e9
+    return {
+        name: {
+            "median_us": float(np.median(c)) / 1e3,
+            "p999_us": float(np.percentile(c, 99.9)) / 1e3,
+            "median_share": float(np.median(c)) / period_ns,
+            "p999_share": float(np.percentile(c, 99.9)) / period_ns,
+            "blocks": float(blocks),
+            "same_samples": float(same),
+        }
+        for name, c in costs.items()
+    }
+
+
 def main() -> None:
     seconds = float(os.environ.get("ICTUS_BENCH_SECONDS", "30"))
     print(
@@ -130,6 +257,18 @@ def main() -> None:
         ("stems streamed (read-ahead threads)", None),
         # the diagnosis: the same blocks with every stem already in its ring, no reading
         ("stems wholly in memory (no reading)", int((seconds + 8) * RATE)),
+    )
+    blocks = measure_blocks(min(seconds, 20.0))
+    for name, r in blocks.items():
+        print(
+            f"  engine block CPU time, mixing {name}: median {r['median_us']:.0f} us "
+            f"({100 * r['median_share']:.1f} %), p99.9 {r['p999_us']:.0f} us "
+            f"({100 * r['p999_share']:.1f} %) over {int(r['blocks'])} blocks"
+        )
+    print(
+        f"  now / before: median {blocks['now']['median_us'] / blocks['before']['median_us']:.2f}"
+        f", p99.9 {blocks['now']['p999_us'] / blocks['before']['p999_us']:.2f}; every block "
+        f"{'bit-identical' if blocks['now']['same_samples'] else 'DIFFERENT'}"
     )
     for name, ring in runs:
         r = measure(seconds, ring)

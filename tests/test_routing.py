@@ -342,3 +342,34 @@ def test_the_installed_script_warns_as_run_does(tmp_path: Path) -> None:
     assert said["script"] == said["here"]
     assert said["script refused"] == said["here refused"]
     assert (tmp_path / "script.wav").read_bytes() == (tmp_path / "here.wav").read_bytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(routing_cases())
+def test_route_sums_each_channel_in_row_order_in_float32(
+    case: tuple[np.ndarray, list]
+) -> None:
+    """The router's arithmetic, bit for bit: where any source sounds, each channel is
+    its first source times its gain, then each next float32 product added on, in row
+    order (a rendered file and the live output share it, so it must never drift: a
+    matrix product would sum in another order). Elsewhere +0.0."""
+    gains, blocks = case
+    gains = gains.astype(np.float32)
+    frames, channels = len(blocks[0][0]), gains.shape[1]
+    sounding = np.zeros(frames, dtype=bool)
+    for _, spans in blocks:
+        for a, b in spans:
+            sounding[a:b] = True
+    want = np.zeros((frames, channels), dtype=np.float32)
+    for ch in range(channels):
+        for f in np.flatnonzero(sounding):
+            total = None
+            for (x, _), g in zip(blocks, gains[:, ch], strict=True):
+                if g != 0.0:
+                    term = np.float32(x[f]) * np.float32(g)
+                    total = term if total is None else np.float32(total + term)
+            if total is not None:
+                want[f, ch] = total
+    out = np.full((frames, channels), 7.0, dtype=np.float32)
+    Router(Routing(gains), FLOAT, max_frames=4).route(blocks, out)
+    assert out.view(np.uint32).tolist() == want.view(np.uint32).tolist()

@@ -265,3 +265,42 @@ def test_after_an_xrun_the_stems_go_on_from_the_transport_position(tmp_path: Pat
         if hi > lo:
             want[lo - frame :] = truth[:, lo - bar1 : hi - bar1].T
         assert np.array_equal(block, want), frame
+
+
+def test_a_song_source_plays_the_rendered_files_bit_for_bit_in_blocks_of_any_size(
+    tmp_path: Path,
+) -> None:
+    """What the engine plays of a song (one SongSource: the song's router over the stack
+    its stems read into) is what ``render_song`` writes, float for float, in blocks
+    longer than MAX_PERIOD (played in parts) and in odd short ones."""
+    from ictus.engine.plan import MAX_PERIOD
+    from ictus.show import plan_song, render_song
+    from ictus.show.live import SongSource
+
+    show = load_show(make_show(tmp_path))
+    song = show.songs_in_order()[0]
+    files = render_song(show, song, tmp_path / "out")
+    plan = plan_song(show, song)
+    try:
+        source = SongSource(plan)
+
+        class AtBar1:  # a plan whose grid frame 0 is the song's bar 1
+            origin = 0
+
+        total = plan.bar1_frame + 2 * MAX_PERIOD + 5000  # well into the stems
+        for stem in plan.stems:
+            stem.wait_ready(0, total)
+        live = np.zeros((total, show.channels), dtype=np.float32)
+        frame = -plan.bar1_frame  # the song's frame 0
+        first = plan.bar1_frame - 64  # a short block, then one over bar 1
+        for n in (first, 1, 127, MAX_PERIOD + 1000, total - first - MAX_PERIOD - 1128):
+            source.render(AtBar1(), frame, live[frame + plan.bar1_frame :][:n])
+            frame += n
+    finally:
+        plan.close()
+    for output in show.outputs:
+        data, _ = soundfile.read(files[output.name], dtype="float32", always_2d=True)
+        want = data[:total]
+        got = live[: len(want)][:, list(output.indexes)]
+        assert len(want) == total and np.any(want[plan.bar1_frame :]), output.name
+        assert got.tobytes() == want.tobytes(), output.name

@@ -118,6 +118,10 @@ class SourceMixer:
     router) and a row per source channel (its route's gain on its output channel), so
     the click's samples are the same with sources or without, and sources obey the one
     clipping rule. The routers are made on the control side (:meth:`prepare`).
+
+    One source at unity gain on every channel in order, with no click (a show's song,
+    mixed by its own router), renders straight into the block: the router would copy
+    its samples unchanged (unity, unclipped floats), so that costs a mix for nothing.
     """
 
     def __init__(self, routes: Sequence[Route], channels: int) -> None:
@@ -135,6 +139,13 @@ class SourceMixer:
         self._scratch = [np.zeros((r.source.channels, MAX_PERIOD), np.float32) for r in routes]
         self._zeros = np.zeros(MAX_PERIOD, np.float32)
         self._routers: dict[int, tuple[Router, list[SourceBlock]]] = {}
+        # one source at unity gain on every channel in order, and no click: the
+        # router's mix would copy its block unchanged, so it writes the output itself
+        self._direct = (
+            len(self.routes) == 1
+            and self.routes[0].gain == 1.0
+            and self.routes[0].to == tuple(range(channels))
+        )
 
     def prepare(self, plan: Plan) -> None:
         """Control side: the router for ``plan``'s outputs, and the sources' own
@@ -166,6 +177,11 @@ class SourceMixer:
         n = out.shape[0]
         router, blocks = self._routers[id(plan.outputs)]
         mixers = plan.mixers
+        if self._direct and not mixers:
+            if self.routes[0].source.render(plan, frame, out):
+                return True
+            out.fill(0.0)
+            return False
         for i, mixer in enumerate(mixers):  # none when the click goes nowhere
             blocks[i] = mixer.mix_mono(frame, n)
         row = len(mixers)

@@ -154,8 +154,8 @@ class SpokenTrack:
             buf[a:b] = 0.0
         spans = []
         # words do not overlap, so the ones sounding are a contiguous run
-        lo = int(np.searchsorted(self.ends, block_start_frame, side="right"))
-        hi = int(np.searchsorted(self.starts, block_start_frame + n, side="left"))
+        lo = int(self.ends.searchsorted(block_start_frame, "right"))
+        hi = int(self.starts.searchsorted(block_start_frame + n, "left"))
         for i in range(lo, hi):
             at = int(self.starts[i]) - block_start_frame
             sound = self.sounds[i]

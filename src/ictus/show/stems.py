@@ -274,9 +274,14 @@ class StemStream:
         spans = self._fill(block_start_frame, n, rows)
         return [(rows[k], spans) for k in range(self.channels)]
 
-    def prepare(self, max_frames: int) -> None:
-        """Make the block buffer (outside the callback)."""
-        if self._block.shape[1] < max_frames:
+    def prepare(self, max_frames: int, into: NDArray[np.float32] | None = None) -> None:
+        """Make the block buffer (outside the callback); or use ``into`` (channels x
+        frames, float32: rows of a song's mixing stack, so the router need not copy)."""
+        if into is not None:
+            if into.shape[0] != self.channels or into.dtype != np.float32:
+                raise ParameterError(f"a stem's buffer needs {self.channels} float32 rows")
+            self._block = into
+        elif self._block.shape[1] < max_frames:
             self._block = np.zeros((self.channels, max_frames), dtype=np.float32)
 
     def render(self, block_start_frame: int, n: int, out: NDArray[np.float32]) -> None:
@@ -338,8 +343,8 @@ class StemStream:
         self._next_frame = block_start_frame + n
         start = block_start_frame - self.origin_frame
         lo, hi = max(start, 0), min(start + n, self.length)
-        rows.fill(0.0)
         if hi <= lo:
+            rows.fill(0.0)
             return []
         gen = self._target[0]
         fgen, first, end = self._filled
@@ -348,6 +353,8 @@ class StemStream:
             have_hi = have_lo  # nothing of this generation yet
         else:
             have_lo, have_hi = max(lo, first), min(hi, end)
+        if not (have_lo == lo == start and have_hi == hi == start + n):
+            rows.fill(0.0)  # not all of the block comes from the ring (most blocks do)
         if have_hi < hi or have_lo > lo:
             for first_kept, kept in self._splices:
                 if first_kept <= lo and hi <= first_kept + kept.shape[1]:
