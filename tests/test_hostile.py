@@ -788,3 +788,176 @@ def test_beats_are_written_in_blocks_exactly_as_whole(monkeypatch: pytest.Monkey
         assert int(got["index"]) == want["index"] == i
         assert int(got["sample"]) == want["sample"] and got["section"] == want["section"]
         assert float(got["time_s"]) == pytest.approx(want["time_s"], abs=5e-10)
+
+
+# ------------------------------------------------------ 4. `beats` streams its clicks
+
+# Maps beside the examples for the recorded outputs below: every ramp shape, steps,
+# per-beat tempos, a start timecode (the tenth column), and a long map of many blocks.
+STREAM_MAPS = {
+    "hard.click": (
+        "title: Hard\nstart: 01:00:00:00 @ 24\ncount-in: 3 beats\n"
+        "a: 3 7/8 (2+2+3) e=312 X.x sub=pulse\nb: 4 4/4 96-104 ramp=time sub=3\n"
+        "c: 4 4/4 104-72 ramp=beats\nd: 3 3/4 100-150 ramp=period mute\n"
+        "e: 4 4/4 100 steps=2.5:130,5:140,9:90\nf: 2 5/8 133.33 sub=2 sub-vol=0.5\n"),
+    "tempi.click": "count-in: 1 bar\nx: 2 3/4 100,101,102.5,103,104,90\ny: 2 4/4 120\n",
+    "long.click": (
+        "count-in: 1 bar\nr: 9000 4/4 60-200 ramp=beats sub=2\ns: 9000 4/4 200-60 ramp=time\n"
+        "t: 8000 4/4 100 steps=2.5:130,5:140,9:90\n"),
+}
+
+# What `ictus beats` wrote before it streamed (commit e5f5fec built the whole grid):
+# (map, options, sha256 of the output's first 16 hex digits, lines).
+BEATS_BEFORE = [
+    ('example.click', '', '1eb107300b62af4e', 166),
+    ('example.click', '--format json', '2b3f1fb46d27b931', 1817),
+    ('example.click', '-r 44100 --scale 0.9', 'bc9c7749addc5d6a', 166),
+    ('example.click', '--count-in 2', 'b30f7fa62b3d07ad', 170),
+    ('example.click', '--from-bar 3 --count-in 1', '23ea7ff6e3d96e48', 158),
+    ('example.click', '--format json --scale 1.25 --from-bar 2', '427e9f763ff0cbac', 1773),
+    ('example.click', '--from-label intro --count-in 1', '1eb107300b62af4e', 166),
+    ('example.click', '--from-label chorus --count-in 1', '7d9c2d8cb7970dae', 102),
+    ('song.click', '', '5ae3cd1a4dec94d9', 159),
+    ('song.click', '--format json', '638f96df5bb05171', 1740),
+    ('song.click', '-r 44100 --scale 0.9', '82142d25dd5f5ff8', 159),
+    ('song.click', '--count-in 2', '736099502683d178', 163),
+    ('song.click', '--from-bar 3 --count-in 1', '8d4935af7db6afb6', 151),
+    ('song.click', '--format json --scale 1.25 --from-bar 2', 'a968fcc90c860e71', 1696),
+    ('song.click', '--from-label verse --count-in 1', 'e04b0eacaf7ed990', 143),
+    ('level.click', '', '72f6cb3e981403c6', 109),
+    ('level.click', '--format json', 'bed70265d4717477', 1190),
+    ('level.click', '-r 44100 --scale 0.9', '92ec11e05d4f1068', 109),
+    ('level.click', '--count-in 2', '9cbc6acd5a88721c', 117),
+    ('level.click', '--from-bar 3 --count-in 1', '1dd8cc69510af137', 105),
+    ('level.click', '--format json --scale 1.25 --from-bar 2', '877c8c6bb1899eee', 1146),
+    ('level.click', '--from-label combat --count-in 1', 'dbc8830d3b83cd08', 81),
+    ('song.klick', '', 'd56adcf7b9dc0900', 115),
+    ('song.klick', '--format json', '6347fef0de0a58fb', 1256),
+    ('song.klick', '-r 44100 --scale 0.9', '470161112f4b906e', 115),
+    ('song.klick', '--count-in 2', '14a979df54ae5c00', 123),
+    ('song.klick', '--from-bar 3 --count-in 1', 'd5f79dd592416352', 111),
+    ('song.klick', '--format json --scale 1.25 --from-bar 2', '2719704ee2bfb6a2', 1212),
+    ('show.klick', '', '3fc21822744bc776', 261),
+    ('show.klick', '--format json', '017bcaf37e68d5bb', 2862),
+    ('show.klick', '-r 44100 --scale 0.9', '750b89507db34a61', 261),
+    ('show.klick', '--count-in 2', 'eaa21312d3db5d3c', 269),
+    ('show.klick', '--from-bar 3 --count-in 1', 'b2f56a95b1babca7', 257),
+    ('show.klick', '--format json --scale 1.25 --from-bar 2', 'cf72a3fd5aecca36', 2818),
+    ('session.mid', '', 'a468eee613fc76ec', 90),
+    ('session.mid', '--format json', '1770cd220458458d', 981),
+    ('session.mid', '-r 44100 --scale 0.9', 'ce1ad91eadf7d048', 90),
+    ('session.mid', '--count-in 2', '1327c192451c0b25', 98),
+    ('session.mid', '--from-bar 3 --count-in 1', '9a3c5313b46040ac', 86),
+    ('session.mid', '--format json --scale 1.25 --from-bar 2', '12324257551322b8', 937),
+    ('session.mid', '--from-label Verse --count-in 1', '68ffe177a5a93f05', 78),
+    ('score.mxl', '', '9dc07a807dd26ba3', 42),
+    ('score.mxl', '--format json', '0f163512fdeb570f', 453),
+    ('score.mxl', '-r 44100 --scale 0.9', '4a149d1b3054c194', 42),
+    ('score.mxl', '--count-in 2', '33761f1accd02bb2', 44),
+    ('score.mxl', '--from-bar 3 --count-in 1', '4bb5e174c8fc860f', 41),
+    ('score.mxl', '--format json --scale 1.25 --from-bar 2', '5543dd187af58340', 442),
+    ('score.mxl', '--from-label B --count-in 1', '251aac941a146276', 11),
+    ('hard.click', '', '82425465f6a3c9a3', 134),
+    ('hard.click', '--format json', '806c02e53cbe8e7a', 1598),
+    ('hard.click', '-r 44100 --scale 0.9', '522e9cc951187708', 134),
+    ('hard.click', '--count-in 2', '3c7d2c279609fcfb', 137),
+    ('hard.click', '--from-bar 3 --count-in 1', 'cc0f94f29a9b2a4e', 120),
+    ('hard.click', '--format json --scale 1.25 --from-bar 2', 'a2c4d78816e6d891', 1514),
+    ('hard.click', '--from-label c --count-in 1', 'dfd53cf4e37a97cd', 66),
+    ('hard.click', '--from-label e --count-in 1', '6b9aebb1b8eab5d9', 41),
+    ('tempi.click', '', '59db274efaf27a89', 18),
+    ('tempi.click', '--format json', '541ca72836796396', 189),
+    ('tempi.click', '-r 44100 --scale 0.9', '012ebc0a6bae167c', 18),
+    ('tempi.click', '--count-in 2', '0857170bcd1b09e0', 21),
+    ('tempi.click', '--from-bar 3 --count-in 1', '451c64ff5f2aebe2', 13),
+    ('tempi.click', '--format json --scale 1.25 --from-bar 2', '8805fe57af7d95bd', 156),
+    ('tempi.click', '--from-label y --count-in 1', '451c64ff5f2aebe2', 13),
+    ('long.click', '', 'cad2578a9a9a747c', 140005),
+    ('long.click', '--from-bar 9500 --count-in 1 --scale 0.9', '02182d700953ae88', 66009),
+]
+
+
+@pytest.mark.parametrize(("name", "options", "digest", "lines"), BEATS_BEFORE)
+def test_streamed_beats_are_byte_identical_to_the_whole_grid_s(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        name: str, options: str, digest: str, lines: int) -> None:
+    import hashlib
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    path = examples / name if name not in STREAM_MAPS else tmp_path / name
+    if name in STREAM_MAPS:
+        path.write_text(STREAM_MAPS[name])
+    proc = run_here(monkeypatch, capsys, tmp_path, "beats", str(path), *options.split())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("\n") == lines
+    assert hashlib.sha256(proc.stdout.encode()).hexdigest()[:16] == digest
+
+
+def _beat_text(blocks: object, fmt: str, m: object) -> str:
+    import io
+
+    from ictus.formats.export.beatlist import write_beats
+
+    out = io.StringIO()
+    write_beats(blocks, out, fmt=fmt, rate=44100, tempo_map=m)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(m=tempo_maps(), clicks=st.integers(1, 40), start=st.integers(0, 30),
+       fmt=st.sampled_from(["csv", "json"]))
+def test_any_block_size_writes_the_same_beats(m: object, clicks: int, start: int,
+                                              fmt: str) -> None:
+    """Blocks of any size (one click up) give the text the grid in one piece gives."""
+    from ictus.errors import IctusError
+    from ictus.tempomap import build_grid
+    from ictus.tempomap.grid import grid_blocks
+
+    bar = 1 + start % m.total_bars  # type: ignore[attr-defined]
+    try:
+        whole = build_grid(m, start_bar=bar)  # type: ignore[arg-type]
+    except IctusError:
+        return
+    blocks = list(grid_blocks(m, start_bar=bar, clicks=clicks))  # type: ignore[arg-type]
+    assert sum(len(b) for b in blocks) == len(whole)
+    assert _beat_text(blocks, fmt, m) == _beat_text(whole, fmt, m)
+
+
+def test_streamed_times_are_the_exact_fractions() -> None:
+    """A count-in of 2 beats at 90 (2/3 s each), bar 2 of a 3/4 at 90, then 4/4 at 100
+    stepping to 150 at its third beat: worked out by hand, one click per block."""
+    import csv
+    import io
+    from fractions import Fraction as F
+
+    from ictus.formats.clickfile import parse_click
+    from ictus.tempomap.grid import grid_blocks
+
+    m = parse_click("count-in: 2 beats\na: 2 3/4 90\nb: 1 4/4 100 steps=2:150\n", "x")
+    want = [F(0), F(2, 3), F(4, 3), F(2), F(8, 3), F(10, 3), F(10, 3) + F(3, 5),
+            F(10, 3) + F(6, 5), F(10, 3) + F(6, 5) + F(2, 5)]
+    text = _beat_text(grid_blocks(m, start_bar=2, clicks=1), "csv", m)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["time_s"] for r in rows] == [f"{float(t):.9f}" for t in want]
+    assert [int(r["sample"]) for r in rows] == [round(t * 44100) for t in want]
+    assert [r["tempo_bpm"] for r in rows] == ["90"] * 5 + ["100", "100", "150", "150"]
+    assert [r["index"] for r in rows] == [str(i) for i in range(9)]
+
+
+def _peak_rss_mb(args: list[str], cwd: Path) -> float:
+    """Peak RSS of one ``ictus`` child (its own, from wait4), output thrown away."""
+    with open(os.devnull, "w") as sink:
+        proc = subprocess.Popen([ICTUS, *args], stdout=sink, stderr=subprocess.PIPE, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+    assert status == 0, proc.stderr.read() if proc.stderr else status
+    return usage.ru_maxrss / 1024
+
+
+def test_beats_of_a_million_clicks_stays_small(tmp_path: Path) -> None:
+    """1,000,000 clicks cost no more than one bar plus far less than the grid's own
+    arrays (43 MB; writing it whole took 148 MB in all, 954 MB for 10 M clicks)."""
+    (tmp_path / "one.click").write_text("a: 1 4/4 480 sub=4\n")
+    (tmp_path / "long.click").write_text("a: 62500 4/4 480 sub=4\n")
+    base = _peak_rss_mb(["beats", "one.click"], tmp_path)
+    long = _peak_rss_mb(["beats", "long.click"], tmp_path)
+    assert long - base < 30, (long, base)
