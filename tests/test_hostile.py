@@ -518,6 +518,82 @@ def test_hostile_file_gets_one_line_naming_it(tmp_path: Path, case: str,
     assert time.monotonic() - started < 15
 
 
+def _metronome(per_minute: str, sound: str | None = None) -> bytes:
+    """A score whose tempo mark sits on line 2 (the file says where it is)."""
+    extra = f'<sound tempo="{sound}"/>' if sound is not None else ""
+    return _score(attrs="\n<direction><direction-type><metronome><beat-unit>quarter"
+                  f"</beat-unit><per-minute>{per_minute}</per-minute></metronome>"
+                  f"</direction-type>{extra}</direction>")
+
+
+def _column(content: bytes, mark: str) -> int:
+    """The 1-based column of the last ``mark`` on its line (what the caret points at)."""
+    at = content.rindex(mark.encode())
+    return at - content.rfind(b"\n", 0, at)
+
+
+_SOUND_1E9 = _score(attrs='<sound tempo="1e9"/>')
+WRITTEN_TEMPOS = {
+    # id: (file, content, what the line must quote, exactly as written)
+    "metronome 0.0001": ("a.musicxml", _metronome("0.0001"),
+                         f"a.musicxml:2:{_column(_metronome('0.0001'), '<per-minute>')}: "
+                         "<per-minute>0.0001</per-minute>"),
+    "metronome 0.000123456789": ("a.musicxml", _metronome("0.000123456789"),
+                                 "<per-minute>0.000123456789</per-minute>"),
+    "metronome 1e9": ("a.musicxml", _metronome("1e9"), "<per-minute>1e9</per-minute>"),
+    "sound 0.00001": ("a.musicxml", _metronome("72", "0.00001"),
+                      f"a.musicxml:2:{_column(_metronome('72', '0.00001'), 'tempo=')}: "
+                      '<sound tempo="0.00001">'),
+    "sound 1e9 alone": ("a.musicxml", _SOUND_1E9,
+                        f"a.musicxml:1:{_column(_SOUND_1E9, 'tempo=')}: " '<sound tempo="1e9">'),
+    "sound 1e999999999": ("a.musicxml", _metronome("72", "1e999999999"),
+                          "'1e999999999' has a power of ten beyond"),
+    "MIDI 1 us at tick 0": ("a.mid", _midi(b"\x00\xff\x51\x03\x00\x00\x01"),
+                            "tick 0 sets 1 microseconds per quarter note (60,000,000 BPM)"),
+    "MIDI 599 us at tick 960": (
+        "a.mid", _midi(b"\x00\xff\x51\x03\x07\xa1\x20",
+                       b"\x87\x40\xff\x51\x03\x00\x02\x57"),
+        "tick 960 sets 599 microseconds per quarter note (about 100,167 BPM)"),
+    "JSON 0.0001234567": (
+        "a.json", b'{"format": "ictus-tempo-map/1", "sections": [{"bars": 1, '
+        b'"meter": "4/4", "tempo": "0.0001234567"}]}', "got 0.0001234567"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRITTEN_TEMPOS))
+def test_tempo_errors_quote_the_value_as_written(tmp_path: Path, case: str,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Never a rounding (a metronome of 0.0001 once read "got 0"): the file, where, and
+    the number as the file writes it."""
+    name, content, says = WRITTEN_TEMPOS[case]
+    (tmp_path / name).write_bytes(content)
+    line = one_line_error(run_here(monkeypatch, capsys, tmp_path, "info", name))
+    assert line.startswith(f"ictus: error: {name}"), line
+    assert says in line, line
+
+
+@settings(max_examples=25, deadline=None)
+@given(number=st.decimals(min_value="0.0000000001", max_value="0.0009999999", places=10),
+       kind=st.sampled_from(["sound", "metronome"]))
+def test_any_too_slow_score_tempo_is_quoted_digit_for_digit(number: object, kind: str) -> None:
+    import tempfile
+
+    from ictus.errors import IctusError
+    from ictus.formats import read_map
+
+    text = format(number, "f").rstrip("0")
+    score = _metronome("72", text) if kind == "sound" else _metronome(text)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "a.musicxml"
+        path.write_bytes(score)
+        with pytest.raises(IctusError) as caught:
+            read_map(path)
+    message = str(caught.value).splitlines()[0]
+    assert message.startswith(f"{path}:2:"), message
+    assert (f'tempo="{text}"' if kind == "sound" else f">{text}<") in message, message
+
+
 @pytest.mark.parametrize("args", [
     ("info", "/dev/zero"), ("info", "--from", "json", "/dev/zero"),
     ("info", "--from", "midi", "/dev/zero"), ("info", "--from", "musicxml", "/dev/zero"),
