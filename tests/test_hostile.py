@@ -1037,3 +1037,73 @@ def test_beats_of_a_million_clicks_stays_small(tmp_path: Path) -> None:
     base = _peak_rss_mb(["beats", "one.click"], tmp_path)
     long = _peak_rss_mb(["beats", "long.click"], tmp_path)
     assert long - base < 30, (long, base)
+
+
+# ------------------------------------------------------ 10. `film fit --map` prunes spans
+
+
+def _drifting_hits(n: int, seed: int = 2024) -> list[object]:
+    """``n`` hits on beats, 8ths and 16ths of 97.3 BPM, a little slower every 25 hits,
+    rounded to 24 fps frames, weights 1-3 (the bench's and the recorded case's list)."""
+    import random
+    from fractions import Fraction
+
+    from ictus.film.hits import Hit
+
+    rng = random.Random(seed)
+    bpm = Fraction("97.3")
+    beats = sorted(rng.sample(range(1, 4 * n), n))
+    return [Hit(Fraction(round(b * 60 / bpm * (1 + Fraction(i // 25, 40)) * 24), 24), f"h{i}",
+                Fraction(rng.choice([1, 1, 2, 3])), rng.choice(["beat", "8th", "16th"]))
+            for i, b in enumerate(beats)]
+
+
+def test_fifty_hit_map_fit_is_the_one_recorded_before_pruning() -> None:
+    """What `film fit --map` gave for this list before spans were skipped (e5f5fec)."""
+    from ictus.film.fitmap import fit_map
+    from ictus.formats import format_click
+    from ictus.timebase import FPS_24
+
+    fit = fit_map(_drifting_hits(50), rate=FPS_24, lo=40, hi=240)  # type: ignore[arg-type]
+    assert [(str(s.bpm_start), str(s.bpm_end), s.beats, s.ramp, s.hit)
+            for s in fit.segments] == [
+        ("7200/37", "7200/37", 220, None, 24), ("28800/157", "28800/157", 40, None, 27),
+        ("190", "190", 76, None, 38), ("11520/61", "11520/61", 8, None, 40),
+        ("17280/91", "17280/91", 48, None, 49)]
+    assert fit.statuses == ("hit",) * 50
+    text = format_click(fit.tempo_map).splitlines()
+    assert [line.split(" cue")[0] for line in text] == [
+        "55 4/4 q=7200/37", "10 4/4 q=28800/157", "19 4/4 190", "2 4/4 7-5@24",
+        "12 4/4 q=17280/91", "1 4/4 q=17280/91"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(2, 45), seed=st.integers(0, 10**6),
+       tempo_range=st.sampled_from([(40, 240), (80, 160), (60, 140)]),
+       ramps=st.booleans())
+def test_pruned_map_fit_equals_trying_every_span(n: int, seed: int,
+                                                 tempo_range: tuple[int, int],
+                                                 ramps: bool) -> None:
+    """The search that skips spans keeps exactly what trying every span kept (the
+    reference: the same search with skipping turned off, as it was before)."""
+    from unittest import mock
+
+    from ictus.errors import IctusError
+    from ictus.film import fitmap
+    from ictus.timebase import FPS_24
+
+    hits = _drifting_hits(n, seed)
+    lo, hi = tempo_range
+
+    def fit() -> object:
+        try:
+            got = fitmap.fit_map(hits, rate=FPS_24, lo=lo, hi=hi,  # type: ignore[arg-type]
+                                 ramps_allowed=ramps)
+        except IctusError as err:
+            return str(err)
+        return (got.segments, got.errors_frames, got.tempo_map)
+
+    pruned = fit()
+    with mock.patch.object(fitmap._Search, "_cannot_be_kept", lambda *a: False):
+        every = fit()
+    assert pruned == every

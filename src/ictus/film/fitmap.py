@@ -34,6 +34,7 @@ click grid (:func:`ictus.tempomap.build_grid`), and those errors are what is rep
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -371,26 +372,63 @@ class _Search:
         )
 
     def run(self, *, ramps_allowed: bool, max_ramp_hits: int) -> list[list[_State]]:
-        """The kept arrivals at every knot (the last knot's list may be empty)."""
+        """The kept arrivals at every knot (the last knot's list may be empty).
+
+        The spans into a knot are tried from the nearest start back, and a span whose
+        every landing misses at least ``m`` hits (counted on a few probe hits) is
+        skipped when even ``m`` misses after its cheapest arrival cost more than the
+        ``_BEAM``-th best arrival found so far: it could not be kept. So a long span is
+        costed only while it could still matter; what is kept is exactly what trying
+        every span keeps (candidates are gathered in the same order).
+        """
         n_knots = len(self.knot_times)
         states: list[list[_State]] = [[] for _ in range(n_knots)]
         states[0] = [_State(0.0, Fraction(0), None, None)]
         for j in range(1, n_knots):
-            candidates: list[_State] = []
-            for i in range(j):
+            last = j == n_knots - 1
+            found: dict[int, list[_State]] = {}
+            beam = _Beam()
+            for i in range(j - 1, -1, -1):
                 if not states[i]:
                     continue
                 span = self.span(i, j)
-                candidates.extend(self.steps(span, states[i], last=j == n_knots - 1))
-                if ramps_allowed and i > 0 and j - i <= max_ramp_hits:
-                    candidates.extend(self.ramps(span, states[i]))
-            states[j] = _keep(candidates)
+                ramp = ramps_allowed and i > 0 and j - i <= max_ramp_hits
+                # the last knot's soft endings refit the tempo, so nothing bounds them
+                if not (last or ramp) and self._cannot_be_kept(span, states[i], beam.worst()):
+                    continue
+                here = self.steps(span, states[i], last=last)
+                if ramp:
+                    here.extend(self.ramps(span, states[i]))
+                beam.add(here)
+                found[i] = here
+            states[j] = _keep([c for i in sorted(found) for c in found[i]])
         return states
+
+    def _cannot_be_kept(self, span: _Span, arrivals: list[_State], worst: float) -> bool:
+        """True when every step over ``span`` surely costs more than ``worst``."""
+        if math.isinf(worst):
+            return False
+        duration = span.duration
+        first_beats = max(1, math.ceil(duration * self.lo_f / 60 - 1e-9))
+        last_beats = math.floor(duration * self.hi_f / 60 + 1e-9)
+        if last_beats < first_beats:
+            return True  # no step at all
+        misses = _fewest_misses(
+            span.rel, span.d, duration, np.arange(first_beats, last_beats + 1), self.fps
+        )
+        base = min(s.cost for s in arrivals)
+        # a cost is its arrival's plus at least the misses' (float sums of terms >= 0);
+        # the margin keeps a tie on the safe side
+        return base + misses * _MISS_COST > worst + 1e-9 * max(1.0, abs(worst))
 
     def span(self, i: int, j: int) -> _Span:
         start, end = self.knot_times[i], self.knot_times[j]
+        # the hits are in time order: the inner ones are one slice (found by bisection,
+        # not by a mask over every hit, which made the search cubic in the hits)
         t = self.t
-        inner = (t > float(start)) & (t < float(end))
+        lo = int(np.searchsorted(t, float(start), side="right"))
+        hi = int(np.searchsorted(t, float(end), side="left"))
+        inner = slice(lo, max(lo, hi))
         return _Span(i, j, start, end, t[inner] - float(start), self.d[inner], self.w[inner])
 
     def steps(self, span: _Span, arrivals: list[_State], *, last: bool) -> list[_State]:
@@ -480,6 +518,47 @@ class _Search:
                 total += cost
                 out.append(_State(total, end, (span.i, k), seg))
         return out
+
+
+#: Hits of a span checked on every beat count to bound its misses from below.
+_PROBE_HITS = 32
+
+
+def _fewest_misses(
+    rel: NDArray[np.float64],
+    d: NDArray[np.float64],
+    duration: float,
+    beats: NDArray[np.int64],
+    fps: float,
+) -> int:
+    """The fewest probe hits any beat count misses: a lower bound of every count's
+    misses, by :func:`_constant_costs`'s own elementwise test on up to
+    ``_PROBE_HITS`` hits spread over the span."""
+    if not len(rel):
+        return 0
+    probe = np.unique(np.linspace(0, len(rel) - 1, min(len(rel), _PROBE_HITS)).astype(np.int64))
+    step = (duration / beats)[:, None] / d[None, probe]
+    n = np.floor(rel[None, probe] / step + 0.5)
+    err = (rel[None, probe] - n * step) * fps
+    return int((np.abs(err) > 0.5 + 1e-9).sum(1).min())
+
+
+class _Beam:
+    """The cheapest cost per distinct tempo among candidates so far, to bound a knot's
+    ``_BEAM``-th kept arrival from above (more candidates only lower it)."""
+
+    def __init__(self) -> None:
+        self.best: dict[Fraction, float] = {}
+
+    def add(self, candidates: list[_State]) -> None:
+        for c in candidates:
+            if c.cost < self.best.get(c.bpm, math.inf):
+                self.best[c.bpm] = c.cost
+
+    def worst(self) -> float:
+        if len(self.best) < _BEAM:
+            return math.inf
+        return heapq.nsmallest(_BEAM, self.best.values())[-1]
 
 
 def _keep(candidates: list[_State]) -> list[_State]:
