@@ -830,6 +830,115 @@ def test_files_from_usr_share_are_read_or_refused_in_one_line() -> None:
             assert time.monotonic() - started < 10, (path, fmt)
 
 
+# Every command that reads a file, given a corpus file in the role it reads ({map},
+# {hits}, {audio}, {show}); song.click is a good map beside it.
+FILE_COMMANDS: dict[str, tuple[str, ...]] = {
+    "info": ("info", "{map}"),
+    "beats": ("beats", "{map}"),
+    "render": ("render", "{map}", "-o", "out.wav", "-q"),
+    "convert": ("convert", "{map}", "out.click"),
+    "plot": ("plot", "{map}", "-o", "out.png"),
+    "export-markers": ("export-markers", "{map}", "-o", "markers.csv"),
+    "film cues": ("film", "cues", "{map}", "-o", "cues.json"),
+    "film fit": ("film", "fit", "{hits}", "--fps", "24"),
+    "film fit --map": ("film", "fit", "{hits}", "--fps", "24", "--map", "--range", "80-160"),
+    "film sheet": ("film", "sheet", "song.click", "--hits", "{hits}", "-o", "sheet.csv"),
+    "show check": ("show", "check", "{show}"),
+    "analyze": ("analyze", "{audio}", "--map", "song.click"),
+    "conform": ("conform", "{audio}", "-o", "conformed.click"),
+}
+# the extension a map-reading command sees rotates, so every reader gets corpus bytes
+MAP_EXTENSIONS = (".click", ".json", ".mid", ".musicxml", ".mxl", ".klick")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+SECONDS_CAP, RSS_CAP_MB = 30, 1000
+
+
+def _run_on_corpus_file(command: str, source: Path, k: int, folder: Path
+                        ) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """``ictus COMMAND`` on a copy of ``source`` (a fresh folder): the result, seconds
+    and peak RSS (MB, the child's own from wait4) under a 3 GB address-space cap."""
+    import shutil
+
+    folder.mkdir()
+    (folder / "song.click").write_text(SONG)
+    names = {"map": "in" + MAP_EXTENSIONS[k % len(MAP_EXTENSIONS)], "hits": "hits.csv",
+             "audio": "take" + AUDIO_EXTENSIONS[k % len(AUDIO_EXTENSIONS)],
+             "show": "show.toml"}
+    args = [a.format(**names) for a in FILE_COMMANDS[command]]
+    for role, name in names.items():
+        if "{" + role + "}" in FILE_COMMANDS[command]:
+            shutil.copyfile(source, folder / name)
+    started = time.monotonic()
+    proc = subprocess.Popen(["prlimit", "--as=3000000000", ICTUS, *args], cwd=folder,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=SECONDS_CAP + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    _, _, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
+    rss = usage.ru_maxrss / 1024 if usage is not None else _children_rss_mb()
+    seconds = time.monotonic() - started
+    result = subprocess.CompletedProcess(args, proc.returncode, out, err)
+    return result, seconds, rss
+
+
+def _children_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _works_or_one_line(command: str, source: Path, k: int, folder: Path) -> str | None:
+    """None when the command worked or said one line in bounds; else what went wrong."""
+    proc, seconds, rss = _run_on_corpus_file(command, source, k, folder)
+    where = f"ictus {' '.join(proc.args)} on {source}"
+    if seconds > SECONDS_CAP:
+        return f"{where}: {seconds:.1f} s"
+    if rss > RSS_CAP_MB:
+        return f"{where}: {rss:.0f} MB"
+    if proc.returncode == 0:
+        return None
+    if "Traceback" in proc.stderr:
+        return f"{where}: traceback\n{proc.stderr[-2000:]}"
+    lines = [line for line in proc.stderr.strip().splitlines()
+             if not line.startswith("ictus: warning")]
+    if not (lines and lines[0].startswith("ictus: error: ") and len(lines) in (1, 3)):
+        return f"{where}: not one line:\n{proc.stderr[-2000:]}"
+    return None
+
+
+def _sweep(pairs: list[tuple[str, Path, int]], tmp_path: Path) -> list[str]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = pool.map(lambda job: _works_or_one_line(*job[1], tmp_path / f"r{job[0]}"),
+                         enumerate(pairs))
+        return [f for f in found if f is not None]
+
+
+@pytest.mark.skipif(not Path("/usr/share").is_dir(), reason="needs /usr/share")
+def test_every_file_command_on_usr_share_works_or_says_one_line(tmp_path: Path) -> None:
+    """Done-when of issue 11, on a deterministic sample: three corpus files per command
+    (39 different files in all), each run as a user runs it, under 30 s and 1 GB."""
+    files = _corpus()
+    pairs = [(command, files[(3 * k + m) % len(files)], 3 * k + m)
+             for k, command in enumerate(FILE_COMMANDS) for m in range(3)]
+    problems = _sweep(pairs, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.soak
+@pytest.mark.skipif(not Path("/usr/share").is_dir(), reason="needs /usr/share")
+def test_every_file_command_on_a_wide_usr_share_sweep(tmp_path: Path) -> None:
+    """The same for every command on every file of a 240-file corpus (make soak)."""
+    files = _corpus(240)
+    pairs = [(command, path, k) for k, path in enumerate(files) for command in FILE_COMMANDS]
+    problems = _sweep(pairs, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
 def test_beats_are_written_in_blocks_exactly_as_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """Over two blocks of rows: JSON text is json.dumps(rows, indent=1)'s, CSV the same rows."""
     import csv
