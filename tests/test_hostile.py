@@ -930,10 +930,11 @@ def test_every_file_command_on_usr_share_works_or_says_one_line(tmp_path: Path) 
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)  # 1,560 runs, two at a time
 @pytest.mark.skipif(not Path("/usr/share").is_dir(), reason="needs /usr/share")
 def test_every_file_command_on_a_wide_usr_share_sweep(tmp_path: Path) -> None:
-    """The same for every command on every file of a 240-file corpus (make soak)."""
-    files = _corpus(240)
+    """The same for every command on every file of a 120-file corpus (make soak)."""
+    files = _corpus(120)
     pairs = [(command, path, k) for k, path in enumerate(files) for command in FILE_COMMANDS]
     problems = _sweep(pairs, tmp_path)
     assert not problems, "\n".join(problems)
@@ -1217,3 +1218,31 @@ def test_pruned_map_fit_equals_trying_every_span(n: int, seed: int,
     with mock.patch.object(fitmap, "_surely_above", lambda *a: False):
         every = fit()
     assert pruned == every
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("n", [150, 300])
+def test_pruned_map_fit_of_a_long_cue_equals_trying_every_span(n: int) -> None:
+    """A long cue whose tempo steps every 25 hits, both ways (make soak: trying every
+    span of 300 hits takes minutes)."""
+    import random
+    from fractions import Fraction
+    from unittest import mock
+
+    from ictus.film import fitmap
+    from ictus.film.hits import Hit
+    from ictus.timebase import FPS_24
+
+    rng = random.Random(n)
+    at, prev, hits = Fraction(0), 0, []
+    for i, b in enumerate(sorted(rng.sample(range(1, 4 * n), n))):
+        at += (b - prev) * 60 / Fraction("97.3") * (1 + Fraction(i // 25 % 8, 40))
+        prev = b
+        hits.append(Hit(Fraction(round(at * 24), 24), f"h{i}", Fraction(rng.choice([1, 2, 3])),
+                        rng.choice(["beat", "8th", "16th"])))
+    pruned = fitmap.fit_map(hits, rate=FPS_24, lo=40, hi=240)
+    with mock.patch.object(fitmap, "_surely_above", lambda *a: False):
+        every = fitmap.fit_map(hits, rate=FPS_24, lo=40, hi=240)
+    assert (pruned.segments, pruned.errors_frames) == (every.segments, every.errors_frames)
+    assert pruned.tempo_map == every.tempo_map
