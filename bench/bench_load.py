@@ -386,7 +386,7 @@ def run_engine(args: list[str]) -> dict[str, Any]:
         "underruns": sum(s.underruns for s in streams),
         "rss_ready_mb": rss_ready / 1024,
         "peak_rss_mb": _kib("VmHWM:") / 1024,
-        "ring_mb": sum(s.ring_frames * s.channels * 4 for s in streams) / 2**20,
+        "ring_mb": sum(s.slots * s.channels * 4 for s in streams) / 2**20,
         "load": [load_before, os.getloadavg()],
         "switchinterval": sys.getswitchinterval(),
         "counts": counts,

@@ -101,7 +101,7 @@ def measure(seconds: float, ring_frames: int | None = None) -> dict[str, float]:
                 router.route(plan.blocks(b * PERIOD, PERIOD), out)
                 costs[b] = time.perf_counter() - t0
             underruns = sum(stem.underruns for stem in plan.stems)
-            ring_mb = sum(s.ring_frames * s.channels * 4 for s in plan.stems) / 2**20
+            ring_mb = sum(s.slots * s.channels * 4 for s in plan.stems) / 2**20
         finally:
             plan.close()
         growth_mb = (_kib("VmHWM:") - before) / 1024

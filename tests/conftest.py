@@ -7,7 +7,13 @@ __all__ = ["jack_server"]
 #: Peer programs that tests start as processes of their own: not test modules, and they
 #: import what they need (JACK, the Link binding) at the top, so doctest collection
 #: (``--doctest-modules``) must not import them.
-collect_ignore = ["jack_midi_recorder.py", "jack_transport_peer.py", "linkpeer.py", "linkrig.py"]
+collect_ignore = [
+    "jack_midi_recorder.py",
+    "jack_transport_peer.py",
+    "linkpeer.py",
+    "linkrig.py",
+    "take_player.py",
+]
 
 
 def pytest_sessionstart(session: object) -> None:

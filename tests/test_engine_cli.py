@@ -231,6 +231,10 @@ def test_help_shows_options_and_examples():
         (["-b", "null", "--loop", "solo"], ["no section is labelled 'solo'", "verse"], 1),
         (["-b", "null", "--from-bar", "99"], ["bar 99 is outside the map"], 1),
         (["-b", "null", "--click-on", "9"], ["--click-on 9"], 2),
+        # the engine can play with no click output (a show's stems), but for ictus play
+        # an empty list is a mistake (an unset shell variable), not "all" nor "none"
+        (["-b", "null", "--click-on", ""], ["--click-on names no output", "1..2"], 2),
+        (["-b", "null", "--click-on", ","], ["--click-on names no output"], 2),
         (["-b", "null", "--scale", "fast"], ["--scale"], 2),
         (["-b", "null", "--period", "-1"], ["--period"], 2),
         (["-b", "jack"], ["no JACK server", "--backend portaudio", "ictus devices"], 1),

@@ -153,6 +153,68 @@ def test_a_route_must_fit_the_source_and_the_outputs():
         Engine(SONG, NullBackend(), channels=2, sources=[Route(Stem(np.zeros(4)), (2,))])
 
 
+SHORT = parse_click("count-in: 1 bar\nsong: 2 4/4 120\n")
+#: 120 bpm 4/4 at 48 kHz: a bar is 2 s = 96000 frames; bar 1 after the count-in bar,
+#: the music's end two bars later
+BAR = 96000
+BAR1, MUSIC_END = BAR, 3 * BAR
+
+
+def play_to_the_end(engine: Engine, backend: NullBackend) -> np.ndarray:
+    engine.start()
+    blocks = []
+    while engine.status().state is not State.ENDED:
+        blocks.append(backend.pull().copy())
+        assert backend.clock < 10 * BAR, "the transport never ended"
+    return np.concatenate(blocks)
+
+
+def end_clock(engine: Engine) -> int:
+    (end,) = [c.clock for c in engine.transport.history if c.kind is EventKind.END]
+    return end
+
+
+@pytest.mark.parametrize("stem_seconds", [3.5, 1.25])
+def test_a_click_on_no_output_plays_the_sources_alone_until_the_last_sounds(stem_seconds):
+    """``click_on=()``: the stem and nothing else, sample for sample, from bar 1; the
+    transport ends where the stem ends when it runs on past the map (3.5 s from bar 1:
+    1.5 s past), else at the music's end (the downbeat after the last bar)."""
+    rng = np.random.default_rng(5)
+    stem = (rng.standard_normal(round(stem_seconds * RATE)) * 0.1).astype(np.float32)
+    backend = NullBackend(rate=RATE, period=256)
+    engine = Engine(
+        SHORT, backend, voice=VOICE, channels=2, click_on=(),
+        sources=[Route(Stem(stem), (1,), gain=0.5)],
+    )
+    with engine:
+        played = play_to_the_end(engine, backend)
+        end = end_clock(engine)
+    assert end == max(BAR1 + len(stem), MUSIC_END)
+    assert not played[:, 0].any()  # the click went nowhere
+    want = np.zeros(len(played), np.float32)
+    want[BAR1 : BAR1 + len(stem)] = stem * np.float32(0.5)
+    assert np.array_equal(played[:, 1], want)
+
+
+def test_a_click_on_no_output_needs_something_else_to_play():
+    with pytest.raises(ParameterError, match="the click goes to no output and nothing else"):
+        Engine(SHORT, NullBackend(), channels=2, click_on=())
+    with pytest.raises(ParameterError, match="latency: the click goes to no output"):
+        Engine(
+            SHORT, NullBackend(), channels=2, click_on=(), latency_ms=[-5.0],
+            event_outputs=[ClickLog()],
+        )
+    # event outputs alone are something to play: clicks stamped, no audio, to the end
+    log = ClickLog()
+    backend = NullBackend(rate=RATE, period=256)
+    with Engine(SHORT, backend, voice=VOICE, click_on=(), event_outputs=[log]) as engine:
+        played = play_to_the_end(engine, backend)
+        assert end_clock(engine) == MUSIC_END
+    assert not played.any()
+    # a quarter at 120 bpm is 24000 frames: the count-in bar and two bars, 12 clicks
+    assert [c.clock for c in log.clicks] == list(range(0, MUSIC_END, 24000))
+
+
 # ------------------------------------------------------------ followers
 
 

@@ -428,3 +428,116 @@ def test_stems_start_on_bar_one_and_stay_locked_through_a_locate(live, tmp_path)
     assert np.array_equal(after[:, both], want[:, both])
     assert np.array_equal(after[:, gap:][:, keep[gap:]], want[:, gap:][:, keep[gap:]])
     print(f"\nrefill after the locate: {gap} frames ({1000 * gap / RATE:.1f} ms)")
+
+
+def test_stems_go_on_from_the_transport_position_after_real_xruns(live, tmp_path):
+    """The show's callback blocks for 20 ms (about four 256-frame periods) four times:
+    in the count-in just before bar 1 and three times in the song. The server's
+    clock jumps over the lost periods each time; front of house (the stems alone)
+    goes on at once from the transport's position, which is the frame time less the
+    song's start: what the recorder took there is the stem files' samples, bit for
+    bit, and no stem counted an underrun (no block of silence while refilling)."""
+    runner, rec = live
+    loaded = runner.loaded(0)
+    assert loaded is not None
+    transport = loaded.engine.transport
+    blocks = {"seen": 0}
+    stalls = {370, 700, 1000, 1300}  # blocks from go; bar 1 is block 375
+
+    def stall(now: int) -> None:  # in the callback, after the block's commands
+        blocks["seen"] += 1
+        if blocks["seen"] in stalls:
+            time.sleep(0.02)
+
+    transport.hook = stall
+    runner.go()
+    wait_for(lambda: blocks["seen"] > 1500, 20, "1500 blocks")
+    runner.stop()
+    rec.wait_cycles(10)
+    transport.hook = None
+    (started,) = history(runner, 0, EventKind.START)
+    skips = history(runner, 0, EventKind.SKIP)
+    (stopped,) = history(runner, 0, EventKind.STOP)
+    assert len(skips) >= 3, "the server lost no periods: nothing was tested"
+    assert [stem.underruns for stem in loaded.plan.stems] == [0, 0]
+    assert rec.origin is not None
+    a, z = started.clock - rec.origin, stopped.clock - rec.origin
+    truth = stems_on_foh(tmp_path)
+    foh = rec.data[list(FOH), a:z]
+    want = np.zeros_like(foh)
+    want[:, BAR_FOUR:] = truth[:, : z - a - BAR_FOUR]  # song frame = frame time - start
+    keep = ~rec.suspect()[a:z]
+    assert keep.mean() > 0.8
+    assert np.array_equal(foh[:, keep], want[:, keep])
+    for skip in skips:  # the half second after each jump was heard, and is the files'
+        c = skip.clock - rec.origin - a
+        after = slice(c, c + RATE // 2)
+        assert keep[after].sum() > RATE // 4, skip
+        assert np.array_equal(foh[:, after][:, keep[after]], want[:, after][:, keep[after]])
+    print(f"\n{len(skips)} xruns, {sum(s.detail for s in skips)} frames lost, 0 underruns")
+
+
+STEMS_ONLY = """\
+title = "Stems only"
+sample_rate = 48000
+setlist = ["only"]
+
+[speech]
+count_in = false
+sections = false
+
+[outputs]
+foh  = { channels = [1, 2], main = true }
+band = { channels = [3, 4] }
+
+[mixes.foh]
+stems = 1.0
+
+[mixes.band]
+stems = 0.5
+
+[songs.only]
+map = "short.click"
+stems.bed = "bed.wav"
+"""
+
+
+def test_a_show_of_stems_alone_plays_them_exactly_to_their_last_frame(jack_server, tmp_path):
+    """No output carries a click or a word: the song's engine sends its click nowhere
+    (no silent click stands in). Both outputs are the stem file, bit for bit (the band
+    at half gain), from bar 1's frame (after a count-in bar of 1 s at 240 bpm) to its
+    last frame, 1.25 s after the map's last bar, and the song ends on that frame."""
+    (tmp_path / "short.click").write_text("count-in: 1 bar\nsong: 2 4/4 240\n")
+    bed = write_stem(tmp_path / "bed.wav", 3.25, RATE, 2, 9)
+    (tmp_path / "show.toml").write_text(STEMS_ONLY)
+    bar1, bars_end = RATE, 3 * RATE  # a 4/4 bar at 240 bpm is a second
+    rec = Recorder(jack_server, 4, 10, name=f"rec-{tmp_path.name[-6:]}")
+    backend = JackBackend(client_name="ictus-stems-only", connect=[rec.name])
+    runner = ShowRunner(load_show(tmp_path / "show.toml"), backend)
+    rec.arm()
+    runner.open()
+    try:
+        runner.go()
+        assert runner.wait(15)
+        rec.wait_cycles(int(0.6 * RATE) // jack_server.period)
+        (started,) = history(runner, 0, EventKind.START)
+        (ended,) = history(runner, 0, EventKind.END)
+        loaded = runner.loaded(0)
+        assert loaded is not None
+        underruns = [stem.underruns for stem in loaded.plan.stems]
+    finally:
+        runner.close()
+        rec.close()
+    assert underruns == [0]
+    last = bar1 + len(bed)
+    assert last > bars_end and ended.clock - started.clock == last
+    assert rec.origin is not None
+    a = started.clock - rec.origin
+    span = slice(a, a + last + RATE // 2)
+    keep = ~rec.suspect()[span]
+    assert keep.mean() > 0.8
+    want = np.zeros((4, last + RATE // 2), np.float32)
+    want[:2, bar1:last] = bed.T
+    want[2:, bar1:last] = bed.T * np.float32(0.5)
+    assert np.array_equal(rec.data[:, span][:, keep], want[:, keep])
+    assert rec.data[0, a + bar1] != 0 or not keep[bar1]

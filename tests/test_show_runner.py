@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 
 from ictus.engine import EventKind, State
 from ictus.engine.backends.null import NullBackend
@@ -214,3 +215,53 @@ def test_go_in_the_gap_before_an_auto_advance_starts_the_next_song_now(tmp_path:
         assert seven is not None
         (start,) = [c for c in seven.engine.transport.history if c.kind is EventKind.START]
         assert start.clock == at  # now, not 3 s after the end
+
+
+def foh_truth(folder: Path) -> np.ndarray:
+    """Front of house of song four from the files: bass x0.5 plus the pad, float32 in
+    the routing's row order (bass, pad left, pad right); (2, frames) from bar 1."""
+    bass, _ = soundfile.read(folder / "bass.wav", dtype="float32", always_2d=True)
+    pad, _ = soundfile.read(folder / "pad.flac", dtype="float32", always_2d=True)
+    half = bass[:, 0] * np.float32(0.5)
+    return np.stack([half + pad[:, 0], half + pad[:, 1]])
+
+
+def test_after_an_xrun_the_stems_go_on_from_the_transport_position(tmp_path: Path) -> None:
+    """The backend's clock jumps, as JACK's does around an xrun: ahead over the periods
+    lost (1, 3 and 7 periods, an odd 1000 frames, and 3 in the count-in just before
+    bar 1, where the stems start), and back (the same period again, three periods).
+    Front of house (the stems alone) plays, from the very first block after each
+    jump, the stem files' samples at the transport's position (the song frame of that
+    clock: count-in bar, then bar 1 at 96000), bit for bit: the lost frames are the
+    only ones missing, no block is silence while a reader refills (no underrun)."""
+    path = make_show(tmp_path)
+    truth = foh_truth(tmp_path)
+    bar1 = 96000
+    # frames the clock jumps by before block number k (negative: back)
+    jumps = {352: 3 * PERIOD, 782: PERIOD, 900: -PERIOD, 901: PERIOD, 1172: 7 * PERIOD}
+    jumps |= {1400: -3 * PERIOD, 1563: 1000}
+    backend = NullBackend(rate=48000, period=PERIOD)
+    # read-ahead of the whole song: what is checked is where the stems read from, not
+    # whether a reader keeps up with a test pulling blocks faster than real time
+    with ShowRunner(load_show(path), backend, read_ahead=20 * 48000) as runner:
+        runner.go()
+        played: list[tuple[int, np.ndarray]] = []
+        clock0 = backend.clock
+        for k in range(1950):
+            lost = jumps.get(k, 0)
+            at = backend.clock + lost
+            played.append((at - clock0, backend.pull(skip=lost)[:, :2].copy()))
+        loaded = runner.loaded(0)
+        assert loaded is not None
+        skips = [c for c in loaded.engine.transport.history if c.kind is EventKind.SKIP]
+        underruns = [stem.underruns for stem in loaded.plan.stems]
+    assert [(c.clock - clock0, c.detail) for c in skips] == [
+        (played[k][0], lost) for k, lost in sorted(jumps.items())
+    ]
+    assert underruns == [0, 0]
+    for frame, block in played:
+        want = np.zeros((len(block), 2), np.float32)
+        lo, hi = max(frame, bar1), frame + len(block)
+        if hi > lo:
+            want[lo - frame :] = truth[:, lo - bar1 : hi - bar1].T
+        assert np.array_equal(block, want), frame

@@ -42,7 +42,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "web": ("serve",),
     "timecode": ("timecode",),
     "film": ("film",),  # a group: ictus film fit, ictus film sheet, ...
-    "practice": ("analyze", "conform"),
+    "practice": ("analyze", "conform", "practice"),
     "show": ("show",),  # a group: ictus show check, ictus show run, ...
 }
 _AREA_OF = {command: area for area, commands in AREAS.items() for command in commands}

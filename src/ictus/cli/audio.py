@@ -18,14 +18,17 @@ from ictus.cli.options import (
     FromLabelOpt,
     FromOpt,
     GainOpt,
+    GapOpt,
     MapArg,
     OversOpt,
     OverwriteInputOpt,
     QuietOpt,
     RateOpt,
     ScaleOpt,
+    SeedOpt,
     SoundFileOpt,
     SoundOpt,
+    SpeedTrainerOpt,
     area,
 )
 
@@ -76,6 +79,9 @@ def render(
     from_bar: FromBarOpt = None,
     click_unit: ClickUnitOpt = None,
     bars: BarsOpt = None,
+    gap: GapOpt = None,
+    seed: SeedOpt = None,
+    speed_trainer: SpeedTrainerOpt = None,
     quiet: QuietOpt = False,
     overwrite_input: OverwriteInputOpt = False,
 ) -> None:
@@ -90,10 +96,14 @@ def render(
       ictus render show.klick -o stems.wav --channels 8 --click-on 7,8
 
       ictus render song.click -o practice.wav --scale 90% --count-in 2
+
+      ictus render groove.click -o drill.wav --gap 2:2 --speed-trainer 80+4/2..120
     """
+    from ictus.cli.trainer_flags import apply_trainers
     from ictus.render import Overs, parse_channels, render_file
     from ictus.render.writer import guess_audio_format, subtype_for
     from ictus.sounds import parse_gains
+    from ictus.tempomap import build_grid
 
     common.overwrite_inputs(overwrite_input)
     with common.option_values():
@@ -104,16 +114,16 @@ def render(
             channels, common.parse_int_list(click_on, "--click-on") if click_on else None
         )
         gains = parse_gains(gain) if gain else None
-    grid = common.load_grid(
+    tempo_map = common.load_map(
         map_file,
         fmt=source_format,
         scale=scale,
         count_in=count_in,
-        from_label=from_label,
-        from_bar=from_bar,
         click_unit=click_unit,
         bars=bars,
     )
+    drilled = apply_trainers(tempo_map, gap=gap, seed=seed, speed_trainer=speed_trainer)
+    grid = build_grid(drilled.tempo_map, start_label=from_label, start_bar=from_bar)
     voice = common.load_voice_for(sound, sound_file, sample_rate, count_in_sound)
     show = not quiet and sys.stderr.isatty() and grid.duration > 30
     with common.progress("rendering", show) as advance:

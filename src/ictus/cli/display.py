@@ -122,7 +122,13 @@ def render_status(
     beats = Text()
     for b in range(1, status.beats + 1):
         on = b == status.beat and status.state is State.PLAYING
-        beats.append("● " if on else "○ ", style="bold yellow" if on else "dim")
+        if status.gap:
+            # a gap bar: the beats still pass, drawn hollow, and the bar says so
+            beats.append("◌ ", style="bold red" if on else "dim red")
+        else:
+            beats.append("● " if on else "○ ", style="bold yellow" if on else "dim")
+    if status.gap:
+        beats.append("  GAP: no click, keep time", style="bold red")
     info = Table.grid(padding=(0, 3))
     info.add_column(style="dim")
     info.add_column()

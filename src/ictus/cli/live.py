@@ -17,7 +17,7 @@ from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
     from ictus.cli.follow import FollowSettings
-    from ictus.engine import Engine, EventOutput, Follower, Route
+    from ictus.engine import AudioInput, Engine, EventOutput, Follower, Route
     from ictus.render import Overs
     from ictus.tempomap import TempoMap
 
@@ -223,6 +223,7 @@ class Attachments:
     event_outputs: tuple["EventOutput", ...] = ()
     followers: tuple["Follower", ...] = ()
     remotes: tuple[RemoteOpener, ...] = ()
+    inputs: tuple["AudioInput", ...] = ()  # what hears the backend's inputs (a take)
 
     def __add__(self, other: "Attachments") -> "Attachments":
         return Attachments(
@@ -230,6 +231,7 @@ class Attachments:
             event_outputs=self.event_outputs + other.event_outputs,
             followers=self.followers + other.followers,
             remotes=self.remotes + other.remotes,
+            inputs=self.inputs + other.inputs,
         )
 
     def outputs_taken(self) -> tuple[int, ...]:
@@ -253,7 +255,7 @@ def osc_flags(port: int | None, host: str | None, send: str | None, quiet: bool)
     """``--osc``, ``--osc-host``, ``--osc-send``: an OSC remote (see :func:`osc_settings`).
 
     >>> osc_flags(None, None, None, False)
-    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=())
     """
     settings = osc_settings(port, host, send)
     if settings[0] is None and not settings[2]:
@@ -380,7 +382,7 @@ def sync_flags(
 
     >>> s = sync_settings(None, False, None, None, None, None)
     >>> sync_flags(s, "null", None)
-    (Attachments(sources=(), event_outputs=(), followers=(), remotes=()), {})
+    (Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=()), {})
     """
     _check_sync_backend(sync, backend)
     if sync.midi_out is None and sync.jack_transport is None:
@@ -451,7 +453,7 @@ def web_flags(web: bool, host: str | None, port: int | None, quiet: bool) -> Att
     """``--web``, ``--web-host``, ``--web-port``: the web remote and visual metronome.
 
     >>> web_flags(False, None, None, False)
-    Attachments(sources=(), event_outputs=(), followers=(), remotes=())
+    Attachments(sources=(), event_outputs=(), followers=(), remotes=(), inputs=())
     """
     from ictus.cli.webflags import check_web_flags, start_web
 
@@ -508,13 +510,22 @@ class BackendChoice(NamedTuple):
 def click_outputs(channels: int, click_on: str | None, taken: tuple[int, ...]) -> tuple[int, ...]:
     """The outputs (from 0) of the click: ``--click-on``, else all, less the ``taken`` ones.
 
+    A ``--click-on`` naming no output (``""``, an unset shell variable) is refused: the
+    engine could play with the click on no output, or read it as "all", and neither is
+    what was typed (``ictus show`` is where a click-less routing belongs).
+
     >>> click_outputs(4, None, (3,)), click_outputs(4, "1,2", (3,))
     ((0, 1, 2), (0, 1))
     """
     from ictus.cli.common import parse_int_list
     from ictus.render import parse_channels
 
-    targets = parse_channels(channels, parse_int_list(click_on, "--click-on") if click_on else None)
+    asked = parse_int_list(click_on, "--click-on") if click_on is not None else None
+    if asked == []:
+        raise UsageError(
+            f"--click-on names no output: give outputs 1..{channels} (leave it out for all)"
+        )
+    targets = parse_channels(channels, asked)
     if not taken:
         return targets
     return click_beside(targets, taken, click_on is not None)
@@ -598,6 +609,7 @@ def make_engine(settings: PlaySettings, audio: Any, extras: Attachments) -> "Eng
         event_outputs=list(extras.event_outputs),
         sources=list(extras.sources),
         followers=list(extras.followers),
+        inputs=list(extras.inputs),
     )
 
 
@@ -904,6 +916,9 @@ def play(
     from_bar: m.FromBarOpt = None,
     click_unit: m.ClickUnitOpt = None,
     bars: m.BarsOpt = None,
+    gap: m.GapOpt = None,
+    seed: m.SeedOpt = None,
+    speed_trainer: m.SpeedTrainerOpt = None,
     osc: OscOpt = None,
     osc_host: OscHostOpt = None,
     osc_send: OscSendOpt = None,
@@ -943,6 +958,8 @@ def play(
 
       ictus play song.click --loop verse --count-in 1
 
+      ictus play song.click --loop verse --speed-trainer 80+4..120 --gap 3:1
+
       ictus play song.click --osc 9000 --osc-send 127.0.0.1:9001
 
       ictus play film.click -c 3 --click-on 1,2 --ltc 3 --ltc-fps 24 --start-tc 01:00:00:00
@@ -952,6 +969,7 @@ def play(
     """
     from ictus.cli import common
     from ictus.cli.follow import follow_settings
+    from ictus.cli.trainer_flags import apply_trainers
     from ictus.render import Overs
     from ictus.sounds import parse_gains
 
@@ -959,6 +977,13 @@ def play(
         map_file, fmt=source_format, scale=scale, count_in=count_in, click_unit=click_unit,
         bars=bars,
     )
+    # a looped speed trainer writes the loop out, faster each time: it moves the start
+    # and the loop onto the repetitions
+    drilled = apply_trainers(
+        tempo_map, gap=gap, seed=seed, speed_trainer=speed_trainer, loop=loop,
+        from_label=start_label(loop, from_label, from_bar),
+    )
+    tempo_map, loop = drilled.tempo_map, drilled.loop
     with common.option_values():
         # a group of flags: one function returning what it attaches (see Attachments)
         # --start-tc labels bar 1 for LTC and MTC alike; with MTC alone it is MTC's
@@ -985,7 +1010,7 @@ def play(
         sound=sound,
         sound_file=sound_file,
         count_in_sound=count_in_sound,
-        from_label=start_label(loop, from_label, from_bar),
+        from_label=drilled.from_label,
         from_bar=from_bar,
         loop=loop,
         reconnect=reconnect,

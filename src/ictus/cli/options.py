@@ -163,3 +163,31 @@ def area(name: str | None = None, help: str | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )
+
+# -- practice trainers (ictus play, ictus render) ------------------------------------------
+
+GapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--gap",
+        metavar="PLAY:MUTE|SHARE%",
+        help="Gap click: play PLAY bars, mute MUTE bars, again (3:1); or mute SHARE% of "
+        "the bars, chosen by --seed. Muted bars keep time.",
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--seed", metavar="N", help="Which bars --gap SHARE% mutes (the same every run)."
+    ),
+]
+SpeedTrainerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--speed-trainer",
+        metavar="[START]+STEP[/N]..END",
+        help="Speed trainer: STEP BPM faster every N bars (with --loop: every N "
+        "repetitions) up to END, from START (default: each section's tempo); "
+        "e.g. 80+4/2..120. A minus step slows down.",
+    ),
+]

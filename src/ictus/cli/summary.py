@@ -56,6 +56,7 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
             notes.append("mute")
         if section.volume != 1.0:
             notes.append(f"vol={section.volume:g}")
+        notes.extend(trainer_notes(section))
         notes.extend(f'"{c.text}"' for c in section.cues)
         last = first + section.bars - 1
         table.add_row(
@@ -84,3 +85,23 @@ def print_summary(tempo_map: TempoMap, console: Console | None = None) -> None:
     if tempo_map.scale != 1:
         facts.add_row("scale", f"{scale:g}")
     console.print(facts)
+
+
+def trainer_notes(section: Section) -> list[str]:
+    """The practice trainers of a section, as the format writes them.
+
+    >>> from ictus.formats import parse_click
+    >>> trainer_notes(parse_click("8 4/4 80 trainer=+4/2..96 gap=3:1 poly=3").sections[0])
+    ['trainer=+4/2..96', 'gap=3:1', 'poly=3']
+    """
+    from ictus.formats.clickfile import format_trainer
+
+    notes = []
+    if section.trainer is not None:
+        notes.append(f"trainer={format_trainer(section.trainer)}")
+    if section.gap is not None:
+        seed = getattr(section.gap, "seed", 0)
+        notes.append(f"gap={section.gap}" + (f" seed={seed}" if seed else ""))
+    if section.layers:
+        notes.append("poly=" + ",".join(map(str, section.layers)))
+    return notes

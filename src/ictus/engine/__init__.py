@@ -12,8 +12,9 @@ One module per job:
 - :mod:`.supervisor`: the engine's thread: events, backend watch, reconnect;
 - :mod:`.rt`: real-time settings;
 - hooks for what plugs in: :mod:`.outputs` (event outputs stamped to the sample),
-  :mod:`.sources` (audio sources placed in the map), :mod:`.followers` (outside
-  transports that move this one);
+  :mod:`.sources` (audio sources placed in the map), :mod:`.inputs` (what the
+  backend's inputs hear, e.g. a take recorded against the click), :mod:`.followers`
+  (outside transports that move this one);
 - :mod:`.backends`: JACK, PortAudio and a null backend behind one small interface.
 
 The audio callback places every click by counting samples and mixes it with the same
@@ -24,12 +25,14 @@ from ictus.engine.backends import Backend, BackendError, OutputList, list_output
 from ictus.engine.control import Engine
 from ictus.engine.events import Event, EventKind
 from ictus.engine.followers import Follower
+from ictus.engine.inputs import AudioInput, TakeRecorder
 from ictus.engine.outputs import EventOutput
 from ictus.engine.plan import Outputs, Plan, build_plan
 from ictus.engine.sources import AudioSource, Route
 from ictus.engine.status import NextCue, State, Status
 
 __all__ = [
+    "AudioInput",
     "AudioSource",
     "Backend",
     "BackendError",
@@ -45,6 +48,7 @@ __all__ = [
     "Route",
     "State",
     "Status",
+    "TakeRecorder",
     "build_plan",
     "list_outputs",
     "make_backend",

@@ -36,6 +36,9 @@ from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+import numpy as np
+from numpy.typing import NDArray
+
 from ictus.engine import requests as rq
 from ictus.engine import rt
 from ictus.engine.backends.base import Backend
@@ -52,6 +55,7 @@ from ictus.engine.commands import (
 )
 from ictus.engine.events import Delivery, Listener, Listeners
 from ictus.engine.followers import Follower
+from ictus.engine.inputs import AudioInput
 from ictus.engine.outputs import EventOutput, Isolated
 from ictus.engine.plan import Outputs, Plan, PlanCache, PlanKey
 from ictus.engine.sources import Route, SourceMixer
@@ -94,6 +98,10 @@ class Engine:
         Default: the woodblock, made at the backend's rate.
     channels : int
     click_on : sequence of 0-based channels, default all
+        Empty: the click goes to no output; something else must then play (``sources``
+        or ``event_outputs``: a show's stems and MIDI), and the transport runs until
+        the last source has sounded (``AudioSource.sounds_until``), else to the map's
+        end.
     gains : mapping level -> linear gain
     latency_ms : sequence of float
         One offset for every click channel, or one per channel of ``click_on``; a
@@ -111,6 +119,9 @@ class Engine:
         Audio sources mixed with the click (:mod:`ictus.engine.sources`).
     followers : sequence of Follower
         Move the transport after something outside (:mod:`ictus.engine.followers`).
+    inputs : sequence of AudioInput
+        Hear the backend's inputs in the callback (:mod:`ictus.engine.inputs`); the
+        backend must have been made with as many inputs as the widest wants.
     """
 
     def __init__(
@@ -131,6 +142,7 @@ class Engine:
         event_outputs: Sequence[EventOutput] = (),
         sources: Sequence[Route] = (),
         followers: Sequence[Follower] = (),
+        inputs: Sequence[AudioInput] = (),
     ) -> None:
         if start_label is not None and start_bar is not None:
             raise ParameterError("start from a label or from a bar, not both")
@@ -157,7 +169,15 @@ class Engine:
         # what the callback calls: each output isolated (a failure is counted, not fatal)
         self._isolated = tuple(Isolated(o) for o in self.event_outputs)
         self.sources = SourceMixer(sources, channels)
+        if self._click_on == () and not sources and not self.event_outputs:
+            raise ParameterError(
+                "the click goes to no output and nothing else plays: give it an output"
+            )
         self.followers = tuple(followers)
+        self.inputs = tuple(inputs)
+        #: why an input failed in the callback (it is then switched off), or None
+        self.input_failure: str | None = None
+        self._live_inputs = list(self.inputs)
         self._cues = CueList(tempo_map)
 
         #: serialises control calls (never taken by the audio callback)
@@ -187,6 +207,10 @@ class Engine:
         backend = self.backend
         backend.open(self._channels, self._rate)
         try:
+            if self.inputs:
+                for audio_input in self.inputs:
+                    audio_input.open(backend.rate, backend.inputs)
+                backend.capture = self._capture
             self.prepare(backend.rate)
             plan = self._plan(self.start_bar, self.count_in)
             self._transport = Transport(plan, outputs=self._isolated, sources=self.sources)
@@ -206,6 +230,17 @@ class Engine:
         for follower in self.followers:
             follower.follow(self)
         return self
+
+    def _capture(self, block: NDArray[np.float32], clock: int) -> None:
+        """Callback: the backend's input block to every input (one that raises is
+        switched off and its failure kept, like an event output's)."""
+        for audio_input in self._live_inputs:
+            try:
+                audio_input.receive(block, clock)
+            except Exception as err:
+                self._live_inputs.remove(audio_input)
+                if self.input_failure is None:
+                    self.input_failure = repr(err)
 
     def close(self) -> None:
         """Stop the followers and the supervisor, and close the backend (idempotent)."""
@@ -228,7 +263,14 @@ class Engine:
         if voice.rate != rate:
             raise ParameterError(f"the voice is at {voice.rate} Hz, the output at {rate} Hz")
         outputs = Outputs(self._channels, self._click_on, self._offsets(rate), self._gains)
-        self._plans = PlanCache(self.tempo_map, voice, rate, outputs, on_new=self._new_plan)
+        self._plans = PlanCache(
+            self.tempo_map,
+            voice,
+            rate,
+            outputs,
+            on_new=self._new_plan,
+            sounds_until=self.sources.sounds_until,
+        )
 
     def _new_plan(self, plan: Plan) -> None:
         for output in self.event_outputs:
@@ -560,6 +602,9 @@ class Engine:
             cue, next_cue = self._cues.around(bar, 0 if state is State.STOPPED else beat)
         lost = [f.lost for f in self.followers if f.lost]
         failed = [o.failure for o in self._isolated if o.failure is not None]
+        gap = not count_in and bar >= 1 and bar - tm.first_bar_of(index) in (
+            tm.sections[index].gap_bars()
+        )
         return Status(
             state=state,
             bar=bar,
@@ -586,6 +631,7 @@ class Engine:
             follow_lost="; ".join(lost) or None,
             output_errors=len(failed),
             output_failure="; ".join(failed) or None,
+            gap=gap,
         )
 
     def wait(self, timeout: float | None = None) -> State:

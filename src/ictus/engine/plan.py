@@ -55,10 +55,14 @@ class Outputs:
     """Where the click goes: ``channels`` outputs, the click on ``click_on`` (0-based),
     each click channel delayed by its latency offset in samples (negative: early).
 
+    ``click_on=()`` sends the click nowhere: a show whose outputs carry only stems,
+    spoken cues and event outputs (MIDI, timecode) still has the map's grid, its bar
+    lines and its transport, just no click mixed in.
+
     >>> Outputs(8, (6, 7), (-48, 0)).groups()
     [((6,), -48), ((7,), 0)]
-    >>> Outputs(2).groups()
-    [((0, 1), 0)]
+    >>> Outputs(2).groups(), Outputs(2, ()).groups()
+    ([((0, 1), 0)], [])
     """
 
     channels: int
@@ -72,6 +76,8 @@ class Outputs:
         click_on = self.targets
         if any(not 0 <= c < self.channels for c in click_on):
             raise ParameterError(f"click channels {click_on} outside 0..{self.channels - 1}")
+        if self.offsets is not None and not click_on:
+            raise ParameterError("latency: the click goes to no output")
         if self.offsets is not None and len(self.offsets) not in (1, len(click_on)):
             raise ParameterError(
                 f"latency: give one value for all click channels or one per click channel "
@@ -114,13 +120,16 @@ class Plan:
     rate : int
     mixers : tuple of BlockMixer
         One per output group; only the audio callback calls them (through :meth:`mix`).
-    router : Router
+    router : Router or None
         Routes each group's click (a source) to its channels: the routing path every
-        output shares, so the live samples are the file's, overs included.
+        output shares, so the live samples are the file's, overs included. None when
+        the click goes to no output.
     end : int
         Grid frame where the music ends (the downbeat after the last bar).
     length : int
-        Grid frame where the last sound has died away: the transport stops here.
+        Grid frame where the last sound has died away: the transport stops here. The
+        last sound is the click's, or an audio source's (``sounds_until``); with
+        neither, the music's end.
     preroll : int
     bar_numbers, bar_frames : list of int
         Every bar's number and downbeat frame, in order (count-in bars are <= 0).
@@ -136,6 +145,10 @@ class Plan:
         position-aware audio sources (:mod:`ictus.engine.sources`) play from.
     cues_at : dict (bar, beat) -> tuple of str
         The map's text cues on the beats of this grid.
+
+    The ``sounds_until`` argument is the map frame after the last sample of the audio
+    sources played with the click (a stem running on past the map's end): the plan
+    lasts until then too.
     """
 
     def __init__(
@@ -147,6 +160,7 @@ class Plan:
         rate: int,
         outputs: Outputs,
         anchor: int,
+        sounds_until: int | None = None,
     ) -> None:
         self.tempo_map = tempo_map
         self.grid = grid
@@ -170,19 +184,21 @@ class Plan:
             mixer.prepare(MAX_PERIOD)
             mixers.append(mixer)
         self.mixers = tuple(mixers)
-        self.router = Router(
-            Routing.groups(outputs.channels, [g for g, _ in outputs.groups()]),
-            max_frames=MAX_PERIOD,
+        groups = [g for g, _ in outputs.groups()]
+        self.router = (
+            Router(Routing.groups(outputs.channels, groups), max_frames=MAX_PERIOD)
+            if groups
+            else None
         )
         # one slot per mixer, filled in place each block: the callback allocates no list
         self._blocks: list[SourceBlock] = [(np.zeros(0, np.float32), [])] * len(mixers)
         # every sound's first frame, all outputs together, for the callback's quick
         # "is this block silent?" (a typed array: 8 bytes a click, bisect-able)
-        self.sound_starts = array("q", np.sort(np.concatenate([m.starts for m in mixers])))
-        self.max_voice = max(m.max_voice for m in mixers)
+        starts = [m.starts for m in mixers] or [np.zeros(0, np.int64)]
+        self.sound_starts = array("q", np.sort(np.concatenate(starts)))
+        self.max_voice = max((m.max_voice for m in mixers), default=0)
         self.preroll = outputs.preroll
         self.end = round(grid.duration * rate)
-        self.length = max(m.length for m in self.mixers)
         self.samples: NDArray[np.int64] = grid.samples(rate)
         #: the same as a typed array, for :mod:`bisect` in the callback (no numpy call)
         self.click_frames = array("q", self.samples.tolist())
@@ -204,6 +220,10 @@ class Plan:
         # map time 0 on this grid's clock, from the timeline it was built from
         line = grid.timeline
         self.origin = round(line.grid_time(Fraction(0)) * rate) if line is not None else 0
+        lengths = [m.length for m in mixers] or [self.end]
+        if sounds_until is not None:
+            lengths.append(self.origin + sounds_until)
+        self.length = max(lengths)
         cues: dict[tuple[int, int], tuple[str, ...]] = {}
         for cue in grid.cues:
             cues[(cue.bar, cue.beat)] = (*cues.get((cue.bar, cue.beat), ()), cue.text)
@@ -229,6 +249,9 @@ class Plan:
         Every output group's click, routed to its channels by :attr:`router`; returns
         False for a silent block.
         """
+        if self.router is None:  # the click goes nowhere
+            out.fill(0.0)
+            return False
         blocks = self._blocks
         frames = out.shape[0]
         for i, mixer in enumerate(self.mixers):
@@ -289,11 +312,13 @@ def build_plan(
     start_label: str | None = None,
     start_bar: int | None = None,
     count_in: CountIn | None = None,
+    sounds_until: int | None = None,
 ) -> Plan:
     """The plan of ``tempo_map`` from a label or bar, with ``count_in`` (None: the map's).
 
     This is :func:`~ictus.tempomap.build_grid` with the same arguments ``ictus render``
     passes, so the plan plays exactly the samples of the rendered file.
+    ``sounds_until``: see :class:`Plan`.
     """
     if count_in is not None:
         tempo_map = tempo_map.with_count_in(count_in)
@@ -302,7 +327,15 @@ def build_plan(
         anchor = tempo_map.first_bar_of(tempo_map.section_index(start_label))
     else:
         anchor = start_bar or 1
-    return Plan(tempo_map, grid, voice, rate=rate, outputs=outputs, anchor=anchor)
+    return Plan(
+        tempo_map,
+        grid,
+        voice,
+        rate=rate,
+        outputs=outputs,
+        anchor=anchor,
+        sounds_until=sounds_until,
+    )
 
 
 class PlanCache:
@@ -330,6 +363,7 @@ class PlanCache:
         rate: int,
         outputs: Outputs,
         on_new: Callable[[Plan], None] | None = None,
+        sounds_until: int | None = None,
     ) -> None:
         self.tempo_map = tempo_map.with_count_in(CountIn())
         self.voice = voice
@@ -338,6 +372,8 @@ class PlanCache:
         #: called with every plan built, before it can play (event outputs and audio
         #: sources build their tables for it)
         self.on_new = on_new
+        #: map frame after the audio sources' last sample (see :class:`Plan`)
+        self.sounds_until = sounds_until
         self._plans: OrderedDict[tuple[int, CountIn, Fraction], Plan] = OrderedDict()
 
     def get(self, anchor: int, count_in: CountIn, scale: Fraction) -> Plan:
@@ -354,6 +390,7 @@ class PlanCache:
             outputs=self.outputs,
             start_bar=anchor,
             count_in=count_in,
+            sounds_until=self.sounds_until,
         )
         if self.on_new is not None:
             self.on_new(plan)

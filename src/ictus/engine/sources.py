@@ -47,9 +47,14 @@ class AudioSource(ABC):
     ----------
     channels : int
         How many channels :meth:`render` writes.
+    sounds_until : int or None
+        Map frame after the source's last sample: the transport plays on at least
+        until there (a stem running on after the map's last bar). None: the source
+        follows the transport and does not hold it (timecode, a loop).
     """
 
     channels: int = 1
+    sounds_until: int | None = None
 
     def prepare(self, plan: Plan) -> None:  # noqa: B027 - optional hook
         """Control side, before ``plan`` can play (read ahead, convert the rate...)."""
@@ -76,6 +81,7 @@ class Stem(AudioSource):
         self.samples = np.ascontiguousarray(data)
         self.channels = data.shape[1]
         self.at = at
+        self.sounds_until = at + len(data)
 
     def render(self, plan: Plan, frame: int, out: NDArray[np.float32]) -> bool:
         n = out.shape[0]
@@ -120,6 +126,10 @@ class SourceMixer:
                 raise ParameterError(f"source outputs {route.to} outside 0..{channels - 1}")
         self.routes = tuple(routes)
         self.channels = channels
+        ends = [r.source.sounds_until for r in routes if r.source.sounds_until is not None]
+        #: map frame after the last source's last sample (None: no source holds the
+        #: transport)
+        self.sounds_until: int | None = max(ends, default=None)
         # one scratch per route, channel-major so each source channel is a contiguous
         # mono block for the router; the source writes through a transposed view
         self._scratch = [np.zeros((r.source.channels, MAX_PERIOD), np.float32) for r in routes]
@@ -156,7 +166,7 @@ class SourceMixer:
         n = out.shape[0]
         router, blocks = self._routers[id(plan.outputs)]
         mixers = plan.mixers
-        for i, mixer in enumerate(mixers):
+        for i, mixer in enumerate(mixers):  # none when the click goes nowhere
             blocks[i] = mixer.mix_mono(frame, n)
         row = len(mixers)
         for r, route in enumerate(self.routes):

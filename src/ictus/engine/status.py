@@ -40,7 +40,8 @@ class Status:
     ``follow`` names the follower moving the transport and ``follow_lost`` why it lost
     its source (see :mod:`ictus.engine.followers`). ``output_errors`` counts the event
     outputs that failed in the callback and were switched off (the click goes on), and
-    ``output_failure`` says what they raised.
+    ``output_failure`` says what they raised. ``gap`` is True in a bar a gap click
+    mutes (:mod:`ictus.tempomap.trainers`): it passes in time without a sound.
     """
 
     state: State
@@ -68,6 +69,7 @@ class Status:
     follow_lost: str | None = None
     output_errors: int = 0
     output_failure: str | None = None
+    gap: bool = False
 
 
 class CueList:

@@ -55,6 +55,7 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
+from ictus.tempomap.trainers import GapCycle, GapShare, Layer, SpeedTrainer
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.numbers import format_number as format_number  # its old home
 from ictus.timebase.timecode import Timecode
@@ -64,7 +65,22 @@ T = TypeVar("T")
 #: Header keys: they look like labels, so no section may be called by these names.
 HEADERS = ("title", "count-in", "scale", "start")
 #: Named section options, for error messages and the README.
-OPTIONS = ("vol", "sub", "sub-vol", "ramp", "pattern", "steps", "cue", "cue@BAR[.BEAT]", "mute")
+OPTIONS = (
+    "vol",
+    "sub",
+    "sub-pattern",
+    "sub-vol",
+    "ramp",
+    "pattern",
+    "steps",
+    "cue",
+    "cue@BAR[.BEAT]",
+    "mute",
+    "gap",
+    "seed",
+    "trainer",
+    "poly",
+)
 
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _EXACT = rf"(?:{_NUM}|\d+/\d+)"
@@ -272,6 +288,7 @@ def _parse_section(line: _Line, tokens: list[_Token], klick: bool) -> Section:
         else:
             _take_word(line, tok, klick, settings)
     _check_pattern(line, settings, shape)
+    _check_trainers(line, settings)
     return settings.apply(
         line, shape, rest[0].column, tempo_end=tempo_end, tempi=tempi, label=label
     )
@@ -368,9 +385,10 @@ class _Settings:
             return replace(shape, **changes, cues=tuple(self.cues), **kwargs)
         except ParameterError as err:
             # point at the option the model refused, when we know which one it was
+            # the longest name first: "sub-pattern" is meant before "sub"
+            named = sorted(self.fields.items(), key=lambda item: -len(item[0]))
             at = next(
-                (c for name, (_, c) in self.fields.items() if name.replace("_", "-") in str(err)),
-                column,
+                (c for name, (_, c) in named if name.replace("_", "-") in str(err)), column
             )
             raise line.error(str(err), at) from None
 
@@ -444,6 +462,14 @@ def _sub_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings)
     into.set("sub", "pulse" if value == "pulse" else int(value), tok)
 
 
+def _sub_pattern_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    if not _PATTERN_RE.match(value):
+        raise line.error(
+            f"a sub-pattern uses X (accent), x (as usual), . (silent), got {value!r}", tok.column
+        )
+    into.set("sub_pattern", value, tok)  # its length is checked against sub= by the model
+
+
 def _ramp_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
     if value not in RAMP_SHAPES:
         raise line.error(
@@ -464,6 +490,103 @@ def _cue_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings)
     into.cues.append(_parse_cue(line, tok, key, value))
 
 
+_GAP_CYCLE_RE = re.compile(r"^(\d+):(\d+)$")
+_GAP_SHARE_RE = re.compile(rf"^({_NUM})%$")
+
+
+def parse_gap(text: str) -> GapCycle | GapShare:
+    """``PLAY:MUTE`` (bars on, bars off, again) or ``SHARE%`` (that share of the bars,
+    chosen by a seed: ``seed=``).
+
+    >>> parse_gap("3:1"), parse_gap("12.5%")
+    (GapCycle(play=3, mute=1), GapShare(share=Fraction(1, 8), seed=0))
+    """
+    cycle = _GAP_CYCLE_RE.match(text)
+    if cycle is not None and max(len(cycle.group(1)), len(cycle.group(2))) <= 9:
+        return GapCycle(int(cycle.group(1)), int(cycle.group(2)))
+    share = _GAP_SHARE_RE.match(text)
+    if share is not None:
+        return GapShare(_fraction(share.group(1)) / 100)
+    raise ParameterError(
+        f"expected gap=PLAY:MUTE (bars, e.g. gap=3:1) or gap=SHARE% (e.g. gap=30%), got {text!r}"
+    )
+
+
+def _gap_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("gap", _call(line, tok.column, partial(parse_gap, value)), tok)
+
+
+def _seed_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    """``seed=N``: which bars a ``gap=SHARE%`` mutes (checked once the gap is known)."""
+    if not _INT_RE.match(value) or len(value) > 20:
+        raise line.error(f"expected seed=N (a whole number), got {value!r}", tok.column)
+    into.set("seed", int(value), tok)
+
+
+_TRAINER_RE = re.compile(rf"^(?P<step>[-+]{_NUM})(?:/(?P<every>\d+))?\.\.(?P<end>{_NUM})$")
+
+
+def parse_trainer(text: str) -> SpeedTrainer:
+    """``+STEP[/BARS]..END``: the tempo goes up by STEP every BARS bars (1 if not given)
+    until END; ``-STEP`` goes down.
+
+    >>> parse_trainer("+4/2..120")
+    SpeedTrainer(step=Fraction(4, 1), every=2, end=Fraction(120, 1))
+    >>> parse_trainer("+4..")
+    Traceback (most recent call last):
+    ...
+    ictus.errors.ParameterError: expected +STEP[/BARS]..END (e.g. +4/2..120: 4 BPM faster every 2 bars up to 120), got '+4..'
+    """  # noqa: E501
+    m = _TRAINER_RE.match(text)
+    if m is None:
+        raise ParameterError(
+            f"expected +STEP[/BARS]..END (e.g. +4/2..120: 4 BPM faster every 2 bars up to "
+            f"120), got {text!r}"
+        )
+    step = _fraction(m.group("step").lstrip("+-")) * (-1 if m.group("step")[0] == "-" else 1)
+    every = int(m.group("every") or 1)
+    return SpeedTrainer(step, every, _fraction(m.group("end")))
+
+
+def format_trainer(trainer: SpeedTrainer) -> str:
+    """The inverse of :func:`parse_trainer`.
+
+    >>> format_trainer(SpeedTrainer(Fraction(-5, 2), 1, Fraction(60)))
+    '-2.5..60'
+    """
+    sign = "+" if trainer.step > 0 else "-"
+    every = "" if trainer.every == 1 else f"/{trainer.every}"
+    return f"{sign}{format_number(abs(trainer.step))}{every}..{format_number(trainer.end)}"
+
+
+def _trainer_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("trainer", _call(line, tok.column, partial(parse_trainer, value)), tok)
+
+
+_LAYER_RE = re.compile(r"^(\d+)(?::([a-z][a-z0-9_-]*))?$")
+
+
+def parse_layers(text: str) -> tuple[Layer, ...]:
+    """``N[:SOUND],...``: layers of N clicks a bar, each on a sound of its own.
+
+    >>> parse_layers("3:clave,5")
+    (Layer(pulses=3, sound='clave'), Layer(pulses=5, sound=None))
+    """
+    layers = []
+    for part in text.split(","):
+        m = _LAYER_RE.match(part)
+        if m is None or len(m.group(1)) > 6:
+            raise ParameterError(
+                f"expected poly=N[:SOUND],... (e.g. poly=3 or poly=3:clave,5:cowbell), got {part!r}"
+            )
+        layers.append(Layer(int(m.group(1)), m.group(2)))
+    return tuple(layers)
+
+
+def _poly_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings) -> None:
+    into.set("layers", _call(line, tok.column, partial(parse_layers, value)), tok)
+
+
 _OptionReader = Callable[[_Line, _Token, str, str, _Settings], None]
 #: Each ``option=`` keyword (lower case) and what reads its value into the settings.
 _OPTION_READERS: dict[str, _OptionReader] = {
@@ -471,10 +594,15 @@ _OPTION_READERS: dict[str, _OptionReader] = {
     "volume": _volume_option,
     "sub-vol": _sub_volume_option,
     "sub": _sub_option,
+    "sub-pattern": _sub_pattern_option,
     "ramp": _ramp_option,
     "pattern": _pattern_option,
     "steps": _steps_option,
     "cue": _cue_option,
+    "gap": _gap_option,
+    "seed": _seed_option,
+    "trainer": _trainer_option,
+    "poly": _poly_option,
 }
 
 
@@ -494,6 +622,23 @@ def _check_pattern(line: _Line, settings: _Settings, shape: Section) -> None:
             f"accent pattern {pattern!r} has {len(pattern)} beats, but a bar of "
             f"{shape.meter} has {shape.beats_per_bar}",
             column,
+        )
+
+
+def _check_trainers(line: _Line, settings: _Settings) -> None:
+    """``seed=`` goes with ``gap=SHARE%``; ``trainer=`` sets the steps, so not with ``steps=``."""
+    fields = settings.fields
+    if "seed" in fields:
+        seed, column = fields.pop("seed")
+        gap = fields.get("gap", (None, 0))[0]
+        if not isinstance(gap, GapShare):
+            raise line.error("seed= chooses the bars of gap=SHARE%: give gap=30% with it", column)
+        assert isinstance(seed, int)
+        fields["gap"] = (_call(line, column, lambda: GapShare(gap.share, seed)), column)
+    if "trainer" in fields and "steps" in fields:
+        raise line.error(
+            "trainer= sets the tempo steps itself: give trainer= or steps=, not both",
+            fields["steps"][1],
         )
 
 
@@ -732,17 +877,22 @@ def format_section(section: Section) -> str:
         parts.append(section.pattern)
     if section.sub != 1:
         parts.append(f"sub={section.sub}")
+    if section.sub_pattern is not None:
+        parts.append(f"sub-pattern={section.sub_pattern}")
     if section.sub_volume != 1.0:
         parts.append(f"sub-vol={_format_float(section.sub_volume)}")
     if section.tempo_end is not None and section.ramp != "beats":
         parts.append(f"ramp={section.ramp}")
-    if section.steps:
+    if section.trainer is not None:
+        parts.append(f"trainer={format_trainer(section.trainer)}")
+    elif section.steps:
         steps = ",".join(f"{format_number(q)}:{format_number(t)}" for q, t in section.steps)
         parts.append(f"steps={steps}")
     if section.volume != 1.0:
         parts.append(f"vol={_format_float(section.volume)}")
     if section.mute:
         parts.append("mute")
+    parts += _format_trainers(section)
     for cue in section.cues:
         at = (
             ""
@@ -751,6 +901,18 @@ def format_section(section: Section) -> str:
         )
         parts.append(f'cue{at}="{cue.text}"')
     return " ".join(parts)
+
+
+def _format_trainers(section: Section) -> list[str]:
+    """The gap click's and the layers' options (the speed trainer goes with the tempo)."""
+    parts = []
+    if section.gap is not None:
+        parts.append(f"gap={section.gap}")
+        if isinstance(section.gap, GapShare) and section.gap.seed:
+            parts.append(f"seed={section.gap.seed}")
+    if section.layers:
+        parts.append("poly=" + ",".join(str(layer) for layer in section.layers))
+    return parts
 
 
 def format_click(tempo_map: TempoMap) -> str:

@@ -9,8 +9,14 @@ nothing is lost; plain JSON numbers are accepted on input. The schema (all keys 
      "sections": [{"label": "verse", "bars": 8, "meter": "7/8", "grouping": [2, 2, 3],
                    "tempo": "96", "unit": "q.", "tempo_end": "104", "ramp": "beats",
                    "tempi": ["120", "121"], "steps": [["2.5", "130"]], "pattern": "X.x",
-                   "sub": 2, "sub_volume": 1.0, "volume": 1.0, "mute": false,
-                   "cues": [{"text": "Verse", "bar": 1, "beat": 1}]}]}
+                   "sub": 2, "sub_pattern": "xX", "sub_volume": 1.0, "volume": 1.0,
+                   "mute": false,
+                   "cues": [{"text": "Verse", "bar": 1, "beat": 1}],
+                   "gap": {"play": 3, "mute": 1}, "trainer": {"step": "4", "every": 2,
+                   "end": "120"}, "layers": [{"pulses": 3, "sound": "clave"}]}]}
+
+A random gap is ``"gap": {"share": "3/10", "seed": 7}``. A section with a ``trainer``
+writes no ``steps``: the trainer sets them.
 
 A map with a start timecode has ``"start": {"timecode": "01:00:00:00", "rate": "24"}``;
 a frame-click tempo keeps its exact BPM in ``tempo`` and adds ``"frame_click": "12-2@24"``
@@ -41,6 +47,7 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
+from ictus.tempomap.trainers import Gap, GapCycle, GapShare, Layer, SpeedTrainer
 from ictus.timebase import Timecode, exact_number, format_number, parse_rate
 
 FORMAT = "ictus-tempo-map/1"
@@ -58,12 +65,16 @@ _SECTION_KEYS = {
     "steps",
     "pattern",
     "sub",
+    "sub_pattern",
     "sub_volume",
     "volume",
     "mute",
     "cues",
     "frame_click",
     "frame_click_end",
+    "gap",
+    "trainer",
+    "layers",
 }
 _TOP_KEYS = {"format", "title", "scale", "count_in", "sections", "start"}
 
@@ -115,7 +126,10 @@ def _tempo_dict(s: Section) -> dict[str, Any]:
             d["frame_click_end"] = frame_click_text(s.tempo_end)
     if s.tempi is not None:
         d["tempi"] = [_num(t) for t in s.tempi]
-    if s.steps is not None:
+    if s.trainer is not None:
+        t = s.trainer
+        d["trainer"] = {"step": _num(t.step), "every": t.every, "end": _num(t.end)}
+    elif s.steps is not None:
         d["steps"] = [[_num(q), _num(t)] for q, t in s.steps]
     return d
 
@@ -127,6 +141,8 @@ def _sound_dict(s: Section) -> dict[str, Any]:
         d["pattern"] = s.pattern
     if s.sub != 1:
         d["sub"] = s.sub
+    if s.sub_pattern is not None:
+        d["sub_pattern"] = s.sub_pattern
     if s.sub_volume != 1.0:
         d["sub_volume"] = s.sub_volume
     if s.volume != 1.0:
@@ -135,7 +151,63 @@ def _sound_dict(s: Section) -> dict[str, Any]:
         d["mute"] = True
     if s.cues:
         d["cues"] = [{"text": c.text, "bar": c.bar, "beat": c.beat} for c in s.cues]
+    if isinstance(s.gap, GapCycle):
+        d["gap"] = {"play": s.gap.play, "mute": s.gap.mute}
+    elif isinstance(s.gap, GapShare):
+        d["gap"] = {"share": _num(s.gap.share), "seed": s.gap.seed}
+    if s.layers:
+        d["layers"] = [
+            {"pulses": layer.pulses} | ({} if layer.sound is None else {"sound": layer.sound})
+            for layer in s.layers
+        ]
     return d
+
+
+def _gap(d: dict[str, Any], where: str) -> Gap | None:
+    """``{"play": 3, "mute": 1}`` or ``{"share": "3/10", "seed": 7}``."""
+    raw = d.get("gap")
+    if raw is None:
+        return None
+    if isinstance(raw, dict) and set(raw) == {"play", "mute"}:
+        return GapCycle(_int(raw, "play", f"{where}.gap"), _int(raw, "mute", f"{where}.gap"))
+    if isinstance(raw, dict) and set(raw) in ({"share"}, {"share", "seed"}):
+        share = _exact(raw["share"], f"{where}.gap.share")
+        return GapShare(share, _int(raw, "seed", f"{where}.gap", 0))
+    raise ParameterError(
+        f'{where}.gap: expected {{"play": 3, "mute": 1}} or {{"share": "3/10", "seed": 7}}'
+    )
+
+
+def _trainer(d: dict[str, Any], where: str) -> SpeedTrainer | None:
+    """``{"step": "4", "every": 2, "end": "120"}`` (a negative step slows down)."""
+    raw = d.get("trainer")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not {"step", "end"} <= set(raw) <= {"step", "every", "end"}:
+        raise ParameterError(f'{where}.trainer: expected {{"step": "4", "every": 2, "end": "120"}}')
+    if d.get("steps") is not None:
+        raise ParameterError(f"{where}: a trainer sets the steps itself: give one of them")
+    return SpeedTrainer(
+        _exact(raw["step"], f"{where}.trainer.step"),
+        _int(raw, "every", f"{where}.trainer", 1),
+        _exact(raw["end"], f"{where}.trainer.end"),
+    )
+
+
+def _layers(d: dict[str, Any], where: str) -> tuple[Layer, ...]:
+    """``[{"pulses": 3, "sound": "clave"}, {"pulses": 5}]``."""
+    raw = d.get("layers", [])
+    if not isinstance(raw, list) or not all(
+        isinstance(x, dict) and "pulses" in x and set(x) <= {"pulses", "sound"} for x in raw
+    ):
+        raise ParameterError(
+            f'{where}.layers: expected a list of {{"pulses": 3, "sound": "clave"}}'
+        )
+    layers = []
+    for i, x in enumerate(raw):
+        sound = _text(x, "sound", f"{where}.layers[{i}]")
+        layers.append(Layer(_int(x, "pulses", f"{where}.layers[{i}]"), sound))
+    return tuple(layers)
 
 
 def to_json(tempo_map: TempoMap) -> str:
@@ -221,7 +293,7 @@ def _section_unchecked(d: Any, where: str) -> Section:
     if "tempo" not in d or "bars" not in d:
         raise ParameterError(f"{where}: 'bars' and 'tempo' are required")
     count, unit, grouping = _meter_parts(d, where)
-    for key in ("unit", "pattern", "label", "ramp"):
+    for key in ("unit", "pattern", "label", "ramp", "sub_pattern"):
         _text(d, key, where)
     beat_unit = parse_unit(d["unit"]) if d.get("unit") is not None else None
     tempo = _tempo(d, "tempo", "frame_click", where, beat_unit)
@@ -247,11 +319,15 @@ def _section_unchecked(d: Any, where: str) -> Section:
         steps=steps,
         pattern=d.get("pattern"),
         sub=sub,
+        sub_pattern=d.get("sub_pattern"),
         sub_volume=_float(d, "sub_volume", where, 1.0),
         volume=_float(d, "volume", where, 1.0),
         mute=mute,
         label=d.get("label"),
         cues=cues,
+        gap=_gap(d, where),
+        trainer=_trainer(d, where),
+        layers=_layers(d, where),
     )
 
 

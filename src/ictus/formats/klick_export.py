@@ -147,6 +147,7 @@ def _losses(s: Section) -> list[Loss]:
     dropping = _Dropping(s)
     _drop_cues(dropping)
     _drop_other_beats(dropping)
+    _drop_trainers(dropping)
     _drop_what_klick_lacks(dropping)
     _drop_inexact_tempo(dropping)
     return dropping.found
@@ -200,10 +201,30 @@ def _drop_other_beats(d: _Dropping) -> None:
         )
 
 
+def _drop_trainers(d: _Dropping) -> None:
+    """The practice trainers: klick has no gap click, speed trainer or layers."""
+    from ictus.formats.clickfile import format_trainer
+
+    s = d.section
+    if s.trainer is not None:
+        d.drop(
+            f"trainer={format_trainer(s.trainer)}",
+            "the section keeps its first tempo",
+            trainer=None,
+            steps=None,
+        )
+    if s.gap is not None:
+        d.drop(f"gap={s.gap}", "every bar sounds", gap=None)
+    if s.layers:
+        d.drop("poly=" + ",".join(map(str, s.layers)), "klick has no layers", layers=())
+
+
 def _drop_what_klick_lacks(d: _Dropping) -> None:
     """Subdivisions, ramp shapes, mutes, steps and labels klick has no word for."""
     from ictus.timebase import format_number
 
+    if d.section.sub_pattern is not None:
+        d.drop(f"sub-pattern={d.section.sub_pattern}", "", sub_pattern=None)
     if d.section.sub != 1:
         d.drop(f"sub={d.section.sub}", "klick has no subdivisions", sub=1)
     if d.section.sub_volume != 1.0:

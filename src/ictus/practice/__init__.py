@@ -12,17 +12,16 @@ module                 holds
 ``conform``            beats of a recording without a click -> bars -> a tempo map
 ``takes``              synthetic takes with known timing and drum loops with known beats
 ``recording``          reading a recording as mono samples
+``session``            where the played grid sits in a take recorded through the engine
 =====================  ==================================================================
 
 The analysis libraries are the optional extra ``practice`` (``pip install
 'ictus[practice]'``), imported only when a detector or tracker runs.
 
-Not here yet: ``ictus practice MAP --input ...`` (record through the engine while the
-click plays, then analyse). It needs the engine's recording API, which lands later; when
-it does, the recorded input and the grid share the transport's clock, so the offset is
-the engine's measured round-trip latency instead of ``find_offset``, and the analysis is
-:func:`ictus.practice.timing.analyze` on :func:`ictus.practice.onsets.detect_onsets` of
-the recorded block stream, exactly as ``ictus analyze`` runs it on a file.
+``ictus practice MAP --input ...`` records the take through the engine's own inputs
+while the click plays (:class:`ictus.engine.TakeRecorder`) and measures it with
+:func:`ictus.practice.timing.analyze`, placed by the transport's start and the latency
+the backend reports (``session``) instead of :func:`~ictus.practice.timing.find_offset`.
 
 >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
 >>> from ictus.practice.timing import analyze

@@ -124,9 +124,13 @@ class TimingReport:
     extra: int  # onsets that matched no click
 
 
-def _targets(grid: ClickGrid) -> NDArray[np.intp]:
-    """The clicks a player plays to: every click after the count-in, muted ones too."""
-    return np.flatnonzero(grid.bar > 0)
+def _targets(grid: ClickGrid, until: float | None = None) -> NDArray[np.intp]:
+    """The clicks a player plays to: every click after the count-in, muted ones too
+    (before grid time ``until``, when given)."""
+    keep = grid.bar > 0
+    if until is not None:
+        keep &= grid.time < until
+    return np.flatnonzero(keep)
 
 
 def _nearest(onsets: NDArray[np.float64], clicks: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -199,6 +203,7 @@ def analyze(
     *,
     offset: float,
     window: float = 0.1,
+    until: float | None = None,
 ) -> TimingReport:
     """Match ``onsets`` (recording seconds) to the clicks of ``grid`` and measure them.
 
@@ -211,14 +216,19 @@ def analyze(
         Recording time of the map's time 0 (:func:`find_offset` when unknown).
     window : float
         A note further than this from its nearest click is not counted (an extra note).
+    until : float, optional
+        Grid time where the take stops counting (the player stopped, ``--bars``):
+        later clicks are not missed, notes after it plus ``window`` not extra.
     """
     if window <= 0:
         raise ParameterError(f"window must be > 0 s, got {window}")
-    targets = _targets(grid)
+    targets = _targets(grid, until)
     if len(targets) == 0:
         raise IctusError("the map has no clicks after the count-in")
     clicks = grid.time[targets]
     onsets = np.sort(np.asarray(onsets, dtype=np.float64))
+    if until is not None:
+        onsets = onsets[onsets - offset < until + window]
     oi, ci = (
         _match(onsets - offset, clicks, window)
         if len(onsets)

@@ -16,7 +16,7 @@ Callback contract for :meth:`BlockMixer.mix` (the engine relies on it):
 
 >>> import numpy as np
 >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
->>> from ictus.sounds import Voice
+>>> from ictus.sounds import Voice, synth_voice
 >>> one = np.ones(1, dtype=np.float32)
 >>> mixer = BlockMixer(build_grid(TempoMap((Section(1, Tempo(120)),))),
 ...                    Voice("impulse", 1000, one, one, one), rate=1000)
@@ -30,18 +30,44 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import ParameterError
 from ictus.render.routing import FLOAT, Router, Routing
-from ictus.sounds import Voice
+from ictus.sounds import Voice, synth_voice
 from ictus.tempomap.grid import ClickGrid
 from ictus.tempomap.model import SILENT, SOUNDING_LEVELS
 
 #: Default gains per level (linear). The voices already differ per level.
 DEFAULT_GAINS = {"accent": 1.0, "normal": 1.0, "sub": 1.0}
+
+#: Sounds of polyrhythm layers that name none, in order of the layer's place in its
+#: section (the main click's own sound skipped, so a layer never sounds like the beat).
+LAYER_SOUNDS = ("clave", "cowbell", "hihat", "rim", "beep", "tock", "woodblock")
+
+
+def layer_voices(grid: ClickGrid, voice: Voice) -> tuple[Voice, ...]:
+    """The voice of every layer of ``grid`` (:attr:`ClickGrid.layer_voices`), at the
+    main ``voice``'s rate: the layer's own sound, else one of :data:`LAYER_SOUNDS`.
+
+    >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
+    >>> from ictus.tempomap.trainers import Layer
+    >>> grid = build_grid(TempoMap((Section(1, Tempo(120), layers=(Layer(3), Layer(5))),)))
+    >>> [v.name for v in layer_voices(grid, synth_voice("clave", 8000))]
+    ['cowbell', 'hihat']
+    """
+    defaults = [name for name in LAYER_SOUNDS if name != voice.name]
+    voices = []
+    for place, sound in grid.layer_voices:
+        name = sound if sound is not None else defaults[place % len(defaults)]
+        try:
+            voices.append(synth_voice(name, voice.rate))
+        except ParameterError as err:
+            raise ParameterError(f"poly layer: {err}") from None
+    return tuple(voices)
 
 
 def parse_channels(channels: int, click_on: Sequence[int] | None) -> tuple[int, ...]:
@@ -76,7 +102,8 @@ class BlockMixer:
         Samples added to every click position (a per-output latency compensation).
 
     The count-in clicks (:attr:`ClickGrid.count_in`) sound ``voice.count_in`` when the
-    voice has one (``--count-in-sound``), else the voice itself.
+    voice has one (``--count-in-sound``), else the voice itself. The polyrhythm layers'
+    clicks (:attr:`ClickGrid.layers`) sound their own voices (:func:`layer_voices`).
     """
 
     def __init__(
@@ -107,11 +134,17 @@ class BlockMixer:
         if voice.count_in is not None:
             sounds += [voice.count_in.accent, voice.count_in.normal, voice.count_in.sub]
             levels = levels + 3 * grid.count_in[audible]
+        bars = grid.bar[audible]
+        if len(grid.layers.time):
+            starts, levels, amps, bars = self._with_layers(
+                grid, voice, sounds, (starts, levels, amps, bars), level_gain, offset
+            )
+            order = np.argsort(starts, kind="stable")
         self.starts: NDArray[np.int64] = starts[order]
         self.levels: NDArray[np.intp] = levels[order]
         self.amps: NDArray[np.float32] = amps[order]
         #: the bar of each click (count-in bars are <= 0), for messages
-        self.bars: NDArray[np.int32] = grid.bar[audible][order]
+        self.bars: NDArray[np.int32] = bars[order]
         self.voices = tuple(sounds)
         self.max_voice = max(len(v) for v in self.voices)
         # the file must hold every click's whole sound, even a long sample early on
@@ -122,6 +155,29 @@ class BlockMixer:
         self._dirty: list[tuple[int, int]] = []
         self.routing = Routing.click(channels, self.click_on)
         self.router = Router(self.routing, FLOAT, max_frames=0)
+
+    @staticmethod
+    def _with_layers(
+        grid: ClickGrid,
+        voice: Voice,
+        sounds: list[NDArray[np.float32]],
+        beats: tuple[NDArray[Any], ...],
+        level_gain: NDArray[np.float32],
+        offset: int,
+    ) -> tuple[NDArray[Any], ...]:
+        """The beat clicks' columns with the layer clicks added; ``sounds`` grows by three
+        sounds (accent, normal, sub) for each layer voice."""
+        layers = grid.layers
+        heard = layers.level != SILENT
+        base = len(sounds)
+        for lv in layer_voices(grid, voice):
+            sounds += [lv.accent, lv.normal, lv.sub]
+        levels = layers.level[heard].astype(np.intp)
+        starts = np.rint(layers.time[heard] * voice.rate).astype(np.int64) + offset
+        codes = base + 3 * layers.layer[heard].astype(np.intp) + levels
+        amps = layers.volume[heard] * level_gain[levels]
+        parts = zip(beats, (starts, codes, amps, layers.bar[heard]), strict=True)
+        return tuple(np.concatenate([a, b]) for a, b in parts)
 
     def prepare(self, max_frames: int) -> None:
         """Allocate the scratch buffer once, outside the audio callback."""

@@ -85,12 +85,17 @@ class _Blocks:
 
 
 class RowSource(AudioSource):
-    """One routing row of a song (a mono block) on ``channels`` output channels."""
+    """One routing row of a song (a mono block) on ``channels`` output channels.
 
-    def __init__(self, shared: _Blocks, index: int, channels: int) -> None:
+    ``sounds_until`` is the song's end in map frames: the engine plays the song to its
+    last frame (a stem or a word may run on after the map's last bar).
+    """
+
+    def __init__(self, shared: _Blocks, index: int, channels: int, sounds_until: int) -> None:
         self.shared = shared
         self.index = index
         self.channels = channels
+        self.sounds_until = sounds_until
 
     def render(self, plan: Plan, frame: int, out: NDArray[np.float32]) -> bool:
         buf, spans = self.shared.get(plan, frame, out.shape[0])[self.index]
@@ -110,6 +115,7 @@ def song_routes(plan: SongPlan) -> list[Route]:
     """
     routes: list[Route] = []
     gains = plan.routing.gains
+    until = plan.length - plan.bar1_frame  # the song's last frame, as a map frame
     row = 0
     for source in plan.sources:
         shared = _Blocks(source, plan.bar1_frame)
@@ -118,7 +124,8 @@ def song_routes(plan: SongPlan) -> list[Route]:
             for ch in np.flatnonzero(gains[row]):
                 by_gain.setdefault(float(gains[row, ch]), []).append(int(ch))
             for gain, channels in by_gain.items():
-                routes.append(Route(RowSource(shared, k, len(channels)), tuple(channels), gain))
+                played = RowSource(shared, k, len(channels), until)
+                routes.append(Route(played, tuple(channels), gain))
             row += 1
     if row != gains.shape[0]:
         raise ParameterError(f"the song's routing has {gains.shape[0]} rows, its sources {row}")

@@ -10,8 +10,8 @@ stream (:class:`~ictus.show.live.Stage`) that the songs take turns on.
 Each song is made ready before it plays (:func:`~ictus.show.plan_song`: grid, spoken
 words, stems opened and their read-ahead filled) and gets its own engine whose audio
 sources and MIDI output are the song's (:mod:`ictus.show.live`); the engine's own click
-is silent (the performers' clicks are sources, routed like everything else). While a
-song plays the next one is made ready, so ``go`` starts it at once and an
+goes to no output (the performers' clicks are sources, routed like everything else).
+While a song plays the next one is made ready, so ``go`` starts it at once and an
 auto-advancing song (``advance = 4``) is followed by the next exactly ``4 s`` after its
 last frame: the switch is armed on the stream and made on that sample.
 
@@ -33,8 +33,6 @@ from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 
-import numpy as np
-
 from ictus.engine import Backend, Engine, State, Status
 from ictus.errors import IctusError, ParameterError
 from ictus.show.check import check_show
@@ -43,8 +41,6 @@ from ictus.show.model import Advance, Control, Show, Song
 from ictus.show.plan import SongPlan, plan_song
 from ictus.show.speech import Speaker
 from ictus.show.stems import READ_CHUNK
-from ictus.sounds import Voice
-from ictus.tempomap.model import SILENT
 
 #: How often the runner's thread looks (seconds).
 TICK = 0.005
@@ -57,32 +53,6 @@ KEEP_SECONDS = 1.0
 def song_seconds(frames: int, rate: int) -> float:
     """Frames as seconds, for the display."""
     return frames / rate
-
-
-def silent_voice(plan: SongPlan) -> Voice:
-    """The engine's own click, silent: the show's clicks are routed sources.
-
-    The engine plays until its click's last sound has died away. When something of
-    the song sounds after the map's end (a stem or a word running on), the level of
-    the map's last click gets a silence that lasts until the song's last frame, so the
-    engine plays the song to its end and no further.
-
-    >>> from types import SimpleNamespace
-    >>> from ictus.tempomap import Section, Tempo, TempoMap, build_grid
-    >>> grid = build_grid(TempoMap((Section(1, Tempo(120)),)))  # beats at 0 .. 1.5 s
-    >>> voice = silent_voice(SimpleNamespace(grid=grid, rate=1000, length=2500))
-    >>> len(voice.accent), len(voice.normal), bool(voice.normal.any())
-    (1, 1000, False)
-    """
-    lengths = [1, 1, 1]
-    rate, grid = plan.rate, plan.grid
-    if plan.length > round(grid.duration * rate):
-        audible = np.flatnonzero(grid.level != SILENT)
-        last = audible[-1]
-        start = int(grid.samples(rate)[last])
-        lengths[int(grid.level[last])] = plan.length - start
-    silence = [np.zeros(n, np.float32) for n in lengths]
-    return Voice("silent", rate, *silence)
 
 
 @dataclass(eq=False)
@@ -221,10 +191,8 @@ class ShowRunner:
             engine = Engine(
                 song.tempo_map,
                 slot,
-                voice=silent_voice(plan),
                 channels=self.show.channels,
-                click_on=(0,),
-                gains={"accent": 0.0, "normal": 0.0, "sub": 0.0},
+                click_on=(),
                 sources=song_routes(plan),
                 event_outputs=(midi,),
             )

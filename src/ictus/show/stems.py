@@ -5,13 +5,16 @@
 for those engine frames into ``out``. The file (WAV, FLAC, AIFF: anything libsndfile
 reads) is never loaded whole: a helper thread reads it block by block, resamples it with
 soxr's streaming resampler when its rate is not the show's, and writes into a ring of
-``ring_frames`` frames. Memory is the ring's, whatever the length of the file.
+``ring_frames`` frames ahead of the callback, keeping :attr:`StemStream.behind` frames
+behind it. Memory is the ring's, whatever the length of the file.
 
 The callback side (:meth:`StemStream.render`) never waits: it copies what the ring
 holds, and where the frames it needs are not there yet (a disk too slow, a locate not
 refilled yet) it leaves silence and counts an **underrun**. A block that does not follow
-on from the last one (a locate) asks the reader to refill from the new position, as
-:meth:`StemStream.seek` does ahead of time.
+on from the last one is either a move the ring can serve (JACK's clock jumping over the
+periods an xrun lost, or back by one: it reads on from there, at once) or a locate,
+which asks the reader to refill from the new position, as :meth:`StemStream.seek` does
+ahead of time.
 
 Threading: one reader thread writes the ring and publishes how far it got by replacing
 one tuple; the callback reads the ring and publishes how far it read by replacing
@@ -102,7 +105,9 @@ class StemStream:
     gain
         Linear gain applied in :meth:`render` (not in :meth:`blocks`: routing applies it).
     ring_frames
-        Read-ahead ring size in frames.
+        Read-ahead in frames: how far ahead of the callback the reader fills. The ring
+        holds :attr:`behind` frames more, the last ones played, kept for a block that
+        comes again (see :meth:`_reads_on`).
     """
 
     def __init__(
@@ -132,11 +137,16 @@ class StemStream:
         if ring_frames < 2 * READ_CHUNK:
             raise ParameterError(f"ring must hold at least {2 * READ_CHUNK} frames")
         self.ring_frames = int(ring_frames)
+        #: frames kept behind where the callback read last (never overwritten by the
+        #: reader): a block played again, or a short step back, still finds them
+        self.behind = min(READ_CHUNK, self.ring_frames // 8)
+        #: the ring's size: read-ahead and the frames kept behind
+        self.slots = self.ring_frames + self.behind
         self.length = (
             self.info.frames if self.info.rate == self.rate else self.info.frames_at(self.rate)
         )
         width = self.channels
-        self._ring = np.zeros((width, self.ring_frames), dtype=np.float32)
+        self._ring = np.zeros((width, self.slots), dtype=np.float32)
         # per-channel contiguous rows for the routing path (made once)
         self._block = np.zeros((width, 0), dtype=np.float32)
         self.underruns = 0
@@ -146,6 +156,9 @@ class StemStream:
         self._filled: tuple[int, int, int] = (-1, 0, 0)
         # (generation, stem frame up to which the callback has read)
         self._read: tuple[int, int] = (0, 0)
+        # the furthest stem frame the callback has read up to since the last refill: the
+        # reader may have filled a ring's length ahead of it (the callback's own)
+        self._reach = 0
         self._next_frame: int | None = None
         # ((stem frame, rows), ...): copies of places a loop or jump lands on, made by
         # keep() and replaced whole (the callback reads the tuple it finds)
@@ -172,6 +185,7 @@ class StemStream:
         position = max(0, min(int(frame) - self.origin_frame, self.length))
         gen = self._target[0] + 1
         self._read = (gen, position)
+        self._reach = position
         self._target = (gen, position)
         self._next_frame = int(frame)
 
@@ -291,22 +305,35 @@ class StemStream:
         out[:] = self._block[:, :n].T
         return True
 
-    def _held(self, block_start_frame: int, n: int) -> bool:
-        """A skip forward onto frames the ring holds already (the clock jumped over an
-        xrun, a short jump ahead): read on, no refill. Only forward of where the
-        callback read last: the reader never writes there (it keeps a ring's length
-        ahead of that), so the frames stay what they were."""
-        start = block_start_frame - self.origin_frame
-        lo, hi = max(start, 0), min(start + n, self.length)
+    def _reads_on(self, block_start_frame: int) -> bool:
+        """Whether a block that does not follow on from the last one is a move the ring
+        can serve; then it reads on from there, and nothing is refilled.
+
+        Around an xrun JACK's clock jumps: ahead over the periods lost, and now and
+        then back by one (a cycle's frame time seen twice). The engine's transport
+        follows the clock, so the block asks for the frames at the transport's new
+        position. The ring serves it when, in the generation asked for, it holds the
+        stem from where the block's part of it begins (or the block has none: still
+        before the stem's first frame, already after its last), and that place is not
+        more than :attr:`behind` frames back from the furthest the callback has read:
+        the reader never writes over those (it fills at most :attr:`ring_frames` ahead
+        of where the callback reads, into a ring that many frames longer), so they stay
+        what they were while they are copied, even with the reader writing meanwhile.
+        Anything else (a move further back, a move beyond what is buffered) is a locate.
+        """
+        if self._next_frame is None:
+            return False
+        lo = min(max(block_start_frame - self.origin_frame, 0), self.length)
         gen, first, end = self._filled
-        rgen, rpos = self._read
-        return gen == rgen == self._target[0] and rpos <= lo < hi <= end and first <= lo
+        rgen = self._read[0]
+        safe = max(first, self._reach - self.behind)
+        return gen == rgen == self._target[0] and safe <= lo <= end
 
     def _fill(
         self, block_start_frame: int, n: int, rows: NDArray[np.float32]
     ) -> list[tuple[int, int]]:
         """Copy frames into ``rows``; return the spans that hold stem audio."""
-        if block_start_frame != self._next_frame and not self._held(block_start_frame, n):
+        if block_start_frame != self._next_frame and not self._reads_on(block_start_frame):
             self._request(block_start_frame)
         self._next_frame = block_start_frame + n
         start = block_start_frame - self.origin_frame
@@ -327,10 +354,11 @@ class StemStream:
                     # a loop's wrap or a jump we kept a copy of: no gap
                     rows[:, lo - start : hi - start] = kept[:, lo - first_kept : hi - first_kept]
                     self._read = (gen, hi)
+                    self._reach = max(self._reach, hi)
                     return [(lo - start, hi - start)]
             self.underruns += 1
         if have_hi > have_lo:
-            cap = self.ring_frames
+            cap = self.slots
             a, b = have_lo % cap, have_lo % cap + (have_hi - have_lo)
             dst = have_lo - start
             if b <= cap:
@@ -340,6 +368,7 @@ class StemStream:
                 rows[:, dst : dst + split] = self._ring[:, a:]
                 rows[:, dst + split : dst + have_hi - have_lo] = self._ring[:, : b - cap]
         self._read = (gen, hi)
+        self._reach = max(self._reach, hi)
         return [(lo - start, hi - start)] if have_hi > have_lo else []
 
     # -- reader thread ----------------------------------------------------------------
@@ -388,7 +417,7 @@ class StemStream:
                     self._wake.wait(_IDLE)
                     self._wake.clear()
                     continue
-                cap = self.ring_frames
+                cap = self.slots
                 a = end % cap
                 first = min(m, cap - a)
                 self._ring[:, a : a + first] = pending[:first].T

@@ -17,7 +17,8 @@ keeps that timeline, so every other question about time goes to the same place.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -46,6 +47,40 @@ class GridCue:
     beat: int
     text: str
     section: str
+
+
+class LayerClicks(NamedTuple):
+    """The clicks of the polyrhythm layers, in time order, beside the beat grid.
+
+    They are kept apart from the beats so that bar lines, beat lists and exports read
+    the beats alone; the mixer sounds both. ``layer`` indexes the grid's
+    :attr:`ClickGrid.layer_voices`; ``pulse`` counts the layer's clicks in a bar from 1.
+    """
+
+    time: NDArray[np.float64]
+    bar: NDArray[np.int32]
+    pulse: NDArray[np.int32]
+    layer: NDArray[np.int16]
+    level: NDArray[np.int8]
+    volume: NDArray[np.float32]
+    position: NDArray[np.float64]
+
+    @classmethod
+    def none(cls) -> LayerClicks:
+        return cls(
+            np.zeros(0),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int16),
+            np.zeros(0, np.int8),
+            np.zeros(0, np.float32),
+            np.zeros(0),
+        )
+
+
+#: A layer's voice as the grid names it: (its place among its section's layers, its
+#: sound or None). The mixer turns None into a sound unlike the main click's.
+LayerVoice = tuple[int, str | None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +115,12 @@ class ClickGrid:
     title: str | None = None
     #: The timeline the grid was built from (its start, origin and count-in lead).
     timeline: Timeline | None = None
+    #: Polyrhythm layer clicks (:class:`LayerClicks`), empty without layers.
+    layers: LayerClicks = field(default_factory=LayerClicks.none)
+    #: The voice of each layer index of :attr:`layers`.
+    layer_voices: tuple[LayerVoice, ...] = ()
+    #: Map bars a gap click mutes (they keep their clicks, at level ``silent``).
+    gap_bars: frozenset[int] = frozenset()
 
     def __len__(self) -> int:
         return len(self.time)
@@ -141,6 +182,20 @@ class ClickGrid:
         }
 
 
+def _sub_level(section: Section, k: int, beat_level: int) -> int:
+    """Level of click ``k`` of a beat (0: the beat itself), after the sub-pattern.
+
+    ``X`` accents it, ``.`` silences it, ``x`` leaves it as it is.
+    """
+    level = beat_level if k == 0 else Level.SUB
+    mark = section.sub_pattern[k] if section.sub_pattern is not None else "x"
+    if mark == ".":
+        return Level.SILENT
+    if mark == "X" and level != Level.SILENT:
+        return Level.ACCENT
+    return level
+
+
 def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
     """One bar's clicks: offsets (quarters), beat numbers, sub numbers, levels."""
     offsets = section.beat_offsets()
@@ -151,7 +206,7 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
             offs.append(start + off)
             beats.append(b + 1)
             subs.append(k)
-            lvls.append(levels[b] if k == 0 else Level.SUB)
+            lvls.append(_sub_level(section, k, levels[b]))
     if section.mute:
         lvls = [Level.SILENT] * len(lvls)
     return (
@@ -181,15 +236,65 @@ def _section_clicks(
     seconds, tempo = line.section_clock(index, q)
     volume = np.full(len(q), section.volume, dtype=np.float32)
     volume[np.tile(subs, nbars) > 0] *= section.sub_volume
+    levels = np.tile(lvls, nbars)
+    if section.gap is not None:
+        # a gap bar keeps its clicks (the grid still counts it), silent
+        levels[np.isin(bar_idx, section.gap_bars())] = Level.SILENT
     cols = {
         "bar": (line.tempo_map.first_bar_of(index) + bar_idx).astype(np.int32),
         "beat": np.tile(beats, nbars),
         "sub": np.tile(subs, nbars),
-        "level": np.tile(lvls, nbars),
+        "level": levels,
         "volume": volume,
         "q": q,
     }
     return cols, seconds, tempo
+
+
+def layer_offsets(section: Section, pulses: int) -> tuple[Fraction, ...]:
+    """Where a layer of ``pulses`` clicks falls in a bar: ``k * bar / pulses`` quarters.
+
+    >>> from ictus.tempomap.model import Tempo
+    >>> [str(q) for q in layer_offsets(Section(1, Tempo(120)), 3)]
+    ['0', '4/3', '8/3']
+    """
+    return tuple(k * section.bar_quarters / pulses for k in range(pulses))
+
+
+def _layer_clicks(
+    line: Timeline, index: int, bar_from: int, voices: dict[LayerVoice, int]
+) -> list[dict[str, NDArray[Any]]]:
+    """The layer clicks of bars ``bar_from..`` of a section (times from the section start)."""
+    section = line.tempo_map.sections[index]
+    nbars = section.bars - bar_from
+    bar_idx = np.arange(bar_from, section.bars, dtype=np.int64)
+    silent = np.isin(bar_idx, section.gap_bars()) | section.mute
+    out = []
+    for j, layer in enumerate(section.layers):
+        key = (j, layer.sound)
+        voice = voices.setdefault(key, len(voices))
+        offs = np.array([float(o) for o in layer_offsets(section, layer.pulses)])
+        n = layer.pulses
+        q = np.repeat(bar_idx, n) * float(section.bar_quarters) + np.tile(offs, nbars)
+        seconds, _ = line.section_clock(index, q)
+        # every layer click is a normal one: the bar's accent is the beat's already, and
+        # a second accent on the same downbeat would only be louder, not clearer
+        level = np.full(n * nbars, Level.NORMAL, dtype=np.int8)
+        level[np.repeat(silent, n)] = Level.SILENT
+        out.append(
+            {
+                "seconds": seconds,
+                "bar": (line.tempo_map.first_bar_of(index) + np.repeat(bar_idx, n)).astype(
+                    np.int32
+                ),
+                "pulse": np.tile(np.arange(1, n + 1, dtype=np.int32), nbars),
+                "layer": np.full(len(q), voice, dtype=np.int16),
+                "level": level,
+                "volume": np.full(len(q), section.volume, dtype=np.float32),
+                "q": q,
+            }
+        )
+    return out
 
 
 def clicks_per_bar(section: Section) -> int:
@@ -216,7 +321,8 @@ def check_size(tempo_map: TempoMap, line: Timeline | None = None) -> Timeline:
     """
     clicks = 0
     for i, section in enumerate(tempo_map.sections):
-        clicks += section.bars * clicks_per_bar(section)
+        layer_clicks = sum(layer.pulses for layer in section.layers)
+        clicks += section.bars * (clicks_per_bar(section) + layer_clicks)
         if clicks > MAX_CLICKS:
             raise ParameterError(
                 f"more than {MAX_CLICKS:,} clicks, ictus's limit (reached in section {i + 1})"
@@ -279,7 +385,8 @@ def summarize(tempo_map: TempoMap, line: Timeline | None = None) -> MapSummary:
     for section in tempo_map.sections:
         levels = _bar_template(section)[3]
         clicks += section.bars * len(levels)
-        sounding += section.bars * int(np.count_nonzero(levels != Level.SILENT))
+        heard = section.bars - len(section.gap_bars())
+        sounding += heard * int(np.count_nonzero(levels != Level.SILENT))
     return MapSummary(float(line.duration), float(line.lead), clicks, sounding)
 
 
@@ -311,8 +418,9 @@ def grid_blocks(
     Each block is a :class:`ClickGrid` of about ``clicks`` clicks (at least one bar;
     count-in and short sections are gathered into one block) holding exactly the
     numbers the whole grid holds at those places, with the grid's ``section_names``,
-    ``duration`` and ``timeline`` and no cues. Memory stays that of one block however
-    long the map: ``ictus beats`` writes ten million clicks this way.
+    ``duration`` and ``timeline``; cues, layers and gap bars are the whole grid's
+    (:func:`build_grid`). Memory stays that of one block however long the map:
+    ``ictus beats`` writes ten million clicks this way.
 
     >>> from ictus.tempomap.model import Tempo
     >>> m = TempoMap((Section(3, Tempo(120)), Section(2, Tempo(60), label="b")))
@@ -426,18 +534,37 @@ def build_grid(
         tempo_map, start_label=start_label, start_bar=start_bar, clicks=MAX_CLICKS + 1
     )
     assert grid.timeline is not None
-    return replace(grid, cues=_grid_cues(grid.timeline, grid.section_names))
+    return _with_marks(grid, grid.timeline)
 
 
-def _grid_cues(line: Timeline, names: tuple[str, ...]) -> tuple[GridCue, ...]:
-    """Every text cue from where playback starts, placed in grid time."""
+def _with_marks(grid: ClickGrid, line: Timeline) -> ClickGrid:
+    """The grid with its cues, polyrhythm layers and gap bars, from where it starts."""
     tempo_map = line.tempo_map
     i0, b0 = line.start_index, line.start_bar_offset
     scale = float(tempo_map.scale)
+    lead = float(line.lead * line.scale)
     cues: list[GridCue] = []
+    layer_parts: list[dict[str, NDArray[Any]]] = []
+    voices: dict[LayerVoice, int] = {}
+    gap_bars: set[int] = set()
+    # starting mid-section: layers are measured from the start bar's own downbeat, the
+    # same float the beats are measured from (grid_blocks)
+    first_seconds = 0.0
+    if b0 > 0:
+        start = tempo_map.sections[i0]
+        first_seconds = _section_clicks(line, i0, _bar_template(start), b0, b0 + 1)[1][0]
     for i in range(i0, len(tempo_map.sections)):
         section = tempo_map.sections[i]
         bar_from = b0 if i == i0 else 0
+        first_bar = tempo_map.first_bar_of(i)
+        gap_bars.update(first_bar + b for b in section.gap_bars() if b >= bar_from)
+        for layer in _layer_clicks(line, i, bar_from, voices):
+            if i == i0 and bar_from > 0:
+                layer["time"] = lead + (layer.pop("seconds") - first_seconds)
+            else:
+                layer["time"] = float(line.unscaled_offset(i)) + layer.pop("seconds")
+            layer["position"] = float(line.section_quarter(i)) + layer.pop("q")
+            layer_parts.append(layer)
         for cue in section.cues:
             if cue.bar - 1 < bar_from:
                 continue
@@ -446,13 +573,36 @@ def _grid_cues(line: Timeline, names: tuple[str, ...]) -> tuple[GridCue, ...]:
             cues.append(
                 GridCue(
                     float(t) / scale,
-                    tempo_map.first_bar_of(i) + cue.bar - 1,
+                    first_bar + cue.bar - 1,
                     cue.beat,
                     cue.text,
                     section.label or "",
                 )
             )
-    return tuple(cues)
+    return replace(
+        grid,
+        cues=tuple(cues),
+        layers=_joined_layers(layer_parts, scale),
+        layer_voices=tuple(sorted(voices, key=voices.__getitem__)),
+        gap_bars=frozenset(gap_bars),
+    )
+
+
+def _joined_layers(parts: list[dict[str, NDArray[Any]]], scale: float) -> LayerClicks:
+    """Every section's layer clicks as one table in time order (scale applied)."""
+    if not parts:
+        return LayerClicks.none()
+    cols = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    order = np.argsort(cols["time"], kind="stable")
+    return LayerClicks(
+        time=(cols["time"] / scale)[order],
+        bar=cols["bar"][order],
+        pulse=cols["pulse"][order],
+        layer=cols["layer"][order],
+        level=cols["level"][order],
+        volume=cols["volume"][order],
+        position=cols["position"][order],
+    )
 
 
 def _count_in_clicks(line: Timeline) -> dict[str, NDArray[Any]]:

@@ -28,6 +28,7 @@ from typing import Literal
 
 from ictus.errors import ParameterError
 from ictus.limits import MAX_PULSES
+from ictus.tempomap.trainers import Gap, GapCycle, GapShare, Layer, SpeedTrainer, check_layers
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.rates import FrameRate
 from ictus.timebase.timecode import Timecode
@@ -413,12 +414,23 @@ class Section:
         One of ``X`` (accent), ``x`` (normal), ``.`` (silent) per beat; default ``Xxx…``.
     sub : int in 1..16 or "pulse"
         Subdivisions per beat.
+    sub_pattern : str or None
+        One of ``X`` (accent), ``x`` (as usual), ``.`` (silent) for each click of a beat,
+        the beat itself first (``sub=4`` with ``x..x``: the beat and its last sixteenth).
     sub_volume, volume : float in 0..4
         Gains for this section's subdivisions and for the whole section.
     mute : bool
         A gap: the bars pass in time but make no sound.
     label : str or None
     cues : tuple of Cue
+    gap : GapCycle, GapShare or None
+        A gap click: the bars it names pass in time without a sound
+        (:mod:`ictus.tempomap.trainers`).
+    trainer : SpeedTrainer or None
+        A speed trainer from ``tempo``: it sets ``steps`` (any given are replaced),
+        so every reader of steps sees its tempos.
+    layers : tuple of Layer
+        Polyrhythm layers: clicks spread evenly over each bar, each on its own sound.
     """
 
     bars: int
@@ -430,11 +442,15 @@ class Section:
     steps: tuple[tuple[Fraction, Fraction], ...] | None = None
     pattern: str | None = None
     sub: Subdivision = 1
+    sub_pattern: str | None = None
     sub_volume: float = 1.0
     volume: float = 1.0
     mute: bool = False
     label: str | None = None
     cues: tuple[Cue, ...] = ()
+    gap: Gap | None = None
+    trainer: SpeedTrainer | None = None
+    layers: tuple[Layer, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.bars, int) or isinstance(self.bars, bool) or self.bars < 1:
@@ -447,6 +463,7 @@ class Section:
             raise ParameterError("a ramp's start and end tempo must use the same beat unit")
         if self.tempi is not None:
             self._check_tempi()
+        self._check_trainers()
         if self.steps is not None:
             self._check_steps()
         if self.pattern is not None:
@@ -470,6 +487,49 @@ class Section:
                 f"{self.beats_per_bar} beats need {want}"
             )
 
+    def _check_trainers(self) -> None:
+        """The gap and layers are of their types; a speed trainer becomes tempo steps."""
+        if self.gap is not None and not isinstance(self.gap, GapCycle | GapShare):
+            raise ParameterError(f"gap must be a GapCycle or GapShare, got {self.gap!r}")
+        object.__setattr__(self, "layers", check_layers(self.layers))
+        trainer = self.trainer
+        if trainer is None:
+            return
+        if not isinstance(trainer, SpeedTrainer):
+            raise ParameterError(f"trainer must be a SpeedTrainer, got {trainer!r}")
+        if self.tempo_end is not None or self.tempi is not None:
+            raise ParameterError(
+                "a speed trainer starts from one tempo: it cannot have a ramp or a per-beat list"
+            )
+        start = self.tempo.bpm
+        trainer.check_start(start)
+        per_quarter = (self.tempo.unit or QUARTER) / QUARTER
+        check_tempo_range(trainer.end * per_quarter, "trainer end tempo")
+        steps: list[tuple[Fraction, Fraction]] = []
+        before = start
+        for bar in range(trainer.every, self.bars, trainer.every):
+            tempo = trainer.tempo_of_bar(start, bar)
+            if tempo == before:
+                break  # the end is reached: it holds
+            steps.append((bar * self.bar_quarters, tempo * per_quarter))
+            before = tempo
+        object.__setattr__(self, "steps", tuple(steps) or None)
+
+    def gap_bars(self) -> tuple[int, ...]:
+        """The 0-based bars of the section its gap click mutes (none without a gap).
+
+        >>> Section(6, Tempo(120), gap=GapCycle(2, 1)).gap_bars()
+        (2, 5)
+        """
+        if self.gap is None:
+            return ()
+        # asked for every status of the live display: drawn once per (immutable) section
+        bars: tuple[int, ...] | None = self.__dict__.get("_gap_bars")
+        if bars is None:
+            bars = self.gap.muted_bars(self.bars)
+            object.__setattr__(self, "_gap_bars", bars)
+        return bars
+
     def _check_pattern(self) -> None:
         """One of X, x, . for each beat of a bar."""
         assert self.pattern is not None
@@ -489,6 +549,16 @@ class Section:
             not isinstance(self.sub, int) or isinstance(self.sub, bool) or not 1 <= self.sub <= 16
         ):
             raise ParameterError(f"subdivision must be 1..16 or 'pulse', got {self.sub!r}")
+        if self.sub_pattern is not None:
+            if self.sub == "pulse" or set(self.sub_pattern) - set(PATTERN_CHARS):
+                raise ParameterError(
+                    f"sub-pattern {self.sub_pattern!r} uses X, x and . with sub=2..16"
+                )
+            if len(self.sub_pattern) != self.sub:
+                raise ParameterError(
+                    f"sub-pattern {self.sub_pattern!r} has {len(self.sub_pattern)} clicks, "
+                    f"but sub={self.sub} makes {self.sub} a beat"
+                )
         for name in ("volume", "sub_volume"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not 0 <= value <= 4 or math.isnan(value):

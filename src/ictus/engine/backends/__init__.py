@@ -31,6 +31,8 @@ from typing import Any
 from ictus.engine.backends.base import (
     Backend,
     BackendError,
+    Capture,
+    Latency,
     NoOutput,
     OutputList,
     OutputPort,
@@ -97,6 +99,8 @@ __all__ = [
     "BACKENDS",
     "Backend",
     "BackendError",
+    "Capture",
+    "Latency",
     "NoOutput",
     "OutputList",
     "OutputPort",

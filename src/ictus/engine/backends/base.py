@@ -14,9 +14,19 @@ on the backend calls ``process(out, now)`` from its audio thread for every block
   the transport can stay aligned to it.
 
 The process function must not block, do I/O or allocate much (see
-:mod:`ictus.engine.transport`). Backends report trouble through attributes the engine
-polls from its control thread, never by calling back into it: ``xruns`` (a count) and
-``failure`` (why the stream stopped, or None).
+:mod:`ictus.engine.transport`).
+
+A backend opened with ``inputs`` > 0 (constructor option of the JACK, PortAudio and
+null backends) also records: before each ``process(out, now)`` it calls
+``capture(block, now)``, if the engine set :attr:`Backend.capture`, with the input
+block of the same cycle (float32, frames x inputs, any strides, valid only during the
+call) and the same ``now``. The same callback rules apply.
+:meth:`Backend.reported_latency` says how late the outputs sound and the inputs
+arrive, as the device or server reports it (docs/PRACTICE.md: how a take is aligned).
+
+Backends report trouble through attributes the engine polls from its control thread,
+never by calling back into it: ``xruns`` (a count) and ``failure`` (why the stream
+stopped, or None).
 """
 
 from __future__ import annotations
@@ -30,6 +40,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ictus.errors import IctusError
+
+#: ``capture(block, now)``: the input block whose first sample arrived at clock ``now``
+Capture = Callable[[NDArray[np.float32], int], None]
 
 #: ``process(out, now)``; may return True to say the block is all silence (a hint
 #: that lets a backend skip copying zeros it already wrote)
@@ -61,6 +74,24 @@ class OutputPort:
 
 
 @dataclass(frozen=True)
+class Latency:
+    """Frames between the backend's clock and the outside world, as reported.
+
+    ``playback``: a sample played at clock ``c`` is heard at ``c + playback``;
+    ``capture``: a sample received at clock ``c`` was picked up at ``c - capture``.
+    So a note played exactly on a click at clock ``c`` comes back at
+    ``c + round_trip``.
+    """
+
+    playback: int = 0
+    capture: int = 0
+
+    @property
+    def round_trip(self) -> int:
+        return self.playback + self.capture
+
+
+@dataclass(frozen=True)
 class OutputList:
     """What one backend can play to now: ``available`` and why (``state``)."""
 
@@ -84,6 +115,10 @@ class Backend(ABC):
         self.channels = 0
         self.xruns = 0
         self.failure: str | None = None
+        #: input channels the backend was asked to open (0: none)
+        self.inputs = 0
+        #: set by the engine before :meth:`start` when it records (see the module docstring)
+        self.capture: Capture | None = None
 
     @abstractmethod
     def open(self, channels: int, rate: int | None = None) -> None:
@@ -119,6 +154,11 @@ class Backend(ABC):
         tell (the engine then estimates it from its last block). Any thread."""
         del clock
         return None
+
+    def reported_latency(self) -> Latency:
+        """How late the outputs sound and the inputs arrive, in frames, as the device
+        or server reports it (control thread; 0 and 0 when it cannot tell)."""
+        return Latency()
 
     def settle(self, timeout: float = 1.0) -> None:
         """Wait (control thread) until the outputs are connected and blocks flow."""

@@ -15,6 +15,14 @@ order), ``"none"``, or a list whose items are port names (``system:playback_3``)
 client names (``recorder``: all of its audio inputs, in order); the resulting ports are
 connected to ``out_1``, ``out_2``, ... in turn.
 
+**Inputs.** ``inputs`` registers audio inputs ``<client>:in_1`` ... ``in_N`` on the same
+client, so what they receive in a cycle is handed to ``capture`` with the very frame
+time the output of that cycle is stamped with (sample-exact: no second client, no
+second clock). ``input_connect`` gives one source per input: a port name
+(``system:capture_1``) or a client name (all of its audio outputs, summed by JACK).
+:meth:`JackBackend.reported_latency` reads JACK's latency ranges of our ports (the
+longest playback latency of the outputs, the longest capture latency of the inputs).
+
 **Extra MIDI ports.** ``midi_outputs`` and ``midi_inputs`` name MIDI ports registered on
 the same client (``<client>:midi_out``), so what goes through them is read and written in
 the very process callback that plays the audio: an event output (MIDI clock, MTC) writes
@@ -49,6 +57,7 @@ import numpy as np
 from ictus.engine.backends.base import (
     Backend,
     BackendError,
+    Latency,
     NoOutput,
     OutputList,
     OutputPort,
@@ -114,6 +123,39 @@ def _frames_to_time(client: Any) -> Any:
     return lambda frames: int(call(address, frames & (_WRAP - 1)))
 
 
+#: jack_latency_callback_mode_t (jack/types.h)
+_CAPTURE, _PLAYBACK = 0, 1
+
+
+def _latency_range() -> Any:
+    """``jack_port_get_latency_range`` (JACK-Client does not wrap it) as a function
+    (port, mode) -> the range's maximum in frames; None where it cannot be had."""
+    import ctypes
+
+    jack = _jack()
+    ffi = getattr(jack, "_ffi", None)
+    if ffi is None:
+        return None
+    try:
+        lib = ctypes.CDLL("libjack.so.0")  # the library JACK-Client loaded: same handle
+    except OSError:
+        return None
+
+    class Range(ctypes.Structure):
+        _fields_ = (("min", ctypes.c_uint32), ("max", ctypes.c_uint32))
+
+    call = lib.jack_port_get_latency_range
+    call.restype = None
+    call.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(Range)]
+
+    def ask(port: Any, mode: int) -> int:
+        found = Range()
+        call(ctypes.c_void_p(int(ffi.cast("uintptr_t", port._ptr))), mode, ctypes.byref(found))
+        return int(found.max)
+
+    return ask
+
+
 class JackBackend(Backend):
     """Play through a JACK server; see the module docstring.
 
@@ -135,6 +177,10 @@ class JackBackend(Backend):
         ``costs`` (a ring; ``cycles`` counts them all). 0: do not measure.
     on_client : callable jack.Client -> None, optional
         Registers extra ports on every client opened (see the module docstring).
+    inputs : int
+        Audio inputs to register (``in_1``...), handed to ``capture`` each cycle.
+    input_connect : sequence of str
+        What to connect to each input at start (a port or a client), in order.
     """
 
     name = "jack"
@@ -150,8 +196,18 @@ class JackBackend(Backend):
         midi_connect: Mapping[str, Sequence[str]] | None = None,
         timebase: Callable[..., None] | None = None,
         on_client: Callable[[Any], None] | None = None,
+        inputs: int = 0,
+        input_connect: Sequence[str] = (),
     ) -> None:
         super().__init__()
+        if len(input_connect) > inputs:
+            raise BackendError(f"{len(input_connect)} sources for {inputs} input(s)")
+        self.inputs = inputs
+        self.input_connect = tuple(input_connect)
+        self._in_ports: list[Any] = []
+        self._in_scratch = np.zeros((0, 0), dtype=np.float32)
+        self._in_view: Any = None
+        self._take_in: Any = None
         self.midi_outputs = tuple(midi_outputs)
         self.midi_inputs = tuple(midi_inputs)
         self.midi_connect = dict(midi_connect or {})
@@ -235,6 +291,7 @@ class JackBackend(Backend):
         self.rate = client.samplerate
         self.period = client.blocksize
         self._ports = [client.outports.register(f"out_{i + 1}") for i in range(self.channels)]
+        self._in_ports = [client.inports.register(f"in_{i + 1}") for i in range(self.inputs)]
         self._midi = {name: client.midi_outports.register(name) for name in self.midi_outputs}
         self._midi_out = list(self._midi.values())
         self._midi.update({name: client.midi_inports.register(name) for name in self.midi_inputs})
@@ -279,8 +336,10 @@ class JackBackend(Backend):
     def _size(self, frames: int) -> None:
         """Channel-major scratch: each output's samples are contiguous, one copy per port."""
         self._scratch = np.zeros((self.channels, frames), dtype=np.float32)
+        self._in_scratch = np.zeros((self.inputs, frames), dtype=np.float32)
         self._view_frames = -1
         self._copy = self._port_copier()
+        self._take_in = self._input_copier()
 
     def _port_copier(self) -> Any:
         """A function copying the scratch rows into the port buffers of one cycle.
@@ -325,6 +384,45 @@ class JackBackend(Backend):
 
         return copy
 
+    def _input_copier(self) -> Any:
+        """A function copying each input port's buffer of this cycle into its row of
+        the input scratch (through cffi like :meth:`_port_copier`: no array per port)."""
+        jack = _jack()
+        ffi = getattr(jack, "_ffi", None)
+        lib = getattr(jack, "_lib", None)
+        ports, scratch = self._in_ports, self._in_scratch
+        if ffi is None or lib is None or not all(hasattr(p, "_ptr") for p in ports):
+
+            def take_slow(frames: int) -> None:
+                for i, port in enumerate(ports):
+                    scratch[i, :frames] = port.get_array()
+
+            return take_slow
+        get_buffer, memmove = lib.jack_port_get_buffer, ffi.memmove
+        pairs = [(p._ptr, ffi.from_buffer(scratch[i])) for i, p in enumerate(ports)]
+
+        def take(frames: int) -> None:
+            size = frames * 4
+            for port, row in pairs:
+                memmove(row, get_buffer(port, frames), size)
+
+        return take
+
+    def reported_latency(self) -> Latency:
+        """JACK's own reckoning: the longest playback latency of our outputs and the
+        longest capture latency of our inputs (both 0 for ports wired only to other
+        clients: JACK counts latency from the hardware)."""
+        if self._client is None:
+            return Latency()
+        ask = _latency_range()
+        if ask is None:
+            return Latency()
+
+        def longest(ports: list[Any], mode: int) -> int:
+            return max((ask(p, mode) for p in ports), default=0)
+
+        return Latency(longest(self._ports, _PLAYBACK), longest(self._in_ports, _CAPTURE))
+
     # -- running ---------------------------------------------------------------------
 
     def start(self, process: Process) -> None:
@@ -336,6 +434,11 @@ class JackBackend(Backend):
                 # settle() waits for the graph order this connection brings
                 self._graph_wanted = self._graph_orders + 1
                 client.connect(ours, theirs)
+        for port, sources in zip(self._in_ports, self._sources(), strict=False):
+            for source in sources:
+                if source not in {p.name for p in client.get_all_connections(port)}:
+                    self._graph_wanted = self._graph_orders + 1
+                    client.connect(source, port)
         for name, targets in self.midi_connect.items():
             port = self._midi[name]
             for theirs in self._midi_targets(port, targets):
@@ -401,6 +504,21 @@ class JackBackend(Backend):
             names.extend(ports)
         return names
 
+    def _sources(self) -> list[list[str]]:
+        """The output ports each input is connected to (``input_connect``)."""
+        client = self._client
+        outputs = client.get_ports(is_output=True, is_audio=True)
+        found: list[list[str]] = []
+        for item in self.input_connect:
+            names = [p.name for p in outputs if item in (p.name, p.name.split(":", 1)[0])]
+            if not names:
+                listing = ", ".join(p.name for p in outputs) or "(none)"
+                raise BackendError(
+                    f"--input: no JACK output port or client {item!r}; outputs: {listing}"
+                )
+            found.append(names)
+        return found
+
     def _inputs(self) -> str:
         ports = self._client.get_ports(is_input=True, is_audio=True)
         return ", ".join(p.name for p in ports) or "(none)"
@@ -432,10 +550,16 @@ class JackBackend(Backend):
             if frames > self._scratch.shape[1]:
                 self._size(frames)  # the period grew: one allocation, then steady again
             self._view = self._scratch[:, :frames].T
+            self._in_view = self._in_scratch[:, :frames].T
             self._view_frames = frames
         for port in self._midi_out:
             port.clear_buffer()
         assert self._process is not None
+        capture = self.capture
+        if capture is not None and self._in_ports:
+            # the inputs of this cycle first, on the clock its output is stamped with
+            self._take_in(frames)
+            capture(self._in_view, self._high + raw)
         silent = self._process(self._view, self._high + raw)
         self._copy(frames, silent is True)
         self.cycles += 1
@@ -490,7 +614,11 @@ class JackBackend(Backend):
 
     def describe(self) -> str:
         name = self._client.name if self._client is not None else self.client_name
-        return f"JACK client '{name}' ({self.channels} out, {self.rate} Hz, {self.period} frames)"
+        ins = f", {self.inputs} in" if self.inputs else ""
+        return (
+            f"JACK client '{name}' ({self.channels} out{ins}, {self.rate} Hz, "
+            f"{self.period} frames)"
+        )
 
     def port_names(self) -> list[str]:
         return [p.name for p in self._ports]

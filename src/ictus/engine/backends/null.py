@@ -6,6 +6,9 @@ it on a thread: at full speed without a terminal, or paced to the wall clock wit
 (so the display can be watched). The pacing is this pretend device's clock, not the
 engine's: the engine still only counts samples.
 
+With ``inputs`` it also hands the engine an input block before each output block:
+what :meth:`NullBackend.pull` is given, else silence.
+
 >>> import numpy as np
 >>> seen = []
 >>> b = NullBackend(rate=8000, period=4)
@@ -39,13 +42,19 @@ class NullBackend(Backend):
     driver : {"none", "fast", "paced"}
         ``none``: blocks only come from :meth:`pull`. ``fast``/``paced``: a thread
         pulls blocks, as fast as possible or at the rate of the wall clock.
+    inputs : int
+        Input channels handed to ``capture`` (see :mod:`.base`).
     """
 
     name = "null"
     realtime = False
 
-    def __init__(self, rate: int = 48000, period: int = 256, driver: str = "none") -> None:
+    def __init__(
+        self, rate: int = 48000, period: int = 256, driver: str = "none", inputs: int = 0
+    ) -> None:
         super().__init__()
+        self.inputs = inputs
+        self._silence = np.zeros((0, inputs), dtype=np.float32)
         if driver not in ("none", "fast", "paced"):
             raise ValueError(f"driver must be none, fast or paced, got {driver!r}")
         self._default_rate = rate
@@ -66,6 +75,7 @@ class NullBackend(Backend):
         self.channels = channels
         self.rate = rate or self._default_rate
         self._buffer = np.zeros((self.period, channels), dtype=np.float32)
+        self._silence = np.zeros((self.period, self.inputs), dtype=np.float32)
 
     def start(self, process: Process) -> None:
         self._process = process
@@ -74,17 +84,30 @@ class NullBackend(Backend):
             self._thread = threading.Thread(target=self._drive, name="ictus-null", daemon=True)
             self._thread.start()
 
-    def pull(self, frames: int | None = None, skip: int = 0) -> NDArray[np.float32]:
-        """Process one block of ``frames`` (default: the period) after skipping ``skip``.
+    def pull(
+        self,
+        frames: int | None = None,
+        skip: int = 0,
+        heard: NDArray[np.float32] | None = None,
+    ) -> NDArray[np.float32]:
+        """Process one block of ``frames`` (default: the period, or the length of
+        ``heard``) after skipping ``skip``; ``heard`` (frames x inputs) is the input
+        block handed to ``capture`` (default: silence).
 
         Returns the block (a view of an internal buffer, valid until the next pull).
         """
         assert self._process is not None, "start() the backend first"
-        n = self.period if frames is None else frames
+        n = (self.period if heard is None else len(heard)) if frames is None else frames
         if self._buffer.shape[0] < n:
             self._buffer = np.zeros((n, self.channels), dtype=np.float32)
         self.clock += skip
         out = self._buffer[:n]
+        if self.capture is not None and self.inputs:
+            if heard is None:
+                if self._silence.shape[0] < n:
+                    self._silence = np.zeros((n, self.inputs), dtype=np.float32)
+                heard = self._silence[:n]
+            self.capture(heard, self.clock)
         self._process(out, self.clock)
         self.clock += n
         return out

@@ -5,6 +5,12 @@ block clock is a frame counter: PortAudio reports an underflow but not how many 
 it lost, so after one the transport simply continues (the JACK backend, which knows,
 re-aligns instead).
 
+With ``inputs`` the stream is duplex: PortAudio hands each callback an input block and
+an output block of the same length, which share one clock (the frame counter), so
+the input block goes to ``capture`` with the clock of the output it came with.
+:meth:`PortAudioBackend.reported_latency` is PortAudio's own estimate for the open
+stream (``Pa_GetStreamInfo``: input and output latency).
+
 On Linux, PortAudio's JACK host API shows a running JACK server as a device (named after
 the server's clients, usually ``system``); PortAudio looks for the server when
 sounddevice is first imported, so set ``JACK_DEFAULT_SERVER`` before that.
@@ -22,6 +28,7 @@ from numpy.typing import NDArray
 from ictus.engine.backends.base import (
     Backend,
     BackendError,
+    Latency,
     NoOutput,
     OutputList,
     OutputPort,
@@ -80,14 +87,26 @@ class PortAudioBackend(Backend):
     period : int
         Frames per block; 0 lets PortAudio choose (often varying block sizes).
     latency : "low", "high" or seconds
+    inputs : int
+        Input channels to record (a duplex stream); 0: output only.
+    input_device : int, str or None
+        The device to record from (index or a unique part of its name); None: the
+        default input.
     """
 
     name = "portaudio"
 
     def __init__(
-        self, device: int | str | None = None, period: int = 0, latency: str | float = "low"
+        self,
+        device: int | str | None = None,
+        period: int = 0,
+        latency: str | float = "low",
+        inputs: int = 0,
+        input_device: int | str | None = None,
     ) -> None:
         super().__init__()
+        self.inputs = inputs
+        self.input_device = input_device
         self.device = device
         self.period = period
         self.latency = latency
@@ -134,20 +153,65 @@ class PortAudioBackend(Backend):
         self.channels = channels
         self.rate = rate or int(info["default_samplerate"])
         self.device_name = info["name"]
+        common = {
+            "samplerate": self.rate,
+            "dtype": "float32",
+            "blocksize": self.period,
+            "latency": self.latency,
+            "finished_callback": self._on_finished,
+        }
         try:
-            self._stream = sd.OutputStream(
-                device=info["index"],
-                samplerate=self.rate,
-                channels=channels,
-                dtype="float32",
-                blocksize=self.period,
-                latency=self.latency,
-                callback=self._on_block,
-                finished_callback=self._on_finished,
-            )
+            if self.inputs:
+                source = self._resolve_input(sd)
+                self._stream = sd.Stream(
+                    device=(source["index"], info["index"]),
+                    channels=(self.inputs, channels),
+                    callback=self._on_duplex,
+                    **common,
+                )
+            else:
+                self._stream = sd.OutputStream(
+                    device=info["index"], channels=channels, callback=self._on_block, **common
+                )
         except sd.PortAudioError as err:
             raise BackendError(f"cannot open [{info['index']}] {info['name']}: {err}") from None
         self.rate = int(self._stream.samplerate)
+
+    def _resolve_input(self, sd: Any) -> Any:
+        device = self.input_device
+        if isinstance(device, str) and device.strip().isdigit():
+            device = int(device)
+        try:
+            info = sd.query_devices(device, "input")
+        except (ValueError, sd.PortAudioError) as err:
+            raise BackendError(f"--input {self.input_device}: {err}") from None
+        if info["max_input_channels"] < self.inputs:
+            raise BackendError(
+                f"input device [{info['index']}] {info['name']} has "
+                f"{info['max_input_channels']} inputs, {self.inputs} asked for"
+            )
+        return info
+
+    def reported_latency(self) -> Latency:
+        stream = self._stream
+        if stream is None:
+            return Latency()
+        seconds = stream.latency
+        capture, playback = seconds if isinstance(seconds, tuple) else (0.0, seconds)
+        return Latency(round(playback * self.rate), round(capture * self.rate))
+
+    def _on_duplex(
+        self,
+        indata: NDArray[np.float32],
+        outdata: NDArray[np.float32],
+        frames: int,
+        when: Any,
+        status: Any,
+    ) -> None:
+        capture = self.capture
+        if capture is not None:
+            capture(indata, self.clock)
+        self._on_block(outdata, frames, when, status)
 
     def start(self, process: Process) -> None:
         self._process = process
