@@ -401,12 +401,15 @@ class _Search:
             )
         return states
 
-    def _from(self, i: int, j: int, arrivals: list[_State], ramp: bool) -> list[_State]:
-        """Every candidate arrival at knot ``j`` over the span from knot ``i``."""
+    def _from(
+        self, i: int, j: int, arrivals: list[_State], ramp: bool, worst: float
+    ) -> list[_State]:
+        """The candidate arrivals at knot ``j`` over the span from knot ``i`` (ramps
+        from an arrival that surely ends above ``worst`` left out)."""
         span = self.span(i, j)
         here = self.steps(span, arrivals, last=j == len(self.knot_times) - 1)
         if ramp:
-            here.extend(self.ramps(span, arrivals))
+            here.extend(self.ramps(span, arrivals, worst))
         return here
 
     def _floor(self, i: int, arrivals: list[_State]) -> float:
@@ -433,7 +436,7 @@ class _Search:
             if states[i] and not _surely_above(self._floor(i, states[i]), beam.worst()):
                 span = self.span(i, j)
                 if ramp or not self._cannot_be_kept(span, states[i], beam.worst()):
-                    found[i] = self._from(i, j, states[i], ramp)
+                    found[i] = self._from(i, j, states[i], ramp, beam.worst())
                     beam.add(found[i])
             if i <= 1 or j - (i - 1) <= ramps:
                 continue
@@ -454,7 +457,7 @@ class _Search:
         for i in range(j - 1, -1, -1):
             ramp = 0 < j - i <= ramps and i > 0
             if states[i] and (ramp or not self._loses(i, states[i], window, best)):
-                found[i] = self._from(i, j, states[i], ramp)
+                found[i] = self._from(i, j, states[i], ramp, best)
                 best = min(best, min((c.cost for c in found[i]), default=math.inf))
             if i >= 1:
                 window.add_knot(i)
@@ -559,12 +562,17 @@ class _Search:
         extra = cost - float(landing[0])
         return base + extra + soft_cost, soft_seg
 
-    def ramps(self, span: _Span, arrivals: list[_State]) -> list[_State]:
+    def ramps(
+        self, span: _Span, arrivals: list[_State], worst: float = math.inf
+    ) -> list[_State]:
         """Ramps over ``span`` from each arrival's tempo, one per whole beat count
-        whose ramp lands the hit."""
+        whose ramp lands the hit; none from an arrival whose every ramp (its cost, a
+        change and a ramp's extra at least) surely costs more than ``worst``."""
         duration, shape = span.duration, self.ramp_shape
         out: list[_State] = []
         for k, state in enumerate(arrivals):
+            if _surely_above(state.cost + self.change * (1 + _RAMP_EXTRA), worst):
+                continue
             t0 = float(state.bpm)
             low, high = max(self.lo_f, t0 / 1.5), min(self.hi_f, t0 * 1.5)
             n_lo = max(1, math.ceil(duration / ramps.duration(t0, low, 1.0, shape)))
