@@ -13,6 +13,10 @@ programming over the hits:
   hit that cannot costs as much as a thousand changes.
 - Cost = ``penalty`` per change + the weighted square errors (frames): so the fewest
   changes win, and among those the smallest errors.
+- Only a few arrivals are kept at each hit, so a span that surely costs more than
+  those is skipped unseen: a lower bound of its misses comes from a window of the hits
+  before its end, sliced by tempo (:class:`_HitWindow`). The fit is the one trying
+  every span gives, in time about linear in the hits of a real cue instead of cubic.
 
 The result is written as a tempo map: each segment becomes whole bars plus, where the
 beats do not fill a bar, one short bar (``3/4`` in a ``4/4`` cue), so every sync point
