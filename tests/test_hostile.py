@@ -495,6 +495,8 @@ HOSTILE_FILES: dict[str, tuple[str, bytes, tuple[str, ...], str]] = {
                          ("film", "fit", "--fps", "24"), "CSV"),
     "20,000 hits": ("a.csv", b"seconds,label\n" + b"".join(
         b"%d.5,h\n" % i for i in range(20_000)), ("film", "fit", "--fps", "24"), "10,000"),
+    "line break in a quoted header": ("a.csv", b'" Vim syntax file\nLanguage: x",y\n1,2\n',
+                                      ("film", "fit", "--fps", "24"), "header row"),
     "hit at 10^11 s": ("a.csv", b"seconds,label\n100000000000,x\n",
                        ("film", "fit", "--fps", "24"), "limit of 100 h"),
     "10 MB token": ("a.click", b"a: 4 4/4 " + b"9x" * 5_000_000, ("info",), "a.click"),
