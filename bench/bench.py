@@ -250,7 +250,8 @@ def main() -> None:
     show_main()
 
     # real time under load: the display, OSC and 50 web clients next to the callback,
-    # and peak RSS against the stems' length (bench_load.py)
+    # ictus show run with its audio in process and in its own process, and peak RSS
+    # against the stems' length (bench_load.py)
     from bench_load import main as load_main
 
     load_main(rss=True)

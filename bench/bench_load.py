@@ -16,7 +16,11 @@ source hook (:class:`ictus.engine.Route`). It runs three ways in the same run:
   the machine's two cores, but no interpreter lock shared with the callback.
 
 ``inside`` against ``outside`` is the GIL's share; ``outside`` against ``idle`` is the
-machine's (CPU contention). For every cycle the callback records, with JACK's clock:
+machine's (CPU contention). Then ``ictus show run`` itself (:func:`run_show`: the show
+of bench_show.py, its display, OSC and the web remote with 50 pages): ``show:inside``
+with the audio in the frontends' process (``--in-process``), ``show:process`` with it
+in its own (:class:`ictus.show.process.ShowProcess`, the default), ``show:alone`` with
+no frontends (the show callback's floor). For every cycle the callback records, with JACK's clock:
 
 - *entry delay*: from the cycle's start to the first line of our Python callback (the
   thread waking, plus cffi taking the GIL for it);
@@ -149,9 +153,15 @@ def _stem_routes(paths: list[Path]) -> tuple[list[Any], list[Any]]:
 # ------------------------------------------------------------------------ the ictus process
 
 
-def _measured_backend(server: str, cycles: int) -> Any:
+def _measured_backend(server: str, cycles: int, out: str | None = None) -> Any:
     """The JACK backend with a callback that records, per cycle, the entry delay
-    (frames since the cycle started, JACK's clock), the callback's wall and CPU ns."""
+    (frames since the cycle started, JACK's clock), the callback's wall and CPU ns.
+
+    With ``out`` (the show modes) it records every cycle from the start into rings of
+    ``cycles``, with the cycle's :func:`time.monotonic_ns` (one clock for every
+    process: the process that asks picks its window), and at ``close`` saves them,
+    the xruns and its process's peak RSS to ``out`` (``.npz``): the backend may live
+    in the show's audio process, out of the bench's reach."""
     import jack
     import numpy as np
 
@@ -163,8 +173,17 @@ def _measured_backend(server: str, cycles: int) -> Any:
             self.entry = np.zeros(cycles, np.int64)
             self.wall = np.zeros(cycles, np.int64)
             self.cpu = np.zeros(cycles, np.int64)
+            self.when = np.zeros(cycles, np.int64)
             self.kept = 0
-            self.armed = False
+            self.armed = out is not None
+
+        def close(self) -> None:
+            super().close()
+            if out is not None and not Path(out).exists():
+                np.savez(
+                    out, entry=self.entry, wall=self.wall, cpu=self.cpu, when=self.when,
+                    kept=self.kept, xruns=self.xruns, peak_kib=_kib("VmHWM:"),
+                )
 
         def _open_client(self) -> None:
             super()._open_client()
@@ -172,7 +191,8 @@ def _measured_backend(server: str, cycles: int) -> Any:
             frame_time = _frame_time(client)
             since, ptr = jack._lib.jack_frames_since_cycle_start, client._ptr
             wall_ns, cpu_ns = time.perf_counter_ns, time.thread_time_ns
-            entry, wall, cpu = self.entry, self.wall, self.cpu
+            entry, wall, cpu, when = self.entry, self.wall, self.cpu, self.when
+            ring = out is not None
 
             def on_process(frames: int) -> None:
                 late = since(ptr)
@@ -182,10 +202,12 @@ def _measured_backend(server: str, cycles: int) -> Any:
                 w1 = wall_ns()
                 c1 = cpu_ns()
                 k = self.kept
-                if self.armed and k < cycles:
-                    entry[k] = late
-                    wall[k] = w1 - w0
-                    cpu[k] = c1 - c0
+                if self.armed and (ring or k < cycles):
+                    i = k % cycles
+                    entry[i] = late
+                    wall[i] = w1 - w0
+                    cpu[i] = c1 - c0
+                    when[i] = w0
                     self.kept = k + 1
 
             client.set_process_callback(on_process)
@@ -197,13 +219,20 @@ class Frontends:
     """The display (to a pty), the OSC server and the web server of ``engine``, with
     their client processes: everything a show process serves while it plays."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(
+        self, engine: Any, *, screen: Any = None, show: Any = None
+    ) -> None:
+        """``screen``: what the display draws (default: the engine's status); ``show``:
+        a running show for the web remote (its songs' engines, its setlist)."""
         from rich.console import Console
         from rich.live import Live
 
         from ictus.cli.display import render_status
         from ictus.remote import OscRemote
         from ictus.web.server import WebRemote
+
+        if screen is None:
+            screen = lambda: render_status(engine.status(), "", ())  # noqa: E731
 
         self.procs: dict[str, subprocess.Popen[str]] = {}
         # the display: a pty read by a cat, as a terminal would
@@ -215,7 +244,7 @@ class Frontends:
         self._tty = os.fdopen(slave, "w")
         console = Console(file=self._tty, force_terminal=True, width=100, height=30)
         self.live = Live(
-            get_renderable=lambda: render_status(engine.status(), "", ()),
+            get_renderable=screen,
             console=console,
             refresh_per_second=20.0,
             transient=False,
@@ -233,7 +262,7 @@ class Frontends:
         osc.stdin.write(f"{self.osc.address[1]}\n")
         osc.stdin.flush()
         # the web server and its 50 pages
-        self.web = WebRemote(engine, "127.0.0.1", 0).start()
+        self.web = WebRemote(None if show else engine, "127.0.0.1", 0, show=show).start()
         self._helper("crowd", f"ws://127.0.0.1:{self.web.port}/ws")
         deadline = time.monotonic() + 60
         while self.web.stats.clients < WEB_CLIENTS:
@@ -326,7 +355,6 @@ def run_engine(args: list[str]) -> dict[str, Any]:
     by ``:SWITCH`` (``sys.setswitchinterval`` in seconds, set after the engine's own)
     and ``:other`` (the frontends' threads at normal priority, not SCHED_FIFO 1).
     """
-    import numpy as np
 
     from ictus.engine import Engine
     from ictus.formats import parse_click
@@ -375,9 +403,6 @@ def run_engine(args: list[str]) -> dict[str, Any]:
         for s in streams:
             s.close()
     n = backend.kept
-    entry_us = backend.entry[:n] * 1e6 / RATE
-    wall_us = backend.wall[:n] / 1000.0
-    cpu_us = backend.cpu[:n] / 1000.0
     figures: dict[str, Any] = {
         "mode": label,
         "seconds": seconds,
@@ -391,6 +416,19 @@ def run_engine(args: list[str]) -> dict[str, Any]:
         "switchinterval": sys.getswitchinterval(),
         "counts": counts,
     }
+    figures.update(_cycle_figures(backend.entry[:n], backend.wall[:n], backend.cpu[:n]))
+    return figures
+
+
+def _cycle_figures(entry: Any, wall: Any, cpu: Any) -> dict[str, Any]:
+    """Median, p99, p99.9 and max (µs) of each measure of the cycles recorded: entry
+    delay (frames), callback wall and CPU time (ns), and what follows from them."""
+    import numpy as np
+
+    entry_us = entry * 1e6 / RATE
+    wall_us = wall / 1000.0
+    cpu_us = cpu / 1000.0
+    figures: dict[str, Any] = {}
     for name, us in (
         ("entry", entry_us),
         ("wall", wall_us),
@@ -407,6 +445,97 @@ def run_engine(args: list[str]) -> dict[str, Any]:
     # the slowest 0.1 %: how much of each was waiting (wall - CPU) rather than working
     slow = wall_us >= np.percentile(wall_us, 99.9)
     figures["slowest_waiting_share"] = float((wall_us - cpu_us)[slow].sum() / wall_us[slow].sum())
+    return figures
+
+
+class MeasuredAudio:
+    """The show's audio (an :class:`ictus.show.process.AudioRecipe`): the measured
+    JACK backend, made in whichever process plays the show; its cycles are saved to
+    ``out`` when it closes."""
+
+    def __init__(self, server: str, cycles: int, out: str) -> None:
+        self.server, self.cycles, self.out = server, cycles, out
+
+    def make(self) -> tuple[Any, None]:
+        return _measured_backend(self.server, self.cycles, self.out), None
+
+    def connect_midi(self, midi: Any) -> None:
+        pass
+
+
+def run_show(args: list[str]) -> dict[str, Any]:
+    """``show SERVER SHOW_DIR SECONDS MODE``: ``ictus show run`` as it runs on stage,
+    measured. The show of bench_show.py (8 stereo stems, 16 outputs, three click
+    variants) plays with the display (the show's own, on a pty), OSC (status replies
+    and beats from the song's engine) and the web remote with 50 pages, all in this
+    process; MODE ``show:inside`` plays the audio here too (``--in-process``),
+    ``show:process`` in the show's audio process (:class:`ictus.show.process.
+    ShowProcess`, the default), ``show:alone`` with no frontends at all (the floor).
+    ``~SECONDS`` after the mode sets :data:`ictus.show.process.FRESH`. Only the cycles
+    while the song plays count."""
+    import bench_load as me  # by its module name: the audio process unpickles it
+    import numpy as np
+    from bench_show import _write_show
+
+    import ictus.show.process
+    from ictus.cli.show import render_show
+    from ictus.show import load_show
+    from ictus.show.process import ShowProcess
+    from ictus.show.runner import ShowRunner
+
+    server, show_dir, seconds_text, mode = args
+    seconds = float(seconds_text)
+    label = mode
+    mode, _, fresh = mode.partition("~")
+    if fresh:  # how old a status snapshot may be before the audio process is asked
+        ictus.show.process.FRESH = float(fresh)
+    folder = Path(show_dir)
+    if not (folder / "show.toml").exists():
+        _write_show(folder, seconds + 20)
+    show = load_show(folder / "show.toml")
+    out = folder / f"cycles-{label.replace(':', '-')}.npz"
+    out.unlink(missing_ok=True)
+    audio = me.MeasuredAudio(server, int((seconds + 120) * RATE / PERIOD), str(out))
+    ring = round(2.7 * RATE)  # ictus show run's --read-ahead
+    runner: Any
+    if mode in ("show:inside", "show:alone"):
+        backend, _ = audio.make()
+        runner = ShowRunner(show, backend, read_ahead=ring).open()
+    else:
+        runner = ShowProcess(show, audio, read_ahead=ring).open()
+    try:
+        cued = runner.loaded(0)
+        frontends = None
+        if mode != "show:alone":
+            frontends = Frontends(
+                cued.engine, screen=lambda: render_show(runner.status()), show=runner
+            )
+        load_before = os.getloadavg()
+        runner.go()
+        start = time.monotonic_ns()
+        time.sleep(seconds)
+        end = time.monotonic_ns()
+        counts = frontends.close() if frontends is not None else {}
+        underruns = runner.status().underruns
+    finally:
+        runner.close()
+    cycles = np.load(out)
+    n = min(int(cycles["kept"]), len(cycles["when"]))
+    when = cycles["when"][:n]
+    pick = (when >= start) & (when < end)
+    figures: dict[str, Any] = {
+        "mode": label,
+        "seconds": seconds,
+        "cycles": int(pick.sum()),
+        "xruns": int(cycles["xruns"]),
+        "underruns": underruns,
+        "peak_rss_mb": int(cycles["peak_kib"]) / 1024,  # the audio's process
+        "load": [load_before, os.getloadavg()],
+        "counts": counts,
+    }
+    figures.update(
+        _cycle_figures(cycles["entry"][:n][pick], cycles["wall"][:n][pick], cycles["cpu"][:n][pick])
+    )
     return figures
 
 
@@ -520,8 +649,9 @@ def run_crowd(args: list[str]) -> None:
 def _engine_child(server: Any, stem_dir: Path, seconds: float, mode: str) -> dict[str, Any]:
     """Run the ictus process; its figures plus whom jackd blamed for xruns."""
     mark = server.log_mark()
+    role = "show" if mode.startswith("show:") else "engine"
     proc = subprocess.run(
-        [sys.executable, str(HERE), "engine", server.name, str(stem_dir), str(seconds), mode],
+        [sys.executable, str(HERE), role, server.name, str(stem_dir), str(seconds), mode],
         env=server.env,
         capture_output=True,
         text=True,
@@ -540,9 +670,12 @@ def _engine_child(server: Any, stem_dir: Path, seconds: float, mode: str) -> dic
     return figures
 
 
-#: What make bench runs: ``inside:0.0005`` is the engine's switch interval before
-#: this measurement; ``split`` the cost of a status feed in the engine process.
-MODES = ("idle", "inside", "inside:0.0005", "outside", "split")
+#: What make bench runs: the engine alone, with the frontends in its process and in
+#: another; then ``ictus show run`` with its frontends, the audio in process
+#: (``--in-process``) and in its own process (the default). Also by name:
+#: ``inside:0.0005`` (the engine's switch interval before the first measurement),
+#: ``split`` (a status feed thread in the engine process).
+MODES = ("idle", "inside", "outside", "show:alone", "show:inside", "show:process")
 
 
 def conditions(seconds: float, modes: tuple[str, ...] = MODES) -> dict[str, Any]:
@@ -552,11 +685,14 @@ def conditions(seconds: float, modes: tuple[str, ...] = MODES) -> dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="ictus-load-") as tmp:
         stem_dir = Path(tmp)
         write_stems(stem_dir, 180.0)
+        show_dir = stem_dir / "show"  # the show's own stems, as long as its song
+        show_dir.mkdir()
         server = helper.JackServer(rate=RATE, period=PERIOD).start(timeout=30)
         try:
             for mode in modes:
+                where = show_dir if mode.startswith("show:") else stem_dir
                 try:
-                    results[mode] = _condition(server, stem_dir, seconds, mode)
+                    results[mode] = _condition(server, where, seconds, mode)
                 except (RuntimeError, subprocess.TimeoutExpired) as err:
                     # a busy machine can lose a run; the others still count
                     print(f"bench_load: {mode}: {err}", file=sys.stderr)
@@ -696,6 +832,20 @@ def print_results(results: dict[str, Any], facts: dict[str, Any]) -> None:
             f"ictus callback p99.9 with the frontends in process: {_pct(wall)} of the period: "
             f"{ok} the target (< {100 * TARGET:.0f} %)"
         )
+    for mode, where in (
+        ("show:inside", "in the frontends' process (--in-process)"),
+        ("show:process", "in its own process (the default)"),
+    ):
+        r = results.get(mode)
+        if r is None:
+            continue
+        p999 = r["wall"]["p999"]
+        ok = "meets" if p999 / period_us < TARGET else "MISSES"
+        console.print(
+            f"ictus show run, the audio {where}, with the display, OSC and 50 web pages: "
+            f"callback median {_pct(r['wall']['median'])}, p99.9 {_pct(p999)} of the "
+            f"period: {ok} the target (< {100 * TARGET:.0f} %)"
+        )
 
 
 def print_rss(results: dict[float, Any]) -> None:
@@ -733,6 +883,8 @@ if __name__ == "__main__":
     role, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
     if role == "engine":
         print(json.dumps(run_engine(rest)), flush=True)
+    elif role == "show":
+        print(json.dumps(run_show(rest)), flush=True)
     elif role == "frontends":
         run_frontends_only(rest)
     elif role == "osc":

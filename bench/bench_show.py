@@ -8,7 +8,9 @@ at real time, through the show's sources and the one routing function
 the 2.67 ms period; target p99.9 < 20 %), underruns (blocks a stem's ring could not
 fill: the read-ahead starving), and the peak RSS growth while playing against the
 read-ahead bound (ring frames x channels x 4 bytes per stem). This is the show's share
-of an engine callback; the engine's own cost is bench_engine's.
+of an engine callback; the engine's own cost is bench_engine's, and the whole show
+callback under load (in process against its own process) is bench_load's ``show:``
+conditions.
 
 Run alone: ``python bench/bench_show.py`` (``ICTUS_BENCH_SECONDS``, default 30).
 """

@@ -299,3 +299,21 @@ def test_typed_requests_do_what_the_methods_do():
         engine.request(rq.Stop())
         backend.pull()
         assert engine.status().state is State.STOPPED
+
+
+def test_jack_clock_wraps_only_on_a_real_wrap() -> None:
+    """JACK's frame time is 32 bits: a fall of more than half the range is the counter
+    wrapping (the clock goes on past 2^32); the same frame time twice or a step back of a
+    period (seen around xruns) is not, and must not throw the clock forward by 2^32."""
+    from ictus.engine.backends.jack import JackBackend
+
+    backend = JackBackend()
+    seen: list[int] = []
+    backend._process = lambda view, clock: seen.append(clock)
+    backend._copy = lambda frames, silent: None
+    backend._scratch = np.zeros((1, 128), dtype=np.float32)
+    backend._in_scratch = np.zeros((0, 128), dtype=np.float32)
+    top = (1 << 32) - 128
+    for raw in (1000, 1128, 1128, 1000, 1256, top, 0, 128):
+        backend._on_process(128, raw)
+    assert seen == [1000, 1128, 1128, 1000, 1256, top, 1 << 32, (1 << 32) + 128]

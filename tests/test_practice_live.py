@@ -16,6 +16,15 @@ room, noise) is made here with its truth. Checked:
 
 The PortAudio path (PortAudio's JACK host API on the same server, in this process) is
 checked the same way, with a player that finds bar 1 by hearing the first click.
+
+A busy machine disturbs the rig: a client misses a cycle or runs late (an xrun), so a
+port holds stale samples for a cycle, or a frame time is read a cycle off. Every such
+place is found by the rig itself, not by the result: the player logs the frame time of
+each of its callbacks (a gap, a late one, a moved transport) and the click recorder its
+own (:meth:`jackserver.Recorder.suspect`, which also places the server's xrun notices).
+Notes whose sound lies near one are left out, the rest are held to the same 2 ms; an
+attempt with too few clean notes, or one that ictus refused because its clock jumped
+in an xrun, is made once more, and a machine too busy for any is skipped, saying why.
 """
 
 from __future__ import annotations
@@ -46,8 +55,16 @@ RATE = 48000
 SONG = "count-in: 1 bar\nverse: 2 4/4 150\nchorus: 2 4/4 150-170\n"
 SHORT = "count-in: 1 bar\nverse: 3 4/4 180\n"
 TOLERANCE = 0.002  # seconds: the issue's bar
-#: an xrun moves the JACK transport away from the player's start: then once more
-ATTEMPTS = 2
+#: a take disturbed too much by a busy machine is made once more, up to this many times
+ATTEMPTS = 3
+#: an attempt counts when at least this share of the notes lies away from disturbances
+CLEAN = 0.75
+#: cycles on each side of a disturbed one that are not trusted (a moved transport lags
+#: three cycles behind the engine's locate)
+MARGIN = 4
+#: how far around a note its detected onset can be moved by its samples (s): more than
+#: the onset detector's window
+REACH = 0.1
 
 
 def player_take(song: str, seed: int) -> Take:
@@ -89,6 +106,59 @@ class Player:
         return result
 
 
+class Disturbed:
+    """Frame-time stretches ``[lo, hi)`` the rig found disturbed (see the module docstring)."""
+
+    def __init__(self, period: int) -> None:
+        self.period = period
+        self.spans: list[tuple[int, int]] = []
+        self.why: list[str] = []
+
+    def around(self, lo: int, hi: int) -> None:
+        """Frames ``lo..hi`` and MARGIN cycles either side."""
+        self.spans.append((lo - MARGIN * self.period, hi + (MARGIN + 1) * self.period))
+
+    def add_player(self, played: dict[str, Any]) -> None:
+        """What the player found in its own cycles."""
+        for before, after in played["gaps"]:
+            self.around(min(before, after), max(before, after))
+        for t in [*played["late"], *played["moved"]]:
+            self.around(t, t)
+        counts = {k: len(played[k]) for k in ("gaps", "late", "moved")}
+        counts["xruns"] = played["xruns"]
+        if any(counts.values()):
+            self.why.append("player: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+
+    def add_mask(self, mask: np.ndarray, origin: int, who: str) -> None:
+        """A recorder's suspect mask (index 0 at frame time ``origin``)."""
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+        for lo, hi in zip(edges[::2], edges[1::2], strict=True):
+            self.spans.append((origin + int(lo), origin + int(hi)))
+        if len(edges):
+            self.why.append(f"{who}: {len(edges) // 2} suspect stretch(es)")
+
+    def mask(self, origin: int, n: int) -> np.ndarray:
+        """True over frame times ``origin .. origin + n`` that are disturbed."""
+        out = np.zeros(n, dtype=bool)
+        for lo, hi in self.spans:
+            out[max(lo - origin, 0) : max(hi - origin, 0)] = True
+        return out
+
+    def clean(self, t: int, reach: int) -> bool:
+        return all(hi <= t - reach or lo >= t + reach for lo, hi in self.spans)
+
+
+def clean_clicks(take: Take, bar1: int, disturbed: Disturbed) -> set[float]:
+    """Map times (as :func:`truth_by_click` keys them) of the notes whose sound, from
+    player frame time ``bar1`` on, lies away from every disturbance."""
+    reach = round(REACH * RATE)
+    return {
+        round(float(c + take.offset), 4)
+        for c, o in zip(take.clicks, take.onsets, strict=True)
+        if disturbed.clean(bar1 + round(float(o) * RATE), reach)
+    }
+
+
 def truth_by_click(take: Take) -> dict[float, float]:
     """Map time of each played click (from bar 1's downbeat) -> its true deviation."""
     return {
@@ -97,9 +167,14 @@ def truth_by_click(take: Take) -> dict[float, float]:
     }
 
 
-def check_deviations(notes: list[dict[str, Any]], bar1: float, take: Take) -> float:
-    """Every true note is reported within TOLERANCE; returns the worst error (s)."""
+def check_deviations(
+    notes: list[dict[str, Any]], bar1: float, take: Take, keep: set[float] | None = None
+) -> float:
+    """Every true note (of ``keep``, if given) is reported within TOLERANCE; returns the
+    worst error (s)."""
     truth = truth_by_click(take)
+    if keep is not None:
+        truth = {t: d for t, d in truth.items() if t in keep}
     reported = {round(n["click_s"] - bar1, 4): n["deviation_ms"] / 1000 for n in notes}
     missing = sorted(set(truth) - set(reported))
     assert not missing, f"notes not reported at map times {missing[:5]}"
@@ -126,7 +201,9 @@ def test_ictus_practice_on_jack_gives_back_every_deviation(jack_server, tmp_path
     song.write_text(SONG)
     take = player_take(SONG, seed=15)
     ref = render(song, tmp_path)
-    for attempt in range(1, ATTEMPTS + 1):
+    period = jack_server.period
+    tried = []
+    for _attempt in range(ATTEMPTS):
         player = Player(jack_server, take, tmp_path, "transport")
         clicks = RemoteRecorder(jack_server, 1, 20, name="clickrec")
         try:
@@ -141,40 +218,60 @@ def test_ictus_practice_on_jack_gives_back_every_deviation(jack_server, tmp_path
         finally:
             played = player.close()
             clicks.close()
-        if not (played["breaks"] or clicks.xruns) or attempt == ATTEMPTS:
+        disturbed = Disturbed(period)
+        disturbed.add_player(played)
+        # (what it never recorded, after its last cycle, is no disturbance)
+        recorded_span = clicks.cycles[-1] - clicks.origin + period if clicks.cycles else 0
+        disturbed.add_mask(clicks.suspect()[:recorded_span], clicks.origin, "click recorder")
+        if clicks.xruns:
+            disturbed.why.append(f"{len(clicks.xruns)} xrun(s)")
+        # an xrun can hand ictus one frame time twice: it refuses such a take, saying so
+        refused = proc.returncode != 0 and "lost its place" in proc.stderr
+        if refused and disturbed.why:
+            tried.append(f"ictus refused the take ({'; '.join(disturbed.why)})")
+            print(f"\nbusy machine: {tried[-1]}; once more")
+            continue
+        assert proc.returncode == 0, proc.stderr
+        keep = clean_clicks(take, played["bar1"], disturbed)
+        if len(keep) >= CLEAN * len(take.onsets):
             break
-        print(f"\nbusy machine: {len(clicks.xruns)} xrun(s); once more")
-    assert proc.returncode == 0, proc.stderr
+        tried.append(f"{len(keep)} of {len(take.onsets)} notes clean ({'; '.join(disturbed.why)})")
+        print(f"\nbusy machine: {tried[-1]}; once more")
+    else:
+        pytest.skip("machine too busy for a clean take: " + " | ".join(tried))
     assert "aligned by the engine: bar 1" in proc.stdout
     report = json.loads((tmp_path / "report.json").read_text())
     rec = report["recording"]
     # the engine's frame of bar 1 is where the JACK transport put frame 0
-    assert played["breaks"] == 0 and played["cycles"] > 100
+    assert played["cycles"] > 100
     assert rec["bar_clock"] == played["bar1"]
     assert rec["playback_latency"] == 0 and rec["capture_latency"] == 0  # wired client to client
-    # every deviation within 2 ms of the truth
+    # every deviation within 2 ms of the truth (every note away from a disturbance)
     bar1 = (rec["bar_clock"] - rec["grid_clock"]) / RATE
-    worst = check_deviations(report["notes"], bar1, take)
-    print(f"\nworst deviation error {worst * 1000:.3f} ms over {len(take.onsets)} notes")
+    worst = check_deviations(report["notes"], bar1, take, keep)
+    print(
+        f"\nworst deviation error {worst * 1000:.3f} ms over {len(keep)} of "
+        f"{len(take.onsets)} notes ({'; '.join(disturbed.why) or 'undisturbed'})"
+    )
     # the take file holds what the player played, at the frames ictus says
     recorded, rate = soundfile.read(tmp_path / "take.wav", dtype="float32")
     assert rate == RATE
-    suspect = clicks.suspect()
     start = played["first"] - rec["first_clock"]
     f0 = played["first"] - played["bar1"]
     # up to where the player stopped (the transport stops at the map's end)
-    n = min(len(recorded) - start, len(take.audio) - f0, played["cycles"] * jack_server.period)
+    n = min(len(recorded) - start, len(take.audio) - f0, played["cycles"] * period)
     assert n > 5 * RATE
-    at = rec["first_clock"] + start - clicks.origin  # the same frames in the recorder
-    keep = ~suspect[at : at + n]
-    assert keep.mean() > 0.9
-    assert np.array_equal(recorded[start : start + n][keep], take.audio[f0 : f0 + n][keep])
+    keep_frames = ~disturbed.mask(played["first"], n)
+    assert keep_frames.mean() > 0.8
+    assert np.array_equal(
+        recorded[start : start + n][keep_frames], take.audio[f0 : f0 + n][keep_frames]
+    )
     assert not recorded[:start].any()  # nothing before the player's first cycle
     # and the click the recorder heard is the render, its sample 0 at grid_clock
     at = rec["grid_clock"] - clicks.origin
     segment = clicks.data[0, at : at + len(ref)]
-    keep = ~suspect[at : at + len(ref)]
-    assert np.array_equal(segment[keep], ref[keep])
+    keep_frames = ~disturbed.mask(rec["grid_clock"], len(ref))
+    assert np.array_equal(segment[keep_frames], ref[keep_frames])
     assert not clicks.data[0, :at].any()
 
 
@@ -230,6 +327,15 @@ def record_on_portaudio(
     return recorder, engine, latency, played
 
 
+def came_back_at(recorded: np.ndarray, played: np.ndarray, length: int = 256) -> int | None:
+    """Where the player's first ``length`` samples are, exactly, in the recording."""
+    head = played[:length]
+    for k in np.flatnonzero(recorded == head[0]):
+        if np.array_equal(recorded[k : k + length], head):
+            return int(k)
+    return None
+
+
 def test_portaudio_duplex_records_a_take_placed_by_its_clock(jack_server, tmp_path):
     from ictus.engine.backends import Latency
     from ictus.practice.onsets import detect_onsets
@@ -245,29 +351,72 @@ def test_portaudio_duplex_records_a_take_placed_by_its_clock(jack_server, tmp_pa
     bar1 = round(float(grid.time[grid.bar == 1][0]) * RATE)
     lead = bar1 - int(np.flatnonzero(ref)[0])  # first sound heard -> bar 1's downbeat
     take = player_take(SHORT.replace("verse", "chorus"), seed=3)
-    for attempt in range(1, ATTEMPTS + 1):
+    period = jack_server.period
+    tried = []
+    for _attempt in range(ATTEMPTS):
         recorder, engine, latency, played = record_on_portaudio(
             jack_server, take, tmp_path, tempo_map, lead
         )
+        assert played["cycles"] > 100
+        assert recorder.first_clock is not None
+        disturbed = Disturbed(period)
+        disturbed.add_player(played)
+        # PortAudio's JACK host API reports the latency of the physical ports it wired
+        # itself to (system:playback: 512 frames here), not of this rig's direct wires
+        # (0), and it holds the input back by buffers of its own, one or two periods from
+        # run to run. So the round trip is measured in the same run, as docs/PRACTICE.md
+        # tells PortAudio users to: the player played its sample 0 at bar 1's downbeat as
+        # it heard the click (the first click, written at grid_clock, plus ``lead``);
+        # where that sample came back in the take, less where it would with no delay
+        alignment = align(
+            engine.transport.history, first_clock=recorder.first_clock, rate=RATE,
+            latency=Latency(0, 0),
+        )  # fmt: skip
+        audio, rate = read_recording(tmp_path / "take.wav")
+        recorded = np.asarray(audio, dtype=np.float32).reshape(len(audio), -1)[:, 0]
+        back = came_back_at(recorded, take.audio)
+        if back is None and disturbed.why:
+            tried.append(f"the player's start never came back ({'; '.join(disturbed.why)})")
+            print(f"\nbusy machine: {tried[-1]}; once more")
+            continue
+        assert back is not None, "the player's first samples never came back into the take"
         # PortAudio's clock counts blocks: after an underflow it cannot say how many
-        # frames went, so a take with one is not on the clock
-        if not engine.backend.xruns or attempt == ATTEMPTS:
+        # frames went, so only what came before the first one is surely on the clock
+        end = len(recorded)
+        first_xrun = engine.backend.first_xrun_clock
+        if first_xrun is not None:
+            end = min(end, first_xrun - recorder.first_clock)
+            disturbed.why.append(f"{engine.backend.xruns} underflow(s) on PortAudio")
+        reach = round(REACH * RATE)
+        keep = {
+            t for t, o in zip(truth_by_click(take), take.onsets, strict=True)
+            if back + round(float(o) * RATE) + reach <= end
+        } & clean_clicks(take, played["bar1"], disturbed)  # fmt: skip
+        if len(keep) >= CLEAN * len(take.onsets):
             break
-        print("\nbusy machine: an underflow on PortAudio; once more")
-    assert played["breaks"] == 0 and played["cycles"] > 100
-    # PortAudio's JACK host API reports the latency of the physical ports it wired itself
-    # to (system:playback: 512 frames here), not of this rig's direct wires (0), and not
-    # the period it holds the input back by itself: a round trip of one period, measured
-    # here (every note came back 256 frames late with its reported latency taken off 512)
-    print(f"\nPortAudio reports {latency} (frames); this rig's round trip: one period")
-    assert recorder.first_clock is not None
+        tried.append(f"{len(keep)} of {len(take.onsets)} notes clean ({'; '.join(disturbed.why)})")
+        print(f"\nbusy machine: {tried[-1]}; once more")
+    else:
+        pytest.skip("machine too busy for a clean take: " + " | ".join(tried))
+    sent = alignment.grid_clock + bar1 - recorder.first_clock
+    round_trip = back - sent
+    print(f"\nPortAudio reports {latency} (frames); round trip measured: {round_trip} frames")
+    assert 0 <= round_trip <= 8 * period
+    # up to the first underflow the take is the player's audio, on the clock, sample for
+    # sample, wherever the player was undisturbed
+    n = min(end - back, len(take.audio))
+    keep_frames = ~disturbed.mask(played["bar1"], n)
+    assert n > RATE and keep_frames.mean() > 0.8
+    assert np.array_equal(recorded[back : back + n][keep_frames], take.audio[:n][keep_frames])
     alignment = align(
         engine.transport.history, first_clock=recorder.first_clock, rate=RATE,
-        latency=Latency(0, jack_server.period),
+        latency=Latency(0, round_trip),
     )  # fmt: skip
-    audio, rate = read_recording(tmp_path / "take.wav")
     report = analyze(detect_onsets(audio, rate), alignment.plan.grid, offset=alignment.offset)
     notes = to_json(report)["notes"]
     assert isinstance(notes, list)
-    worst = check_deviations(notes, bar1 / RATE, take)
-    print(f"worst deviation error {worst * 1000:.3f} ms over {len(take.onsets)} notes")
+    worst = check_deviations(notes, bar1 / RATE, take, keep)
+    print(
+        f"worst deviation error {worst * 1000:.3f} ms over {len(keep)} of "
+        f"{len(take.onsets)} notes ({'; '.join(disturbed.why) or 'undisturbed'})"
+    )

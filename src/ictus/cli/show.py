@@ -1,8 +1,9 @@
 """Commands of the show area, the ``ictus show`` group (:data:`app`): check a show file,
 render its songs per output, run it live with the setlist display.
 
-The display reads :meth:`ictus.show.ShowRunner.status` about twenty times a second
-and turns keys into runner calls (as a foot switch or a remote would):
+The display reads the show's status (:meth:`ictus.show.ShowRunner.status`, through
+:class:`ictus.show.process.ShowProcess` from the audio's own process) about twenty
+times a second and turns keys into runner calls (as a foot switch or a remote would):
 
 ========== ==============================  ========== ==============================
 key        does                            key        does
@@ -28,9 +29,8 @@ from ictus.cli.common import UsageError
 from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
-    from ictus.engine import Backend
     from ictus.show import Show
-    from ictus.show.live import JackMidi
+    from ictus.show.process import Audio, ShowProcess
     from ictus.show.runner import ShowRunner, ShowStatus
 
 app = m.area(
@@ -125,11 +125,11 @@ def _song_index(show: "Show", text: str) -> int:
     return names.index(text)
 
 
-def _connect(text: str) -> str | list[str]:
+def _connect(text: str) -> str | tuple[str, ...]:
     value = text.strip()
     if value in ("auto", "none"):
         return value
-    items = [x.strip() for x in value.split(",") if x.strip()]
+    items = _names(value)
     if not items:
         raise UsageError("--connect: give auto, none, or JACK ports/clients")
     return items
@@ -183,6 +183,14 @@ def run(
     web: WebOpt = False,
     web_host: WebHostOpt = None,
     web_port: WebPortOpt = None,
+    in_process: Annotated[
+        bool,
+        typer.Option(
+            "--in-process",
+            help="Play the audio in this process, beside the display and the web server "
+            "(for debugging; by default it has a process of its own: docs/REALTIME.md).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
 ) -> None:
     """Run a show live: the setlist display and keys on a terminal.
@@ -205,7 +213,7 @@ def run(
     where = check_web_flags(web, web_host, web_port)
     run_show(
         show_file, backend, song, client_name, connect, midi_connect, midi_from, device,
-        read_ahead, quiet, web=where,
+        read_ahead, quiet, web=where, in_process=in_process,
     )
 
 
@@ -254,37 +262,36 @@ def run_show(
     display: bool = True,
     token: bool | None = None,
     visual_latency: float = 0.0,
+    in_process: bool = False,
 ) -> None:
     """``ictus show run``, and ``ictus serve SHOW`` (``display`` False: the web remote
-    alone). With ``web`` (host, port) the web remote drives the show too."""
-    from ictus.engine import BackendError, make_backend
-    from ictus.engine.backends import NoOutput
-    from ictus.show.runner import ShowRunner
+    alone). With ``web`` (host, port) the web remote drives the show too.
+
+    The audio plays in a process of its own (:class:`ictus.show.process.ShowProcess`)
+    unless ``in_process``: there the display and the web server's threads would make
+    the audio callback wait for Python's lock (docs/REALTIME.md).
+    """
+    from ictus.show.process import Audio
 
     show, start, name = _checked_show(
         show_file, backend, song, read_ahead, midi_connect=midi_connect, midi_from=midi_from
     )
     interactive = display and sys.stdin.isatty()
-    midi, options = _backend_options(
+    recipe = Audio(
         name,
-        show,
-        interactive or web is not None,  # a page follows it too: in real time
+        show.sample_rate,
+        realtime=interactive or web is not None,  # a page follows it too: in real time
         client_name=client_name,
-        connect=connect,
+        connect=_connect(connect),
         device=device,
+        midi_to=_names(midi_connect),
+        midi_from=_names(midi_from),
     )
-    audio = make_backend(name, **options)
     ring = max(round(read_ahead * show.sample_rate), 1 << 14)
-    runner = ShowRunner(show, audio, midi=midi, start=start, read_ahead=ring)
     _stop_on_sigterm()
-    try:
-        runner.open()
-    except NoOutput as err:
-        raise BackendError(str(err)) from None
+    runner, audio = _open_show(show, recipe, start, ring, in_process=in_process)
     server = None
     try:
-        if midi is not None:
-            _connect_midi(midi, midi_connect, midi_from)
         if web is not None:
             from ictus.cli.webflags import start_web
 
@@ -308,13 +315,61 @@ def run_show(
         if server is not None:
             server.stop()
         failure = runner.failure
-        underruns = runner.status().underruns
+        underruns = _last_underruns(runner)
         runner.close()
     _say_how_it_went(failure, underruns, audio, quiet=quiet, interactive=interactive)
 
 
+def _open_show(
+    show: "Show", recipe: "Audio", start: int, ring: int, *, in_process: bool
+) -> tuple[Any, Any]:
+    """The running show (a :class:`ShowRunner`, or the :class:`ShowProcess` that runs
+    one) and what the frontends read of its backend (``describe``, ``xruns``,
+    ``failure``); SIGTERM and Ctrl-C while it opens stop it too."""
+    from ictus.engine import BackendError
+    from ictus.engine.backends import NoOutput
+
+    try:
+        if in_process:
+            from ictus.show.runner import ShowRunner
+
+            backend, midi = recipe.make()
+            runner = ShowRunner(show, backend, midi=midi, start=start, read_ahead=ring)
+            runner.open()
+            try:
+                recipe.connect_midi(midi)
+            except BaseException:
+                runner.close()
+                raise
+            return runner, backend
+        from ictus.show.process import ShowProcess
+
+        process = ShowProcess(show, recipe, start=start, read_ahead=ring).open()
+        return process, process.audio
+    except NoOutput as err:
+        raise BackendError(str(err)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+def _last_underruns(runner: Any) -> int:
+    """The stem underruns so far (0 when the show's process is gone: its last status
+    is all there is)."""
+    from ictus.errors import IctusError
+
+    try:
+        return int(runner.status().underruns)
+    except IctusError:
+        return 0
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    """Comma-separated port or client names."""
+    return tuple(x.strip() for x in (text or "").split(",") if x.strip())
+
+
 def _say_how_it_went(
-    failure: str | None, underruns: int, audio: "Backend", *, quiet: bool, interactive: bool
+    failure: str | None, underruns: int, audio: Any, *, quiet: bool, interactive: bool
 ) -> None:
     """After the show: the runner's failure as an error; else, unless quiet, the xruns
     (played without the display) and the stem underruns."""
@@ -340,38 +395,6 @@ def _backend_name(backend: str | None) -> str | None:
     return name
 
 
-def _backend_options(
-    name: str,
-    show: "Show",
-    interactive: bool,
-    *,
-    client_name: str,
-    connect: str,
-    device: str | None,
-) -> tuple["JackMidi | None", dict[str, Any]]:
-    """The show's JACK MIDI ports (JACK only, else None) and the backend's options.
-
-    The null backend plays in real time on a terminal (the display follows it) and as
-    fast as it can without one.
-    """
-    if name == "jack":
-        from ictus.show.live import JackMidi
-
-        midi = JackMidi()
-        return midi, {
-            "client_name": client_name,
-            "connect": _connect(connect),
-            "server": device,
-            "on_client": midi.register,
-        }
-    if name == "portaudio":
-        return None, {"device": device}
-    return None, {
-        "rate": show.sample_rate,
-        "driver": "paced" if interactive else "fast",
-    }
-
-
 def _stop_on_sigterm() -> None:
     """SIGTERM stops the show as Ctrl-C does (the runner closes, the exit is 130)."""
     import signal
@@ -380,32 +403,6 @@ def _stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop_playing)
-
-
-def _connect_midi(midi: Any, to: str | None, source: str | None) -> None:
-    """Connect the show's MIDI ports (JACK) to ports or clients by name."""
-    from ictus.engine import BackendError
-
-    client = midi.client
-    if client is None:
-        return
-    for ours, items, is_input in ((midi.out_port, to, True), (midi.in_port, source, False)):
-        if not items:
-            continue
-        for item in [x.strip() for x in items.split(",") if x.strip()]:
-            names = [
-                p.name
-                for p in client.get_ports(is_midi=True, is_input=is_input, is_output=not is_input)
-                if p.name == item or p.name.split(":", 1)[0] == item
-            ]
-            if not names:
-                flag = "--midi-connect" if is_input else "--midi-from"
-                raise BackendError(f"{flag}: no JACK MIDI port or client {item!r}")
-            for theirs in names:
-                if is_input:
-                    client.connect(ours, theirs)
-                else:
-                    client.connect(theirs, ours)
 
 
 # -- the display -----------------------------------------------------------------------------
@@ -457,7 +454,7 @@ def render_show(status: "ShowStatus", message: str = "") -> Any:
     return Panel(Group(*lines), title=status.title or "ictus show", expand=False)
 
 
-def act(runner: "ShowRunner", key: str) -> str | None:
+def act(runner: "ShowRunner | ShowProcess", key: str) -> str | None:
     """Do what ``key`` means; returns ``"quit"``, a message, or None."""
     if key in ("q", "Q", "\x03"):
         return "quit"
@@ -478,7 +475,7 @@ def act(runner: "ShowRunner", key: str) -> str | None:
         loaded = runner.playing
         if loaded is None:
             return None
-        labels = [s.label for s in loaded.plan.song.tempo_map.sections]
+        labels = [s.label for s in loaded.song.tempo_map.sections]
         k = int(key) - 1
         if k < len(labels) and labels[k]:
             runner.jump(str(labels[k]))
@@ -487,7 +484,7 @@ def act(runner: "ShowRunner", key: str) -> str | None:
     return None
 
 
-def _display(runner: "ShowRunner", fps: float = 20.0) -> None:
+def _display(runner: "ShowRunner | ShowProcess", fps: float = 20.0) -> None:
     from rich.console import Console
     from rich.live import Live
 
@@ -516,5 +513,5 @@ def _display(runner: "ShowRunner", fps: float = 20.0) -> None:
         Keys(on_key),
         Live(get_renderable=screen, console=Console(), refresh_per_second=fps, transient=False),
     ):
-        while not quit_now.wait(0.05):
-            pass
+        while not quit_now.wait(0.05) and not runner.gone:
+            pass  # the show's process gone: nothing plays, say why (after the display)

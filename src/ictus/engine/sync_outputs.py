@@ -70,6 +70,9 @@ Message = tuple[int, bytes]
 
 _MOVES = frozenset({K.LOCATE, K.JUMP, K.LOOP, K.SKIP})
 _STOPS = frozenset({K.PAUSE, K.STOP, K.END, K.ERROR})
+#: cycles after a locate before the JACK transport must stand on the engine's frame
+#: (three measured, one to spare)
+SETTLE = 4
 
 
 class MidiSink(Protocol):
@@ -362,9 +365,13 @@ class JackTransportMaster(EventOutput):
     two cycles after it is asked and then spends a cycle "starting" with the frame
     standing still, so the transport is asked for the map frame the engine will play
     three cycles on, and rolls from there on the engine's frame at every cycle start
-    (measured in docs/SYNC.md); for those three cycles after a move it lags.
-    :meth:`timebase` (the backend registers it) publishes bar, beat, tick, tempo and
-    meter for the transport's own frame, read on the engine's grid.
+    (measured in docs/SYNC.md); for those three cycles after a move it lags. Once
+    settled, the transport's frame is checked at every cycle start and put back if it is
+    not the engine's: around an xrun JACK can hand out a frame time twice or a cycle
+    off, a locate then lands a period away, and the transport would stay there
+    (:attr:`corrections` counts these). :meth:`timebase` (the backend registers it)
+    publishes bar, beat, tick, tempo and meter for the transport's own frame, read on
+    the engine's grid.
     """
 
     def __init__(self, backend: Any) -> None:
@@ -378,6 +385,10 @@ class JackTransportMaster(EventOutput):
         self._start_next = False  # a locate was asked: start in the next cycle
         self._on = False  # the transport was started (and not stopped) by us
         self._moved = False  # the engine moved in this block: relocate
+        self._block_frame = 0  # map frame of this block's first sample
+        self._settle = 0  # cycles until the transport must be where the engine is
+        #: times the transport was found off the engine's frame and put back
+        self.corrections = 0
 
     def prepare(self, plan: Plan) -> None:
         self._beats[plan.serial] = beats_of(plan)
@@ -401,6 +412,8 @@ class JackTransportMaster(EventOutput):
 
     def play(self, plan: Plan, frame: int, frames: int, offset: int) -> None:
         n = self._n
+        if offset == 0:
+            self._block_frame = frame - plan.origin
         if offset + frames != n:
             return  # only the block's last stretch says where the next cycle starts
         nxt = frame + frames
@@ -422,9 +435,25 @@ class JackTransportMaster(EventOutput):
         if not self._on:
             client.transport_locate(then)
             self._start_next = True
-        elif self._moved:
+            self._settle = SETTLE
+        elif self._moved or self._off(client, offset == 0):
             client.transport_locate(then)
+            self._settle = SETTLE
         self._moved = False
+
+    def _off(self, client: Any, whole: bool) -> bool:
+        """Whether the settled, rolling transport stands elsewhere than the engine did
+        at this block's start (``whole``: one stretch, so no move inside the block)."""
+        if self._settle > 0:
+            self._settle -= 1
+            return False
+        if not whole:
+            return False
+        state, pos = client.transport_query_struct()
+        if state != self._rolling or int(pos.frame) == self._block_frame:
+            return False
+        self.corrections += 1
+        return True
 
     def timebase(self, state: int, blocksize: int, pos: Any, new_pos: bool) -> None:
         """JACK-Client's timebase callback: the BBT of the transport's frame for the

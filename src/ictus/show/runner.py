@@ -65,6 +65,10 @@ class LoadedSong:
     slot: Slot
     midi: SongMidi
 
+    @property
+    def song(self) -> Song:
+        return self.plan.song
+
     def close(self) -> None:
         self.engine.close()
         self.plan.close()
@@ -138,6 +142,8 @@ class ShowRunner:
         self.heard: deque[tuple[int, Control]] = deque(maxlen=256)
         #: what went wrong in the runner's thread (shown by the display)
         self.failure: str | None = None
+        #: never: the runner is the audio side (a ShowProcess is gone when its child ends)
+        self.gone = False
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -444,17 +450,22 @@ class ShowRunner:
         while deadline is None or time.monotonic() < deadline:
             if self.failure is not None:
                 raise IctusError(self.failure)
-            with self.lock:
-                # the song the stream plays (the runner's thread may not have seen a
-                # switch yet)
-                on = self.stage.current
-                now = next((s for s in self._loaded.values() if s.slot is on), None)
-                state = None if now is None else now.engine.status().state
-                idle = state is not State.PLAYING and not self.stage.pending
-                if idle and (self.finished or state is State.ENDED):
-                    return True
+            if self.idle():
+                return True
             time.sleep(0.02)
         return False
+
+    def idle(self) -> bool:
+        """Whether the show has nothing more to play without a go (what :meth:`wait`
+        waits for)."""
+        with self.lock:
+            # the song the stream plays (the runner's thread may not have seen a
+            # switch yet)
+            on = self.stage.current
+            now = next((s for s in self._loaded.values() if s.slot is on), None)
+            state = None if now is None else now.engine.status().state
+            quiet = state is not State.PLAYING and not self.stage.pending
+            return quiet and (self.finished or state is State.ENDED)
 
     def _loop_on_arrival(self, now: LoadedSong | None) -> None:
         label = self._vamp_ahead

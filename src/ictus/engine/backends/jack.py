@@ -543,8 +543,11 @@ class JackBackend(Backend):
         self._graph_orders += 1
 
     def _on_process(self, frames: int, raw: int) -> None:
-        if raw < self._last_raw:
-            self._high += _WRAP  # jack_nframes_t wraps after 2^32 frames (a day at 48 kHz)
+        if raw + _WRAP // 2 < self._last_raw:
+            # jack_nframes_t wraps after 2^32 frames (a day at 48 kHz). Only a fall of more
+            # than half the range is a wrap: around an xrun JACK can hand out the same frame
+            # time twice, or step back a period, and that must not leap the clock by 2^32.
+            self._high += _WRAP
         self._last_raw = raw
         if frames != self._view_frames:
             if frames > self._scratch.shape[1]:

@@ -111,6 +111,9 @@ class PortAudioBackend(Backend):
         self.period = period
         self.latency = latency
         self.clock = 0
+        #: the clock of the first block PortAudio flagged an underflow in (None: none):
+        #: what came before it is on the clock for sure
+        self.first_xrun_clock: int | None = None
         self._stream: Any = None
         self._process: Process | None = None
         self._closing = False
@@ -219,6 +222,8 @@ class PortAudioBackend(Backend):
 
     def _on_block(self, outdata: NDArray[np.float32], frames: int, when: Any, status: Any) -> None:
         if status.output_underflow:
+            if not self.xruns:
+                self.first_xrun_clock = self.clock
             self.xruns += 1
         assert self._process is not None
         self._process(outdata, self.clock)
