@@ -1189,7 +1189,7 @@ def test_fifty_hit_map_fit_is_the_one_recorded_before_pruning() -> None:
         "12 4/4 q=17280/91", "1 4/4 q=17280/91"]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(2, 60), seed=st.integers(0, 10**6),
        tempo_range=st.sampled_from([(40, 240), (80, 160), (60, 140)]),
        ramps=st.booleans())
