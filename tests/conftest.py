@@ -1,8 +1,9 @@
 """Shared pytest fixtures, and a clean JACK registry for the session."""
 
+from inprocess import ictus_cli
 from jackserver import clear_stale_jack_registry, jack_server
 
-__all__ = ["jack_server"]
+__all__ = ["ictus_cli", "jack_server"]
 
 #: Peer programs that tests start as processes of their own: not test modules, and they
 #: import what they need (JACK, the Link binding) at the top, so doctest collection

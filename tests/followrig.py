@@ -31,7 +31,7 @@ from jackserver import JackServer  # noqa: E402
 #: 4/4, a steady stretch, a ramp up and one down, a 3/4 bar; 1-bar count-in
 MAP = """title: rig
 count-in: 1 bar
-a: 4 4/4 120
+a: 2 4/4 120
 b: 2 4/4 120-150
 c: 1 3/4 150
 d: 2 4/4 150-110 ramp=time

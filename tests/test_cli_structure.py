@@ -39,9 +39,13 @@ def cli_imports(path: Path) -> set[str]:
 
 def test_the_cli_modules_import_no_cycle() -> None:
     graph = {f"ictus.cli.{p.stem}": cli_imports(p) for p in CLI.glob("*.py")}
-    # no area reaches back up: only main imports app, nobody imports main
+    # no area reaches back up: only main (and quick, main's Typer-less path) import app,
+    # nobody imports main
     assert [m for m, deps in graph.items() if "ictus.cli.main" in deps] == []
-    assert [m for m, deps in graph.items() if "ictus.cli.app" in deps] == ["ictus.cli.main"]
+    assert sorted(m for m, deps in graph.items() if "ictus.cli.app" in deps) == [
+        "ictus.cli.main",
+        "ictus.cli.quick",
+    ]
     done: set[str] = set()
 
     def visit(module: str, path: tuple[str, ...]) -> None:
@@ -63,11 +67,10 @@ def test_the_app_knows_the_area_of_every_command() -> None:
 
     for name, commands in AREAS.items():
         area = importlib.import_module(f"ictus.cli.{name}").app
-        if area.info.name is not None:  # a group: ictus film ...
-            assert (area.info.name,) == commands
+        if area.name is not None:  # a group: ictus film ...
+            assert (area.name,) == commands
             continue
-        found = tuple(c.name or c.callback.__name__ for c in area.registered_commands)  # type: ignore[union-attr]
-        assert found == commands, name
+        assert tuple(area.names()) == commands, name
 
 
 def test_every_command_is_a_module_level_function() -> None:
@@ -78,14 +81,10 @@ def test_every_command_is_a_module_level_function() -> None:
 
     for name in AREAS:
         area = importlib.import_module(f"ictus.cli.{name}").app
-        groups = [area, *(g.typer_instance for g in area.registered_groups)]
-        for typer_app in groups:
-            for command in typer_app.registered_commands:
-                callback = command.callback
-                assert callback is not None
-                assert "<locals>" not in callback.__qualname__, (name, callback.__qualname__)
-                module = importlib.import_module(callback.__module__)
-                assert getattr(module, callback.__name__) is callback, (name, callback.__name__)
+        for _, callback in area.commands:
+            assert "<locals>" not in callback.__qualname__, (name, callback.__qualname__)
+            module = importlib.import_module(callback.__module__)
+            assert getattr(module, callback.__name__) is callback, (name, callback.__name__)
 
 
 def run_in_process(args: list[str], cwd: Path, before: str = "") -> tuple[int, str, set[str]]:
@@ -120,6 +119,25 @@ def test_render_starts_without_the_heavy_libraries(tmp_path: Path) -> None:
     # nor the other areas' commands, nor Typer's pydantic coercion (0.1 s of start-up)
     assert "ictus.cli.film" not in modules and "ictus.cli.live" not in modules
     assert "pydantic" not in modules
+    # issue 9 §14: a plain render line runs without Typer (ictus.cli.quick), a 16/24-bit
+    # WAV is written without libsndfile, and what a .click render never needs stays out
+    assert sorted(m for m in RENDER_NEVER if m in modules) == []
+
+
+#: What `ictus render song.click -o out.wav` no longer imports (each was imported before,
+#: together 40 % of a 10-minute render's time): Typer (with its click), soundfile (with
+#: cffi and libsndfile), tempfile and shutil, pathlib (with urllib.parse), the JSON and
+#: klick writers, the film parts of ictus.timebase.
+RENDER_NEVER = ("typer", "typer._click", "soundfile", "_cffi_backend", "tempfile", "shutil",
+                "pathlib", "urllib.parse", "ictus.formats.jsonmap",
+                "ictus.formats.klick_export", "ictus.timebase.feet",
+                "ictus.timebase.frameclick")
+
+
+def test_help_and_mistakes_still_go_through_typer(tmp_path: Path) -> None:
+    (tmp_path / "song.click").write_text("2 4/4 120\n")
+    code, err, modules = run_in_process(["render", "song.click"], tmp_path)
+    assert code == 2 and "Missing option '--output'" in err and "typer" in modules
 
 
 def test_version_needs_neither_typer_nor_numpy(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,29 @@ def test_the_display_says_when_a_follower_lost_its_source():
     )
     lost = replace(s, follow="transport", follow_lost="the transport followed is gone")
     assert re.search(r"source\s+the transport followed is gone", screen_text(lost))
+
+
+def test_shift_t_taps_a_tempo_and_the_display_shows_its_bpm(tmp_path):
+    """Issue 9: T taps a tempo. Taps 0.4 s apart are 150 BPM; the display says the BPM
+    tapped, and the click then plays it (a map at 100 BPM: the scale in percent is the
+    tempo, so the tempo shown is the tapped one to the scale's 0.1 % step)."""
+    song = tmp_path / "song.click"
+    song.write_text("a: 60 4/4 100\n")
+    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
+    with Terminal([ICTUS, "play", str(song), "-b", "null"], env) as term:
+        term.wait_for(r"PLAYING", 20, last=20)
+        term.wait_for(r"100\.0 BPM", 5, last=20)
+        term.press(b"T")
+        term.wait_for(r"tap the tempo…", 5, last=20)
+        for _ in range(4):
+            time.sleep(0.4)
+            term.press(b"T")
+        term.wait_for(r"tapped \d+\.\d BPM \(tempo scale [\d.]+ %\)", 5, last=20)
+        said = re.findall(r"tapped (\d+\.\d) BPM \(tempo scale ([\d.]+) %\)", term.text(20))
+        tapped, percent = (float(x) for x in said[-1])
+        assert abs(tapped - 150) < 10, tapped  # as pressed, give or take a loaded machine
+        assert abs(percent - tapped) <= 0.051  # 100 BPM x scale: the tapped tempo
+        term.wait_for(rf"tempo\s+{percent:.1f} BPM", 5, last=20)
+        term.press(b"q")
+        assert term.proc.wait(timeout=5) == 0
+        assert "Traceback" not in term.text()

@@ -7,7 +7,8 @@ float32, with what ``ictus render`` writes (a separate process and code path) or
 live moves, with what the engine's event log says should sound (``jackserver.Expected``).
 
 Real-time tests assert zero xruns and run again once if the machine was busy; freewheel
-mode makes the ten-minute test run in seconds with no xruns possible.
+mode makes the long-map tests run in seconds with no xruns possible (3.5 minutes holding
+every ramp shape in ``make test``, the whole ten minutes in ``make soak``).
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ outro:  2 4/4 180-150 ramp=time
 """)
 
 
-def ten_minute_map() -> str:
-    """Ramps of every shape, meter changes, subdivisions and a mute: about 10.5 minutes."""
+def ten_minute_map(blocks: int = 3) -> str:
+    """Ramps of every shape, meter changes, subdivisions and a mute: about 10.5 minutes
+    (each of the three blocks, about 3.5 minutes, holds every one of them)."""
     block = [
         "s{n}a: 24 4/4 120",
         "s{n}b: 16 4/4 120-150 ramp=beats",
@@ -72,7 +74,7 @@ def ten_minute_map() -> str:
         "s{n}h: 16 3/4 140 sub=3",
     ]
     lines = ["title: Ten minutes", "count-in: 1 bar"]
-    for n in range(3):
+    for n in range(blocks):
         lines += [line.format(n=n) for line in block]
     return "\n".join(lines) + "\n"
 
@@ -287,16 +289,27 @@ def play_in_freewheel(song: Path, ref: np.ndarray, name: str, *options: str) -> 
         server.stop()
 
 
-def test_ten_minutes_in_freewheel_are_sample_identical(tmp_path):
-    song = tmp_path / "ten.click"
-    song.write_text(ten_minute_map())
+def freewheel_against_render(tmp_path: Path, blocks: int) -> None:
+    song = tmp_path / "long.click"
+    song.write_text(ten_minute_map(blocks))
     options = ("-c", "2", "--click-on", "2")
     ref = render(song, tmp_path, *options)
     minutes = ref.shape[1] / RATE / 60
-    assert minutes > 10
+    assert minutes > 3.4 * blocks
     _, wall = play_in_freewheel(song, ref, "ten", "-q", *options)
     print(f"\n{minutes:.1f} minutes played and compared in {wall:.1f} s of wall time")
     assert wall < minutes * 60 / 4  # freewheel really ran faster than real time
+
+
+def test_three_and_a_half_minutes_in_freewheel_are_sample_identical(tmp_path):
+    """One block of the ten-minute map: every ramp shape, meter, subdivision and the mute
+    (the whole ten minutes run in ``make soak``)."""
+    freewheel_against_render(tmp_path, 1)
+
+
+@pytest.mark.soak
+def test_ten_minutes_in_freewheel_are_sample_identical(tmp_path):
+    freewheel_against_render(tmp_path, 3)
 
 
 def test_over_full_scale_live_is_the_float_file(tmp_path):

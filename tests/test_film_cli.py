@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from inprocess import run_ictus
+
 ICTUS = str(Path(sys.executable).parent / "ictus")
 
 # --fps text -> (exact fps, frames per labelled second, drop-frame)
@@ -36,6 +38,12 @@ RATES = {
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``ictus ARGS`` through the script's entry point, in-process (see tests/inprocess.py;
+    :func:`test_the_installed_script_answers_as_run_does` holds it to the script)."""
+    return run_ictus(*args, cwd=cwd)
+
+
+def script_run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [ICTUS, *args], capture_output=True, text=True, cwd=cwd, timeout=120, check=False
     )
@@ -400,3 +408,22 @@ def test_fit_help_examples_show_start() -> None:
         out = ok(*args)
         examples = [x for x in out.splitlines() if x.strip().startswith("ictus film fit")]
         assert examples and all("--start" in x for x in examples), out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("timecode", "01:00:00;00", "--fps", "29.97"),  # an answer on stdout
+        ("film", "click", "9+3", "--fps", "33"),  # a usage mistake (exit 2)
+        ("film", "fit", "missing.csv", "--fps", "24"),  # an error (exit 1)
+        ("film", "fit", "--help"),
+    ],
+)
+def test_the_installed_script_answers_as_run_does(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """The tests above call the script's entry point in-process; the installed script, as a
+    subprocess, gives the same exit code, stdout and stderr."""
+    script = script_run(*args, cwd=tmp_path)
+    here = run(*args, cwd=tmp_path)
+    assert (script.returncode, script.stdout, script.stderr) == (
+        here.returncode, here.stdout, here.stderr,
+    )  # fmt: skip

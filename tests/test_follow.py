@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from hypothesis import strategies as st
 from ictus.sync import LTC_RATES, LtcSignal
 from ictus.sync.ltcread import LtcReader
 from ictus.timebase import frames_per_day
+from inprocess import script
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -53,26 +55,93 @@ def _rig_problem() -> str | None:
 needs_rig = pytest.mark.skipif((reason := _rig_problem()) is not None, reason=reason or "")
 
 
-def run_rig(seconds: float, kill_at: float, tmp_path: Path) -> dict:
+def start_in_namespace(script: str) -> subprocess.Popen[str]:
+    """``sh -c script`` in a private network namespace (its Link sessions meet nobody
+    else's), with this checkout's ictus first on the path."""
     env = dict(os.environ)
     src = str(HERE.parent / "src")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-    out = tmp_path / "rig.json"
-    script = (
-        f"ip link set lo up && exec {sys.executable} {HERE / 'followrig.py'} "
-        f"{seconds} {kill_at} {out}"
-    )
-    done = subprocess.run(
-        ["unshare", "-n", "sh", "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=seconds + 60,
-    )
-    assert done.returncode == 0, done.stderr
+    return subprocess.Popen(
+        ["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {script}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+
+
+def finish(proc: subprocess.Popen[str], out: Path, timeout: float) -> dict:
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr
     rig: dict = json.loads(out.read_text())
+    return rig
+
+
+def start_backup_rig(seconds: float, kill_at: float, out: Path) -> subprocess.Popen[str]:
+    return start_in_namespace(f"{sys.executable} {HERE / 'followrig.py'} {seconds} {kill_at} {out}")
+
+
+def run_rig(seconds: float, kill_at: float, tmp_path: Path) -> dict:
+    out = tmp_path / "rig.json"
+    rig = finish(start_backup_rig(seconds, kill_at, out), out, seconds + 60)
     assert rig["codes"][0] == -9  # the main was killed
     return rig
+
+
+#: the backup rig of make test: killed at 10 s (after the ramp up and in the 3/4 bar,
+#: before the ramp down, which the backup must then play from the map while Link still
+#: thinks the main is there); 6 s after: the ramp down (3.7 s) and bars at 110 after it
+BACKUP_RIG = (16, 10)
+#: seconds of the independent peer's beat in the leader rig (as long as before: it runs
+#: beside the backup rig, which takes longer)
+LEAD_SECONDS = 14
+
+
+@pytest.fixture(scope="module")
+def rigs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, tuple[subprocess.Popen[str], Path]]]:
+    """The backup rig and the leader rig, whichever this run's tests need, launched at
+    once: each has a network namespace and JACK servers of its own, and their
+    processes mostly wait on real time, so side by side they save the shorter one's
+    wall time. (An xrun either may suffer is set aside by the checks, as always.)"""
+    wanted = {
+        name
+        for item in request.session.items
+        if item.module is request.module
+        for name in getattr(item, "fixturenames", ())
+        if name in ("backup_rig", "lead_rig")
+    }
+    folder = tmp_path_factory.mktemp("rigs")
+    started: dict[str, tuple[subprocess.Popen[str], Path]] = {}
+    if "backup_rig" in wanted:
+        out = folder / "rig.json"
+        started["backup_rig"] = (start_backup_rig(*BACKUP_RIG, out), out)
+    if "lead_rig" in wanted:
+        out = folder / "lead.json"
+        script = f"{sys.executable} {HERE / 'leadrig.py'} {LEAD_SECONDS} {out}"
+        started["lead_rig"] = (start_in_namespace(script), out)
+    try:
+        yield started
+    finally:
+        for proc, _ in started.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
+@pytest.fixture(scope="module")
+def backup_rig(rigs: dict[str, tuple[subprocess.Popen[str], Path]]) -> dict:
+    rig = finish(*rigs["backup_rig"], timeout=BACKUP_RIG[0] + 60)
+    assert rig["codes"][0] == -9  # the main was killed
+    return rig
+
+
+@pytest.fixture(scope="module")
+def lead_rig(rigs: dict[str, tuple[subprocess.Popen[str], Path]]) -> dict:
+    return finish(*rigs["lead_rig"], timeout=90)
 
 
 def map_clicks(rig: dict, main: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,11 +213,8 @@ def check_backup(rig: dict) -> dict:
 
 @pytest.mark.jack
 @needs_rig
-def test_a_backup_follows_the_main_within_1_ms_and_takes_over_when_it_dies(tmp_path):
-    # killed at 14 s: after the ramp up and in the 3/4 bar, before the ramp down, which
-    # the backup must then play from the map while Link still thinks the main is there
-    rig = run_rig(22, 14, tmp_path)
-    figures = check_backup(rig)
+def test_a_backup_follows_the_main_within_1_ms_and_takes_over_when_it_dies(backup_rig):
+    figures = check_backup(backup_rig)
     print(figures)
 
 
@@ -173,22 +239,24 @@ def test_soak_a_backup_follows_the_main_for_an_hour(tmp_path):
         (["--follow", "jack"], "--jack-transport follow"),
     ],
 )
-def test_follow_option_mistakes_exit_2(tmp_path, args, words):
+def test_follow_option_mistakes_exit_2(tmp_path, args, words, ictus_cli):
     song = tmp_path / "song.click"
     song.write_text("a: 2 4/4 120\n")
-    done = subprocess.run(
-        [sys.executable, "-c", "from ictus.cli.main import main; main()", "play", str(song),
-         "--backend", "null", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(HERE.parent / "src")},
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
-    assert done.returncode == 2, done.stderr
-    assert words in done.stderr
-    assert "Traceback" not in done.stderr
-    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    done = ictus_cli("play", str(song), "--backend", "null", *args)
+    assert done.code == 2, done.err
+    assert words in done.err
+    assert "Traceback" not in done.err
+    assert len(done.err.strip().splitlines()) == 1, done.err
+
+
+def test_a_follow_option_mistake_from_the_installed_script(tmp_path, ictus_cli):
+    """One of the above through the installed script, as a subprocess: the same answer."""
+    song = tmp_path / "song.click"
+    song.write_text("a: 2 4/4 120\n")
+    args = ("play", str(song), "--backend", "null", "--follow", "mtc")
+    ran = script(*args, env={**os.environ, "PYTHONPATH": str(HERE.parent / "src")})
+    assert ran.code == 2 and ran.err.count("\n") == 1, ran.err
+    assert ran == ictus_cli(*args)
 
 
 # -- LTC: our reader against our encoder and libltc's -----------------------------------------
@@ -655,19 +723,8 @@ def test_chase_rules_place_free_wheel_then_stop_and_say_so():
 
 @pytest.mark.jack
 @needs_rig
-def test_link_leader_puts_every_click_on_the_independent_peers_beat(tmp_path):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(HERE.parent / "src"), env.get("PYTHONPATH")) if p
-    )
-    out = tmp_path / "lead.json"
-    script = f"ip link set lo up && exec {sys.executable} {HERE / 'leadrig.py'} 14 {out}"
-    done = subprocess.run(
-        ["unshare", "-n", "sh", "-c", script], capture_output=True, text=True, env=env,
-        timeout=90,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    rig = json.loads(out.read_text())
+def test_link_leader_puts_every_click_on_the_independent_peers_beat(lead_rig):
+    rig = lead_rig
     peer = [p for p in rig["peer"] if "beat" in p and p["peers"] > 0]
     t = np.array([p["t"] for p in peer], dtype=np.float64)
     beat = np.array([p["beat"] for p in peer])

@@ -19,6 +19,8 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 LAYERS = {
     "__init__": 0,
     "errors": 0,
+    "patterns": 0,  # regular expressions compiled on first use: stdlib only
+    "paths": 0,  # file names read as pathlib reads them: stdlib only
     "limits": 0.5,  # the documented input limits: errors only, asked by every reader
     "atomic": 1,
     "timebase": 1,

@@ -9,10 +9,13 @@ beats) and compares the grid of what ``read_midi`` made with that truth.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import warnings
 from dataclasses import dataclass
 from fractions import Fraction as F
+from functools import cache
 from pathlib import Path
 
 import mido
@@ -24,7 +27,7 @@ from hypothesis import strategies as st
 from ictus.errors import IctusError, ParameterError
 from ictus.formats import format_click, parse_click, read_map
 from ictus.formats.midi import MidiFileError, MidiWarning, read_midi
-from ictus.tempomap import build_grid
+from ictus.tempomap import TempoMap, build_grid
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "midi"
 REAL_FILES = sorted(DATA.glob("*.mid"))
@@ -54,6 +57,7 @@ def merged(mid: mido.MidiFile) -> list[tuple[int, int, int, mido.Message]]:
     return out
 
 
+@cache  # a pure rule, asked once per tempo event of a long file (thousands of times)
 def typed(uspq: int) -> F:
     """Issue 9.4's rule, by brute force: the decimal with the fewest places (0-3) that a
     writer rounding or cutting 60e6/d to whole microseconds stores as ``uspq``; the
@@ -83,24 +87,39 @@ def test_typed_tempo_rule_examples():
 
 def exact_seconds(tempos: dict[int, int], ppq: int, ticks: list, raw: bool = False) -> list[F]:
     """Exact seconds at each tick: a sum of whole tempo segments, then the part segment.
-    Tempos as typed (issue 9.4), or the raw microseconds with ``raw``."""
+    Tempos as typed (issue 9.4), or the raw microseconds with ``raw``.
+
+    The sums of whole segments are kept as they grow (exact fractions: the same sums in
+    any order), so a long file's thousands of bar lines cost one segment each.
+    """
     change_ticks = sorted(tempos)
+
+    def per_quarter(start: int) -> F:
+        return F(tempos[start], 1_000_000) if raw else 60 / typed(tempos[start])
+
+    at_change = [F(0)]  # exact seconds at each tempo change
+    for start, stop in itertools.pairwise(change_ticks):
+        at_change.append(at_change[-1] + F(stop - start, ppq) * per_quarter(start))
     out = []
     for tick in ticks:
-        total = F(0)
-        for k, start in enumerate(change_ticks):
-            if start >= tick:
-                break
-            stop = tick if k + 1 == len(change_ticks) else min(tick, change_ticks[k + 1])
-            per_quarter = F(tempos[start], 1_000_000) if raw else 60 / typed(tempos[start])
-            total += F(stop - start, ppq) * per_quarter
-        out.append(total)
+        k = bisect.bisect_left(change_ticks, tick) - 1  # the last change before the tick
+        if k < 0:
+            out.append(F(0))
+            continue
+        start = change_ticks[k]
+        out.append(at_change[k] + F(tick - start, ppq) * per_quarter(start))
     return out
 
 
-def truth(path: Path | str, bars: int | None = None, track0_only: bool = False) -> Truth:
-    """Bar lines and their exact times, read with mido and plain arithmetic."""
-    mid = mido.MidiFile(str(path), clip=True)
+def truth(
+    path: Path | str,
+    bars: int | None = None,
+    track0_only: bool = False,
+    mid: mido.MidiFile | None = None,
+) -> Truth:
+    """Bar lines and their exact times, read with mido and plain arithmetic (``mid``: the
+    file as mido has already read it)."""
+    mid = mid or mido.MidiFile(str(path), clip=True)
     ppq = mid.ticks_per_beat
     events = merged(mid)
     tempos = {0: 500_000}
@@ -161,10 +180,21 @@ def test_the_real_files_are_there():
     assert "bartok__concerto_for_orchestra_1.mid" in names and len(names) >= 5
 
 
+@cache
+def real_file(path: Path) -> tuple[TempoMap, Truth, dict[int, int]]:
+    """A real file read once for the tests below (parsing the long ones is most of their
+    time): the map ``read_midi`` makes, the truth, and the file's raw tempos (mido)."""
+    mid = mido.MidiFile(str(path), clip=True)
+    tempos = {0: 500_000}
+    for tick, _, _, msg in merged(mid):
+        if msg.type == "set_tempo":
+            tempos[tick] = msg.tempo
+    return quiet_read(path), truth(path, mid=mid), tempos
+
+
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.stem[:30])
 def test_real_file_downbeats_within_a_microsecond(path):
-    tempo_map = quiet_read(path)
-    expected = truth(path)
+    tempo_map, expected, _ = real_file(path)
     got = downbeats(tempo_map)
     assert bar_meters(tempo_map) == expected.meters
     assert len(got) == len(expected.seconds)
@@ -175,13 +205,7 @@ def test_real_file_downbeats_within_a_microsecond(path):
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.stem[:30])
 def test_typed_tempos_differ_from_raw_ticks_by_under_a_microsecond_per_quarter(path):
     """The stated cost of reading tempos as typed: < 1 us per quarter note elapsed."""
-    tempo_map = quiet_read(path)
-    expected = truth(path)
-    mid = mido.MidiFile(str(path), clip=True)
-    tempos = {0: 500_000}
-    for tick, _, _, msg in merged(mid):
-        if msg.type == "set_tempo":
-            tempos[tick] = msg.tempo
+    tempo_map, expected, tempos = real_file(path)
     raw = exact_seconds(tempos, expected.ppq, expected.bar_ticks, raw=True)
     got = downbeats(tempo_map)
     for tick, seconds, at in zip(expected.bar_ticks, raw, got, strict=True):

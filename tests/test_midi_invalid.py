@@ -10,8 +10,6 @@ breaks a valid file in random ways for the same promise.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -23,10 +21,10 @@ from hypothesis import strategies as st
 from ictus.errors import IctusError
 from ictus.formats.midi import MidiWarning, read_midi
 from ictus.tempomap import build_grid
+from inprocess import Ran, script
 
 INVALID = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "midi" / "invalid"
 FILES = sorted(INVALID.iterdir())
-ICTUS = str(Path(sys.executable).with_name("ictus"))
 
 #: what each kind of flaw gets: DAWs open the first kind, nobody can read the second
 LENIENT = (
@@ -100,27 +98,35 @@ def test_the_tempo_map_of_a_lenient_file_is_read_exactly():
     assert len(tempos) > 10
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, COLUMNS="100")
-    return subprocess.run(
-        [ICTUS, *args], capture_output=True, text=True, timeout=120, env=env, check=False
-    )
+def check_beats(path: Path, result: Ran) -> None:
+    assert "Traceback" not in result.err
+    assert result.code in (0, 1), result.err
+    kind, message = outcome(str(path))
+    if kind == "error":
+        assert result.code == 1
+        assert result.err == f"ictus: error: {message}\n"
+        assert result.out == ""
+    else:
+        assert result.code == 0
+        assert message in result.err
+        assert result.out.startswith("index,time_s,")
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name[:40])
-def test_the_command_line_never_shows_a_traceback(path):
-    result = run("beats", str(path))
-    assert "Traceback" not in result.stderr
-    assert result.returncode in (0, 1), result.stderr
-    kind, message = outcome(str(path))
-    if kind == "error":
-        assert result.returncode == 1
-        assert result.stderr == f"ictus: error: {message}\n"
-        assert result.stdout == ""
-    else:
-        assert result.returncode == 0
-        assert message in result.stderr
-        assert result.stdout.startswith("index,time_s,")
+def test_the_command_line_never_shows_a_traceback(path, ictus_cli):
+    check_beats(path, ictus_cli("beats", str(path), env={"COLUMNS": "100"}))
+
+
+#: one file read with a warning, one refused: the installed script, as a subprocess,
+#: answers each exactly as the in-process runs above do
+SAMPLE = [next(p for p in FILES if p.name.startswith(k)) for k in ("No_End_of_Track", "Not_Enough")]
+
+
+@pytest.mark.parametrize("path", SAMPLE, ids=lambda p: p.name[:40])
+def test_the_installed_script_answers_the_same(path, ictus_cli):
+    ran = script("beats", str(path), env=dict(os.environ, COLUMNS="100"))
+    check_beats(path, ran)
+    assert ran == ictus_cli("beats", str(path), env={"COLUMNS": "100"})
 
 
 # -- hypothesis: any damage to a valid file ------------------------------------------

@@ -29,6 +29,7 @@ from ictus.errors import IctusError, ParameterError, ParseError
 from ictus.formats import format_click, parse_click, read_map
 from ictus.formats.musicxml import ScoreWarning, read_musicxml
 from ictus.tempomap import ClickGrid, Meter, Tempo, TempoMap, build_grid
+from inprocess import Cli, Ran, script
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 
@@ -789,8 +790,17 @@ BAD: dict[str, tuple[bytes, type[IctusError], str]] = {
 }
 
 
+def beats_fails_on(path: Path, ran: Ran) -> None:
+    assert ran.code == 1
+    assert ran.out == ""
+    assert "Traceback" not in ran.err
+    assert ran.err.startswith(f"ictus: error: {path}")
+
+
 @pytest.mark.parametrize("name", [*BAD, "truncated.mxl"])
-def test_bad_files_fail_with_one_line_naming_the_file(tmp_path: Path, name: str) -> None:
+def test_bad_files_fail_with_one_line_naming_the_file(
+    tmp_path: Path, name: str, ictus_cli: Cli
+) -> None:
     if name == "truncated.mxl":
         data, kind, pattern = truncated_mxl(tmp_path), IctusError, r"truncated\.mxl: a damaged"
     else:
@@ -802,13 +812,20 @@ def test_bad_files_fail_with_one_line_naming_the_file(tmp_path: Path, name: str)
     message = str(caught.value)
     assert "\n" not in message
     assert re.match(re.escape(str(tmp_path)) + "/" + pattern, message), message
-    proc = subprocess.run(
-        [ICTUS, "beats", str(path)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert proc.returncode == 1
-    assert proc.stdout == ""
-    assert "Traceback" not in proc.stderr
-    assert proc.stderr.startswith(f"ictus: error: {path}")
+    beats_fails_on(path, ictus_cli("beats", str(path)))
+
+
+@pytest.mark.parametrize("name", ["binary.mxl", "noparts.musicxml"])
+def test_the_installed_script_refuses_a_bad_file_the_same(
+    tmp_path: Path, name: str, ictus_cli: Cli
+) -> None:
+    """A sample of the above through the installed script, as a subprocess: the same
+    answer as the in-process runs (a parse error with its place, and a reader's error)."""
+    path = tmp_path / name
+    path.write_bytes(BAD[name][0])
+    ran = script("beats", str(path))
+    beats_fails_on(path, ran)
+    assert ran == ictus_cli("beats", str(path))
 
 
 def test_without_music21_the_error_says_what_to_install(tmp_path: Path) -> None:

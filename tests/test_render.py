@@ -26,22 +26,26 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ictus.errors import IctusError
 from ictus.formats import parse_click
 from ictus.render import BlockMixer, render_file
+from ictus.render.writer import PcmWav
 from ictus.sounds import Voice, load_voice, synth_voice
 from ictus.tempomap import build_grid
+from inprocess import run_ictus
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 RATES = (44100, 48000, 96000, 192000)
 IMPULSE = 0.5
 
 
-def run(*args: str, cwd: Path | None = None, timeout: float = 120
-        ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ICTUS, *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=timeout, check=False)
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``ictus ARGS`` through the script's entry point, in-process (see tests/inprocess.py;
+    :func:`test_the_installed_script_renders_as_run_does` holds it to the script)."""
+    return run_ictus(*args, cwd=cwd)
 
 
 def ok(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -670,8 +674,9 @@ def fail_after(monkeypatch: pytest.MonkeyPatch, where: str, after: int,
         for name in ("mix", "mix_mono"):
             if hasattr(BlockMixer, name):
                 monkeypatch.setattr(BlockMixer, name, wrap(getattr(BlockMixer, name)))
-    else:
+    else:  # libsndfile's writer, and the plain PCM WAV one (ictus.render.writer.PcmWav)
         monkeypatch.setattr(soundfile.SoundFile, "write", wrap(soundfile.SoundFile.write))
+        monkeypatch.setattr(PcmWav, "write", wrap(PcmWav.write))
     return calls
 
 
@@ -783,3 +788,86 @@ def test_full_disk_keeps_existing_file(tmp_path: Path) -> None:
     assert rc != 0
     assert "disk full" in err and "Traceback" not in err
     assert listing == "x.wav\nold take"
+
+
+def test_the_installed_script_renders_as_run_does(tmp_path: Path) -> None:
+    """The tests above call the script's entry point in-process; the installed script, as a
+    subprocess, writes the same file and says the same (a render and a beats listing)."""
+    song = tmp_path / "song.click"
+    song.write_text("count-in: 1 bar\na: 2 7/8 (2+2+3) 140-100 sub=2\n")
+    for name in ("script", "here"):
+        args = ("render", str(song), "-o", str(tmp_path / f"{name}.wav"), "--bit-depth", "24")
+        if name == "script":
+            proc = subprocess.run([ICTUS, *args], capture_output=True, text=True, timeout=120)
+        else:
+            proc = run(*args)
+        assert proc.returncode == 0, proc.stderr
+        said = (proc.stdout + proc.stderr).replace(f"{name}.wav", "OUT.wav")
+        if name == "script":
+            script_said = said
+    assert said == script_said
+    assert (tmp_path / "script.wav").read_bytes() == (tmp_path / "here.wav").read_bytes()
+    args = ("beats", str(song), "-r", "44100")
+    script = subprocess.run([ICTUS, *args], capture_output=True, text=True, timeout=120)
+    here = run(*args)
+    assert (script.returncode, script.stdout, script.stderr) == (
+        here.returncode, here.stdout, here.stderr,
+    )  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(width=st.sampled_from([2, 3]), channels=st.integers(1, 5),
+       frames=st.integers(0, 41), rate=st.sampled_from([8000, 44100, 48000, 96000, 384000]),
+       seed=st.integers(0, 2**32 - 1))
+def test_plain_wav_is_byte_for_byte_what_libsndfile_writes(
+        tmp_path_factory: pytest.TempPathFactory, width: int, channels: int, frames: int,
+        rate: int, seed: int) -> None:
+    """ictus writes 16/24-bit WAV itself (start-up); libsndfile, writing the same samples,
+    is the reference for every byte: header, samples, the pad byte of odd-sized data."""
+    folder = tmp_path_factory.mktemp("wav")
+    rng = np.random.default_rng(seed)
+    if width == 2:
+        samples = rng.integers(-32768, 32768, (frames, channels)).astype(np.int16)
+    else:  # the router's 24-bit samples: in the top three bytes of an int32
+        samples = (rng.integers(-(1 << 23), 1 << 23, (frames, channels)) << 8).astype(np.int32)
+    samples[rng.random(frames) < 0.5] = 0  # silence between "clicks"
+    ours, theirs = folder / "ours.wav", folder / "theirs.wav"
+    reserve = frames if seed % 2 else None  # reserved: only the sounding rows written
+    with PcmWav(str(ours), rate=rate, channels=channels, width=width, frames=reserve) as wav:
+        for block in (samples[: frames // 2], samples[frames // 2:]):  # as render_file
+            sounding = np.flatnonzero(block.any(axis=1))
+            wav.write(block, [(int(i), int(i) + 1) for i in sounding])
+    subtype = "PCM_16" if width == 2 else "PCM_24"
+    soundfile.write(theirs, samples, rate, subtype=subtype, format="WAV")
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+@pytest.mark.parametrize("depth", ["16", "24"])
+def test_a_render_is_the_file_libsndfile_would_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: str) -> None:
+    """The whole render, written by ictus's WAV writer and then (with it switched off)
+    by libsndfile: the same bytes (in blocks of an odd size, on three channels)."""
+    import ictus.render.writer as writer
+
+    grid = build_grid(parse_click("2 7/8 133.33 sub=3\n"))
+    ours, theirs = tmp_path / "ours.wav", tmp_path / "theirs.wav"
+    args = dict(voice=synth_voice("beep", 44100), rate=44100, bit_depth=depth, channels=3,
+                click_on=[0, 2], block=1001)
+    frames = render_file(grid, ours, **args)  # type: ignore[arg-type]
+    monkeypatch.setattr(writer, "_PCM_WIDTH", {})
+    assert render_file(grid, theirs, **args) == frames  # type: ignore[arg-type]
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+
+def test_without_reserving_every_sample_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the file system (or the OS) cannot reserve a file, the silence is written
+    too: the same file."""
+    grid = build_grid(parse_click("3 4/4 97\n"))
+    args = dict(voice=synth_voice("beep", 48000), rate=48000, bit_depth="24", block=777)
+    reserved, written = tmp_path / "reserved.wav", tmp_path / "written.wav"
+    render_file(grid, reserved, **args)  # type: ignore[arg-type]
+    monkeypatch.delattr(os, "posix_fallocate")
+    render_file(grid, written, **args)  # type: ignore[arg-type]
+    assert reserved.read_bytes() == written.read_bytes()

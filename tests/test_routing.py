@@ -31,14 +31,21 @@ from ictus.render import (
 )
 from ictus.sounds import Voice, synth_voice
 from ictus.tempomap import CountIn, Section, Tempo, TempoMap, build_grid
+from inprocess import run_ictus
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 RATE = 48000
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def script_run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([ICTUS, *args], capture_output=True, text=True, timeout=120,
                           check=False)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """``ictus ARGS`` through the script's entry point, in-process (see tests/inprocess.py;
+    :func:`test_the_installed_script_warns_as_run_does` holds it to the script)."""
+    return run_ictus(*args)
 
 
 def reference(blocks: list[np.ndarray], gains: np.ndarray) -> np.ndarray:
@@ -256,11 +263,11 @@ def test_overs_refuse_stops_and_writes_nothing(tmp_path: Path) -> None:
 def test_play_warns_before_it_sounds(tmp_path: Path) -> None:
     song = tmp_path / "song.click"
     song.write_text("a: 1 4/4 300 vol=4\n")
-    proc = run("play", str(song), "--backend", "null")
+    proc = script_run("play", str(song), "--backend", "null")  # a live engine: its own process
     assert proc.returncode == 0, proc.stderr
     assert "the live output (32-bit float) keeps the overs" in proc.stderr
     assert proc.stderr.index("warning") < proc.stderr.index("playing")
-    refused = run("play", str(song), "--backend", "null", "--overs", "refuse")
+    refused = script_run("play", str(song), "--backend", "null", "--overs", "refuse")
     assert refused.returncode == 1 and "over full scale from bar 1" in refused.stderr
 
 
@@ -316,3 +323,22 @@ def test_one_message_for_a_rate_out_of_range(tmp_path: Path, rate: str) -> None:
         # a bad option value is a usage mistake: status 2, as the README says
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert proc.stderr == f"ictus: error: sample rate must be 8000..384000 Hz, got {rate}\n"
+
+
+def test_the_installed_script_warns_as_run_does(tmp_path: Path) -> None:
+    """The tests above render in-process through the script's entry point; the installed
+    script, as a subprocess, writes the same file and the same warning, and refuses the
+    same way."""
+    song = tmp_path / "song.click"
+    song.write_text("a: 2 4/4 100 sub=2 vol=4\n")
+    said = {}
+    for name, runner in (("script", script_run), ("here", run)):
+        proc = runner("render", str(song), "-o", str(tmp_path / f"{name}.wav"), "-r", "48000")
+        assert proc.returncode == 0, proc.stderr
+        said[name] = (proc.stdout + proc.stderr).replace(f"{name}.wav", "OUT.wav")
+        refused = runner("render", str(song), "-o", str(tmp_path / "x.wav"), "--overs", "refuse")
+        said[name + " refused"] = (refused.returncode, refused.stdout, refused.stderr)
+    assert "over full scale from bar 1" in said["script"]
+    assert said["script"] == said["here"]
+    assert said["script refused"] == said["here refused"]
+    assert (tmp_path / "script.wav").read_bytes() == (tmp_path / "here.wav").read_bytes()

@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from inprocess import Cli, script
 from jackserver import JackServer, have_jackd
 from test_sync_midi import MAP, Oracle, compare, expected_clock, mtc_expected, suspect_ranges
 
@@ -184,16 +185,20 @@ USAGE = {
 
 
 @pytest.mark.parametrize("args", USAGE)
-def test_sync_option_mistakes_are_one_line_usage_errors(args: str) -> None:
+def test_sync_option_mistakes_are_one_line_usage_errors(args: str, ictus_cli: Cli) -> None:
     song = write_map("a: 2 4/4 120\n")
-    run = subprocess.run(
-        [str(Path(sys.executable).parent / "ictus"), "play", song, *args.split()],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
-        env={**os.environ, "ICTUS_BACKEND": "null"},
-    )  # fmt: skip
-    assert run.returncode == 2, run.stderr
-    assert run.stderr.startswith("ictus: error: " + USAGE[args]), run.stderr
-    assert len(run.stderr.strip().splitlines()) == 1
+    run = ictus_cli("play", song, *args.split(), env={"ICTUS_BACKEND": "null"})
+    assert run.code == 2, run.err
+    assert run.err.startswith("ictus: error: " + USAGE[args]), run.err
+    assert len(run.err.strip().splitlines()) == 1
+
+
+def test_a_sync_option_mistake_from_the_installed_script(ictus_cli: Cli) -> None:
+    """One of the above through the installed script, as a subprocess: the same answer."""
+    args = ("play", write_map("a: 2 4/4 120\n"), "--midi-out", "jack", "--mtc", "23")
+    ran = script(*args, env={**os.environ, "ICTUS_BACKEND": "null"})
+    assert ran.code == 2 and ran.err.count("\n") == 1, ran.err
+    assert ran == ictus_cli(*args, env={"ICTUS_BACKEND": "null"})
 
 
 def test_an_rtmidi_port_that_cannot_open_is_a_one_line_error() -> None:

@@ -23,9 +23,8 @@ ictus.errors.ParameterError: --scale: '1e999999999' has a power of ten beyond 1e
 
 from __future__ import annotations
 
-import re
-
 from ictus.errors import ParameterError
+from ictus.patterns import lazy
 
 MAX_INPUT_BYTES = 64 << 20
 MAX_DIGITS = 100
@@ -36,8 +35,8 @@ MAX_PULSES = 1024
 MAX_REPEATS = 100
 MAX_HITS = 10_000
 
-_EXPONENT_RE = re.compile(r"[eE]\s*([-+]?)\s*(\d+)")
-_DIGITS_RE = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
+_EXPONENT_RE = lazy(r"[eE]\s*([-+]?)\s*(\d+)")
+_DIGITS_RE = lazy(rf"\d{{{MAX_DIGITS + 1},}}")
 
 
 def check_number_text(text: str, what: str) -> None:

@@ -5,8 +5,6 @@
 import sys
 from typing import Annotated
 
-import typer
-
 from ictus.cli import common
 from ictus.cli.options import (
     BarsOpt,
@@ -20,6 +18,7 @@ from ictus.cli.options import (
     GainOpt,
     GapOpt,
     MapArg,
+    Option,
     OversOpt,
     OverwriteInputOpt,
     QuietOpt,
@@ -32,7 +31,8 @@ from ictus.cli.options import (
     area,
 )
 
-app = area()
+# render and sounds run without Typer when their command line is plain (cli/quick.py)
+app = area(quick=True)
 
 #: audio files `render` writes, by extension (the render package's formats)
 AUDIO_EXTENSIONS = ".wav .flac .ogg .mp3 .aiff"
@@ -43,13 +43,11 @@ def render(
     map_file: MapArg,
     output: Annotated[
         str,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help=f"Output audio file ({AUDIO_EXTENSIONS})."
-        ),
+        Option("--output", "-o", metavar="FILE", help=f"Output audio file ({AUDIO_EXTENSIONS})."),
     ],
     fmt: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--format",
             metavar="FORMAT",
             help="wav, rf64, flac, ogg, mp3, aiff (default: by extension; "
@@ -58,13 +56,13 @@ def render(
     ] = None,
     bit_depth: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--bit-depth", metavar="16|24|32f", help="16, 24 or 32f (WAV/FLAC/AIFF; default 24)."
         ),
     ] = None,
     sample_rate: RateOpt = 48000,
     channels: Annotated[
-        int, typer.Option("--channels", "-c", metavar="N", help="Number of channels in the file.")
+        int, Option("--channels", "-c", metavar="N", help="Number of channels in the file.")
     ] = 1,
     click_on: ClickOnOpt = None,
     sound: SoundOpt = None,
@@ -152,7 +150,7 @@ def render(
 def sounds(
     preview: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--preview",
             metavar="NAME",
             help="Play a bar of this voice (accent, normal, sub), or write it to -o.",
@@ -160,7 +158,7 @@ def sounds(
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--output",
             "-o",
             metavar="FILE",
@@ -169,7 +167,7 @@ def sounds(
     ] = None,
     backend: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--backend",
             "-b",
             metavar="jack|portaudio|null",

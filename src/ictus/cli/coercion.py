@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_PLAIN: dict[Any, type] = {
+PLAIN: dict[Any, type] = {
     bool: bool,
     str: str,
     str | None: str,
@@ -78,14 +78,14 @@ def install() -> bool:
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
             try:
-                return convert(_PLAIN[self.annotation], value)
+                return convert(PLAIN[self.annotation], value)
             except ValueError as err:
                 raise BadParameter(str(err), ctx=ctx, param=param) from None
 
     def build(descriptor: Any) -> Any:
         info: Any = getattr(descriptor, "parameter_info", None)
         plain = (
-            getattr(descriptor, "annotation", None) in _PLAIN
+            getattr(descriptor, "annotation", None) in PLAIN
             and getattr(descriptor, "file_annotation", None) is None
             and getattr(info, "parser", None) is None
             and getattr(info, "min", None) is None

@@ -9,9 +9,10 @@ own thread (never in the audio callback):
 key      does                        key      does
 ======== =========================  ======== ===========================
 space    start / stop                 + -      tempo scale up / down 1 %
-← →      bar back / forward           t        tap tempo
-p        pause / continue             l        loop this section / unloop
-q        quit                         Ctrl-C   quit
+← →      bar back / forward           t        tap: the scale follows
+p        pause / continue             T        tap a tempo (shows BPM)
+q        quit                         l        loop this section / unloop
+Ctrl-C   quit
 ======== =========================  ======== ===========================
 
 >>> print("\\n".join(big_text("12|3")))
@@ -55,7 +56,9 @@ _GLYPHS = {
     " ": ("  ", "  ", "  "),
 }
 
-KEYS_HELP = "space start/stop · ←/→ bar · +/- tempo · t tap · l loop · p pause · q quit"
+KEYS_HELP = (
+    "space start/stop · ←/→ bar · +/- tempo · t tap · T tap BPM · l loop · p pause · q quit"
+)
 
 
 def big_text(text: str) -> list[str]:
@@ -276,13 +279,27 @@ def act(engine: Engine, key: str) -> str | None:
     elif key in ("-", "_"):
         return f"tempo scale {engine.nudge_scale(-1):g} %"
     elif key in ("t", "T"):
-        percent = engine.tap()
-        return "tap…" if percent is None else f"tapped: tempo scale {percent:g} %"
+        return _tap(engine, bpm=key == "T")
     elif key in ("l", "L"):
         engine.toggle_loop()
         looped = engine.status().loop
         return f"looping {looped}" if looped else "loop off"
     return None
+
+
+def _tap(engine: Engine, *, bpm: bool) -> str:
+    """A tap: ``t`` says the tempo scale it set, ``T`` the tempo tapped, in BPM.
+
+    Both set the tempo the same way (the scale, in its 0.1 % steps, so that the beat
+    being played is the tapped one); ``T`` is for a player who counts in BPM.
+    """
+    percent = engine.tap()
+    tapped = engine.tapped_bpm
+    if not bpm:
+        return "tap…" if percent is None else f"tapped: tempo scale {percent:g} %"
+    if percent is None or tapped is None:
+        return "tap the tempo…"
+    return f"tapped {tapped:.1f} BPM (tempo scale {percent:g} %)"
 
 
 def run(

@@ -943,8 +943,8 @@ def play(
     """Play the click of MAP live, sample for sample what 'ictus render' writes.
 
     With a terminal it shows a live display (space start/stop, arrows move a bar,
-    +/- tempo, t tap, l loop, q quit); without one (stdin not a terminal) it plays
-    the map once and exits at its end.
+    +/- tempo, t tap, T tap and show the BPM, l loop, q quit); without one (stdin not
+    a terminal) it plays the map once and exits at its end.
 
     Examples:
 

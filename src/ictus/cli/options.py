@@ -2,13 +2,72 @@
 
 A command names an option by its type here (``scale: ScaleOpt = None``), so ``--scale``
 reads and helps the same in ``render``, ``play``, ``beats``, ``export-markers`` and the
-film commands. The module imports only Typer: the areas import it at start-up.
+film commands.
+
+The declarations are plain data (:class:`Option`, :class:`Argument`, :class:`Area`),
+with no Typer in them: :mod:`ictus.cli.app` hands them to Typer, and
+:mod:`ictus.cli.quick` reads the same ones to run ``ictus render`` without building
+Typer's app (a fifth of the start-up). This module imports nothing heavy.
 """
 
 # no ``from __future__ import annotations``: Typer reads these aliases at run time
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
-import typer
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# plain classes, not dataclasses: making a dataclass costs 0.3 ms of start-up each
+class Option:
+    """``Option(*decls, **settings)``, declared without importing Typer.
+
+    >>> Option("--sample-rate", "-r", metavar="HZ").settings
+    (('metavar', 'HZ'),)
+    """
+
+    __slots__ = ("decls", "settings")
+
+    def __init__(self, *decls: str, **settings: Any) -> None:
+        self.decls = decls
+        self.settings = tuple(settings.items())
+
+
+class Argument:
+    """``Argument(**settings)``, declared without importing Typer."""
+
+    __slots__ = ("settings",)
+
+    def __init__(self, **settings: Any) -> None:
+        self.settings = tuple(settings.items())
+
+
+class Area:
+    """The commands of one area, as Typer would hold them (``@app.command()``).
+
+    :func:`ictus.cli.app.build` makes the Typer app of the areas a run needs; a named
+    area is a command group (``ictus film ...``). With ``quick``, its commands may run
+    without Typer (:mod:`ictus.cli.quick`): they then raise nothing of Typer's and take
+    their options from this module's :class:`Option` and :class:`Argument`.
+    """
+
+    def __init__(self, name: str | None = None, help: str | None = None, *, quick: bool = False):
+        self.name, self.help, self.quick = name, help, quick
+        #: (the name given to ``command()`` or None, the function), in order
+        self.commands: list[tuple[str | None, Callable[..., Any]]] = []
+
+    def command(self, name: str | None = None) -> Callable[[F], F]:
+        """Register a command; the function is returned as it is."""
+
+        def register(func: F) -> F:
+            self.commands.append((name, func))
+            return func
+
+        return register
+
+    def names(self) -> list[str]:
+        """The command names, as Typer makes them (``export_markers`` -> ``export-markers``)."""
+        return [name or func.__name__.lower().replace("_", "-") for name, func in self.commands]
+
 
 #: The built-in voice a command uses when neither --sound nor --sound-file is given: the
 #: name of ``ictus.sounds.DEFAULT_VOICE``, spelled out because this module must start
@@ -19,13 +78,13 @@ DEFAULT_SOUND = "woodblock"
 
 MapArg = Annotated[
     str,
-    typer.Argument(
+    Argument(
         metavar="MAP", help="Tempo map (.click .klick .json .mid .musicxml .mxl) or - for stdin."
     ),
 ]
 FromOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--from",
         metavar="FORMAT",
         help="Read MAP as click, klick, json, midi or musicxml (default: by extension).",
@@ -33,13 +92,11 @@ FromOpt = Annotated[
 ]
 ScaleOpt = Annotated[
     str | None,
-    typer.Option(
-        "--scale", metavar="FACTOR", help="Scale every tempo: 0.9 or 90% plays 10% slower."
-    ),
+    Option("--scale", metavar="FACTOR", help="Scale every tempo: 0.9 or 90% plays 10% slower."),
 ]
 CountInOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--count-in",
         metavar="N[ bars|beats]",
         help="Count-in: '1' (bar), '2 bars', '4 beats', '0' for none; overrides the map's.",
@@ -47,15 +104,15 @@ CountInOpt = Annotated[
 ]
 FromLabelOpt = Annotated[
     str | None,
-    typer.Option("--from-label", metavar="LABEL", help="Start at the section with this label."),
+    Option("--from-label", metavar="LABEL", help="Start at the section with this label."),
 ]
 FromBarOpt = Annotated[
     int | None,
-    typer.Option("--from-bar", metavar="BAR", help="Start at this bar (1 = first bar of the map)."),
+    Option("--from-bar", metavar="BAR", help="Start at this bar (1 = first bar of the map)."),
 ]
 ClickUnitOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--click-unit",
         metavar="meter|file",
         help="MIDI input: click every 1/denominator pulse (meter, default) "
@@ -64,19 +121,15 @@ ClickUnitOpt = Annotated[
 ]
 BarsOpt = Annotated[
     int | None,
-    typer.Option(
-        "--bars", metavar="N", help="MIDI/MusicXML input: end the map after this many bars."
-    ),
+    Option("--bars", metavar="N", help="MIDI/MusicXML input: end the map after this many bars."),
 ]
 
 # -- the sound ----------------------------------------------------------------------------
 
-RateOpt = Annotated[
-    int, typer.Option("--sample-rate", "-r", metavar="HZ", help="Sample rate in Hz.")
-]
+RateOpt = Annotated[int, Option("--sample-rate", "-r", metavar="HZ", help="Sample rate in Hz.")]
 SoundOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--sound",
         metavar="NAME",
         help=f"Built-in voice (default {DEFAULT_SOUND}); see 'ictus sounds'.",
@@ -84,7 +137,7 @@ SoundOpt = Annotated[
 ]
 SoundFileOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--sound-file",
         metavar="ACCENT[,NORMAL[,SUB]]",
         help="Your own samples per level; one file serves several levels.",
@@ -92,7 +145,7 @@ SoundFileOpt = Annotated[
 ]
 GainOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--gain",
         metavar="LEVEL=DB,...",
         help="Gain per level in dB, e.g. accent=0,normal=-3,sub=-9.",
@@ -100,7 +153,7 @@ GainOpt = Annotated[
 ]
 CountInSoundOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--count-in-sound",
         metavar="NAME",
         help="Built-in voice for the count-in clicks (default: the click's own).",
@@ -108,7 +161,7 @@ CountInSoundOpt = Annotated[
 ]
 OversOpt = Annotated[
     str,
-    typer.Option(
+    Option(
         "--overs",
         metavar="warn|fit|refuse",
         help="When the click would peak over full scale: warn (default; 32-bit float "
@@ -118,7 +171,7 @@ OversOpt = Annotated[
 ]
 ClickOnOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--click-on",
         metavar="CH,...",
         help="Channels (from 1) that carry the click; default all.",
@@ -131,44 +184,26 @@ FRAME_RATES = "23.976, 24, 25, 29.97 (drop-frame), 29.97ndf, 30, 48, 50, 59.94 (
 
 FpsOpt = Annotated[
     str,
-    typer.Option("--fps", metavar="RATE", help=f"Frame rate: {FRAME_RATES}."),
+    Option("--fps", metavar="RATE", help=f"Frame rate: {FRAME_RATES}."),
 ]
 GaugeOpt = Annotated[
-    str, typer.Option("--gauge", metavar="35mm|16mm", help="Film gauge for feet+frames.")
+    str, Option("--gauge", metavar="35mm|16mm", help="Film gauge for feet+frames.")
 ]
 
 # -- output -------------------------------------------------------------------------------
 
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
+QuietOpt = Annotated[bool, Option("--quiet", "-q", help="No progress bar or summary.")]
 OverwriteInputOpt = Annotated[
     bool,
-    typer.Option(
-        "--overwrite-input", help="Let the output replace an input file (refused otherwise)."
-    ),
+    Option("--overwrite-input", help="Let the output replace an input file (refused otherwise)."),
 ]
 
-
-def area(name: str | None = None, help: str | None = None) -> typer.Typer:
-    """A Typer app for one command area, set up like the root one (``-h``, plain help).
-
-    A named area is a command group (``ictus film ...``); an unnamed one adds its
-    commands to the root.
-    """
-    return typer.Typer(
-        name=name,
-        help=help,
-        no_args_is_help=True,
-        add_completion=False,
-        rich_markup_mode=None,
-        pretty_exceptions_enable=False,
-        context_settings={"help_option_names": ["-h", "--help"]},
-    )
 
 # -- practice trainers (ictus play, ictus render) ------------------------------------------
 
 GapOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--gap",
         metavar="PLAY:MUTE|SHARE%",
         help="Gap click: play PLAY bars, mute MUTE bars, again (3:1); or mute SHARE% of "
@@ -177,13 +212,13 @@ GapOpt = Annotated[
 ]
 SeedOpt = Annotated[
     int | None,
-    typer.Option(
+    Option(
         "--seed", metavar="N", help="Which bars --gap SHARE% mutes (the same every run)."
     ),
 ]
 SpeedTrainerOpt = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--speed-trainer",
         metavar="[START]+STEP[/N]..END",
         help="Speed trainer: STEP BPM faster every N bars (with --loop: every N "
@@ -191,3 +226,8 @@ SpeedTrainerOpt = Annotated[
         "e.g. 80+4/2..120. A minus step slows down.",
     ),
 ]
+
+
+def area(name: str | None = None, help: str | None = None, *, quick: bool = False) -> Area:
+    """The commands of one area; a named area is a command group (``ictus film ...``)."""
+    return Area(name, help, quick=quick)

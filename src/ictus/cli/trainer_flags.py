@@ -77,6 +77,8 @@ def apply_trainers(
     from_label: str | None = None,
 ) -> Drilled:
     """The map with the command line's trainers, and where to start and what to loop."""
+    if gap is None and seed is None and speed_trainer is None:
+        return Drilled(tempo_map, from_label, loop)  # none: drills need not load (start-up)
     from ictus.tempomap import drills
 
     if seed is not None and gap is None:

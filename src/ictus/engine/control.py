@@ -190,6 +190,7 @@ class Engine:
         self._cue = self.start_bar
         self._sent = 0
         self._taps = Taps()
+        self._tapped: Fraction | None = None  # the last tapped beat, in seconds
         self._last_plan: Plan | None = None
         self._transport: Transport | None = None
         self._supervisor = Supervisor(self)
@@ -538,6 +539,7 @@ class Engine:
             tapped = self._taps.tap(time.monotonic() if at is None else at)
             if tapped is None:
                 return None
+            self._tapped = tapped
             snap = self.transport.snapshot
             beat = snap.plan.beat_seconds(max(snap.frame, 0))
             if beat is None:
@@ -547,6 +549,13 @@ class Engine:
             percent = snap.plan.scale * 100 * Fraction(beat) / tapped
             percent = min(max(percent, Fraction(1)), Fraction(10000))
             return self.set_scale(Fraction(round(percent * 10), 10))
+
+    @property
+    def tapped_bpm(self) -> float | None:
+        """The tempo the last taps showed, in beats per minute of the beat being played
+        (None before a second tap); :meth:`tap` has set the scale to play it."""
+        tapped = self._tapped
+        return None if tapped is None else float(60 / tapped)
 
     # -- what is playing -------------------------------------------------------------
 

@@ -22,15 +22,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import ictus.paths as paths
 from ictus.atomic import note_input
 from ictus.errors import IctusError, ParameterError, ParseError
 from ictus.formats.clickfile import format_click, parse_click, parse_klick
-from ictus.formats.jsonmap import from_json, to_json
-from ictus.formats.klick_export import format_klick
 from ictus.limits import MAX_INPUT_BYTES, read_input
 from ictus.tempomap.grid import check_size
 from ictus.tempomap.model import TempoMap
@@ -57,6 +55,36 @@ def _read_musicxml(path: str, **options: Any) -> TempoMap:
     from ictus.formats.musicxml import read_musicxml
 
     return read_musicxml(path, **options)
+
+
+# JSON and klick export load when used: `ictus render song.click` starts without them
+
+
+def from_json(text: str, filename: str = "<string>") -> TempoMap:
+    """Read a JSON tempo map (:func:`ictus.formats.jsonmap.from_json`)."""
+    from ictus.formats.jsonmap import from_json as read
+
+    return read(text, filename)
+
+
+def to_json(tempo_map: TempoMap) -> str:
+    """JSON text for ``tempo_map`` (:func:`ictus.formats.jsonmap.to_json`)."""
+    from ictus.formats.jsonmap import to_json as write
+
+    return write(tempo_map)
+
+
+def format_klick(
+    tempo_map: TempoMap,
+    *,
+    lossy: bool = False,
+    source: str | None = None,
+    lines: Sequence[int] | None = None,
+) -> str:
+    """``tempo_map`` in klick's syntax (:func:`ictus.formats.klick_export.format_klick`)."""
+    from ictus.formats.klick_export import format_klick as write
+
+    return write(tempo_map, lossy=lossy, source=source, lines=lines)
 
 
 FILE_READERS: dict[str, FileReader] = {"midi": _read_midi, "musicxml": _read_musicxml}
@@ -105,7 +133,7 @@ def guess_format(path: str, fmt: str | None = None) -> str:
                 f"unknown format {fmt!r}; choose one of {', '.join(format_names())}"
             )
         return fmt
-    return EXTENSIONS.get(Path(path).suffix.lower(), "click")
+    return EXTENSIONS.get(paths.suffix(path).lower(), "click")
 
 
 def read_map(source: str | os.PathLike[str], fmt: str | None = None, **options: Any) -> TempoMap:
@@ -151,7 +179,7 @@ def _read_map(path: str, fmt: str | None, **options: Any) -> TempoMap:
         raise ParameterError(f"{path}: ictus writes {fmt} files but does not read them")
     note_input(path)
     if fmt in FILE_READERS:
-        if not Path(path).exists():
+        if not os.path.exists(path):
             raise IctusError(f"{path}: no such file")
         return FILE_READERS[fmt](path, **options)
     if options:
@@ -216,8 +244,8 @@ def write_map(
         return
     from ictus.atomic import atomic_path
 
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text, encoding="utf-8")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 __all__ = [

@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 
 from ictus.errors import ParameterError, ParseError, SourcePos
 from ictus.limits import MAX_DIGITS, find_long_number
+from ictus.patterns import lazy
 from ictus.tempomap.model import (
     RAMP_SHAPES,
     CountIn,
@@ -86,20 +87,20 @@ _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _EXACT = rf"(?:{_NUM}|\d+/\d+)"
 # a frame click F-e@RATE (12-2@24: 12 2/8 frames per beat at 24 fps) is a tempo too
 _FRAME_CLICK = r"\d+-\d+@[0-9][0-9.]*[A-Za-z]*"
-_TEMPO_RE = re.compile(
+_TEMPO_RE = lazy(
     rf"^(?:(?P<unit>[whqes]\.?)=)?(?P<a>{_FRAME_CLICK}|{_EXACT})"
     rf"(?:-(?P<b>{_FRAME_CLICK}|{_EXACT})|(?P<list>(?:,{_EXACT})+))?$"
 )
-_KLICK_TEMPO_RE = re.compile(rf"^(?P<a>{_NUM})(?:-(?P<b>{_NUM})|(?P<list>(?:,{_NUM})+))?$")
-_METER_RE = re.compile(r"^(\d+)/(\d+)(\(.*\))?$")
-_GROUP_RE = re.compile(r"^\(\s*(\d+(?:\s*\+\s*\d+)*)\s*\)$")
-_PATTERN_RE = re.compile(r"^[Xx.]+$")
-_FLOAT_RE = re.compile(rf"^{_NUM}$")
-_INT_RE = re.compile(r"^\d+$")
+_KLICK_TEMPO_RE = lazy(rf"^(?P<a>{_NUM})(?:-(?P<b>{_NUM})|(?P<list>(?:,{_NUM})+))?$")
+_METER_RE = lazy(r"^(\d+)/(\d+)(\(.*\))?$")
+_GROUP_RE = lazy(r"^\(\s*(\d+(?:\s*\+\s*\d+)*)\s*\)$")
+_PATTERN_RE = lazy(r"^[Xx.]+$")
+_FLOAT_RE = lazy(rf"^{_NUM}$")
+_INT_RE = lazy(r"^\d+$")
 # letters and digits of any script (Refrän, Кода), as musicians name sections
-_CLICK_LABEL_RE = re.compile(r"^\w[\w.-]*\Z")
-_KLICK_LABEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_CUE_AT_RE = re.compile(r"^cue@(\d+)(?:\.(\d+))?$")
+_CLICK_LABEL_RE = lazy(r"^\w[\w.-]*\Z")
+_KLICK_LABEL_RE = lazy(r"^[A-Za-z0-9_-]+$")
+_CUE_AT_RE = lazy(r"^cue@(\d+)(?:\.(\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -490,8 +491,8 @@ def _cue_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings)
     into.cues.append(_parse_cue(line, tok, key, value))
 
 
-_GAP_CYCLE_RE = re.compile(r"^(\d+):(\d+)$")
-_GAP_SHARE_RE = re.compile(rf"^({_NUM})%$")
+_GAP_CYCLE_RE = lazy(r"^(\d+):(\d+)$")
+_GAP_SHARE_RE = lazy(rf"^({_NUM})%$")
 
 
 def parse_gap(text: str) -> GapCycle | GapShare:
@@ -523,7 +524,7 @@ def _seed_option(line: _Line, tok: _Token, key: str, value: str, into: _Settings
     into.set("seed", int(value), tok)
 
 
-_TRAINER_RE = re.compile(rf"^(?P<step>[-+]{_NUM})(?:/(?P<every>\d+))?\.\.(?P<end>{_NUM})$")
+_TRAINER_RE = lazy(rf"^(?P<step>[-+]{_NUM})(?:/(?P<every>\d+))?\.\.(?P<end>{_NUM})$")
 
 
 def parse_trainer(text: str) -> SpeedTrainer:
@@ -563,7 +564,7 @@ def _trainer_option(line: _Line, tok: _Token, key: str, value: str, into: _Setti
     into.set("trainer", _call(line, tok.column, partial(parse_trainer, value)), tok)
 
 
-_LAYER_RE = re.compile(r"^(\d+)(?::([a-z][a-z0-9_-]*))?$")
+_LAYER_RE = lazy(r"^(\d+)(?::([a-z][a-z0-9_-]*))?$")
 
 
 def parse_layers(text: str) -> tuple[Layer, ...]:
@@ -642,7 +643,7 @@ def _check_trainers(line: _Line, settings: _Settings) -> None:
         )
 
 
-_STEP_RE = re.compile(rf"^({_EXACT}):({_EXACT})$")
+_STEP_RE = lazy(rf"^({_EXACT}):({_EXACT})$")
 
 
 def _parse_steps(line: _Line, tok: _Token, value: str) -> tuple[tuple[Fraction, Fraction], ...]:
@@ -673,7 +674,7 @@ def _parse_cue(line: _Line, tok: _Token, key: str, value: str) -> Cue:
     return cue
 
 
-_COUNT_IN_RE = re.compile(r"^(\d+)\s*(bars?|beats?)$")
+_COUNT_IN_RE = lazy(r"^(\d+)\s*(bars?|beats?)$")
 
 
 def _parse_header(line: _Line, key: _Token, rest: list[_Token], headers: dict[str, object]) -> None:
@@ -768,7 +769,7 @@ def parse_klick(text: str, filename: str = "<string>") -> TempoMap:
     return _parse(text, filename, klick=True)
 
 
-_START_RE = re.compile(r"^(?P<label>\S+)\s*@\s*(?P<rate>\S+)$")
+_START_RE = lazy(r"^(?P<label>\S+)\s*@\s*(?P<rate>\S+)$")
 
 
 def _parse_start(line: _Line, first: _Token, value: str) -> Timecode:

@@ -51,9 +51,10 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from ictus.errors import IctusWarning, ParameterError
+from ictus.patterns import lazy
 from ictus.tempomap.model import Meter, Section, Tempo, TempoMap
 
-_KLICK_LABEL_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_KLICK_LABEL_RE = lazy(r"^[A-Za-z0-9_-]+$")
 
 
 class KlickWarning(IctusWarning):

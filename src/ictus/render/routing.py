@@ -182,6 +182,10 @@ class Router:
         self._tmp = np.zeros(0, dtype=np.float32)
         self._buffer: NDArray[Any] = np.zeros((0, routing.channels), dtype=coding.dtype)
         self._dirty: list[tuple[int, int]] = []
+        # the coding's constants as 0-d float32 arrays: ufuncs take these fastest
+        full = coding.full if coding.dtype is not np.float32 else 1.0
+        self._full = np.array(full, dtype=np.float32)
+        self._low = np.array(-full, dtype=np.float32)
         self.prepare(max_frames)
 
     def prepare(self, max_frames: int) -> None:
@@ -216,6 +220,11 @@ class Router:
         self._write(blocks, view)
         return view
 
+    @property
+    def written(self) -> list[tuple[int, int]]:
+        """The spans (frames) the last call wrote; the rest of its block is zeros."""
+        return self._dirty
+
     def _write(self, blocks: Sequence[SourceBlock], out: NDArray[Any]) -> bool:
         spans = _merged(blocks)
         self._dirty = spans
@@ -223,28 +232,48 @@ class Router:
             return False
         if len(self._acc) < len(out):
             self.prepare(len(out))
+        full = self._full
         for a, b in spans:
             acc = self._acc[a:b]
             tmp = self._tmp[a:b]
             for channels, terms in self.routing.columns:
-                _sum_terms(blocks, terms, a, b, acc, tmp)
-                self._code(acc)
-                for ch in channels:
-                    out[a:b, ch] = acc
+                if len(terms) == 1 and terms[0][1] == 1.0:
+                    # one source at unity (a click): scaled in the same step, exactly
+                    np.multiply(blocks[terms[0][0]][0][a:b], full, out=acc)
+                else:
+                    _sum_terms(blocks, terms, a, b, acc, tmp)
+                    if self.coding.dtype is not np.float32:
+                        acc *= full
+                first = out[a:b, channels[0]]
+                self._code(acc, first)
+                for ch in channels[1:]:
+                    out[a:b, ch] = first
         return True
 
-    def _code(self, acc: NDArray[np.float32]) -> None:
-        """Bring one summed column to the output's coding, in place."""
+    def _code(self, acc: NDArray[np.float32], dest: NDArray[Any]) -> None:
+        """Code one summed column (already times ``full``) into ``dest``, a column of the
+        output. ``acc`` is scratch.
+
+        Integers are ``round(x * full)`` clipped to ``[-full, full]``; clipping first
+        gives the same integers (the bounds are integers) and lets the rounding write
+        the output's type directly. Two ufuncs stand for np.clip, whose Python wrapper
+        costs more than they do on a click.
+        """
         coding = self.coding
         if coding.dtype is not np.float32:
-            full = coding.full
-            acc *= full
-            np.rint(acc, out=acc)
-            np.clip(acc, -full, full, out=acc)
-            if coding.factor != 1.0:
-                acc *= coding.factor  # exact: a power of two on integers below 2**24
+            np.minimum(acc, self._full, out=acc)
+            np.maximum(acc, self._low, out=acc)
+            if coding.factor == 1.0:
+                np.rint(acc, out=dest, casting="unsafe")
+            else:
+                np.rint(acc, out=acc)
+                # exact: a power of two on integers below 2**24
+                np.multiply(acc, coding.factor, out=dest, casting="unsafe")
         elif coding.clips:
-            np.clip(acc, -1.0, 1.0, out=acc)
+            np.minimum(acc, self._full, out=acc)
+            np.maximum(acc, self._low, out=dest)
+        else:
+            dest[...] = acc
 
 
 def _sum_terms(

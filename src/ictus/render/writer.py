@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import errno
 import os
+import struct
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
+
+import ictus.paths as paths
 from ictus.atomic import atomic_path
 from ictus.errors import AudioFileError, IctusWarning, ParameterError
 from ictus.render.headroom import Overs, check_headroom
@@ -30,9 +34,7 @@ from ictus.sounds import Voice, check_rate
 from ictus.tempomap.grid import ClickGrid
 
 #: Container formats by name (and file extension), with libsndfile's major format.
-FORMATS = {
-    "wav": "WAV", "rf64": "RF64", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"
-}
+FORMATS = {"wav": "WAV", "rf64": "RF64", "flac": "FLAC", "ogg": "OGG", "mp3": "MP3", "aiff": "AIFF"}
 BIT_DEPTHS = {"16": "PCM_16", "24": "PCM_24", "32f": "FLOAT"}
 _EXT_ALIASES = {".aif": "aiff", ".wave": "wav", ".oga": "ogg"}
 _BYTES_PER_SAMPLE = {"PCM_16": 2, "PCM_24": 3, "FLOAT": 4}
@@ -105,13 +107,10 @@ def container_for(fmt: str, subtype: str, *, rate: int, channels: int, frames: i
         raise ParameterError(f"{fmt} supports sample rates up to {limits.max_rate} Hz, got {rate}")
     if limits.tens_above is not None and rate > limits.tens_above and rate % 10:
         raise ParameterError(
-            f"{fmt} supports rates above {limits.tens_above} Hz in steps of 10 Hz only, "
-            f"got {rate}"
+            f"{fmt} supports rates above {limits.tens_above} Hz in steps of 10 Hz only, got {rate}"
         )
     if channels > limits.max_channels:
-        raise ParameterError(
-            f"{fmt} holds at most {limits.max_channels} channels, got {channels}"
-        )
+        raise ParameterError(f"{fmt} holds at most {limits.max_channels} channels, got {channels}")
     if limits.max_frames is not None and frames > limits.max_frames:
         raise ParameterError(
             f"{fmt} holds at most {limits.max_frames} frames per channel, this render has "
@@ -133,13 +132,14 @@ def container_for(fmt: str, subtype: str, *, rate: int, channels: int, frames: i
         )
     return Container(major)
 
+
 Progress = Callable[[int, int], None]
 
 
 def guess_audio_format(path: str, fmt: str | None) -> str:
     """Format name from ``fmt`` or the file extension."""
     if fmt is None:
-        ext = Path(path).suffix.lower()
+        ext = paths.suffix(path).lower()
         fmt = _EXT_ALIASES.get(ext, ext.lstrip("."))
         if fmt not in FORMATS:
             raise ParameterError(
@@ -190,8 +190,6 @@ def render_file(
     Before rendering, :func:`~ictus.render.headroom.check_headroom` warns about overs,
     fits the click under full scale or refuses, as ``overs`` says.
     """
-    import soundfile
-
     path = os.fspath(path)
     fmt = guess_audio_format(path, fmt)
     subtype = subtype_for(fmt, bit_depth)
@@ -208,31 +206,160 @@ def render_file(
         warnings.warn(f"{path}: {container.note}", IctusWarning, stacklevel=2)
     mixer.prepare(block)
     router = Router(mixer.routing, coding, max_frames=block)
-    with atomic_path(path) as tmp:
-        try:
-            with _unsynced(soundfile)(
-                tmp,
-                "w",
-                samplerate=rate,
-                channels=channels,
-                subtype=subtype,
-                format=container.major,
-            ) as f:
-                done = 0
-                while done < total:
-                    n = min(block, total - done)
-                    # integer files get integers from the router: libsndfile's own
-                    # float conversion is several times slower
-                    f.write(router.block((mixer.mix_mono(done, n),), n))
-                    done += n
-                    if progress is not None:
-                        progress(done, total)
-        except (soundfile.LibsndfileError, AssertionError, RuntimeError) as err:
-            # soundfile reports a short write as an assertion; a full disk is the usual cause
-            if _disk_full(tmp):
-                raise OSError(errno.ENOSPC, "disk full") from None
-            raise AudioFileError(f"{path}: cannot write audio ({err or 'short write'})") from None
+    with (
+        atomic_path(path) as tmp,
+        _open(tmp, path, container.major, subtype, rate, channels, total) as f,
+    ):
+        done = 0
+        while done < total:
+            n = min(block, total - done)
+            # integer files get integers from the router: libsndfile's own
+            # float conversion is several times slower
+            coded = router.block((mixer.mix_mono(done, n),), n)
+            if isinstance(f, PcmWav):
+                f.write(coded, router.written)  # the reserved file holds the silence
+            else:
+                f.write(coded)
+            done += n
+            if progress is not None:
+                progress(done, total)
     return total
+
+
+@contextmanager
+def _open(
+    tmp: str, path: str, major: str, subtype: str, rate: int, channels: int, frames: int
+) -> Iterator[Any]:
+    """The audio file to write blocks into (its ``write(block)``): plain PCM WAV by
+    :class:`PcmWav`, the rest by libsndfile."""
+    if major == "WAV" and subtype in _PCM_WIDTH:
+        width = _PCM_WIDTH[subtype]
+        with PcmWav(tmp, rate=rate, channels=channels, width=width, frames=frames) as wav:
+            yield wav
+        return
+    import soundfile
+
+    try:
+        with _unsynced(soundfile)(
+            tmp, "w", samplerate=rate, channels=channels, subtype=subtype, format=major
+        ) as f:
+            yield f
+    except (soundfile.LibsndfileError, AssertionError, RuntimeError) as err:
+        # soundfile reports a short write as an assertion; a full disk is the usual cause
+        if _disk_full(tmp):
+            raise OSError(errno.ENOSPC, "disk full") from None
+        raise AudioFileError(f"{path}: cannot write audio ({err or 'short write'})") from None
+
+
+_PCM_WIDTH = {"PCM_16": 2, "PCM_24": 3}
+
+
+class PcmWav:
+    """A 16- or 24-bit PCM WAV file, written byte for byte as libsndfile writes it.
+
+    The same 44-byte header (``WAVE_FORMAT_PCM``), the same samples and the pad byte
+    after odd-sized data (tests/test_render.py compares the bytes with libsndfile's),
+    without loading libsndfile (a tenth of a short render's time). Blocks are what the
+    router makes: int16, or int32 with the 24-bit sample in the top three bytes.
+
+    Given the file's length in ``frames``, the whole file is reserved on the disk first
+    (``posix_fallocate``: blocks that read as zeros, the bytes of digital silence), and
+    :meth:`write` given a block's ``spans`` writes only the spans where a click
+    sounds. A click track is mostly silence: a 10-minute render writes 2 of its 58 MB,
+    and replacing an existing file costs nothing more (ext4 flushes a replacing file's
+    blocks that are not yet allocated, here none). A full disk is found before a
+    sample is written. Where the file system cannot reserve, every sample is written.
+
+    >>> import numpy as np, os, tempfile, soundfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "two.wav")
+    >>> with PcmWav(path, rate=48000, channels=1, width=2, frames=4) as wav:
+    ...     wav.write(np.array([[1000], [-1000], [0], [0]], dtype=np.int16), [(0, 2)])
+    >>> soundfile.read(path, dtype="int16")[0].tolist(), os.path.getsize(path)
+    ([1000, -1000, 0, 0], 52)
+    """
+
+    HEADER = 44
+
+    def __init__(
+        self, path: str, *, rate: int, channels: int, width: int, frames: int | None = None
+    ) -> None:
+        self.rate, self.channels, self.width = rate, channels, width
+        self.size = 0  # bytes of audio so far
+        # no O_TRUNC on the (new, empty) file atomic_path made: on ext4 a truncation
+        # makes close() flush the whole file to disk (auto_da_alloc), 15 ms for 10 min
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o666)
+        try:
+            if os.fstat(self._fd).st_size:
+                os.ftruncate(self._fd, 0)
+            self.reserved = frames is not None and self._reserve(frames)
+            self._put(self._header(), 0)
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def _reserve(self, frames: int) -> bool:
+        """Allocate the whole file, zeros; False where the file system cannot."""
+        data = frames * self.channels * self.width
+        fallocate = getattr(os, "posix_fallocate", None)  # not on macOS
+        if fallocate is None:
+            return False
+        try:
+            fallocate(self._fd, 0, self.HEADER + data + (data & 1))
+        except OSError as err:
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            return False  # not supported here: write the silence too
+        return True
+
+    def _header(self) -> bytes:
+        align = self.channels * self.width
+        data = self.size
+        return struct.pack(
+            "<4sI4s4sIHHIIHH4sI",
+            b"RIFF", 36 + data + (data & 1), b"WAVE",
+            b"fmt ", 16, 1, self.channels, self.rate, self.rate * align, align, 8 * self.width,
+            b"data", data,
+        )  # fmt: skip
+
+    def _put(self, data: bytes | memoryview, offset: int) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            done = os.pwrite(self._fd, view, offset)
+            view, offset = view[done:], offset + done
+
+    def write(self, block: Any, spans: Sequence[tuple[int, int]] | None = None) -> None:
+        """Append the frames of ``block`` (frames x channels). ``spans``: the only rows
+        that are not zero; used when the file was reserved (its zeros are there)."""
+        align = self.channels * self.width
+        at = self.HEADER + self.size
+        for a, b in spans if spans is not None and self.reserved else [(0, len(block))]:
+            if b <= a:
+                continue
+            if self.width == 2:
+                data = np.ascontiguousarray(block[a:b], dtype="<i2")
+            else:
+                as_bytes = np.ascontiguousarray(block[a:b], dtype="<i4").view(np.uint8)
+                data = np.ascontiguousarray(as_bytes.reshape(-1, 4)[:, 1:])
+            self._put(data.data, at + a * align)
+        self.size += len(block) * align
+
+    def close(self) -> None:
+        """Finish the file: the pad byte after odd-sized data, the header's sizes."""
+        try:
+            if self.size & 1:
+                self._put(b"\0", self.HEADER + self.size)
+            self._put(self._header(), 0)
+        finally:
+            os.close(self._fd)
+
+    def __enter__(self) -> PcmWav:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            os.close(self._fd)
 
 
 def _unsynced(soundfile: Any) -> Any:

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ictus.errors import ParameterError
+from ictus.patterns import lazy
 from ictus.tempomap.model import SOUNDING_LEVELS
 
 #: The sounding levels of a click, loudest first: the names of
@@ -172,8 +173,8 @@ class Voice:
         return f"Voice(name={self.name!r}, rate={self.rate}, lengths {lengths}{extra})"
 
 
-_GAIN_ITEM = re.compile(r"^\s*(?P<level>[A-Za-z]+)\s*=\s*(?P<value>.*?)\s*$")
-_DB_SUFFIX = re.compile(r"\s*db$", re.IGNORECASE)
+_GAIN_ITEM = lazy(r"^\s*(?P<level>[A-Za-z]+)\s*=\s*(?P<value>.*?)\s*$")
+_DB_SUFFIX = lazy(r"\s*db$", re.IGNORECASE)
 
 
 def _parse_db(level: str, value: str) -> float:

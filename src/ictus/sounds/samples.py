@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ictus.errors import AudioFileError
 from ictus.sounds.base import LEVELS, Voice, check_rate
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: soxr quality preset for resampling samples: they are tiny, so the best is free.
 RESAMPLE_QUALITY = "VHQ"
@@ -131,6 +133,8 @@ def load_voice(paths: Sequence[str | os.PathLike[Any]], rate: int) -> Voice:
     rate = check_rate(rate)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    from pathlib import Path  # here: pathlib is 3 ms of start-up, and few use samples
+
     files = [Path(p) for p in paths]
     if not files:
         raise AudioFileError("no sample files given; expected accent[,normal[,sub]]")

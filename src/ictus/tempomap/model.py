@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, Inexact, localcontext
 from enum import IntEnum
@@ -28,6 +27,7 @@ from typing import Literal
 
 from ictus.errors import ParameterError
 from ictus.limits import MAX_PULSES
+from ictus.patterns import lazy
 from ictus.tempomap.trainers import Gap, GapCycle, GapShare, Layer, SpeedTrainer, check_layers
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.rates import FrameRate
@@ -81,7 +81,7 @@ UNIT_NAMES: dict[str, Fraction] = {
     "s": Fraction(1, 16),
 }
 
-_LABEL_RE = re.compile(r"^\w[\w.-]*\Z")  # letters of any script: Refrän, Кода
+_LABEL_RE = lazy(r"^\w[\w.-]*\Z")  # letters of any script: Refrän, Кода
 
 #: Words a label cannot be: the .click format's header lines look like labels.
 RESERVED_LABELS = frozenset({"title", "count-in", "scale"})

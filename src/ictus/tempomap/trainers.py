@@ -24,18 +24,18 @@ Fraction(88, 1)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ictus.errors import ParameterError
 from ictus.limits import MAX_PULSES
+from ictus.patterns import lazy
 
 #: Most polyrhythm layers one section may have.
 MAX_LAYERS = 4
 
 _MASK64 = (1 << 64) - 1
-_SOUND_RE = re.compile(r"^[a-z][a-z0-9_-]*\Z")
+_SOUND_RE = lazy(r"^[a-z][a-z0-9_-]*\Z")
 
 
 def splitmix64(state: int) -> tuple[int, int]:

@@ -20,25 +20,8 @@ Examples
 Fraction(3003, 25)
 """
 
-from ictus.timebase.feet import (
-    GAUGE_16MM,
-    GAUGE_35MM,
-    GAUGES,
-    FilmGauge,
-    PictureStart,
-    feet_per_minute,
-    format_feet,
-    parse_feet,
-    parse_gauge,
-)
-from ictus.timebase.frameclick import (
-    FrameClick,
-    bpm_to_click,
-    bpm_to_frames,
-    click_to_bpm,
-    format_click,
-    parse_click,
-)
+from typing import TYPE_CHECKING
+
 from ictus.timebase.numbers import (
     Number,
     Rounding,
@@ -73,6 +56,59 @@ from ictus.timebase.timecode import (
     seconds_to_timecode,
     timecode_to_seconds,
 )
+
+if TYPE_CHECKING:
+    from ictus.timebase.feet import (
+        GAUGE_16MM,
+        GAUGE_35MM,
+        GAUGES,
+        FilmGauge,
+        PictureStart,
+        feet_per_minute,
+        format_feet,
+        parse_feet,
+        parse_gauge,
+    )
+    from ictus.timebase.frameclick import (
+        FrameClick,
+        bpm_to_click,
+        bpm_to_frames,
+        click_to_bpm,
+        format_click,
+        parse_click,
+    )
+
+#: Names of the film modules (feet+frames, frame clicks), loaded on first use: a render
+#: needs neither, and ictus's start-up is measured (issue 9).
+_LATER = {
+    "GAUGE_16MM": "feet",
+    "GAUGE_35MM": "feet",
+    "GAUGES": "feet",
+    "FilmGauge": "feet",
+    "PictureStart": "feet",
+    "feet_per_minute": "feet",
+    "format_feet": "feet",
+    "parse_feet": "feet",
+    "parse_gauge": "feet",
+    "FrameClick": "frameclick",
+    "bpm_to_click": "frameclick",
+    "bpm_to_frames": "frameclick",
+    "click_to_bpm": "frameclick",
+    "format_click": "frameclick",
+    "parse_click": "frameclick",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"ictus.timebase.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "FPS_23_976",

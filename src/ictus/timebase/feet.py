@@ -18,15 +18,15 @@ Examples
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ictus.errors import ParameterError
+from ictus.patterns import lazy
 from ictus.timebase.rates import FrameRate
 from ictus.timebase.timecode import format_timecode, parse_timecode
 
-_FEET = re.compile(r"(?P<sign>-?)(\d+)\+(\d+)")
+_FEET = lazy(r"(?P<sign>-?)(\d+)\+(\d+)")
 
 
 @dataclass(frozen=True)

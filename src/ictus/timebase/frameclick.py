@@ -24,19 +24,19 @@ Examples
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ictus.errors import ParameterError
+from ictus.patterns import lazy
 from ictus.timebase.numbers import Number, round_fraction, to_fraction
 from ictus.timebase.rates import FrameRate
 
 # Clicks are written to the nearest eighth of a frame.
 _EIGHTHS = 8
 
-_CLICK = re.compile(r"(\d+)-(\d+)")
-_MARKED = re.compile(r"\d+-\d+[+-]")
+_CLICK = lazy(r"(\d+)-(\d+)")
+_MARKED = lazy(r"\d+-\d+[+-]")
 
 
 def _positive_frames(frames_per_beat: Fraction | int) -> Fraction:

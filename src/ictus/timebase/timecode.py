@@ -26,17 +26,17 @@ Fraction(3003, 50)
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ictus.errors import ParameterError
+from ictus.patterns import lazy
 from ictus.timebase.numbers import Number, Rounding, round_fraction, to_fraction
 from ictus.timebase.rates import FrameRate
 
 # HH:MM:SS then one of ':' ';' '.' before the frames. A leading sign is captured
 # only to give negative labels a clear message instead of "malformed".
-_LABEL = re.compile(r"(?P<sign>-?)(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2})")
+_LABEL = lazy(r"(?P<sign>-?)(\d{1,2}):(\d{2}):(\d{2})([:;.])(\d{2})")
 
 _HOURS_PER_DAY = 24
 
