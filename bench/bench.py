@@ -12,7 +12,9 @@ median counts; ratios against a peer measured in the same run are what to compar
   against a bare Python;
 - computing a grid of 10^6 clicks (in-process);
 - scaling with the number of sections (bench_scaling.py): 10,000 against a 100-section
-  baseline, as a per-section ratio (1 = linear);
+  baseline, as a per-section ratio (1 = linear); ``ictus beats`` of 10 M clicks against
+  100 bars (time per bar and peak RSS as ratios);
+- ``film fit --map`` of 200 and 2,000 hits against 50 (bench_film.py), per-hit ratio;
 - then the live engine (bench_engine.py), the show's audio path (bench_show.py) and the
   callback under load from the frontends (bench_load.py).
 """
@@ -259,10 +261,11 @@ def main() -> None:
     from bench_film import film_rows
 
     rows.extend(film_rows())
-    from bench_scaling import scaling_rows
+    from bench_scaling import beats_rows, scaling_rows
 
     # the peer column holds the 100-section baseline; the ratio is per-section cost
     rows.extend(scaling_rows())
+    rows.extend(beats_rows())
     from bench_osc import osc_rows
 
     rows.extend(osc_rows())

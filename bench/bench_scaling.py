@@ -7,6 +7,11 @@ at the baseline: about 1 for linear time, about 100 for quadratic time (the targ
 under 2; a constant start-up cost makes it lower than 1). The median of
 ``ICTUS_BENCH_REPEATS`` runs (default 3) counts.
 
+``beats_rows()`` runs ``ictus beats`` (a subprocess, as a user runs it) on a map of
+``ICTUS_BENCH_CLICKS`` clicks (default 10 M, the limit) and on a 100-bar baseline of the
+same section: wall time per bar as a ratio (about 1: linear) and peak RSS as a ratio
+(about 1: constant memory; the whole grid took 958 MB here before it streamed).
+
 ``scaling_rows()`` gives rows for bench/bench.py's table; ``main()`` prints them alone.
 """
 
@@ -96,6 +101,47 @@ def scaling_rows() -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+CLICKS = int(os.environ.get("ICTUS_BENCH_CLICKS", "10000000"))
+
+
+def _beats_run(path: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MB) of ``ictus beats PATH > /dev/null``."""
+    import subprocess
+    import sys
+
+    ictus = str(Path(sys.executable).parent / "ictus")
+    start = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        proc = subprocess.Popen([ictus, "beats", str(path)], stdout=sink,
+                                stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if status != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"bench: ictus beats {path} failed: {err}")
+    return wall, usage.ru_maxrss // 1024
+
+
+def beats_rows() -> list[tuple[str, str, str, str, str]]:
+    """`ictus beats` of CLICKS clicks against 100 bars: time per bar and peak RSS ratios."""
+    bars = CLICKS // 16  # 4/4 with four sixteenths a beat: 16 clicks a bar
+    with tempfile.TemporaryDirectory(prefix="ictus-bench-beats-") as tmpdir:
+        folder = Path(tmpdir)
+        big, small = folder / "big.click", folder / "small.click"
+        # 480 BPM keeps ten million clicks inside the 100-hour limit
+        big.write_text(f"a: {bars} 4/4 480 sub=4\n")
+        small.write_text(f"a: {BASE} 4/4 480 sub=4\n")
+        base_wall, base_rss = min(_beats_run(small) for _ in range(REPEATS))
+        wall, rss = _beats_run(big)  # once: it takes a while
+    ratio = (wall / bars) / (base_wall / BASE)
+    return [
+        (f"`beats` of {bars * 16:,} clicks vs {BASE} bars: time", f"{wall:.1f} s",
+         f"{base_wall:.2f} s", f"{ratio:.2f}", "< 2 (linear)"),
+        ("  peak RSS", f"{rss} MB", f"{base_rss} MB", f"{rss / base_rss:.2f}",
+         "< 2 (constant)"),
+    ]
+
+
 def main() -> None:
     from rich.console import Console
     from rich.table import Table
@@ -103,7 +149,7 @@ def main() -> None:
     table = Table(title="scaling with the number of sections", title_justify="left")
     for col in ("what", "large", "100 (baseline)", "per-section ratio", "target"):
         table.add_column(col, justify="left" if col == "what" else "right")
-    for row in scaling_rows():
+    for row in [*scaling_rows(), *beats_rows()]:
         table.add_row(*row)
     Console().print(table)
 

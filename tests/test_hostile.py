@@ -495,6 +495,8 @@ HOSTILE_FILES: dict[str, tuple[str, bytes, tuple[str, ...], str]] = {
                          ("film", "fit", "--fps", "24"), "CSV"),
     "20,000 hits": ("a.csv", b"seconds,label\n" + b"".join(
         b"%d.5,h\n" % i for i in range(20_000)), ("film", "fit", "--fps", "24"), "10,000"),
+    "line break in a quoted header": ("a.csv", b'" Vim syntax file\nLanguage: x",y\n1,2\n',
+                                      ("film", "fit", "--fps", "24"), "header row"),
     "hit at 10^11 s": ("a.csv", b"seconds,label\n100000000000,x\n",
                        ("film", "fit", "--fps", "24"), "limit of 100 h"),
     "10 MB token": ("a.click", b"a: 4 4/4 " + b"9x" * 5_000_000, ("info",), "a.click"),
@@ -516,6 +518,82 @@ def test_hostile_file_gets_one_line_naming_it(tmp_path: Path, case: str,
     assert says in line, line
     assert len(proc.stderr) < 1500
     assert time.monotonic() - started < 15
+
+
+def _metronome(per_minute: str, sound: str | None = None) -> bytes:
+    """A score whose tempo mark sits on line 2 (the file says where it is)."""
+    extra = f'<sound tempo="{sound}"/>' if sound is not None else ""
+    return _score(attrs="\n<direction><direction-type><metronome><beat-unit>quarter"
+                  f"</beat-unit><per-minute>{per_minute}</per-minute></metronome>"
+                  f"</direction-type>{extra}</direction>")
+
+
+def _column(content: bytes, mark: str) -> int:
+    """The 1-based column of the last ``mark`` on its line (what the caret points at)."""
+    at = content.rindex(mark.encode())
+    return at - content.rfind(b"\n", 0, at)
+
+
+_SOUND_1E9 = _score(attrs='<sound tempo="1e9"/>')
+WRITTEN_TEMPOS = {
+    # id: (file, content, what the line must quote, exactly as written)
+    "metronome 0.0001": ("a.musicxml", _metronome("0.0001"),
+                         f"a.musicxml:2:{_column(_metronome('0.0001'), '<per-minute>')}: "
+                         "<per-minute>0.0001</per-minute>"),
+    "metronome 0.000123456789": ("a.musicxml", _metronome("0.000123456789"),
+                                 "<per-minute>0.000123456789</per-minute>"),
+    "metronome 1e9": ("a.musicxml", _metronome("1e9"), "<per-minute>1e9</per-minute>"),
+    "sound 0.00001": ("a.musicxml", _metronome("72", "0.00001"),
+                      f"a.musicxml:2:{_column(_metronome('72', '0.00001'), 'tempo=')}: "
+                      '<sound tempo="0.00001">'),
+    "sound 1e9 alone": ("a.musicxml", _SOUND_1E9,
+                        f"a.musicxml:1:{_column(_SOUND_1E9, 'tempo=')}: " '<sound tempo="1e9">'),
+    "sound 1e999999999": ("a.musicxml", _metronome("72", "1e999999999"),
+                          "'1e999999999' has a power of ten beyond"),
+    "MIDI 1 us at tick 0": ("a.mid", _midi(b"\x00\xff\x51\x03\x00\x00\x01"),
+                            "tick 0 sets 1 microseconds per quarter note (60,000,000 BPM)"),
+    "MIDI 599 us at tick 960": (
+        "a.mid", _midi(b"\x00\xff\x51\x03\x07\xa1\x20",
+                       b"\x87\x40\xff\x51\x03\x00\x02\x57"),
+        "tick 960 sets 599 microseconds per quarter note (about 100,167 BPM)"),
+    "JSON 0.0001234567": (
+        "a.json", b'{"format": "ictus-tempo-map/1", "sections": [{"bars": 1, '
+        b'"meter": "4/4", "tempo": "0.0001234567"}]}', "got 0.0001234567"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRITTEN_TEMPOS))
+def test_tempo_errors_quote_the_value_as_written(tmp_path: Path, case: str,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Never a rounding (a metronome of 0.0001 once read "got 0"): the file, where, and
+    the number as the file writes it."""
+    name, content, says = WRITTEN_TEMPOS[case]
+    (tmp_path / name).write_bytes(content)
+    line = one_line_error(run_here(monkeypatch, capsys, tmp_path, "info", name))
+    assert line.startswith(f"ictus: error: {name}"), line
+    assert says in line, line
+
+
+@settings(max_examples=25, deadline=None)
+@given(number=st.decimals(min_value="0.0000000001", max_value="0.0009999999", places=10),
+       kind=st.sampled_from(["sound", "metronome"]))
+def test_any_too_slow_score_tempo_is_quoted_digit_for_digit(number: object, kind: str) -> None:
+    import tempfile
+
+    from ictus.errors import IctusError
+    from ictus.formats import read_map
+
+    text = format(number, "f").rstrip("0")
+    score = _metronome("72", text) if kind == "sound" else _metronome(text)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "a.musicxml"
+        path.write_bytes(score)
+        with pytest.raises(IctusError) as caught:
+            read_map(path)
+    message = str(caught.value).splitlines()[0]
+    assert message.startswith(f"{path}:2:"), message
+    assert (f'tempo="{text}"' if kind == "sound" else f">{text}<") in message, message
 
 
 @pytest.mark.parametrize("args", [
@@ -754,6 +832,116 @@ def test_files_from_usr_share_are_read_or_refused_in_one_line() -> None:
             assert time.monotonic() - started < 10, (path, fmt)
 
 
+# Every command that reads a file, given a corpus file in the role it reads ({map},
+# {hits}, {audio}, {show}); song.click is a good map beside it.
+FILE_COMMANDS: dict[str, tuple[str, ...]] = {
+    "info": ("info", "{map}"),
+    "beats": ("beats", "{map}"),
+    "render": ("render", "{map}", "-o", "out.wav", "-q"),
+    "convert": ("convert", "{map}", "out.click"),
+    "plot": ("plot", "{map}", "-o", "out.png"),
+    "export-markers": ("export-markers", "{map}", "-o", "markers.csv"),
+    "film cues": ("film", "cues", "{map}", "-o", "cues.json"),
+    "film fit": ("film", "fit", "{hits}", "--fps", "24"),
+    "film fit --map": ("film", "fit", "{hits}", "--fps", "24", "--map", "--range", "80-160"),
+    "film sheet": ("film", "sheet", "song.click", "--hits", "{hits}", "-o", "sheet.csv"),
+    "show check": ("show", "check", "{show}"),
+    "analyze": ("analyze", "{audio}", "--map", "song.click"),
+    "conform": ("conform", "{audio}", "-o", "conformed.click"),
+}
+# the extension a map-reading command sees rotates, so every reader gets corpus bytes
+MAP_EXTENSIONS = (".click", ".json", ".mid", ".musicxml", ".mxl", ".klick")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+SECONDS_CAP, RSS_CAP_MB = 30, 1000
+
+
+def _run_on_corpus_file(command: str, source: Path, k: int, folder: Path
+                        ) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """``ictus COMMAND`` on a copy of ``source`` (a fresh folder): the result, seconds
+    and peak RSS (MB, the child's own from wait4) under a 3 GB address-space cap."""
+    import shutil
+
+    folder.mkdir()
+    (folder / "song.click").write_text(SONG)
+    names = {"map": "in" + MAP_EXTENSIONS[k % len(MAP_EXTENSIONS)], "hits": "hits.csv",
+             "audio": "take" + AUDIO_EXTENSIONS[k % len(AUDIO_EXTENSIONS)],
+             "show": "show.toml"}
+    args = [a.format(**names) for a in FILE_COMMANDS[command]]
+    for role, name in names.items():
+        if "{" + role + "}" in FILE_COMMANDS[command]:
+            shutil.copyfile(source, folder / name)
+    started = time.monotonic()
+    proc = subprocess.Popen(["prlimit", "--as=3000000000", ICTUS, *args], cwd=folder,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=SECONDS_CAP + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    _, _, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
+    rss = usage.ru_maxrss / 1024 if usage is not None else _children_rss_mb()
+    seconds = time.monotonic() - started
+    result = subprocess.CompletedProcess(args, proc.returncode, out, err)
+    return result, seconds, rss
+
+
+def _children_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _works_or_one_line(command: str, source: Path, k: int, folder: Path) -> str | None:
+    """None when the command worked or said one line in bounds; else what went wrong."""
+    proc, seconds, rss = _run_on_corpus_file(command, source, k, folder)
+    where = f"ictus {' '.join(proc.args)} on {source}"
+    if seconds > SECONDS_CAP:
+        return f"{where}: {seconds:.1f} s"
+    if rss > RSS_CAP_MB:
+        return f"{where}: {rss:.0f} MB"
+    if proc.returncode == 0:
+        return None
+    if "Traceback" in proc.stderr:
+        return f"{where}: traceback\n{proc.stderr[-2000:]}"
+    lines = [line for line in proc.stderr.strip().splitlines()
+             if not line.startswith("ictus: warning")]
+    if not (lines and lines[0].startswith("ictus: error: ") and len(lines) in (1, 3)):
+        return f"{where}: not one line:\n{proc.stderr[-2000:]}"
+    return None
+
+
+def _sweep(pairs: list[tuple[str, Path, int]], tmp_path: Path) -> list[str]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        found = pool.map(lambda job: _works_or_one_line(*job[1], tmp_path / f"r{job[0]}"),
+                         enumerate(pairs))
+        return [f for f in found if f is not None]
+
+
+@pytest.mark.skipif(not Path("/usr/share").is_dir(), reason="needs /usr/share")
+def test_every_file_command_on_usr_share_works_or_says_one_line(tmp_path: Path) -> None:
+    """Done-when of issue 11, on a deterministic sample: three corpus files per command
+    (39 different files in all), each run as a user runs it, under 30 s and 1 GB."""
+    files = _corpus()
+    pairs = [(command, files[(3 * k + m) % len(files)], 3 * k + m)
+             for k, command in enumerate(FILE_COMMANDS) for m in range(3)]
+    problems = _sweep(pairs, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)  # 1,560 runs, two at a time
+@pytest.mark.skipif(not Path("/usr/share").is_dir(), reason="needs /usr/share")
+def test_every_file_command_on_a_wide_usr_share_sweep(tmp_path: Path) -> None:
+    """The same for every command on every file of a 120-file corpus (make soak)."""
+    files = _corpus(120)
+    pairs = [(command, path, k) for k, path in enumerate(files) for command in FILE_COMMANDS]
+    problems = _sweep(pairs, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
 def test_beats_are_written_in_blocks_exactly_as_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """Over two blocks of rows: JSON text is json.dumps(rows, indent=1)'s, CSV the same rows."""
     import csv
@@ -788,3 +976,275 @@ def test_beats_are_written_in_blocks_exactly_as_whole(monkeypatch: pytest.Monkey
         assert int(got["index"]) == want["index"] == i
         assert int(got["sample"]) == want["sample"] and got["section"] == want["section"]
         assert float(got["time_s"]) == pytest.approx(want["time_s"], abs=5e-10)
+
+
+# ------------------------------------------------------ 4. `beats` streams its clicks
+
+# Maps beside the examples for the recorded outputs below: every ramp shape, steps,
+# per-beat tempos, a start timecode (the tenth column), and a long map of many blocks.
+STREAM_MAPS = {
+    "hard.click": (
+        "title: Hard\nstart: 01:00:00:00 @ 24\ncount-in: 3 beats\n"
+        "a: 3 7/8 (2+2+3) e=312 X.x sub=pulse\nb: 4 4/4 96-104 ramp=time sub=3\n"
+        "c: 4 4/4 104-72 ramp=beats\nd: 3 3/4 100-150 ramp=period mute\n"
+        "e: 4 4/4 100 steps=2.5:130,5:140,9:90\nf: 2 5/8 133.33 sub=2 sub-vol=0.5\n"),
+    "tempi.click": "count-in: 1 bar\nx: 2 3/4 100,101,102.5,103,104,90\ny: 2 4/4 120\n",
+    "long.click": (
+        "count-in: 1 bar\nr: 9000 4/4 60-200 ramp=beats sub=2\ns: 9000 4/4 200-60 ramp=time\n"
+        "t: 8000 4/4 100 steps=2.5:130,5:140,9:90\n"),
+}
+
+# What `ictus beats` wrote before it streamed (commit e5f5fec built the whole grid):
+# (map, options, sha256 of the output's first 16 hex digits, lines).
+BEATS_BEFORE = [
+    ('example.click', '', '1eb107300b62af4e', 166),
+    ('example.click', '--format json', '2b3f1fb46d27b931', 1817),
+    ('example.click', '-r 44100 --scale 0.9', 'bc9c7749addc5d6a', 166),
+    ('example.click', '--count-in 2', 'b30f7fa62b3d07ad', 170),
+    ('example.click', '--from-bar 3 --count-in 1', '23ea7ff6e3d96e48', 158),
+    ('example.click', '--format json --scale 1.25 --from-bar 2', '427e9f763ff0cbac', 1773),
+    ('example.click', '--from-label intro --count-in 1', '1eb107300b62af4e', 166),
+    ('example.click', '--from-label chorus --count-in 1', '7d9c2d8cb7970dae', 102),
+    ('song.click', '', '5ae3cd1a4dec94d9', 159),
+    ('song.click', '--format json', '638f96df5bb05171', 1740),
+    ('song.click', '-r 44100 --scale 0.9', '82142d25dd5f5ff8', 159),
+    ('song.click', '--count-in 2', '736099502683d178', 163),
+    ('song.click', '--from-bar 3 --count-in 1', '8d4935af7db6afb6', 151),
+    ('song.click', '--format json --scale 1.25 --from-bar 2', 'a968fcc90c860e71', 1696),
+    ('song.click', '--from-label verse --count-in 1', 'e04b0eacaf7ed990', 143),
+    ('level.click', '', '72f6cb3e981403c6', 109),
+    ('level.click', '--format json', 'bed70265d4717477', 1190),
+    ('level.click', '-r 44100 --scale 0.9', '92ec11e05d4f1068', 109),
+    ('level.click', '--count-in 2', '9cbc6acd5a88721c', 117),
+    ('level.click', '--from-bar 3 --count-in 1', '1dd8cc69510af137', 105),
+    ('level.click', '--format json --scale 1.25 --from-bar 2', '877c8c6bb1899eee', 1146),
+    ('level.click', '--from-label combat --count-in 1', 'dbc8830d3b83cd08', 81),
+    ('song.klick', '', 'd56adcf7b9dc0900', 115),
+    ('song.klick', '--format json', '6347fef0de0a58fb', 1256),
+    ('song.klick', '-r 44100 --scale 0.9', '470161112f4b906e', 115),
+    ('song.klick', '--count-in 2', '14a979df54ae5c00', 123),
+    ('song.klick', '--from-bar 3 --count-in 1', 'd5f79dd592416352', 111),
+    ('song.klick', '--format json --scale 1.25 --from-bar 2', '2719704ee2bfb6a2', 1212),
+    ('show.klick', '', '3fc21822744bc776', 261),
+    ('show.klick', '--format json', '017bcaf37e68d5bb', 2862),
+    ('show.klick', '-r 44100 --scale 0.9', '750b89507db34a61', 261),
+    ('show.klick', '--count-in 2', 'eaa21312d3db5d3c', 269),
+    ('show.klick', '--from-bar 3 --count-in 1', 'b2f56a95b1babca7', 257),
+    ('show.klick', '--format json --scale 1.25 --from-bar 2', 'cf72a3fd5aecca36', 2818),
+    ('session.mid', '', 'a468eee613fc76ec', 90),
+    ('session.mid', '--format json', '1770cd220458458d', 981),
+    ('session.mid', '-r 44100 --scale 0.9', 'ce1ad91eadf7d048', 90),
+    ('session.mid', '--count-in 2', '1327c192451c0b25', 98),
+    ('session.mid', '--from-bar 3 --count-in 1', '9a3c5313b46040ac', 86),
+    ('session.mid', '--format json --scale 1.25 --from-bar 2', '12324257551322b8', 937),
+    ('session.mid', '--from-label Verse --count-in 1', '68ffe177a5a93f05', 78),
+    ('score.mxl', '', '9dc07a807dd26ba3', 42),
+    ('score.mxl', '--format json', '0f163512fdeb570f', 453),
+    ('score.mxl', '-r 44100 --scale 0.9', '4a149d1b3054c194', 42),
+    ('score.mxl', '--count-in 2', '33761f1accd02bb2', 44),
+    ('score.mxl', '--from-bar 3 --count-in 1', '4bb5e174c8fc860f', 41),
+    ('score.mxl', '--format json --scale 1.25 --from-bar 2', '5543dd187af58340', 442),
+    ('score.mxl', '--from-label B --count-in 1', '251aac941a146276', 11),
+    ('hard.click', '', '82425465f6a3c9a3', 134),
+    ('hard.click', '--format json', '806c02e53cbe8e7a', 1598),
+    ('hard.click', '-r 44100 --scale 0.9', '522e9cc951187708', 134),
+    ('hard.click', '--count-in 2', '3c7d2c279609fcfb', 137),
+    ('hard.click', '--from-bar 3 --count-in 1', 'cc0f94f29a9b2a4e', 120),
+    ('hard.click', '--format json --scale 1.25 --from-bar 2', 'a2c4d78816e6d891', 1514),
+    ('hard.click', '--from-label c --count-in 1', 'dfd53cf4e37a97cd', 66),
+    ('hard.click', '--from-label e --count-in 1', '6b9aebb1b8eab5d9', 41),
+    ('tempi.click', '', '59db274efaf27a89', 18),
+    ('tempi.click', '--format json', '541ca72836796396', 189),
+    ('tempi.click', '-r 44100 --scale 0.9', '012ebc0a6bae167c', 18),
+    ('tempi.click', '--count-in 2', '0857170bcd1b09e0', 21),
+    ('tempi.click', '--from-bar 3 --count-in 1', '451c64ff5f2aebe2', 13),
+    ('tempi.click', '--format json --scale 1.25 --from-bar 2', '8805fe57af7d95bd', 156),
+    ('tempi.click', '--from-label y --count-in 1', '451c64ff5f2aebe2', 13),
+    ('long.click', '', 'cad2578a9a9a747c', 140005),
+    ('long.click', '--from-bar 9500 --count-in 1 --scale 0.9', '02182d700953ae88', 66009),
+]
+
+
+@pytest.mark.parametrize(("name", "options", "digest", "lines"), BEATS_BEFORE)
+def test_streamed_beats_are_byte_identical_to_the_whole_grid_s(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        name: str, options: str, digest: str, lines: int) -> None:
+    import hashlib
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    path = examples / name if name not in STREAM_MAPS else tmp_path / name
+    if name in STREAM_MAPS:
+        path.write_text(STREAM_MAPS[name])
+    proc = run_here(monkeypatch, capsys, tmp_path, "beats", str(path), *options.split())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("\n") == lines
+    assert hashlib.sha256(proc.stdout.encode()).hexdigest()[:16] == digest
+
+
+def _beat_text(blocks: object, fmt: str, m: object) -> str:
+    import io
+
+    from ictus.formats.export.beatlist import write_beats
+
+    out = io.StringIO()
+    write_beats(blocks, out, fmt=fmt, rate=44100, tempo_map=m)  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(m=tempo_maps(), clicks=st.integers(1, 40), start=st.integers(0, 30),
+       fmt=st.sampled_from(["csv", "json"]))
+def test_any_block_size_writes_the_same_beats(m: object, clicks: int, start: int,
+                                              fmt: str) -> None:
+    """Blocks of any size (one click up) give the text the grid in one piece gives."""
+    from ictus.errors import IctusError
+    from ictus.tempomap import build_grid
+    from ictus.tempomap.grid import grid_blocks
+
+    bar = 1 + start % m.total_bars  # type: ignore[attr-defined]
+    try:
+        whole = build_grid(m, start_bar=bar)  # type: ignore[arg-type]
+    except IctusError:
+        return
+    blocks = list(grid_blocks(m, start_bar=bar, clicks=clicks))  # type: ignore[arg-type]
+    assert sum(len(b) for b in blocks) == len(whole)
+    assert _beat_text(blocks, fmt, m) == _beat_text(whole, fmt, m)
+
+
+def test_streamed_times_are_the_exact_fractions() -> None:
+    """A count-in of 2 beats at 90 (2/3 s each), bar 2 of a 3/4 at 90, then 4/4 at 100
+    stepping to 150 at its third beat: worked out by hand, one click per block."""
+    import csv
+    import io
+    from fractions import Fraction as F
+
+    from ictus.formats.clickfile import parse_click
+    from ictus.tempomap.grid import grid_blocks
+
+    m = parse_click("count-in: 2 beats\na: 2 3/4 90\nb: 1 4/4 100 steps=2:150\n", "x")
+    want = [F(0), F(2, 3), F(4, 3), F(2), F(8, 3), F(10, 3), F(10, 3) + F(3, 5),
+            F(10, 3) + F(6, 5), F(10, 3) + F(6, 5) + F(2, 5)]
+    text = _beat_text(grid_blocks(m, start_bar=2, clicks=1), "csv", m)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["time_s"] for r in rows] == [f"{float(t):.9f}" for t in want]
+    assert [int(r["sample"]) for r in rows] == [round(t * 44100) for t in want]
+    assert [r["tempo_bpm"] for r in rows] == ["90"] * 5 + ["100", "100", "150", "150"]
+    assert [r["index"] for r in rows] == [str(i) for i in range(9)]
+
+
+def _peak_rss_mb(args: list[str], cwd: Path) -> float:
+    """Peak RSS of one ``ictus`` child (its own, from wait4), output thrown away."""
+    with open(os.devnull, "w") as sink:
+        proc = subprocess.Popen([ICTUS, *args], stdout=sink, stderr=subprocess.PIPE, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+    assert status == 0, proc.stderr.read() if proc.stderr else status
+    return usage.ru_maxrss / 1024
+
+
+def test_beats_of_a_million_clicks_stays_small(tmp_path: Path) -> None:
+    """1,000,000 clicks cost no more than one bar plus far less than the grid's own
+    arrays (43 MB; writing it whole took 148 MB in all, 954 MB for 10 M clicks)."""
+    (tmp_path / "one.click").write_text("a: 1 4/4 480 sub=4\n")
+    (tmp_path / "long.click").write_text("a: 62500 4/4 480 sub=4\n")
+    base = _peak_rss_mb(["beats", "one.click"], tmp_path)
+    long = _peak_rss_mb(["beats", "long.click"], tmp_path)
+    assert long - base < 30, (long, base)
+
+
+# ------------------------------------------------------ 10. `film fit --map` prunes spans
+
+
+def _drifting_hits(n: int, seed: int = 2024) -> list[object]:
+    """``n`` hits on beats, 8ths and 16ths of 97.3 BPM, a little slower every 25 hits,
+    rounded to 24 fps frames, weights 1-3 (the bench's and the recorded case's list)."""
+    import random
+    from fractions import Fraction
+
+    from ictus.film.hits import Hit
+
+    rng = random.Random(seed)
+    bpm = Fraction("97.3")
+    beats = sorted(rng.sample(range(1, 4 * n), n))
+    return [Hit(Fraction(round(b * 60 / bpm * (1 + Fraction(i // 25, 40)) * 24), 24), f"h{i}",
+                Fraction(rng.choice([1, 1, 2, 3])), rng.choice(["beat", "8th", "16th"]))
+            for i, b in enumerate(beats)]
+
+
+def test_fifty_hit_map_fit_is_the_one_recorded_before_pruning() -> None:
+    """What `film fit --map` gave for this list before spans were skipped (e5f5fec)."""
+    from ictus.film.fitmap import fit_map
+    from ictus.formats import format_click
+    from ictus.timebase import FPS_24
+
+    fit = fit_map(_drifting_hits(50), rate=FPS_24, lo=40, hi=240)  # type: ignore[arg-type]
+    assert [(str(s.bpm_start), str(s.bpm_end), s.beats, s.ramp, s.hit)
+            for s in fit.segments] == [
+        ("7200/37", "7200/37", 220, None, 24), ("28800/157", "28800/157", 40, None, 27),
+        ("190", "190", 76, None, 38), ("11520/61", "11520/61", 8, None, 40),
+        ("17280/91", "17280/91", 48, None, 49)]
+    assert fit.statuses == ("hit",) * 50
+    text = format_click(fit.tempo_map).splitlines()
+    assert [line.split(" cue")[0] for line in text] == [
+        "55 4/4 q=7200/37", "10 4/4 q=28800/157", "19 4/4 190", "2 4/4 7-5@24",
+        "12 4/4 q=17280/91", "1 4/4 q=17280/91"]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(2, 60), seed=st.integers(0, 10**6),
+       tempo_range=st.sampled_from([(40, 240), (80, 160), (60, 140)]),
+       ramps=st.booleans())
+def test_pruned_map_fit_equals_trying_every_span(n: int, seed: int,
+                                                 tempo_range: tuple[int, int],
+                                                 ramps: bool) -> None:
+    """The search that skips spans finds exactly the fit trying every span found (the
+    reference: the same search with every skip turned off, as it was before)."""
+    from unittest import mock
+
+    from ictus.errors import IctusError
+    from ictus.film import fitmap
+    from ictus.timebase import FPS_24
+
+    hits = _drifting_hits(n, seed)
+    lo, hi = tempo_range
+
+    def fit() -> object:
+        try:
+            got = fitmap.fit_map(hits, rate=FPS_24, lo=lo, hi=hi,  # type: ignore[arg-type]
+                                 ramps_allowed=ramps)
+        except IctusError as err:
+            return str(err)
+        return (got.segments, got.errors_frames, got.tempo_map)
+
+    pruned = fit()
+    # every skip rests on one test: turned off, the search tries every span
+    with mock.patch.object(fitmap, "_surely_above", lambda *a: False):
+        every = fit()
+    assert pruned == every
+
+
+@pytest.mark.soak
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("n", [150, 300])
+def test_pruned_map_fit_of_a_long_cue_equals_trying_every_span(n: int) -> None:
+    """A long cue whose tempo steps every 25 hits, both ways (make soak: trying every
+    span of 300 hits takes minutes)."""
+    import random
+    from fractions import Fraction
+    from unittest import mock
+
+    from ictus.film import fitmap
+    from ictus.film.hits import Hit
+    from ictus.timebase import FPS_24
+
+    rng = random.Random(n)
+    at, prev, hits = Fraction(0), 0, []
+    for i, b in enumerate(sorted(rng.sample(range(1, 4 * n), n))):
+        at += (b - prev) * 60 / Fraction("97.3") * (1 + Fraction(i // 25 % 8, 40))
+        prev = b
+        hits.append(Hit(Fraction(round(at * 24), 24), f"h{i}", Fraction(rng.choice([1, 2, 3])),
+                        rng.choice(["beat", "8th", "16th"])))
+    pruned = fitmap.fit_map(hits, rate=FPS_24, lo=40, hi=240)
+    with mock.patch.object(fitmap, "_surely_above", lambda *a: False):
+        every = fitmap.fit_map(hits, rate=FPS_24, lo=40, hi=240)
+    assert (pruned.segments, pruned.errors_frames) == (every.segments, every.errors_frames)
+    assert pruned.tempo_map == every.tempo_map

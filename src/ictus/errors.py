@@ -141,7 +141,9 @@ class ParseError(IctusError, ValueError):
           a\x1b[2J: 1 4/4 fast
                     ^
         """
-        one_line = for_terminal(self._one_line())
+        # a line break quoted from the file (a CSV field in quotes) is shown escaped:
+        # the message stays one line
+        one_line = for_terminal(printable(self._one_line()))
         if self.pos is None or not self.pos.text:
             return one_line
         text = self.pos.text

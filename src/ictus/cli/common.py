@@ -224,10 +224,11 @@ def overwrite_inputs(allowed: bool) -> None:
 
 def fail(err: IctusError) -> None:
     """Print an error the way every command does: one line, plus the source line and caret."""
-    from ictus.errors import ParseError, for_terminal
+    from ictus.errors import ParseError, for_terminal, printable
 
-    # what came from a file is escaped and cut: it must not drive the terminal
-    text = err.display() if isinstance(err, ParseError) else for_terminal(str(err))
+    # what came from a file is escaped and cut: it must not drive the terminal, and a
+    # line break quoted from it (a CSV field in quotes) stays on the one line
+    text = err.display() if isinstance(err, ParseError) else for_terminal(printable(str(err)))
     sys.stderr.write(f"ictus: error: {text}\n")
 
 

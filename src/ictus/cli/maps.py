@@ -2,6 +2,7 @@
 what a map holds (every click, a summary, the tempo curve)."""
 
 # no ``from __future__ import annotations``: Typer reads the annotations at run time
+import itertools
 import sys
 from typing import Annotated
 
@@ -51,7 +52,7 @@ def beats(
       ictus beats song.click --from-label chorus --count-in 1
     """
     from ictus.formats.export.beatlist import write_beats
-    from ictus.tempomap import build_grid
+    from ictus.tempomap.grid import grid_blocks
 
     tempo_map = common.load_map(
         map_file,
@@ -61,10 +62,20 @@ def beats(
         click_unit=click_unit,
         bars=bars,
     )
-    grid = build_grid(tempo_map, start_label=from_label, start_bar=from_bar)
+    # a few bars at a time, never the whole grid: memory stays constant however long
+    # the map (the first block is made here, so a bad start bar or label fails before
+    # any row is written)
+    blocks = grid_blocks(tempo_map, start_label=from_label, start_bar=from_bar)
+    first = next(blocks)
     with common.closed_pipe_is_fine():
         # a map with a `start:` timecode adds a tenth column, timecode
-        write_beats(grid, sys.stdout, fmt=fmt, rate=sample_rate, tempo_map=tempo_map)
+        write_beats(
+            itertools.chain((first,), blocks),
+            sys.stdout,
+            fmt=fmt,
+            rate=sample_rate,
+            tempo_map=tempo_map,
+        )
 
 
 @app.command()

@@ -13,6 +13,10 @@ programming over the hits:
   hit that cannot costs as much as a thousand changes.
 - Cost = ``penalty`` per change + the weighted square errors (frames): so the fewest
   changes win, and among those the smallest errors.
+- Only a few arrivals are kept at each hit, so a span that surely costs more than
+  those is skipped unseen: a lower bound of its misses comes from a window of the hits
+  before its end, sliced by tempo (:class:`_HitWindow`). The fit is the one trying
+  every span gives, in time about linear in the hits of a real cue instead of cubic.
 
 The result is written as a tempo map: each segment becomes whole bars plus, where the
 beats do not fill a bar, one short bar (``3/4`` in a ``4/4`` cue), so every sync point
@@ -34,10 +38,13 @@ click grid (:func:`ictus.tempomap.build_grid`), and those errors are what is rep
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -370,27 +377,131 @@ class _Search:
             knot_hit,
         )
 
+    @cached_property
+    def whole(self) -> _WholeNumbers:
+        return _WholeNumbers.of(self.hits, self.rate, self.lo_f, self.hi_f)
+
     def run(self, *, ramps_allowed: bool, max_ramp_hits: int) -> list[list[_State]]:
-        """The kept arrivals at every knot (the last knot's list may be empty)."""
+        """The kept arrivals at every knot (the last knot's list may be empty).
+
+        The spans into a knot are tried from the nearest start back, and a span is
+        skipped when it surely costs more than what the knot keeps anyway (see
+        :meth:`_arrive` and :meth:`_arrive_last`). The fit is exactly the one trying
+        every span gives (candidates are gathered in the same order), but a long span
+        is costed only while it could still matter.
+        """
         n_knots = len(self.knot_times)
         states: list[list[_State]] = [[] for _ in range(n_knots)]
         states[0] = [_State(0.0, Fraction(0), None, None)]
+        cheapest_before = [math.inf, 0.0]  # the cheapest arrival at any knot before k
+        ramps = max_ramp_hits if ramps_allowed else 0
         for j in range(1, n_knots):
-            candidates: list[_State] = []
-            for i in range(j):
-                if not states[i]:
-                    continue
-                span = self.span(i, j)
-                candidates.extend(self.steps(span, states[i], last=j == n_knots - 1))
-                if ramps_allowed and i > 0 and j - i <= max_ramp_hits:
-                    candidates.extend(self.ramps(span, states[i]))
-            states[j] = _keep(candidates)
+            if j == n_knots - 1:
+                states[j] = self._arrive_last(j, states, ramps)
+            else:
+                states[j] = self._arrive(j, states, cheapest_before, ramps)
+            cheapest_before.append(
+                min(cheapest_before[j], min((s.cost for s in states[j]), default=math.inf))
+            )
         return states
+
+    def _from(
+        self, i: int, j: int, arrivals: list[_State], ramp: bool, worst: float
+    ) -> list[_State]:
+        """The candidate arrivals at knot ``j`` over the span from knot ``i`` (ramps
+        from an arrival that surely ends above ``worst`` left out)."""
+        span = self.span(i, j)
+        here = self.steps(span, arrivals, last=j == len(self.knot_times) - 1)
+        if ramp:
+            here.extend(self.ramps(span, arrivals, worst))
+        return here
+
+    def _floor(self, i: int, arrivals: list[_State]) -> float:
+        """What every way from knot ``i`` costs at least: its cheapest arrival and,
+        after the cue start, one change (ramps and soft endings included)."""
+        return min(s.cost for s in arrivals) + (self.change if i else 0.0)
+
+    def _arrive(
+        self, j: int, states: list[list[_State]], cheapest_before: list[float], ramps: int
+    ) -> list[_State]:
+        """The ``_BEAM`` arrivals kept at knot ``j``.
+
+        A span whose every step misses at least ``m`` hits (counted on a few probe
+        hits) is skipped when even ``m`` misses after its cheapest arrival cost more
+        than the ``_BEAM``-th best arrival found so far: it could not be kept. And
+        the search stops going back once every earlier start must miss as much
+        (:class:`_HitWindow`).
+        """
+        found: dict[int, list[_State]] = {}
+        beam = _Beam()
+        window = _HitWindow(self, float(self.knot_times[j]))
+        for i in range(j - 1, -1, -1):
+            ramp = 0 < j - i <= ramps and i > 0
+            if states[i] and not _surely_above(self._floor(i, states[i]), beam.worst()):
+                span = self.span(i, j)
+                if ramp or not self._cannot_be_kept(span, states[i], beam.worst()):
+                    found[i] = self._from(i, j, states[i], ramp, beam.worst())
+                    beam.add(found[i])
+            if i <= 1 or j - (i - 1) <= ramps:
+                continue
+            window.add_knot(i)
+            if _surely_above(cheapest_before[i] + window.fewest_misses() * _MISS_COST,
+                             beam.worst()):
+                break  # every start before knot i misses too much to be kept
+        return _keep([c for i in sorted(found) for c in found[i]])
+
+    def _arrive_last(self, j: int, states: list[list[_State]], ramps: int) -> list[_State]:
+        """The arrivals at the last knot, of which only the cheapest counts (nothing
+        follows it): a span is skipped when it surely costs more than the cheapest so
+        far. Its steps miss at least what the end-anchored window says, its soft
+        ending (a refitted tempo from its start) what a start-anchored one says."""
+        found: dict[int, list[_State]] = {}
+        best = math.inf
+        window = _HitWindow(self, float(self.knot_times[j]))
+        for i in range(j - 1, -1, -1):
+            ramp = 0 < j - i <= ramps and i > 0
+            if states[i] and (ramp or not self._loses(i, states[i], window, best)):
+                found[i] = self._from(i, j, states[i], ramp, best)
+                best = min(best, min((c.cost for c in found[i]), default=math.inf))
+            if i >= 1:
+                window.add_knot(i)
+        return _keep([c for i in sorted(found) for c in found[i]])
+
+    def _loses(self, i: int, arrivals: list[_State], window: _HitWindow, best: float) -> bool:
+        """True when every way from knot ``i`` to the last knot surely costs more than
+        ``best``; ``window`` holds the hits strictly between them."""
+        floor = self._floor(i, arrivals)
+        if not _surely_above(floor + window.fewest_misses() * _MISS_COST, best):
+            return False
+        start = _HitWindow(self, float(self.knot_times[i]))
+        first = self.knot_hit[i] + 1
+        for h in range(first, min(first + _PROBE_HITS, len(self.hits))):
+            start.add_hit(h)
+        return _surely_above(floor + start.fewest_misses() * _MISS_COST, best)
+
+    def _cannot_be_kept(self, span: _Span, arrivals: list[_State], worst: float) -> bool:
+        """True when every step over ``span`` surely costs more than ``worst``."""
+        if math.isinf(worst):
+            return False
+        duration = span.duration
+        first_beats = max(1, math.ceil(duration * self.lo_f / 60 - 1e-9))
+        last_beats = math.floor(duration * self.hi_f / 60 + 1e-9)
+        if last_beats < first_beats:
+            return True  # no step at all
+        misses = _fewest_misses(
+            span.rel, span.d, duration, np.arange(first_beats, last_beats + 1), self.fps
+        )
+        base = min(s.cost for s in arrivals)
+        return _surely_above(base + misses * _MISS_COST, worst)
 
     def span(self, i: int, j: int) -> _Span:
         start, end = self.knot_times[i], self.knot_times[j]
+        # the hits are in time order: the inner ones are one slice (found by bisection,
+        # not by a mask over every hit, which made the search cubic in the hits)
         t = self.t
-        inner = (t > float(start)) & (t < float(end))
+        lo = int(np.searchsorted(t, float(start), side="right"))
+        hi = int(np.searchsorted(t, float(end), side="left"))
+        inner = slice(lo, max(lo, hi))
         return _Span(i, j, start, end, t[inner] - float(start), self.d[inner], self.w[inner])
 
     def steps(self, span: _Span, arrivals: list[_State], *, last: bool) -> list[_State]:
@@ -447,9 +558,7 @@ class _Search:
     ) -> tuple[float, Segment] | None:
         """The last segment at its least-squares tempo instead: (total cost, segment)."""
         n = int(beats[0])
-        soft = _soft_ending(
-            self.hits, span.start, self.knot_hit[span.j], bpm, n, self.rate, self.lo_f, self.hi_f
-        )
+        soft = self.whole.soft_ending(span.start, self.knot_hit[span.j], bpm, n)
         if soft is None:
             return None
         soft_seg, soft_cost = soft
@@ -457,12 +566,17 @@ class _Search:
         extra = cost - float(landing[0])
         return base + extra + soft_cost, soft_seg
 
-    def ramps(self, span: _Span, arrivals: list[_State]) -> list[_State]:
+    def ramps(
+        self, span: _Span, arrivals: list[_State], worst: float = math.inf
+    ) -> list[_State]:
         """Ramps over ``span`` from each arrival's tempo, one per whole beat count
-        whose ramp lands the hit."""
+        whose ramp lands the hit; none from an arrival whose every ramp (its cost, a
+        change and a ramp's extra at least) surely costs more than ``worst``."""
         duration, shape = span.duration, self.ramp_shape
         out: list[_State] = []
         for k, state in enumerate(arrivals):
+            if _surely_above(state.cost + self.change * (1 + _RAMP_EXTRA), worst):
+                continue
             t0 = float(state.bpm)
             low, high = max(self.lo_f, t0 / 1.5), min(self.hi_f, t0 * 1.5)
             n_lo = max(1, math.ceil(duration / ramps.duration(t0, low, 1.0, shape)))
@@ -480,6 +594,114 @@ class _Search:
                 total += cost
                 out.append(_State(total, end, (span.i, k), seg))
         return out
+
+
+#: Hits of a span checked on every beat count to bound its misses from below.
+_PROBE_HITS = 32
+
+
+def _fewest_misses(
+    rel: NDArray[np.float64],
+    d: NDArray[np.float64],
+    duration: float,
+    beats: NDArray[np.int64],
+    fps: float,
+) -> int:
+    """The fewest probe hits any beat count misses: a lower bound of every count's
+    misses, by :func:`_constant_costs`'s own elementwise test on up to
+    ``_PROBE_HITS`` hits spread over the span."""
+    if not len(rel):
+        return 0
+    probe = np.unique(np.linspace(0, len(rel) - 1, min(len(rel), _PROBE_HITS)).astype(np.int64))
+    step = (duration / beats)[:, None] / d[None, probe]
+    n = np.floor(rel[None, probe] / step + 0.5)
+    err = (rel[None, probe] - n * step) * fps
+    return int((np.abs(err) > 0.5 + 1e-9).sum(1).min())
+
+
+def _surely_above(bound: float, worst: float) -> bool:
+    """``bound`` (a lower bound of a cost: an arrival's plus misses', float sums of
+    terms >= 0) is above ``worst`` by more than a rounding: a tie stays on the safe side."""
+    return not math.isinf(worst) and bound > worst + 1e-9 * max(1.0, abs(worst))
+
+
+class _HitWindow:
+    """How many of some hits any grid anchored at one time must miss, whatever its
+    tempo in the fit's range.
+
+    A span ending on knot ``j`` after whole beats puts its grid on ``t_j - k g / d``
+    (``g`` the beat, ``d`` the hit's divisions) wherever it starts, so whether a hit
+    inside is caught depends on the tempo alone (anchored at the end); a soft ending's
+    refitted grid is anchored at its start. For each of ``_BINS`` slices of the tempo
+    range, a hit that no tempo in the slice catches (with a margin far above float
+    rounding) counts as a miss; the fewest over the slices bounds the misses of every
+    such grid from below, and only grows as hits are added.
+    """
+
+    _BINS = 16384
+
+    def __init__(self, search: _Search, anchor: float) -> None:
+        self.search = search
+        self.anchor = anchor
+        # a step's tempo is 60 * beats / seconds with beats rounded inside lo..hi
+        self.lo = search.lo_f * (1 - 1e-6)
+        self.hi = search.hi_f * (1 + 1e-6)
+        self.width = (self.hi - self.lo) / self._BINS
+        self.misses = np.zeros(self._BINS, dtype=np.int64)
+        self.reach = (0.5 + 1e-6) / search.fps  # seconds a hit may be off and caught
+
+    def add_knot(self, i: int) -> None:
+        """Count the hits on knot ``i``."""
+        for h in range(self.search.knot_hit[i - 1] + 1, self.search.knot_hit[i] + 1):
+            self.add_hit(h)
+
+    def add_hit(self, h: int) -> None:
+        """Count hit ``h`` (in time order)."""
+        search = self.search
+        self._add(abs(float(search.t[h]) - self.anchor), float(search.d[h]))
+
+    def _add(self, r: float, d: float) -> None:
+        eps = self.reach
+        if r <= eps:
+            return  # on the end's own beat: always caught
+        m_lo = max(1, math.ceil(self.lo * d * (r - eps) / 60))
+        m_hi = math.floor(self.hi * d * (r + eps) / 60)
+        if m_hi - m_lo > 4 * self._BINS:
+            return  # grid points closer than the slices: assume it can be caught
+        if m_hi < m_lo:
+            self.misses += 1
+            return
+        m = np.arange(m_lo, m_hi + 1, dtype=np.float64)
+        # the tempos that put a grid point within reach: 60 m / (d (r -+ eps)); the
+        # reach's margin (1e-6 frame) is far wider than the float error of a slice edge
+        first = np.floor((60 * m / (d * (r + eps)) - self.lo) / self.width).astype(np.int64)
+        last = np.floor((60 * m / (d * (r - eps)) - self.lo) / self.width).astype(np.int64)
+        size = self._BINS + 1
+        cover = np.bincount(np.clip(first, 0, self._BINS), minlength=size) - np.bincount(
+            np.clip(last + 1, 0, self._BINS), minlength=size
+        )
+        self.misses += np.cumsum(cover[: self._BINS]) == 0
+
+    def fewest_misses(self) -> int:
+        return int(self.misses.min())
+
+
+class _Beam:
+    """The cheapest cost per distinct tempo among candidates so far, to bound a knot's
+    ``_BEAM``-th kept arrival from above (more candidates only lower it)."""
+
+    def __init__(self) -> None:
+        self.best: dict[Fraction, float] = {}
+
+    def add(self, candidates: list[_State]) -> None:
+        for c in candidates:
+            if c.cost < self.best.get(c.bpm, math.inf):
+                self.best[c.bpm] = c.cost
+
+    def worst(self) -> float:
+        if len(self.best) < _BEAM:
+            return math.inf
+        return heapq.nsmallest(_BEAM, self.best.values())[-1]
 
 
 def _keep(candidates: list[_State]) -> list[_State]:
@@ -546,6 +768,83 @@ def _soft_ending(
             cost += _MISS_COST
     end = start + beats * fitted
     return Segment(start, end, beats, new_bpm, new_bpm, None, last), cost
+
+
+@dataclass(frozen=True)
+class _WholeNumbers:
+    """The hits as whole numbers over common denominators, for :func:`_soft_ending`'s
+    exact arithmetic without a Fraction per hit (it runs for every span into the last
+    hit: a Fraction per hit each time made the end of a long fit quadratic and slow).
+
+    Times are ``times[h] / den``, weights ``weights[h] / weight_den``; ``lcm`` is the
+    least common multiple of the hits' divisions.
+    """
+
+    hits: Sequence[Hit]
+    rate: FrameRate
+    lo: float
+    hi: float
+    den: int
+    times: list[int]
+    weights: list[int]
+    float_weights: list[float]
+    divisions: list[int]
+    lcm: int
+
+    @classmethod
+    def of(cls, hits: Sequence[Hit], rate: FrameRate, lo: float, hi: float) -> _WholeNumbers:
+        den = math.lcm(*(Fraction(h.time).denominator for h in hits))
+        weight_den = math.lcm(*(Fraction(h.weight).denominator for h in hits))
+        divisions = [int(h.divisions) for h in hits]
+        return cls(
+            hits,
+            rate,
+            lo,
+            hi,
+            den,
+            [int(Fraction(h.time) * den) for h in hits],
+            [int(Fraction(h.weight) * weight_den) for h in hits],
+            [float(h.weight) for h in hits],
+            divisions,
+            math.lcm(*divisions),
+        )
+
+    def soft_ending(
+        self, start: Fraction, last: int, bpm: Fraction, beats: int
+    ) -> tuple[Segment, float] | None:
+        """:func:`_soft_ending` of the hits up to ``last``, with the same exact numbers
+        (so the same floats: a quotient of whole numbers is rounded once, correctly)."""
+        den, times, divs = self.den, self.times, self.divisions
+        s = int(start * den)
+        beat = seconds_at_tempo(1, bpm)
+        p, q = beat.numerator, beat.denominator
+        first = bisect.bisect_right(times, s, 0, last + 1)
+        rows = range(first, last + 1)
+        # k = floor((t - start) / (beat / d) + 1/2), in whole numbers
+        ks = [(2 * (times[h] - s) * q * divs[h] + den * p) // (2 * den * p) for h in rows]
+        lcm = self.lcm
+        # fitted = sum(w t b) / sum(w b b) with b = k / d, over common denominators
+        pairs = list(zip(rows, ks, strict=True))
+        sbb = sum(self.weights[h] * (k * (lcm // divs[h])) ** 2 for h, k in pairs)
+        if sbb == 0:
+            return None
+        stb = sum(self.weights[h] * (times[h] - s) * k * (lcm // divs[h]) for h, k in pairs)
+        fitted = Fraction(stb * lcm, sbb * den)
+        new_bpm = tempo_for(1, fitted)
+        if not self.lo <= new_bpm <= self.hi or new_bpm == bpm:
+            return None
+        fn, fd = fitted.numerator, fitted.denominator
+        fps = Fraction(self.rate.fps)
+        an, ad = fps.numerator, fps.denominator
+        cost = 0.0
+        for h, k in pairs:
+            d = divs[h]
+            error = ((times[h] - s) * d * fd - den * k * fn) * an / (den * d * fd * ad)
+            cost += self.float_weights[h] * error * error * 1e-3
+            if abs(error) > 0.5 + 1e-9:
+                cost += _MISS_COST
+        end = start + beats * fitted
+        return Segment(start, end, beats, new_bpm, new_bpm, None, last), cost
 
 
 def ramps_shapes() -> tuple[str, ...]:

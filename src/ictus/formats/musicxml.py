@@ -240,11 +240,14 @@ def read_musicxml(
         raise ParameterError(f"{flags}: not an option for MusicXML scores (only --bars is)")
     if bars is not None and (isinstance(bars, bool) or not isinstance(bars, int) or bars < 1):
         raise ParameterError(f"--bars must be a whole number >= 1, got {bars!r}")
-    root = _xml_root(path)
+    root, data, name = _xml_source(path)
     _check_repeats(root, path)
     notes: list[str] = []
     score = _music21_score(root, path)
-    bar_list, title = _score_bars(score, root, expand_repeats, notes.append)
+    try:
+        bar_list, title = _score_bars(score, root, expand_repeats, notes.append)
+    except _TempoMarkError as err:
+        raise _locate(err, data, name) from None
     if not bar_list:
         raise IctusError(f"{path}: the score has no measures")
     if bars is not None:
@@ -257,6 +260,12 @@ def read_musicxml(
 
 def _xml_root(path: str) -> ElementTree.Element:
     """The root element of a MusicXML file or of the score inside a ``.mxl`` archive."""
+    return _xml_source(path)[0]
+
+
+def _xml_source(path: str) -> tuple[ElementTree.Element, bytes, str]:
+    """The root element, the XML's bytes and the name to give them (the archive's
+    member after the ``.mxl`` file's own)."""
     try:
         data = read_input(path, "score")
     except IsADirectoryError:
@@ -290,7 +299,7 @@ def _xml_root(path: str) -> ElementTree.Element:
             f"{path}: not a MusicXML score (the XML's root element is <{tag}>, "
             "not <score-partwise>)"
         )
-    return root
+    return root, data, name
 
 
 def _unzip_score(data: bytes, path: str) -> tuple[bytes, str]:
@@ -562,12 +571,14 @@ def _add_direction(bar: _Bar, d: Direction, offset: Fraction) -> None:
     if d.printed is not None:
         number, unit = d.printed
         if d.sound is not None:
-            bar.events.append(_Event(offset, "tempo", (0, Tempo(d.sound * QUARTER / unit, unit))))
+            tempo = _written_tempo(d, d.sound * QUARTER / unit, unit, sound=True)
+            bar.events.append(_Event(offset, "tempo", (0, tempo)))
         else:
-            bar.events.append(_Event(offset, "tempo", (2, Tempo(number, unit))))
+            tempo = _written_tempo(d, number, unit, sound=False)
+            bar.events.append(_Event(offset, "tempo", (2, tempo)))
     elif d.sound is not None:
         rank = 3 if d.words else 1
-        bar.events.append(_Event(offset, "tempo", (rank, Tempo(d.sound))))
+        bar.events.append(_Event(offset, "tempo", (rank, _written_tempo(d, d.sound, None))))
     elif d.modulation is not None:
         bar.events.append(_Event(offset, "modulation", d.modulation))
     for text in d.rehearsal:
@@ -578,6 +589,46 @@ def _add_direction(bar: _Bar, d: Direction, offset: Fraction) -> None:
         bar.events.append(_Event(offset, "label", ("Coda", "Coda", 1)))
     for text in d.words:
         bar.events.extend(_word_events(_cue_text(text), offset))
+
+
+class _TempoMarkError(ParameterError):
+    """A tempo mark the model refuses, quoted as written, with a pattern that finds it
+    in the file (the parsed tree keeps no line numbers)."""
+
+    def __init__(self, message: str, pattern: bytes) -> None:
+        super().__init__(message)
+        self.pattern = pattern
+
+
+def _written_tempo(
+    d: Direction, bpm: Fraction, unit: Fraction | None, *, sound: bool = True
+) -> Tempo:
+    """``Tempo(bpm, unit)``, or an error that quotes the mark as the score writes it."""
+    try:
+        return Tempo(bpm, unit)
+    except ParameterError:
+        if sound:
+            text = d.sound_text or ""
+            quoted = f'<sound tempo="{text}">'
+            pattern = rb"tempo\s*=\s*[\"']\s*" + re.escape(text.strip().encode())
+        else:
+            text = d.printed_text or ""
+            quoted = f"<per-minute>{text}</per-minute>"
+            pattern = rb"<per-minute>\s*" + re.escape(text.strip().encode())
+        raise _TempoMarkError(
+            f"{quoted}: a tempo must be between 0.001 and 100000 quarter notes a minute",
+            pattern,
+        ) from None
+
+
+def _locate(err: _TempoMarkError, data: bytes, name: str) -> IctusError:
+    """The error at the line and column of the first mark written as it quotes."""
+    found = re.search(err.pattern, data)
+    if found is None:
+        return IctusError(f"{name}: {err}")
+    line = data.count(b"\n", 0, found.start()) + 1
+    column = found.start() - (data.rfind(b"\n", 0, found.start()) + 1) + 1
+    return ParseError(str(err), SourcePos(name, line, column, _source_line(data, line)))
 
 
 def _resolve_tempos(bar: _Bar) -> None:

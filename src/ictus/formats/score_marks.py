@@ -31,6 +31,8 @@ from fractions import Fraction
 from typing import Any
 from xml.etree import ElementTree
 
+from ictus.limits import check_number_text
+
 #: Note types as fractions of a whole note (``<beat-unit>``).
 NOTE_TYPES = {
     "maxima": Fraction(8),
@@ -47,7 +49,10 @@ NOTE_TYPES = {
 }
 
 # "72", "c. 72", "ca 72", "ca.72", "~72", "circa 72", "72-80" (the first number counts)
-_PER_MINUTE_RE = re.compile(r"^\s*(?:(?:c|ca|circa)\.?\s*|~\s*)?(\d+(?:\.\d+)?)")
+# (a power of ten belongs to the number: "1e9" is not 1)
+_PER_MINUTE_RE = re.compile(
+    r"^\s*(?:(?:c|ca|circa)\.?\s*|~\s*)?(\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,9 @@ class Direction:
         A metric modulation (``<metronome>`` with two beat units): old unit = new unit.
     sound : Fraction or None
         ``<sound tempo>``: the playback tempo in quarter notes per minute.
+    printed_text, sound_text : str or None
+        The ``<per-minute>`` text and the ``tempo`` attribute as written (an error
+        about the tempo quotes them, never a rounding of them).
     words : tuple of str
         The texts of ``<words>``.
     rehearsal : tuple of str
@@ -80,6 +88,8 @@ class Direction:
     words: tuple[str, ...] = ()
     rehearsal: tuple[str, ...] = ()
     coda: bool = False
+    printed_text: str | None = None
+    sound_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,10 +127,13 @@ def per_minute(text: str | None) -> Fraction | None:
 
     >>> per_minute("ca 72"), per_minute("c. 72"), per_minute("72.5"), per_minute("fast")
     (Fraction(72, 1), Fraction(72, 1), Fraction(145, 2), None)
+    >>> per_minute("1e9"), per_minute("0.0001")
+    (Fraction(1000000000, 1), Fraction(1, 10000))
     """
     match = _PER_MINUTE_RE.match(text or "")
     if match is None:
         return None
+    check_number_text(match.group(1), "<per-minute>")
     value = Fraction(match.group(1))
     return value if value > 0 else None
 
@@ -147,7 +160,8 @@ def _measure(m: ElementTree.Element, divisions: Fraction) -> Measure:
             directions.append(_direction(el, cursor, divisions))
         elif el.tag == "sound" and el.get("tempo"):
             at = cursor + _offset(el, divisions, playback=True)
-            directions.append(Direction(at, sound=_positive(el.get("tempo"))))
+            tempo = el.get("tempo")
+            directions.append(Direction(at, sound=_positive(tempo), sound_text=tempo))
         elif el.tag == "barline":
             final = final or _is_final_barline(el)
         cursor = max(cursor, Fraction(0))
@@ -181,7 +195,7 @@ def _is_final_barline(barline: ElementTree.Element) -> bool:
 
 def _direction(el: ElementTree.Element, cursor: Fraction, divisions: Fraction) -> Direction:
     at = cursor + _offset(el, divisions, playback=False)
-    printed = modulation = None
+    printed = modulation = printed_text = sound_text = None
     words: list[str] = []
     rehearsal: list[str] = []
     coda = False
@@ -189,9 +203,10 @@ def _direction(el: ElementTree.Element, cursor: Fraction, divisions: Fraction) -
         for item in kind:
             if item.tag == "metronome":
                 units = _beat_units(item)
-                number = per_minute(item.findtext("per-minute"))
+                text = item.findtext("per-minute")
+                number = per_minute(text)
                 if number is not None and units:
-                    printed = (number, units[0])
+                    printed, printed_text = (number, units[0]), text
                 elif len(units) == 2:
                     modulation = (units[0], units[1])
             elif item.tag == "words" and item.text and item.text.strip():
@@ -203,9 +218,13 @@ def _direction(el: ElementTree.Element, cursor: Fraction, divisions: Fraction) -
     sound = None
     for s in el.iter("sound"):
         if s.get("tempo"):
-            sound = _positive(s.get("tempo"))
+            sound_text = s.get("tempo")
+            sound = _positive(sound_text)
             at += _offset(s, divisions, playback=True)
-    return Direction(at, printed, modulation, sound, tuple(words), tuple(rehearsal), coda)
+    return Direction(
+        at, printed, modulation, sound, tuple(words), tuple(rehearsal), coda,
+        printed_text, sound_text,
+    )
 
 
 def _offset(el: ElementTree.Element, divisions: Fraction, *, playback: bool) -> Fraction:
@@ -243,9 +262,15 @@ def _positive(text: str | None) -> Fraction | None:
 
 
 def _fraction(text: str | None, *, signed: bool = False) -> Fraction | None:
-    """A decimal number from the XML, exactly; None when it is not one."""
+    """A decimal number from the XML, exactly; None when it is not one.
+
+    A number beyond ictus's digits or power of ten (``1e999999999`` would take hours to
+    make exact) is refused with a one-line error.
+    """
+    text = (text or "").strip()
+    check_number_text(text, "a number in the score")
     try:
-        value = Fraction((text or "").strip())
+        value = Fraction(text)
     except (ValueError, ZeroDivisionError):
         return None
     if value < 0 and not signed:

@@ -16,7 +16,8 @@ keeps that timeline, so every other question about time goes to the same place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -217,15 +218,20 @@ def _bar_template(section: Section) -> tuple[NDArray[Any], ...]:
 
 
 def _section_clicks(
-    line: Timeline, index: int, bar_from: int
+    line: Timeline, index: int, template: tuple[NDArray[Any], ...], bar_from: int, bar_to: int
 ) -> tuple[dict[str, NDArray[Any]], NDArray[np.float64], NDArray[np.float64]]:
-    """Clicks of bars ``bar_from..`` of a section: (columns, seconds from section start, tempo)."""
+    """Clicks of bars ``bar_from..bar_to - 1`` (from 0) of a section: (columns, seconds
+    from the section start, tempo).
+
+    Every value is computed from the bar number and the bar's template alone, so a few
+    bars at a time give exactly the numbers the whole section at once would.
+    """
     section = line.tempo_map.sections[index]
-    offs, beats, subs, lvls = _bar_template(section)
+    offs, beats, subs, lvls = template
     bar_q = float(section.bar_quarters)
-    nbars = section.bars - bar_from
+    nbars = bar_to - bar_from
     per_bar = len(offs)
-    bar_idx = np.repeat(np.arange(bar_from, section.bars, dtype=np.int64), per_bar)
+    bar_idx = np.repeat(np.arange(bar_from, bar_to, dtype=np.int64), per_bar)
     q = bar_idx * bar_q + np.tile(offs, nbars)
     seconds, tempo = line.section_clock(index, q)
     volume = np.full(len(q), section.volume, dtype=np.float32)
@@ -384,6 +390,122 @@ def summarize(tempo_map: TempoMap, line: Timeline | None = None) -> MapSummary:
     return MapSummary(float(line.duration), float(line.lead), clicks, sounding)
 
 
+#: Clicks in one block of :func:`grid_blocks` (whole bars, so a block may hold more).
+BLOCK_CLICKS = 1 << 14
+
+
+def _section_names(tempo_map: TempoMap, first: int) -> tuple[list[str], dict[str, int]]:
+    """The grid's section names in order of first use from section ``first`` on."""
+    names: list[str] = [COUNT_IN]
+    index: dict[str, int] = {COUNT_IN: 0}
+    for section in tempo_map.sections[first:]:
+        name = section.label or ""
+        if name not in index:
+            index[name] = len(names)
+            names.append(name)
+    return names, index
+
+
+def grid_blocks(
+    tempo_map: TempoMap,
+    *,
+    start_label: str | None = None,
+    start_bar: int | None = None,
+    clicks: int = BLOCK_CLICKS,
+) -> Iterator[ClickGrid]:
+    """The clicks of :func:`build_grid`, in order, a few whole bars at a time.
+
+    Each block is a :class:`ClickGrid` of about ``clicks`` clicks (at least one bar;
+    count-in and short sections are gathered into one block) holding exactly the
+    numbers the whole grid holds at those places, with the grid's ``section_names``,
+    ``duration`` and ``timeline``; cues, layers and gap bars are the whole grid's
+    (:func:`build_grid`). Memory stays that of one block however long the map:
+    ``ictus beats`` writes ten million clicks this way.
+
+    >>> from ictus.tempomap.model import Tempo
+    >>> m = TempoMap((Section(3, Tempo(120)), Section(2, Tempo(60), label="b")))
+    >>> [len(b) for b in grid_blocks(m, clicks=6)]
+    [8, 8, 4]
+    >>> np.concatenate([b.time for b in grid_blocks(m, clicks=6)]).tolist() == (
+    ...     build_grid(m).time.tolist())
+    True
+    """
+    if clicks < 1:
+        raise ParameterError(f"a block holds at least one click, got {clicks}")
+    line = Timeline(tempo_map, start_label=start_label, start_bar=start_bar)
+    check_size(tempo_map, line)
+    i0, b0 = line.start_index, line.start_bar_offset
+    names, name_index = _section_names(tempo_map, i0)
+    empty: NDArray[Any] = np.empty(0)
+    head = ClickGrid(
+        *(empty,) * 9,
+        section_names=tuple(names),
+        duration=float(line.duration),
+        title=tempo_map.title,
+        timeline=line,
+    )
+    parts: list[dict[str, NDArray[Any]]] = []
+    held = 0
+    if tempo_map.count_in:
+        parts.append(_count_in_clicks(line))
+        held = len(parts[0]["time"])
+    lead = float(line.lead * line.scale)
+    for i in range(i0, len(tempo_map.sections)):
+        section = tempo_map.sections[i]
+        template = _bar_template(section)
+        bar_from = b0 if i == i0 else 0
+        step = max(1, clicks // len(template[0]))
+        offset = float(line.unscaled_offset(i))
+        first_seconds = None
+        for lo in range(bar_from, section.bars, step):
+            to = min(lo + step, section.bars)
+            cols, seconds, tempo = _section_clicks(line, i, template, lo, to)
+            if i == i0 and bar_from > 0:
+                # starting mid-section: measure from the start bar's own (float) downbeat,
+                # so the first click is exactly at the count-in's end, not a rounding
+                # error off
+                if first_seconds is None:
+                    first_seconds = seconds[0]
+                cols["time"] = lead + (seconds - first_seconds)
+            else:
+                cols["time"] = offset + seconds
+            cols["tempo"] = tempo
+            cols["section"] = np.full(len(seconds), name_index[section.label or ""], np.int32)
+            cols["position"] = float(line.section_quarter(i)) + cols.pop("q")
+            parts.append(cols)
+            held += len(seconds)
+            if held >= clicks:
+                yield _block(head, parts)
+                parts, held = [], 0
+    if parts:
+        yield _block(head, parts)
+
+
+def _block(head: ClickGrid, parts: list[dict[str, NDArray[Any]]]) -> ClickGrid:
+    """One block of clicks from its parts (times and tempos still at scale 1)."""
+
+    def cat(key: str, dtype: Any) -> NDArray[Any]:
+        return np.concatenate([p[key] for p in parts]).astype(dtype, copy=False)
+
+    assert head.timeline is not None
+    scale = float(head.timeline.scale)
+    time = cat("time", np.float64)
+    if scale != 1.0:
+        time = time / scale
+    return replace(
+        head,
+        time=time,
+        bar=cat("bar", np.int32),
+        beat=cat("beat", np.int32),
+        sub=cat("sub", np.int16),
+        level=cat("level", np.int8),
+        volume=cat("volume", np.float32),
+        section=cat("section", np.int32),
+        tempo=cat("tempo", np.float64) * scale,
+        position=cat("position", np.float64),
+    )
+
+
 def build_grid(
     tempo_map: TempoMap,
     *,
@@ -405,46 +527,40 @@ def build_grid(
     ClickGrid
         Silent clicks (pattern ``.``, muted bars) are included with level ``silent``.
         Its :attr:`~ClickGrid.timeline` answers time questions about the same start.
+        The clicks are those of :func:`grid_blocks`, joined.
     """
-    line = Timeline(tempo_map, start_label=start_label, start_bar=start_bar)
-    check_size(tempo_map, line)
+    # one block the size of the limit: the whole grid, joined once
+    (grid,) = grid_blocks(
+        tempo_map, start_label=start_label, start_bar=start_bar, clicks=MAX_CLICKS + 1
+    )
+    assert grid.timeline is not None
+    return _with_marks(grid, grid.timeline)
+
+
+def _with_marks(grid: ClickGrid, line: Timeline) -> ClickGrid:
+    """The grid with its cues, polyrhythm layers and gap bars, from where it starts."""
+    tempo_map = line.tempo_map
     i0, b0 = line.start_index, line.start_bar_offset
     scale = float(tempo_map.scale)
-
-    names: list[str] = [COUNT_IN]
-    name_index: dict[str, int] = {COUNT_IN: 0}
-    parts: list[dict[str, NDArray[Any]]] = []
-    if tempo_map.count_in:
-        parts.append(_count_in_clicks(line))
     lead = float(line.lead * line.scale)
-
     cues: list[GridCue] = []
     layer_parts: list[dict[str, NDArray[Any]]] = []
     voices: dict[LayerVoice, int] = {}
     gap_bars: set[int] = set()
+    # starting mid-section: layers are measured from the start bar's own downbeat, the
+    # same float the beats are measured from (grid_blocks)
+    first_seconds = 0.0
+    if b0 > 0:
+        start = tempo_map.sections[i0]
+        first_seconds = _section_clicks(line, i0, _bar_template(start), b0, b0 + 1)[1][0]
     for i in range(i0, len(tempo_map.sections)):
         section = tempo_map.sections[i]
         bar_from = b0 if i == i0 else 0
-        name = section.label or ""
-        if name not in name_index:
-            name_index[name] = len(names)
-            names.append(name)
-        cols, seconds, tempo = _section_clicks(line, i, bar_from)
-        if i == i0 and bar_from > 0:
-            # starting mid-section: measure from the start bar's own (float) downbeat, so
-            # the first click is exactly at the count-in's end, not a rounding error off
-            cols["time"] = lead + (seconds - seconds[0])
-        else:
-            cols["time"] = float(line.unscaled_offset(i)) + seconds
-        cols["tempo"] = tempo
-        cols["section"] = np.full(len(seconds), name_index[name], dtype=np.int32)
-        cols["position"] = float(line.section_quarter(i)) + cols.pop("q")
-        parts.append(cols)
         first_bar = tempo_map.first_bar_of(i)
         gap_bars.update(first_bar + b for b in section.gap_bars() if b >= bar_from)
         for layer in _layer_clicks(line, i, bar_from, voices):
             if i == i0 and bar_from > 0:
-                layer["time"] = lead + (layer.pop("seconds") - seconds[0])
+                layer["time"] = lead + (layer.pop("seconds") - first_seconds)
             else:
                 layer["time"] = float(line.unscaled_offset(i)) + layer.pop("seconds")
             layer["position"] = float(line.section_quarter(i)) + layer.pop("q")
@@ -457,34 +573,15 @@ def build_grid(
             cues.append(
                 GridCue(
                     float(t) / scale,
-                    tempo_map.first_bar_of(i) + cue.bar - 1,
+                    first_bar + cue.bar - 1,
                     cue.beat,
                     cue.text,
-                    name,
+                    section.label or "",
                 )
             )
-
-    def cat(key: str, dtype: Any) -> NDArray[Any]:
-        return np.concatenate([p[key] for p in parts]).astype(dtype, copy=False)
-
-    time = cat("time", np.float64)
-    if scale != 1.0:
-        time = time / scale
-    return ClickGrid(
-        time=time,
-        bar=cat("bar", np.int32),
-        beat=cat("beat", np.int32),
-        sub=cat("sub", np.int16),
-        level=cat("level", np.int8),
-        volume=cat("volume", np.float32),
-        section=cat("section", np.int32),
-        tempo=cat("tempo", np.float64) * scale,
-        position=cat("position", np.float64),
-        section_names=tuple(names),
-        duration=float(line.duration),
+    return replace(
+        grid,
         cues=tuple(cues),
-        title=tempo_map.title,
-        timeline=line,
         layers=_joined_layers(layer_parts, scale),
         layer_voices=tuple(sorted(voices, key=voices.__getitem__)),
         gap_bars=frozenset(gap_bars),

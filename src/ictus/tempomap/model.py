@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, Inexact, localcontext
 from enum import IntEnum
 from fractions import Fraction
 from typing import Literal
@@ -102,10 +103,32 @@ def check_text(text: str, what: str) -> None:
         )
 
 
+def exact_text(value: Fraction) -> str:
+    """A number as it is, never rounded: its decimal when that ends within 30 digits,
+    else the fraction, else (very long) ``about`` its float.
+
+    >>> exact_text(Fraction(1, 10000)), exact_text(Fraction(10**9)), exact_text(Fraction(1, 3))
+    ('0.0001', '1000000000', '1/3')
+    >>> exact_text(Fraction(10**100)), exact_text(Fraction(10**50 + 1, 3))
+    ('1E+100', 'about 3.33333e+49')
+    """
+    with localcontext() as ctx:
+        ctx.prec = 30
+        ctx.traps[Inexact] = True
+        try:
+            exact = Decimal(value.numerator) / Decimal(value.denominator)
+        except Inexact:
+            text = f"{value.numerator}/{value.denominator}"
+            return text if len(text) <= 30 else f"about {float(value):g}"
+    text = format(exact, "f")
+    return text if len(text) <= 30 else str(exact.normalize())
+
+
 def check_tempo_range(bpm: Fraction, what: str = "tempo") -> Fraction:
     if not MIN_BPM <= bpm <= MAX_BPM:
-        shown = "a number beyond 10^5" if bpm > MAX_BPM else f"{float(bpm):g}"
-        raise ParameterError(f"{what} must be between 0.001 and 100000 BPM, got {shown}")
+        raise ParameterError(
+            f"{what} must be between 0.001 and 100000 BPM, got {exact_text(bpm)}"
+        )
     return bpm
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, TextIO
 
@@ -48,7 +49,7 @@ def beat_rows(grid: ClickGrid, rate: int) -> list[dict[str, object]]:
 
 #: Rows formatted at a time: the whole of a ten-million-click grid as Python objects
 #: would take gigabytes.
-_CHUNK = 1 << 16
+_CHUNK = 1 << 14
 
 
 def _rows(
@@ -108,7 +109,7 @@ def click_timecodes(tempo_map: TempoMap, grid: ClickGrid) -> list[str]:
 
 
 def write_beats(
-    grid: ClickGrid,
+    grid: ClickGrid | Iterable[ClickGrid],
     stream: TextIO,
     *,
     fmt: str = "csv",
@@ -117,48 +118,72 @@ def write_beats(
 ) -> None:
     """Write one row per click (silent ones included) as ``csv`` or ``json``.
 
-    Pass the ``tempo_map`` the grid was built from to add a ``timecode`` column (after
-    the nine fixed ones) when the map has a start timecode.
+    ``grid`` is a whole grid or its blocks in order
+    (:func:`~ictus.tempomap.grid.grid_blocks`: constant memory for any length). Pass
+    the ``tempo_map`` the grid was built from to add a ``timecode`` column (after the
+    nine fixed ones) when the map has a start timecode.
     """
     if fmt not in ("csv", "json"):
         raise ParameterError(f"unknown beat-list format {fmt!r}; choose csv or json")
-    timecodes = None
-    if tempo_map is not None and tempo_map.start is not None:
-        timecodes = click_timecodes(tempo_map, grid)
+    if rate <= 0:
+        raise ParameterError(f"sample rate must be > 0, got {rate}")
+    blocks = (grid,) if isinstance(grid, ClickGrid) else grid
+    with_timecode = tempo_map is not None and tempo_map.start is not None
     if fmt == "json":
-        # row by row, as json.dump(rows, indent=1) would write the whole list: the rows
-        # of ten million clicks as Python dicts would take gigabytes
-        samples = grid.samples(rate)
-        stream.write("[")
-        for start in range(0, len(grid), _CHUNK):
-            rows = _rows(grid, samples, start, min(start + _CHUNK, len(grid)))
+        _write_json(blocks, stream, rate, tempo_map if with_timecode else None)
+    else:
+        _write_csv(blocks, stream, rate, tempo_map if with_timecode else None)
+
+
+def _write_json(
+    blocks: Iterable[ClickGrid], stream: TextIO, rate: int, tempo_map: TempoMap | None
+) -> None:
+    # row by row, as json.dump(rows, indent=1) would write the whole list: the rows
+    # of ten million clicks as Python dicts would take gigabytes
+    stream.write("[")
+    index = 0
+    for block in blocks:
+        timecodes = click_timecodes(tempo_map, block) if tempo_map is not None else None
+        samples = block.samples(rate)
+        for start in range(0, len(block), _CHUNK):
+            rows = _rows(block, samples, start, min(start + _CHUNK, len(block)))
             for k, row in enumerate(rows):
+                row["index"] = index
                 if timecodes is not None:
                     row["timecode"] = timecodes[start + k]
                 text = json.dumps(row, indent=1).replace("\n", "\n ")
-                stream.write(("\n " if start + k == 0 else ",\n ") + text)
-        stream.write("\n]\n" if len(grid) else "]\n")
-        return
+                stream.write(("\n " if index == 0 else ",\n ") + text)
+                index += 1
+    stream.write("\n]\n" if index else "]\n")
+
+
+def _write_csv(
+    blocks: Iterable[ClickGrid], stream: TextIO, rate: int, tempo_map: TempoMap | None
+) -> None:
     names = [level.label for level in Level]
-    samples = grid.samples(rate)
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow((*HEADER, "timecode") if timecodes is not None else HEADER)
-    # whole columns at once (a million rows stay fast), a block of rows at a time (ten
-    # million rows as Python objects would take gigabytes)
-    for start in range(0, len(grid), _CHUNK):
-        end = min(start + _CHUNK, len(grid))
-        part = slice(start, end)
-        columns: list[Any] = [
-            range(start, end),
-            np.char.mod("%.9f", grid.time[part]).tolist(),
-            samples[part].tolist(),
-            grid.bar[part].tolist(),
-            grid.beat[part].tolist(),
-            grid.sub[part].tolist(),
-            [names[x] for x in grid.level[part].tolist()],
-            [_tempo_text(t) for t in grid.tempo[part].tolist()],
-            [grid.section_names[x] for x in grid.section[part].tolist()],
-        ]
-        if timecodes is not None:
-            columns.append(timecodes[start:end])
-        writer.writerows(zip(*columns, strict=True))
+    writer.writerow((*HEADER, "timecode") if tempo_map is not None else HEADER)
+    index = 0
+    for block in blocks:
+        timecodes = click_timecodes(tempo_map, block) if tempo_map is not None else None
+        samples = block.samples(rate)
+        # whole columns at once (a million rows stay fast), a block of rows at a time
+        # (ten million rows as Python objects would take gigabytes)
+        for start in range(0, len(block), _CHUNK):
+            end = min(start + _CHUNK, len(block))
+            part = slice(start, end)
+            columns: list[Any] = [
+                range(index, index + end - start),
+                np.char.mod("%.9f", block.time[part]).tolist(),
+                samples[part].tolist(),
+                block.bar[part].tolist(),
+                block.beat[part].tolist(),
+                block.sub[part].tolist(),
+                [names[x] for x in block.level[part].tolist()],
+                [_tempo_text(t) for t in block.tempo[part].tolist()],
+                [block.section_names[x] for x in block.section[part].tolist()],
+            ]
+            if timecodes is not None:
+                columns.append(timecodes[start:end])
+            writer.writerows(zip(*columns, strict=True))
+            index += end - start

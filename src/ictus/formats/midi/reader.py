@@ -50,7 +50,16 @@ from ictus.formats.midi.labels import (
 from ictus.formats.midi.smf import MidiFileError, Song, read_song
 from ictus.formats.typed_tempo import typed_bpm
 from ictus.limits import read_input
-from ictus.tempomap.model import CountIn, Cue, Meter, Section, Tempo, TempoMap, unit_name
+from ictus.tempomap.model import (
+    MAX_BPM,
+    CountIn,
+    Cue,
+    Meter,
+    Section,
+    Tempo,
+    TempoMap,
+    unit_name,
+)
 from ictus.tempomap.timeline import seconds_at_tempo, stepped_seconds
 
 CLICK_UNITS = ("meter", "file")
@@ -183,6 +192,8 @@ def _timebase(song: Song, name: str, problems: list[str]) -> tuple[Fraction, _Te
             raise MidiFileError(f"{name}: unknown SMPTE frame rate code -{fps_code} in the header")
         if per_frame == 0:
             raise MidiFileError(f"{name}: the header gives 0 ticks per SMPTE frame")
+        for tick, uspq in tempo_events:
+            _check_tempo_event(name, tick, int(uspq))
         at_zero = [int(v) for t, v in tempo_events if t == 0]
         uspq = at_zero[-1] if at_zero else DEFAULT_TEMPO
         ignored = sum(1 for t, v in tempo_events if t > 0 and v != uspq)
@@ -196,10 +207,24 @@ def _timebase(song: Song, name: str, problems: list[str]) -> tuple[Fraction, _Te
     per_quarter = Fraction(song.division)
     changes: dict[Fraction, Fraction] = {Fraction(0): Fraction(60_000_000, DEFAULT_TEMPO)}
     for tick, uspq in tempo_events:
+        _check_tempo_event(name, tick, int(uspq))
         # the tempo the DAW's user typed (112, not 30000000/267857): formats/typed_tempo.py
         changes[tick / per_quarter] = typed_bpm(uspq)
     at = sorted(changes)
     return per_quarter, _TempoLine(at, [changes[q] for q in at])
+
+
+def _check_tempo_event(name: str, tick: int, uspq: int) -> None:
+    """Refuse a tempo event beyond the model's range, quoting it as the file stores it
+    (microseconds per quarter note), never a rounding of it."""
+    if uspq == 0 or Fraction(60_000_000, uspq) > MAX_BPM:
+        bpm = Fraction(60_000_000, max(uspq, 1))
+        exact = "" if bpm.denominator == 1 else "about "
+        shown = "" if uspq == 0 else f" ({exact}{round(bpm):,} BPM)"
+        raise MidiFileError(
+            f"{name}: the tempo event at tick {tick:,} sets {uspq} microseconds per quarter "
+            f"note{shown}; a tempo must be between 0.001 and 100000 quarter notes a minute"
+        )
 
 
 # -- bars -------------------------------------------------------------------------
