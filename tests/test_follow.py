@@ -110,7 +110,7 @@ def rigs(
     wanted = {
         name
         for item in request.session.items
-        if item.module is request.module
+        if getattr(item, "module", None) is request.module  # doctests have none
         for name in getattr(item, "fixturenames", ())
         if name in ("backup_rig", "lead_rig")
     }

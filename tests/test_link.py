@@ -219,7 +219,7 @@ def rigs(request: pytest.FixtureRequest) -> Iterator[dict[str, subprocess.Popen[
     wanted = {
         RIGS[name]
         for item in request.session.items
-        if item.module is request.module
+        if getattr(item, "module", None) is request.module  # doctests have none
         for name in getattr(item, "fixturenames", ())
         if name in RIGS
     }

@@ -492,7 +492,12 @@ def _record(p: Practice, choice: "BackendChoice", tempo_map: "TempoMap", play: d
     with common_values():
         synced, jack_options = live.sync_flags(sync, choice.name, tempo_map)
     settings = live.PlaySettings(tempo_map=tempo_map, **play)  # type: ignore[arg-type]
-    audio = make_backend(choice.name, **choice.options, **options, **jack_options)
+    backend_options = dict(choice.options)
+    if choice.name == "null":
+        # a take is played in real time: a null backend racing ahead without a terminal
+        # would fill the take's ring faster than its writer drains it
+        backend_options["driver"] = "paced"
+    audio = make_backend(choice.name, **backend_options, **options, **jack_options)
     extras = synced + live.Attachments(inputs=(recorder,))
     engine = live.make_engine(settings, audio, extras)
     live.stop_on_sigterm()
