@@ -1222,6 +1222,82 @@ def test_pruned_map_fit_equals_trying_every_span(n: int, seed: int,
     assert pruned == every
 
 
+def _steady_hits(beats: list[int], bpm: str, per_beat: int,
+                 off_grid: list[tuple[int, int]]) -> list[object]:
+    """Hits exactly on a steady grid: ``beats`` counted in 1/``per_beat`` beats of
+    ``bpm`` (exact times, not rounded to frames), plus a few off it (a grid point and
+    a shift in 48ths of a second)."""
+    from fractions import Fraction
+
+    from ictus.film.hits import Hit
+
+    step = 60 / Fraction(bpm) / per_beat
+    grid = {"1": "beat", "2": "8th", "4": "16th"}[str(per_beat)]
+    hits = [Hit(b * step, f"h{b}", Fraction(1), grid) for b in beats]
+    hits += [Hit(b * step + Fraction(shift, 48), f"x{b}") for b, shift in off_grid
+             if b * step + Fraction(shift, 48) > 0]
+    return hits
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(beats=st.lists(st.integers(1, 160), min_size=2, max_size=45, unique=True),
+       bpm=st.sampled_from(["120", "97.5", "144", "60"]),
+       per_beat=st.sampled_from([1, 2]),
+       off_grid=st.lists(st.tuples(st.integers(1, 160), st.integers(-20, 20)), max_size=3),
+       ramps=st.booleans())
+def test_map_fit_of_hits_on_a_steady_grid_equals_trying_every_span(
+        beats: list[int], bpm: str, per_beat: int, off_grid: list[tuple[int, int]],
+        ramps: bool) -> None:
+    """Hits on one steady grid (every span lands, so only the same-tempo dominance
+    skips anything), with and without a few off it: the fit is the one trying every
+    span finds."""
+    from unittest import mock
+
+    from ictus.errors import IctusError
+    from ictus.film import fitmap
+    from ictus.timebase import FPS_24
+
+    hits = _steady_hits(sorted(beats), bpm, per_beat, off_grid)
+
+    def fit() -> object:
+        try:
+            got = fitmap.fit_map(hits, rate=FPS_24, lo=40, hi=240,  # type: ignore[arg-type]
+                                 ramps_allowed=ramps)
+        except IctusError as err:
+            return str(err)
+        return (got.segments, got.errors_frames, got.tempo_map)
+
+    pruned = fit()
+    with mock.patch.object(fitmap, "_surely_above", lambda *a: False):
+        every = fit()
+    assert pruned == every
+
+
+def test_map_fit_of_a_steady_grid_is_one_tempo() -> None:
+    """Eighty hits on beats of 120 BPM (gaps of one to five beats) fit as one
+    segment at exactly 120 BPM, every hit on its beat, in well under the seconds
+    trying every span took (100 such hits: 10.8 s)."""
+    import random
+    from fractions import Fraction
+
+    from ictus.film.fitmap import fit_map
+    from ictus.timebase import FPS_24
+
+    rng = random.Random(7)
+    beats, at = [], 0
+    for _ in range(80):
+        at += rng.randint(1, 5)
+        beats.append(at)
+    start = time.perf_counter()
+    fit = fit_map(_steady_hits(beats, "120", 1, []), rate=FPS_24, lo=40,  # type: ignore[arg-type]
+                  hi=240)
+    seconds = time.perf_counter() - start
+    assert [(s.bpm_start, s.beats, s.ramp) for s in fit.segments] == [
+        (Fraction(120), beats[-1], None)]
+    assert fit.errors_frames == (0.0,) * 80
+    assert seconds < 5, seconds
+
+
 @pytest.mark.soak
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("n", [150, 300])

@@ -435,11 +435,24 @@ class _Search:
         found: dict[int, list[_State]] = {}
         beam = _Beam()
         window = _HitWindow(self, float(self.knot_times[j]))
+        unpriced = 0  # spans past the ramps costed before the cue start's
         for i in range(j - 1, -1, -1):
             ramp = 0 < j - i <= ramps and i > 0
-            if states[i] and not _surely_above(self._floor(i, states[i]), beam.worst()):
+            floor = self._floor(i, states[i]) if states[i] else math.inf
+            if i not in found and states[i] and not _surely_above(floor, beam.worst()):
                 span = self.span(i, j)
-                if ramp or not self._cannot_be_kept(span, states[i], beam.worst()):
+                keep = ramp or not self._cannot_be_kept(span, states[i], beam)
+                if keep and not ramp and 0 not in found:
+                    unpriced += 1
+                    if unpriced >= _START_FIRST_AFTER:
+                        # The cue start's span, early (it has no ramps, so its place in
+                        # the order changes nothing): on a steady grid it lands every
+                        # tempo that lands at all, and cheapest, so the spans from
+                        # later starts are dominated at their own tempos.
+                        found[0] = self._from(0, j, states[0], False, beam.worst())
+                        beam.add(found[0])
+                        keep = not self._cannot_be_kept(span, states[i], beam)
+                if keep:
                     found[i] = self._from(i, j, states[i], ramp, beam.worst())
                     beam.add(found[i])
             if i <= 1 or j - (i - 1) <= ramps:
@@ -479,8 +492,12 @@ class _Search:
             start.add_hit(h)
         return _surely_above(floor + start.fewest_misses() * _MISS_COST, best)
 
-    def _cannot_be_kept(self, span: _Span, arrivals: list[_State], worst: float) -> bool:
-        """True when every step over ``span`` surely costs more than ``worst``."""
+    def _cannot_be_kept(self, span: _Span, arrivals: list[_State], beam: _Beam) -> bool:
+        """True when no step over ``span`` could be kept: each surely costs more than
+        the beam's worst, or more than a cheaper arrival already found at its very tempo
+        (a knot keeps one arrival a tempo). On a steady grid every span lands, but its
+        landing tempo is the one the start's span already brought, far cheaper."""
+        worst = beam.worst()
         if math.isinf(worst):
             return False
         duration = span.duration
@@ -488,11 +505,30 @@ class _Search:
         last_beats = math.floor(duration * self.hi_f / 60 + 1e-9)
         if last_beats < first_beats:
             return True  # no step at all
-        misses = _fewest_misses(
+        misses = _probe_misses(
             span.rel, span.d, duration, np.arange(first_beats, last_beats + 1), self.fps
         )
-        base = min(s.cost for s in arrivals)
-        return _surely_above(base + misses * _MISS_COST, worst)
+        # every step pays its start's cheapest arrival, a change after the cue start
+        # (a jump and a short bar only add) and a thousand a missed probe hit
+        floor = min(s.cost for s in arrivals) + (self.change if span.i else 0.0)
+        fewest = int(misses.min())
+        if _surely_above(floor + fewest * _MISS_COST, worst):
+            return True
+        # the beat counts whose probe misses alone do not rule them out
+        allowed = fewest
+        most = int(misses.max())
+        while allowed < most and not _surely_above(floor + (allowed + 1) * _MISS_COST, worst):
+            allowed += 1
+        live = np.flatnonzero(misses <= allowed)
+        if len(live) > _DOMINATED_TRIES:
+            return False
+        seconds = span.end - span.start
+        for k in live.tolist():
+            bpm = Fraction(60 * (first_beats + k)) / seconds
+            if not _surely_above(floor + int(misses[k]) * _MISS_COST,
+                                 beam.best.get(bpm, math.inf)):
+                return False
+        return True
 
     def span(self, i: int, j: int) -> _Span:
         start, end = self.knot_times[i], self.knot_times[j]
@@ -600,23 +636,31 @@ class _Search:
 _PROBE_HITS = 32
 
 
-def _fewest_misses(
+#: Spans (past the ramps) costed into a knot before the cue start's span is, early.
+_START_FIRST_AFTER = 16
+
+#: Tempos of a span checked one by one against the arrivals already found at them.
+_DOMINATED_TRIES = 8
+
+
+def _probe_misses(
     rel: NDArray[np.float64],
     d: NDArray[np.float64],
     duration: float,
     beats: NDArray[np.int64],
     fps: float,
-) -> int:
-    """The fewest probe hits any beat count misses: a lower bound of every count's
-    misses, by :func:`_constant_costs`'s own elementwise test on up to
-    ``_PROBE_HITS`` hits spread over the span."""
+) -> NDArray[np.int64]:
+    """How many probe hits each beat count misses: a lower bound of its misses, by
+    :func:`_constant_costs`'s own elementwise test on up to ``_PROBE_HITS`` hits
+    spread over the span."""
     if not len(rel):
-        return 0
+        return np.zeros(len(beats), dtype=np.int64)
     probe = np.unique(np.linspace(0, len(rel) - 1, min(len(rel), _PROBE_HITS)).astype(np.int64))
     step = (duration / beats)[:, None] / d[None, probe]
     n = np.floor(rel[None, probe] / step + 0.5)
     err = (rel[None, probe] - n * step) * fps
-    return int((np.abs(err) > 0.5 + 1e-9).sum(1).min())
+    result: NDArray[np.int64] = (np.abs(err) > 0.5 + 1e-9).sum(1)
+    return result
 
 
 def _surely_above(bound: float, worst: float) -> bool:
