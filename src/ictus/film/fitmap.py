@@ -42,7 +42,7 @@ import bisect
 import heapq
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import cached_property
 
@@ -348,6 +348,7 @@ class _Search:
     w: NDArray[np.float64]
     knot_times: list[Fraction]
     knot_hit: list[int]
+    cheapest_since: list[float] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -394,15 +395,17 @@ class _Search:
         states: list[list[_State]] = [[] for _ in range(n_knots)]
         states[0] = [_State(0.0, Fraction(0), None, None)]
         cheapest_before = [math.inf, 0.0]  # the cheapest arrival at any knot before k
+        self.cheapest_since.clear()
+        self.cheapest_since.extend([math.inf, math.inf])  # ... at any knot from 1 to k - 1
         ramps = max_ramp_hits if ramps_allowed else 0
         for j in range(1, n_knots):
             if j == n_knots - 1:
                 states[j] = self._arrive_last(j, states, ramps)
             else:
                 states[j] = self._arrive(j, states, cheapest_before, ramps)
-            cheapest_before.append(
-                min(cheapest_before[j], min((s.cost for s in states[j]), default=math.inf))
-            )
+            here = min((s.cost for s in states[j]), default=math.inf)
+            cheapest_before.append(min(cheapest_before[j], here))
+            self.cheapest_since.append(min(self.cheapest_since[j], here))
         return states
 
     def _from(
@@ -436,6 +439,7 @@ class _Search:
         beam = _Beam()
         window = _HitWindow(self, float(self.knot_times[j]))
         unpriced = 0  # spans past the ramps costed before the cue start's
+        next_try = ramps + _START_FIRST_AFTER  # how far back to try _rest_dominated
         for i in range(j - 1, -1, -1):
             ramp = 0 < j - i <= ramps and i > 0
             floor = self._floor(i, states[i]) if states[i] else math.inf
@@ -461,6 +465,10 @@ class _Search:
             if _surely_above(cheapest_before[i] + window.fewest_misses() * _MISS_COST,
                              beam.worst()):
                 break  # every start before knot i misses too much to be kept
+            if 0 in found and j - i >= next_try:
+                if self._rest_dominated(i, j, window, beam):
+                    break  # every start before knot i is dominated at its tempos
+                next_try = 2 * (j - i)
         return _keep([c for i in sorted(found) for c in found[i]])
 
     def _arrive_last(self, j: int, states: list[list[_State]], ramps: int) -> list[_State]:
@@ -479,6 +487,63 @@ class _Search:
             if i >= 1:
                 window.add_knot(i)
         return _keep([c for i in sorted(found) for c in found[i]])
+
+    def _rest_dominated(self, i: int, j: int, window: _HitWindow, beam: _Beam) -> bool:
+        """True when no step from a knot after the cue start and before knot ``i`` to
+        knot ``j`` could be kept (the cue start's span is already costed).
+
+        Such a step pays at least the cheapest arrival at those knots and a change,
+        plus a thousand for each hit of ``window`` (those from knot ``i`` on) its
+        tempo's slice must miss: the slices where that is not yet more than the worst
+        kept arrival are live. A step's tempo is ``60 n / (t_j - t_s)``; every one
+        that falls in a live slice must be a tempo already found, more cheaply.
+        """
+        worst = beam.worst()
+        floor = self.cheapest_since[i] + self.change
+        if i < 2 or math.isinf(floor):
+            return True  # no arrival there: no step from there
+        if math.isinf(worst):
+            return False
+        misses = window.misses
+        allowed = -1
+        most = int(misses.max())
+        while allowed < most and not _surely_above(floor + (allowed + 1) * _MISS_COST, worst):
+            allowed += 1
+        live = np.flatnonzero(misses <= allowed)
+        if len(live) > _LIVE_SLICES:
+            return False
+        if not len(live):
+            return True
+        # live slices as tempo intervals, a hair wider than the slices (float edges)
+        cut = np.flatnonzero(np.diff(live) > 1) + 1
+        firsts = live[np.r_[0, cut]]
+        lasts = live[np.r_[cut - 1, len(live) - 1]]
+        t_lo = (window.lo + firsts * window.width) * (1 - 1e-9)
+        t_hi = (window.lo + (lasts + 1) * window.width) * (1 + 1e-9)
+        whole = self.whole
+        ends = self.knot_hit
+        t_j = whole.times[ends[j]]
+        seconds = (t_j - np.array([whole.times[ends[s]] for s in range(1, i)], dtype=object))
+        secs = seconds.astype(np.float64) / whole.den
+        n_lo = np.ceil(t_lo[None, :] * secs[:, None] / 60)
+        n_hi = np.floor(t_hi[None, :] * secs[:, None] / 60)
+        count = np.maximum(n_hi - n_lo + 1, 0)
+        if count.sum() > 4 * i + 64:
+            return False
+        keys = {(b.numerator, b.denominator): cost for b, cost in beam.best.items()}
+        dearest = -math.inf
+        for s, k in zip(*np.nonzero(count), strict=True):
+            gap = int(seconds[s])
+            for n in range(int(n_lo[s, k]), int(n_hi[s, k]) + 1):
+                # the step's tempo 60 n den / gap, in lowest terms
+                num, den = 60 * n * whole.den, gap
+                g = math.gcd(num, den)
+                cost = keys.get((num // g, den // g))
+                if cost is None:
+                    return False
+                dearest = max(dearest, cost)
+        # none at all: every step misses more than the worst kept arrival allows
+        return dearest == -math.inf or _surely_above(floor, dearest)
 
     def _loses(self, i: int, arrivals: list[_State], window: _HitWindow, best: float) -> bool:
         """True when every way from knot ``i`` to the last knot surely costs more than
@@ -638,6 +703,9 @@ _PROBE_HITS = 32
 
 #: Spans (past the ramps) costed into a knot before the cue start's span is, early.
 _START_FIRST_AFTER = 16
+
+#: Live tempo slices past which :meth:`_Search._rest_dominated` does not look.
+_LIVE_SLICES = 256
 
 #: Tempos of a span checked one by one against the arrivals already found at them.
 _DOMINATED_TRIES = 8
