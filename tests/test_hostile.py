@@ -8,6 +8,7 @@ classes have bounded hypothesis fuzz loops (every example capped in time).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import stat
@@ -1239,18 +1240,19 @@ def _steady_hits(beats: list[int], bpm: str, per_beat: int,
     return hits
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(beats=st.lists(st.integers(1, 160), min_size=2, max_size=45, unique=True),
        bpm=st.sampled_from(["120", "97.5", "144", "60"]),
        per_beat=st.sampled_from([1, 2]),
        off_grid=st.lists(st.tuples(st.integers(1, 160), st.integers(-20, 20)), max_size=3),
-       ramps=st.booleans())
+       ramps=st.booleans(), probes_first=st.booleans())
 def test_map_fit_of_hits_on_a_steady_grid_equals_trying_every_span(
         beats: list[int], bpm: str, per_beat: int, off_grid: list[tuple[int, int]],
-        ramps: bool) -> None:
+        ramps: bool, probes_first: bool) -> None:
     """Hits on one steady grid (every span lands, so only the same-tempo dominance
     skips anything), with and without a few off it: the fit is the one trying every
-    span finds."""
+    span finds, also when every span's beat counts are priced on probe hits first
+    (as only long spans' are)."""
     from unittest import mock
 
     from ictus.errors import IctusError
@@ -1267,10 +1269,54 @@ def test_map_fit_of_hits_on_a_steady_grid_equals_trying_every_span(
             return str(err)
         return (got.segments, got.errors_frames, got.tempo_map)
 
-    pruned = fit()
+    with mock.patch.object(fitmap, "_PRICED_WHOLE", 0 if probes_first else 200_000):
+        pruned = fit()
     with mock.patch.object(fitmap, "_surely_above", lambda *a: False):
         every = fit()
     assert pruned == every
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), steady=st.booleans(), n=st.integers(10, 120),
+       ends=st.tuples(st.floats(0, 1), st.floats(0, 1)), base=st.sampled_from([0.0, 0.2]),
+       limit=st.sampled_from([math.inf, 1.5, 1003.0]))
+def test_beat_counts_priced_on_probes_first_are_the_cheapest(
+        seed: int, steady: bool, n: int, ends: tuple[float, float], base: float,
+        limit: float) -> None:
+    """A long span's three cheapest beat counts, found by pricing probe hits first,
+    are those pricing every count on every hit finds (same order, same costs), less
+    those that surely cost more than the limit."""
+    import random
+    from fractions import Fraction
+    from unittest import mock
+
+    import numpy as np
+
+    from ictus.film import fitmap
+    from ictus.timebase import FPS_24
+
+    rng = random.Random(seed)
+    hits = (_steady_hits(sorted(rng.sample(range(1, 4 * n), n)), "120", 2,
+                         [(rng.randint(1, 4 * n), rng.randint(-9, 9)) for _ in range(2)])
+            if steady else _drifting_hits(n, seed))
+    search = fitmap._Search.of(fitmap._sorted_hits(hits), FPS_24, 40.0, 240.0, 1.0, 4,
+                               "beats")
+    knots = len(search.knot_times)
+    i, j = sorted(int(e * (knots - 1)) for e in ends)
+    if j == i:
+        return
+    span = search.span(i, j)
+    first = max(1, math.ceil(span.duration * 40 / 60 - 1e-9))
+    beats = np.arange(first, math.floor(span.duration * 240 / 60 + 1e-9) + 1)
+    if not len(beats):
+        return
+    with mock.patch.object(fitmap, "_PRICED_WHOLE", 0):
+        got = search._cheapest_counts(span, beats, Fraction(97), base, limit)
+    costs = search._step_costs(
+        fitmap._constant_costs(span.rel, span.d, span.w, span.duration, beats, search.fps),
+        span, beats, Fraction(97))
+    order = np.argsort(costs, kind="stable")[:3].tolist()
+    assert got == [(k, float(costs[k])) for k in order if base + costs[k] <= limit]
 
 
 def test_map_fit_of_a_steady_grid_is_one_tempo() -> None:

@@ -414,7 +414,9 @@ class _Search:
         """The candidate arrivals at knot ``j`` over the span from knot ``i`` (ramps
         from an arrival that surely ends above ``worst`` left out)."""
         span = self.span(i, j)
-        here = self.steps(span, arrivals, last=j == len(self.knot_times) - 1)
+        last = j == len(self.knot_times) - 1
+        # (a soft ending may cost less than its step: at the last knot, every step)
+        here = self.steps(span, arrivals, last=last, limit=math.inf if last else worst)
         if ramp:
             here.extend(self.ramps(span, arrivals, worst))
         return here
@@ -476,11 +478,13 @@ class _Search:
         follows it): a span is skipped when it surely costs more than the cheapest so
         far. Its steps miss at least what the end-anchored window says, its soft
         ending (a refitted tempo from its start) what a start-anchored one says."""
-        found: dict[int, list[_State]] = {}
-        best = math.inf
+        # The cue start's span first (it has no ramps, so its place in the order
+        # changes nothing): on a steady grid it is the cheapest by a change.
+        found: dict[int, list[_State]] = {0: self._from(0, j, states[0], False, math.inf)}
+        best = min((c.cost for c in found[0]), default=math.inf)
         window = _HitWindow(self, float(self.knot_times[j]))
-        for i in range(j - 1, -1, -1):
-            ramp = 0 < j - i <= ramps and i > 0
+        for i in range(j - 1, 0, -1):
+            ramp = 0 < j - i <= ramps
             if states[i] and (ramp or not self._loses(i, states[i], window, best)):
                 found[i] = self._from(i, j, states[i], ramp, best)
                 best = min(best, min((c.cost for c in found[i]), default=math.inf))
@@ -549,6 +553,8 @@ class _Search:
         """True when every way from knot ``i`` to the last knot surely costs more than
         ``best``; ``window`` holds the hits strictly between them."""
         floor = self._floor(i, arrivals)
+        if _surely_above(floor, best):
+            return True  # even with no miss at all
         if not _surely_above(floor + window.fewest_misses() * _MISS_COST, best):
             return False
         start = _HitWindow(self, float(self.knot_times[i]))
@@ -605,9 +611,11 @@ class _Search:
         inner = slice(lo, max(lo, hi))
         return _Span(i, j, start, end, t[inner] - float(start), self.d[inner], self.w[inner])
 
-    def steps(self, span: _Span, arrivals: list[_State], *, last: bool) -> list[_State]:
+    def steps(
+        self, span: _Span, arrivals: list[_State], *, last: bool, limit: float = math.inf
+    ) -> list[_State]:
         """Constant tempos over ``span`` (the best three beat counts), each after the
-        cheapest arrival at its start."""
+        cheapest arrival at its start; none that surely costs more than ``limit``."""
         duration = span.duration
         first_beats = max(1, math.ceil(duration * self.lo_f / 60 - 1e-9))
         last_beats = math.floor(duration * self.hi_f / 60 + 1e-9)
@@ -616,21 +624,78 @@ class _Search:
         base = min(s.cost for s in arrivals)
         best_from = min(range(len(arrivals)), key=lambda k: arrivals[k].cost)
         beats = np.arange(first_beats, last_beats + 1)
-        costs = _constant_costs(span.rel, span.d, span.w, duration, beats, self.fps)
-        costs = self._step_costs(costs, span, beats, arrivals[best_from].bpm)
         out: list[_State] = []
-        for k in np.argsort(costs, kind="stable")[:3].tolist():
+        for k, cost in self._cheapest_counts(span, beats, arrivals[best_from].bpm,
+                                             base, limit):
             n = int(beats[k])
             bpm = Fraction(60 * n) / (span.end - span.start)
             seg = Segment(span.start, span.end, n, bpm, bpm, None, self.knot_hit[span.j])
-            out.append(_State(base + float(costs[k]), bpm, (span.i, best_from), seg))
+            out.append(_State(base + cost, bpm, (span.i, best_from), seg))
             if last:
                 # nothing follows the last segment: it need not land exactly on
                 # the last hit, so its tempo may be the least-squares one
-                soft = self._soft(span, bpm, beats[k : k + 1], float(costs[k]), base)
+                soft = self._soft(span, bpm, beats[k : k + 1], cost, base)
                 if soft is not None:
                     out.append(_State(soft[0], soft[1].bpm_end, (span.i, best_from), soft[1]))
         return out
+
+    def _cheapest_counts(
+        self,
+        span: _Span,
+        beats: NDArray[np.int64],
+        before: Fraction,
+        base: float = 0.0,
+        limit: float = math.inf,
+    ) -> list[tuple[int, float]]:
+        """The three cheapest beat counts over ``span`` (ties to the fewer beats), as
+        (index into ``beats``, cost of the step), less those whose step after ``base``
+        surely costs more than ``limit``.
+
+        A long span's counts are priced first on a few probe hits: the square errors
+        and misses of some hits are a lower bound of all of them, so only the counts
+        whose bound is not surely above the third cheapest found are priced on every
+        hit (each count's cost is its own row, the same floats either way).
+        """
+        rel, d, w, duration, fps = span.rel, span.d, span.w, span.duration, self.fps
+
+        def price(
+            hits: slice | NDArray[np.int64], counts: NDArray[np.int64]
+        ) -> NDArray[np.float64]:
+            landing = _constant_costs(rel[hits], d[hits], w[hits], duration, beats[counts], fps)
+            return self._step_costs(landing, span, beats[counts], before)
+
+        def wanted(ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+            return [(k, c) for k, c in ranked if not _surely_above(base + c, limit)]
+
+        def beyond(bound: float) -> bool:
+            return _surely_above(bound, third) or _surely_above(base + bound, limit)
+
+        every = np.arange(len(beats))
+        if len(beats) * len(rel) <= _PRICED_WHOLE:
+            costs = price(slice(None), every)
+            order = np.argsort(costs, kind="stable")[:3]
+            return wanted(list(zip(order.tolist(), costs[order].tolist(), strict=True)))
+        chosen, probes, third = every, _PRICE_PROBES, math.inf
+        while len(chosen) > 32 and probes < len(rel):
+            probe = np.unique(np.linspace(0, len(rel) - 1, probes).astype(np.int64))
+            bound = price(probe, chosen)
+            by_bound = np.argsort(bound, kind="stable")
+            if math.isinf(third):
+                first = np.sort(chosen[by_bound[:8]])
+                third = float(np.sort(price(slice(None), first))[min(2, len(first) - 1)])
+            # the counts whose bound is not surely above it are a prefix of by_bound
+            low, high = 0, len(by_bound)
+            while low < high:
+                mid = (low + high) // 2
+                if beyond(float(bound[by_bound[mid]])):
+                    high = mid
+                else:
+                    low = mid + 1
+            chosen = np.sort(chosen[by_bound[:low]])
+            probes *= 8  # still many: a finer bound for those
+        costs = price(slice(None), chosen)
+        order = np.argsort(costs, kind="stable")[:3]
+        return wanted(list(zip(chosen[order].tolist(), costs[order].tolist(), strict=True)))
 
     def _step_costs(
         self,
@@ -703,6 +768,11 @@ _PROBE_HITS = 32
 
 #: Spans (past the ramps) costed into a knot before the cue start's span is, early.
 _START_FIRST_AFTER = 16
+
+#: Steps (beat counts times inner hits) priced on every hit at once; past it, on
+#: ``_PRICE_PROBES`` probe hits first.
+_PRICED_WHOLE = 200_000
+_PRICE_PROBES = 8
 
 #: Live tempo slices past which :meth:`_Search._rest_dominated` does not look.
 _LIVE_SLICES = 256
