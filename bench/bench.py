@@ -14,7 +14,8 @@ median counts; ratios against a peer measured in the same run are what to compar
 - scaling with the number of sections (bench_scaling.py): 10,000 against a 100-section
   baseline, as a per-section ratio (1 = linear); ``ictus beats`` of 10 M clicks against
   100 bars (time per bar and peak RSS as ratios);
-- ``film fit --map`` of 200 and 2,000 hits against 50 (bench_film.py), per-hit ratio;
+- ``film fit --map`` of 200 and 2,000 hits against 50 (bench_film.py), per-hit ratio; the
+  same for 100, 200 and 2,000 hits all on one steady 120 BPM grid;
 - then the live engine (bench_engine.py), the show's audio path (bench_show.py) and the
   callback under load from the frontends (bench_load.py).
 """

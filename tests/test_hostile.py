@@ -1241,7 +1241,7 @@ def _steady_hits(beats: list[int], bpm: str, per_beat: int,
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(beats=st.lists(st.integers(1, 160), min_size=2, max_size=45, unique=True),
+@given(beats=st.lists(st.integers(1, 240), min_size=2, max_size=70, unique=True),
        bpm=st.sampled_from(["120", "97.5", "144", "60"]),
        per_beat=st.sampled_from([1, 2]),
        off_grid=st.lists(st.tuples(st.integers(1, 160), st.integers(-20, 20)), max_size=3),
@@ -1317,6 +1317,54 @@ def test_beat_counts_priced_on_probes_first_are_the_cheapest(
         span, beats, Fraction(97))
     order = np.argsort(costs, kind="stable")[:3].tolist()
     assert got == [(k, float(costs[k])) for k in order if base + costs[k] <= limit]
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n=st.integers(40, 100), gaps=st.integers(1, 7),
+       per_beat=st.sampled_from([1, 2]), off=st.integers(0, 3))
+def test_starts_left_untried_for_dominance_could_not_be_kept(
+        seed: int, n: int, gaps: int, per_beat: int, off: int) -> None:
+    """Whenever the search stops going back into a knot because every earlier start
+    is dominated, each step from every such start (priced in full) costs surely more
+    than the worst arrival kept or than one already found at its tempo."""
+    import random
+    from unittest import mock
+
+    from ictus.film import fitmap
+    from ictus.timebase import FPS_24
+
+    rng = random.Random(seed)
+    beats, at = [], 0
+    for _ in range(n):
+        at += rng.randint(1, gaps)
+        beats.append(at)
+    hits = _steady_hits(beats, "120", per_beat,
+                        [(rng.randint(1, at), rng.randint(-9, 9)) for _ in range(off)])
+    seen: dict[str, object] = {}
+    arrive, dominated = fitmap._Search._arrive, fitmap._Search._rest_dominated
+    checked = []
+
+    def keep_states(self: object, j: int, states: object, *args: object) -> object:
+        seen["states"] = states
+        return arrive(self, j, states, *args)  # type: ignore[arg-type]
+
+    def check(self: fitmap._Search, i: int, j: int, window: object, beam: object) -> bool:
+        verdict = dominated(self, i, j, window, beam)  # type: ignore[arg-type]
+        if verdict:
+            states = seen["states"]
+            worst = beam.worst()  # type: ignore[attr-defined]
+            for start in range(1, i):
+                if not states[start]:  # type: ignore[index]
+                    continue
+                for c in self.steps(self.span(start, j), states[start], last=False):  # type: ignore[index]
+                    same = beam.best.get(c.bpm, math.inf)  # type: ignore[attr-defined]
+                    assert c.cost > worst or c.cost > same, (start, j, c)
+            checked.append(j)
+        return verdict
+
+    with mock.patch.object(fitmap._Search, "_arrive", keep_states), \
+            mock.patch.object(fitmap._Search, "_rest_dominated", check):
+        fitmap.fit_map(hits, rate=FPS_24, lo=40, hi=240)  # type: ignore[arg-type]
 
 
 def test_map_fit_of_a_steady_grid_is_one_tempo() -> None:

@@ -531,23 +531,63 @@ class _Search:
         secs = seconds.astype(np.float64) / whole.den
         n_lo = np.ceil(t_lo[None, :] * secs[:, None] / 60)
         n_hi = np.floor(t_hi[None, :] * secs[:, None] / 60)
-        count = np.maximum(n_hi - n_lo + 1, 0)
-        if count.sum() > 4 * i + 64:
+        count = np.maximum(n_hi - n_lo + 1, 0).astype(np.int64)
+        if count.sum() > 64 * i + 64:
             return False
-        keys = {(b.numerator, b.denominator): cost for b, cost in beam.best.items()}
+        # every (start, beats) pair whose tempo falls in a live slice
+        rows, cols = np.nonzero(count)
+        reps = count[rows, cols]
+        pair_row = np.repeat(rows, reps)
+        pair_n = np.repeat(n_lo[rows, cols].astype(np.int64), reps) + (
+            np.arange(int(reps.sum())) - np.repeat(np.cumsum(reps) - reps, reps)
+        )
+        bpm = 60 * pair_n / secs[pair_row]
+        keys = sorted(beam.best)
+        floats = np.array([float(b) for b in keys])
+        at = np.clip(np.searchsorted(floats, bpm), 1, max(1, len(floats) - 1))
+        near = np.zeros(len(bpm), dtype=bool)
+        if len(floats):
+            for side in (at - 1, np.minimum(at, len(floats) - 1)):
+                near |= np.abs(floats[side] - bpm) <= 1e-9 * bpm
+        if not self._probes_miss(i, pair_row[~near] + 1, pair_n[~near], secs, allowed + 1):
+            return False
         dearest = -math.inf
-        for s, k in zip(*np.nonzero(count), strict=True):
-            gap = int(seconds[s])
-            for n in range(int(n_lo[s, k]), int(n_hi[s, k]) + 1):
-                # the step's tempo 60 n den / gap, in lowest terms
-                num, den = 60 * n * whole.den, gap
-                g = math.gcd(num, den)
-                cost = keys.get((num // g, den // g))
-                if cost is None:
-                    return False
-                dearest = max(dearest, cost)
+        exact = {(b.numerator, b.denominator): cost for b, cost in beam.best.items()}
+        for r, n in zip(pair_row[near].tolist(), pair_n[near].tolist(), strict=True):
+            # the step's tempo 60 n den / gap in lowest terms: one already found?
+            num, gap = 60 * n * whole.den, int(seconds[r])
+            g = math.gcd(num, gap)
+            cost = exact.get((num // g, gap // g))
+            if cost is None:
+                return False
+            dearest = max(dearest, cost)
         # none at all: every step misses more than the worst kept arrival allows
         return dearest == -math.inf or _surely_above(floor, dearest)
+
+    def _probes_miss(
+        self,
+        i: int,
+        starts: NDArray[np.int64],
+        beats: NDArray[np.int64],
+        secs: NDArray[np.float64],
+        at_least: int,
+    ) -> bool:
+        """True when each step (from knot ``starts[k]``, ``beats[k]`` beats, to the knot
+        ``secs[starts[k] - 1]`` seconds later) surely misses ``at_least`` of five hits
+        spread between its start and knot ``i`` (by its own test, with a margin)."""
+        if not len(starts):
+            return True
+        ends = np.array(self.knot_hit)
+        first = ends[starts] + 1
+        size = ends[i - 1] - first + 1
+        if size.min() < 5:
+            return False
+        probes = first[:, None] + (np.arange(5)[None, :] * size[:, None]) // 5
+        rel = self.t[probes] - self.t[ends[starts]][:, None]
+        step = (secs[starts - 1] / beats)[:, None] / self.d[probes]
+        err = (rel - np.floor(rel / step + 0.5) * step) * self.fps
+        misses = (np.abs(err) > 0.5 + 1e-6).sum(1)
+        return bool(misses.min() >= at_least)
 
     def _loses(self, i: int, arrivals: list[_State], window: _HitWindow, best: float) -> bool:
         """True when every way from knot ``i`` to the last knot surely costs more than
