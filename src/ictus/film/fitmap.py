@@ -15,8 +15,11 @@ programming over the hits:
   changes win, and among those the smallest errors.
 - Only a few arrivals are kept at each hit, so a span that surely costs more than
   those is skipped unseen: a lower bound of its misses comes from a window of the hits
-  before its end, sliced by tempo (:class:`_HitWindow`). The fit is the one trying
-  every span gives, in time about linear in the hits of a real cue instead of cubic.
+  before its end, sliced by tempo (:class:`_HitWindow`). A knot keeps one arrival a
+  tempo, so a step is skipped too when an arrival at its very tempo is already found
+  cheaper: on a steady grid every span lands, but at the tempo the cue start's span
+  brings for less. The fit is the one trying every span gives, in time about linear
+  in the hits of a real cue instead of cubic.
 
 The result is written as a tempo map: each segment becomes whole bars plus, where the
 beats do not fill a bar, one short bar (``3/4`` in a ``4/4`` cue), so every sync point
