@@ -483,10 +483,17 @@ class _Search:
         ending (a refitted tempo from its start) what a start-anchored one says."""
         # The cue start's span first (it has no ramps, so its place in the order
         # changes nothing): on a steady grid it is the cheapest by a change.
-        found: dict[int, list[_State]] = {0: self._from(0, j, states[0], False, math.inf)}
-        best = min((c.cost for c in found[0]), default=math.inf)
+        found: dict[int, list[_State]] = {}
+        best = math.inf
+        if self._lands_somewhere(self.span(0, j)):
+            found[0] = self._from(0, j, states[0], False, math.inf)
+            best = min((c.cost for c in found[0]), default=math.inf)
         window = _HitWindow(self, float(self.knot_times[j]))
-        for i in range(j - 1, 0, -1):
+        for i in range(j - 1, 0 if 0 in found else -1, -1):
+            if i == 0:
+                if not self._loses(0, states[0], window, best):
+                    found[0] = self._from(0, j, states[0], False, best)
+                break
             ramp = 0 < j - i <= ramps
             if states[i] and (ramp or not self._loses(i, states[i], window, best)):
                 found[i] = self._from(i, j, states[i], ramp, best)
@@ -494,6 +501,15 @@ class _Search:
             if i >= 1:
                 window.add_knot(i)
         return _keep([c for i in sorted(found) for c in found[i]])
+
+    def _lands_somewhere(self, span: _Span) -> bool:
+        """Whether some step over ``span`` catches all its probe hits."""
+        first_beats = max(1, math.ceil(span.duration * self.lo_f / 60 - 1e-9))
+        last_beats = math.floor(span.duration * self.hi_f / 60 + 1e-9)
+        if last_beats < first_beats:
+            return False
+        beats = np.arange(first_beats, last_beats + 1)
+        return bool(_probe_misses(span.rel, span.d, span.duration, beats, self.fps).min() == 0)
 
     def _rest_dominated(self, i: int, j: int, window: _HitWindow, beam: _Beam) -> bool:
         """True when no step from a knot after the cue start and before knot ``i`` to
@@ -734,7 +750,9 @@ class _Search:
                     high = mid
                 else:
                     low = mid + 1
-            chosen = np.sort(chosen[by_bound[:low]])
+            kept, chosen = len(chosen), np.sort(chosen[by_bound[:low]])
+            if 2 * len(chosen) > kept:
+                break  # the bound hardly separates them: price them all at once
             probes *= 8  # still many: a finer bound for those
         costs = price(slice(None), chosen)
         order = np.argsort(costs, kind="stable")[:3]
