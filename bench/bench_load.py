@@ -815,6 +815,18 @@ def _pct(us: float) -> str:
     return f"{100 * us / (PERIOD / RATE * 1e6):.1f} %"
 
 
+def _print_threads(console: Any, mode: str, r: dict[str, Any]) -> None:
+    """The garbage collections of a show mode, and (``show:alone``) its threads."""
+    if "gc" in r:
+        console.print(f"  {mode}: garbage collections {json.dumps(r['gc'])}")
+    if "thread_cpu" in r:
+        cpu = sorted(r["thread_cpu"].items(), key=lambda kv: -kv[1][1])
+        console.print(
+            f"  {mode}: CPU s, wake-ups by thread while playing "
+            + ", ".join(f"{k} {v[0]:.2f} {v[1]}" for k, v in cpu)
+        )
+
+
 def print_results(results: dict[str, Any], facts: dict[str, Any]) -> None:
     """One row per condition, then each condition's p99.9 against idle's."""
     from rich.console import Console
@@ -897,14 +909,7 @@ def print_results(results: dict[str, Any], facts: dict[str, Any]) -> None:
         c = r.get("counts")
         if c:
             console.print(f"  {mode}: clients' counts {json.dumps(c)}")
-        if "gc" in r:
-            console.print(f"  {mode}: garbage collections {json.dumps(r['gc'])}")
-        if "thread_cpu" in r:
-            cpu = sorted(r["thread_cpu"].items(), key=lambda kv: -kv[1][1])
-            console.print(
-                f"  {mode}: CPU s, wake-ups by thread while playing "
-                + ", ".join(f"{k} {v[0]:.2f} {v[1]}" for k, v in cpu)
-            )
+        _print_threads(console, mode, r)
     wall = results.get("inside", {}).get("wall", {}).get("p999")
     if wall is not None:
         ok = "meets" if wall / period_us < TARGET else "MISSES"
