@@ -11,7 +11,6 @@ import gc
 import os
 import select
 import sys
-import threading
 
 #: Seconds a thread may hold the GIL while another waits (see :func:`realtime_habits`).
 SWITCH_INTERVAL = 0.0001
@@ -34,9 +33,8 @@ def realtime_habits() -> None:
     gc.freeze()  # no gc.collect() first: it would hold the GIL for a long while
 
 
-def gil_holder_priority(thread: threading.Thread | None = None) -> bool:
-    """Give the calling thread (or ``thread``, started) the lowest real-time priority,
-    where allowed.
+def gil_holder_priority() -> bool:
+    """Give the calling thread the lowest real-time priority, where allowed.
 
     Python threads share one lock (the GIL). If an ordinary thread holding it is
     pre-empted by another process, the real-time audio thread waits for it: priority
@@ -44,11 +42,8 @@ def gil_holder_priority(thread: threading.Thread | None = None) -> bool:
     audio thread (JACK runs it higher) but not to ordinary processes. Returns whether
     it worked (it needs root, or an rtprio limit, and Linux).
     """
-    which = 0 if thread is None else thread.native_id
-    if which is None:
-        return False
     try:
-        os.sched_setscheduler(which, os.SCHED_FIFO, os.sched_param(1))
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
     except (AttributeError, OSError):
         return False
     return True
@@ -79,7 +74,7 @@ class Doorbell:
 
     def ring(self) -> None:
         """Wake the waiter (callback side: never blocks; a full pipe is rung already)."""
-        try:  # noqa: SIM105 (no context manager made in the callback)
+        try:
             os.write(self._write, b"\0")
         except OSError:  # full (BlockingIOError), or closed: it is ringing or gone
             pass

@@ -35,7 +35,7 @@ from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ictus.engine import Backend, Engine, State, Status, rt
+from ictus.engine import Backend, Engine, State, Status
 from ictus.engine.rt import Doorbell
 from ictus.errors import IctusError, ParameterError
 from ictus.show.check import check_show
@@ -172,8 +172,6 @@ class ShowRunner:
             raise
         self._thread = threading.Thread(target=self._watch, name="ictus-show", daemon=True)
         self._thread.start()
-        if self.stage.backend.realtime:
-            rt.gil_holder_priority(self._thread)  # it takes the GIL too
         return self
 
     def close(self) -> None:
@@ -233,10 +231,6 @@ class ShowRunner:
             raise
         for stem in plan.stems:
             stem.bell = self._bell
-            if self.stage.backend.realtime:
-                # it takes the GIL: pre-empted while holding it (by any ordinary process)
-                # it would hold up the audio thread, as the engine's own threads would
-                rt.gil_holder_priority(stem.reader)
         loaded = LoadedSong(index, plan, engine, slot, midi)
         self._loaded[index] = loaded
         return loaded

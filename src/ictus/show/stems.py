@@ -255,11 +255,6 @@ class StemStream:
             return True
         return False
 
-    @property
-    def reader(self) -> threading.Thread:
-        """The reader thread (a live show raises its priority: it takes the GIL)."""
-        return self._thread
-
     def close(self) -> None:
         self._stop = True
         self._wake.set()
