@@ -82,7 +82,7 @@ class Doorbell:
     def wait(self, timeout: float) -> bool:
         """Sleep until rung or ``timeout`` seconds; True if rung (every ring so far is
         taken: rings while nobody waited wake the next wait once)."""
-        try:  # noqa: SIM105 (no context manager made in the callback)
+        try:
             ready, _, _ = select.select([self._read], [], [], timeout)
         except (OSError, ValueError):  # closed
             return False
