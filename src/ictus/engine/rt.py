@@ -6,8 +6,10 @@ on a real clock; frontends need not call anything here.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import select
 import sys
 
 #: Seconds a thread may hold the GIL while another waits (see :func:`realtime_habits`).
@@ -45,3 +47,53 @@ def gil_holder_priority() -> bool:
     except (AttributeError, OSError):
         return False
     return True
+
+
+class Doorbell:
+    """Wakes a control thread from the audio callback without a lock: a pipe.
+
+    A :class:`threading.Event` would take a lock in the callback; a byte written to a
+    non-blocking pipe is one system call, and the thread waiting in :meth:`wait` wakes
+    at once. So a control thread can sleep long (a timeout for what nothing rings for)
+    instead of polling every few milliseconds: each wake-up takes the GIL, which the
+    callback may want that very moment (docs/REALTIME.md).
+
+    >>> bell = Doorbell()
+    >>> bell.wait(0.0)
+    False
+    >>> bell.ring(); bell.ring()
+    >>> bell.wait(1.0), bell.wait(0.0)
+    (True, False)
+    >>> bell.close()
+    """
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+
+    def ring(self) -> None:
+        """Wake the waiter (callback side: never blocks; a full pipe is rung already)."""
+        try:  # noqa: SIM105 (no context manager made in the callback)
+            os.write(self._write, b"\0")
+        except OSError:  # full (BlockingIOError), or closed: it is ringing or gone
+            pass
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep until rung or ``timeout`` seconds; True if rung (every ring so far is
+        taken: rings while nobody waited wake the next wait once)."""
+        try:
+            ready, _, _ = select.select([self._read], [], [], timeout)
+        except (OSError, ValueError):  # closed
+            return False
+        if not ready:
+            return False
+        with contextlib.suppress(OSError):
+            while os.read(self._read, 4096):
+                pass
+        return True
+
+    def close(self) -> None:
+        for fd in (self._read, self._write):
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -55,6 +55,7 @@ from numpy.typing import NDArray
 from ictus.engine import AudioSource, Backend, EventKind, EventOutput, Route
 from ictus.engine.backends.base import Process
 from ictus.engine.plan import MAX_PERIOD
+from ictus.engine.rt import Doorbell
 from ictus.errors import ParameterError
 from ictus.render import FLOAT, Router
 from ictus.show.stems import StemStream
@@ -370,6 +371,9 @@ class Stage:
         self._serial = 0
         self._due: tuple[_Switch, int] | None = None  # callback's own: when ``after`` ended
         self._lock = threading.Lock()  # control side only
+        #: rung by the callback when MIDI comes in or it makes a switch (the runner's
+        #: thread sleeps on it: no polling for them)
+        self.bell: Doorbell | None = None
 
     def open(self) -> None:
         self.backend.open(self.channels, self.rate)
@@ -457,8 +461,12 @@ class Stage:
         n = out.shape[0]
         midi = self.midi
         midi.begin(n)
+        heard = False
         for offset, data in midi.incoming():
             self.inbox.append((now + offset, data))
+            heard = True
+        if heard and self.bell is not None:
+            self.bell.ring()
         armed = self._pending()
         at: int | None = None
         if armed is not None:
@@ -503,6 +511,8 @@ class Stage:
         self.current = armed.slot
         self.switched_at = clock
         self.taken = armed.serial
+        if self.bell is not None:
+            self.bell.ring()  # the runner follows the stage
 
     def _run(self, out: NDArray[np.float32], now: int) -> bool:
         slot = self.current

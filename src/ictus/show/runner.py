@@ -17,7 +17,9 @@ last frame: the switch is armed on the stream and made on that sample.
 
 The runner's own thread (``ictus-show``) watches the songs (which one is on, which
 ended), turns incoming MIDI into controls, and wakes a stem's reader when a locate
-asked it to refill (the callback takes no lock, so it cannot).
+asked it to refill (the callback takes no lock, so it cannot). It sleeps until the
+callback rings the stage's :class:`~ictus.engine.rt.Doorbell` (MIDI in, a switch, a
+refill) or :data:`TICK` passes: not a poll every few milliseconds.
 
 >>> from ictus.show.runner import song_seconds
 >>> song_seconds(96000, 48000)
@@ -34,6 +36,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ictus.engine import Backend, Engine, State, Status
+from ictus.engine.rt import Doorbell
 from ictus.errors import IctusError, ParameterError
 from ictus.show.check import check_show
 from ictus.show.live import MidiPorts, Slot, SongMidi, Stage, song_routes
@@ -42,8 +45,13 @@ from ictus.show.plan import SongPlan, plan_song
 from ictus.show.speech import Speaker
 from ictus.show.stems import READ_CHUNK
 
-#: How often the runner's thread looks (seconds).
-TICK = 0.005
+#: How often the runner's thread looks when nothing rang (seconds): MIDI coming in, a
+#: switch the stream made and a stem's refill asked for by the callback ring the
+#: stage's :class:`~ictus.engine.rt.Doorbell` and wake it at once; the rest (a song
+#: that ended, a vamp's part reached, the server gone) can wait this long. Every
+#: wake-up takes the GIL, which the callback may want then: at 5 ms the thread cost
+#: the callback's tail (docs/REALTIME.md).
+TICK = 0.05
 #: Seconds of each stem kept in memory where a vamp starts and where it is left
 #: (:meth:`~ictus.show.StemStream.keep`): a wrap or a way out plays at once, without
 #: waiting for the reader's refill.
@@ -127,6 +135,8 @@ class ShowRunner:
         if not 0 <= start < len(self.songs):
             raise ParameterError(f"song number must be 1..{len(self.songs)}, got {start + 1}")
         self.stage = Stage(backend, channels=show.channels, rate=show.sample_rate, midi=midi)
+        self._bell = Doorbell()
+        self.stage.bell = self._bell
         self.read_ahead = read_ahead
         self.speaker = speaker
         self.lock = threading.RLock()
@@ -166,6 +176,7 @@ class ShowRunner:
 
     def close(self) -> None:
         self._stop.set()
+        self._bell.ring()
         if self._thread is not None:
             self._thread.join(2.0)
         with self.lock:
@@ -174,6 +185,8 @@ class ShowRunner:
                 song.close()
             self._loaded.clear()
         self.stage.close()
+        if self._thread is None or not self._thread.is_alive():
+            self._bell.close()
 
     def __enter__(self) -> ShowRunner:
         return self.open()
@@ -216,6 +229,8 @@ class ShowRunner:
                 engine.close()
             plan.close()
             raise
+        for stem in plan.stems:
+            stem.bell = self._bell
         loaded = LoadedSong(index, plan, engine, slot, midi)
         self._loaded[index] = loaded
         return loaded
@@ -483,7 +498,10 @@ class ShowRunner:
     # -- the runner's thread ---------------------------------------------------------------
 
     def _watch(self) -> None:
-        while not self._stop.wait(TICK):
+        while True:
+            self._bell.wait(TICK)
+            if self._stop.is_set():
+                return
             try:
                 self._tick()
             except IctusError as err:

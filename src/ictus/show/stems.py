@@ -39,7 +39,7 @@ import math
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,6 +47,9 @@ from numpy.typing import NDArray
 from ictus.errors import AudioFileError, ParameterError
 from ictus.render.routing import SourceBlock
 from ictus.sounds import check_rate
+
+if TYPE_CHECKING:
+    from ictus.engine.rt import Doorbell
 
 #: Default ring: 2 s at 48 kHz. Read-ahead memory per stem = ring * channels * 4 bytes.
 DEFAULT_RING = 1 << 17
@@ -165,6 +168,9 @@ class StemStream:
         self._splices: tuple[tuple[int, NDArray[np.float32]], ...] = ()
         self._stop = False
         self._wake = threading.Event()
+        #: rung by the callback when it asks for a refill (a locate from the server's
+        #: side), so a control thread can wake the reader (:meth:`wake_if_behind`)
+        self.bell: Doorbell | None = None
         self._thread = threading.Thread(
             target=self._reader, name=f"stem {os.path.basename(self.info.path)}", daemon=True
         )
@@ -340,6 +346,8 @@ class StemStream:
         """Copy frames into ``rows``; return the spans that hold stem audio."""
         if block_start_frame != self._next_frame and not self._reads_on(block_start_frame):
             self._request(block_start_frame)
+            if self.bell is not None:
+                self.bell.ring()  # whoever holds it wakes the reader (wake_if_behind)
         self._next_frame = block_start_frame + n
         start = block_start_frame - self.origin_frame
         lo, hi = max(start, 0), min(start + n, self.length)
