@@ -104,8 +104,10 @@ def rig() -> Iterator[tuple[Engine, NullBackend, OscRemote, SimpleUDPClient]]:
 
 
 def settle(remote: OscRemote, count: int) -> None:
-    """Wait until the server has handled ``count`` datagrams in all."""
-    until(lambda: remote.counts.received >= count, f"{count} datagrams")
+    """Wait until the server has handled ``count`` one-message datagrams in all: done
+    or ignored, so the engine has the request (``received`` is counted before that)."""
+    counts = remote.counts
+    until(lambda: counts.done + counts.ignored >= count, f"{count} datagrams handled")
 
 
 # ------------------------------------------------------------ control
