@@ -534,3 +534,50 @@ def _record_main(argv: list[str]) -> None:
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "record":
     _record_main(sys.argv[2:])
+
+
+def record_looping_play(song: Path, seconds: float, name: str, *options: str) -> np.ndarray:
+    """``ictus play song --loop ...`` (it never ends by itself) into a recorder on a
+    server of its own, in freewheel until ``seconds`` are recorded; then ictus must still
+    be playing and stop on SIGTERM with exit 130. Returns the recorded first channel."""
+    ictus = str(Path(sys.executable).parent / "ictus")
+    server = JackServer().start()
+    rec = Recorder(server, 1, seconds, name=f"rec-{name}")
+    player = None
+    freewheel = False
+    try:
+        rec.arm()
+        player = subprocess.Popen(
+            [ictus, "play", str(song), "-b", "jack", "--client-name", f"ictus-{name}",
+             "--connect", rec.name, "-q", *options],
+            env=server.env,
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while not rec.client.get_all_connections(rec.ports[0]):
+            assert player.poll() is None, player.communicate()[1]
+            assert time.monotonic() < deadline, "ictus never connected to the recorder"
+            time.sleep(0.01)
+        rec.client.set_freewheel(True)
+        freewheel = True
+        deadline = time.monotonic() + 60
+        while len(rec.cycles) * 256 < rec.capacity:
+            assert time.monotonic() < deadline, "the recording did not fill"
+            time.sleep(0.01)
+        rec.client.set_freewheel(False)
+        freewheel = False
+        assert player.poll() is None, player.communicate()[1]  # the loop goes on
+        player.terminate()
+        _, err = player.communicate(timeout=10)
+        assert player.returncode == 130 and "Traceback" not in err, err
+    finally:
+        if freewheel:
+            rec.client.set_freewheel(False)
+        if player is not None and player.poll() is None:
+            player.kill()
+            player.wait()
+        rec.close()
+        server.stop()
+    return rec.data[0]

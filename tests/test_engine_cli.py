@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jackserver import JackServer, Recorder, have_jackd
+from jackserver import have_jackd, record_looping_play
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 
@@ -133,61 +133,9 @@ def test_loop_repeats_the_section_sample_for_sample(tmp_path):
     truth, rate = soundfile.read(out, dtype="float32")
     assert rate == 48000 and len(truth) == 8 * 48000  # 8 bars of 3/4 at 180: 8 s
 
-    # a server of our own, run in freewheel: no xruns, and 10 s record in a moment
-    server = JackServer().start()
-    rec = Recorder(server, 1, 10.0, name="rec-loop")
-    player = None
-    freewheel = False
-    try:
-        rec.arm()
-        player = subprocess.Popen(
-            [
-                ICTUS,
-                "play",
-                str(song),
-                "-b",
-                "jack",
-                "--client-name",
-                "ictus-loop",
-                "--connect",
-                rec.name,
-                "-q",
-                "--loop",
-                "verse",
-            ],
-            env=server.env,
-            stdin=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 20
-        while not rec.client.get_all_connections(rec.ports[0]):
-            assert player.poll() is None, player.communicate()[1]
-            assert time.monotonic() < deadline, "ictus never connected to the recorder"
-            time.sleep(0.01)
-        rec.client.set_freewheel(True)
-        freewheel = True
-        deadline = time.monotonic() + 60
-        while len(rec.cycles) * 256 < rec.capacity:
-            assert time.monotonic() < deadline, "the recording did not fill"
-            time.sleep(0.01)
-        rec.client.set_freewheel(False)
-        freewheel = False
-        # the song without the loop lasts 2 s + 4 s from the verse: it must still play
-        assert player.poll() is None, player.communicate()[1]
-        player.terminate()
-        _, err = player.communicate(timeout=10)
-        assert player.returncode == 130 and "Traceback" not in err, err
-    finally:
-        if freewheel:
-            rec.client.set_freewheel(False)
-        if player is not None and player.poll() is None:
-            player.kill()
-            player.wait()
-        rec.close()
-        server.stop()
-
-    recorded = rec.data[0]
+    # a server of our own, run in freewheel: no xruns, and 10 s record in a moment;
+    # the song without the loop lasts 2 s + 4 s from the verse: it must still play
+    recorded = record_looping_play(song, 10.0, "loop", "--loop", "verse")
     sounding = np.flatnonzero(recorded)
     assert len(sounding), "nothing was recorded"
     offset = int(sounding[0]) - int(np.flatnonzero(truth)[0])

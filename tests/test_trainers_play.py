@@ -12,14 +12,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from jackserver import JackServer, Recorder, have_jackd
+from jackserver import have_jackd, record_looping_play
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 
@@ -62,47 +61,9 @@ def test_each_repetition_of_the_loop_is_faster_up_to_the_end_tempo(tmp_path):
     assert np.diff(bar_lines).tolist() == [96000, 76800, 64000] + [57600] * 4
     assert rate == RATE and len(truth) == bar_lines[-1]
 
-    server = JackServer().start()
-    rec = Recorder(server, 1, 12.0, name="rec-drill")
-    player = None
-    freewheel = False
-    try:
-        rec.arm()
-        player = subprocess.Popen(
-            [ICTUS, "play", str(song), "-b", "jack", "--client-name", "ictus-drill",
-             "--connect", rec.name, "-q", "--loop", "verse", "--speed-trainer", "+30..200"],
-            env=server.env,
-            stdin=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 20
-        while not rec.client.get_all_connections(rec.ports[0]):
-            assert player.poll() is None, player.communicate()[1]
-            assert time.monotonic() < deadline, "ictus never connected to the recorder"
-            time.sleep(0.01)
-        rec.client.set_freewheel(True)
-        freewheel = True
-        deadline = time.monotonic() + 60
-        while len(rec.cycles) * 256 < rec.capacity:
-            assert time.monotonic() < deadline, "the recording did not fill"
-            time.sleep(0.01)
-        rec.client.set_freewheel(False)
-        freewheel = False
-        assert player.poll() is None, player.communicate()[1]  # the loop goes on
-        player.terminate()
-        _, err = player.communicate(timeout=10)
-        assert player.returncode == 130 and "Traceback" not in err, err
-    finally:
-        if freewheel:
-            rec.client.set_freewheel(False)
-        if player is not None and player.poll() is None:
-            player.kill()
-            player.wait()
-        rec.close()
-        server.stop()
-
-    recorded = rec.data[0]
+    recorded = record_looping_play(
+        song, 12.0, "drill", "--loop", "verse", "--speed-trainer", "+30..200"
+    )
     sounding = np.flatnonzero(recorded)
     assert len(sounding), "nothing was recorded"
     lead = int(np.flatnonzero(truth)[0])  # the accent's first sample that is not 0
