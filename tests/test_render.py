@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction as F
@@ -26,12 +27,12 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ictus.errors import IctusError
 from ictus.formats import parse_click
-from ictus.render import BlockMixer, render_file
+from ictus.render import BlockMixer, Overs, OversWarning, render_file
 from ictus.render.writer import PcmWav
 from ictus.sounds import Voice, load_voice, synth_voice
 from ictus.tempomap import build_grid
@@ -671,12 +672,13 @@ def fail_after(monkeypatch: pytest.MonkeyPatch, where: str, after: int,
         return failing
 
     if where == "mixer":
-        for name in ("mix", "mix_mono"):
+        for name in ("mix", "mix_mono", "mix_runs"):
             if hasattr(BlockMixer, name):
                 monkeypatch.setattr(BlockMixer, name, wrap(getattr(BlockMixer, name)))
     else:  # libsndfile's writer, and the plain PCM WAV one (ictus.render.writer.PcmWav)
         monkeypatch.setattr(soundfile.SoundFile, "write", wrap(soundfile.SoundFile.write))
         monkeypatch.setattr(PcmWav, "write", wrap(PcmWav.write))
+        monkeypatch.setattr(PcmWav, "place", wrap(PcmWav.place))
     return calls
 
 
@@ -684,9 +686,10 @@ def fail_after(monkeypatch: pytest.MonkeyPatch, where: str, after: int,
                                  KeyboardInterrupt()])
 @pytest.mark.parametrize("existing", [False, True])
 @pytest.mark.parametrize("where", ["mixer", "write"])
+@pytest.mark.parametrize("block", [4096, 1 << 17], ids=["blocks", "runs"])
 def test_render_failing_midway_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              exc: BaseException, existing: bool,
-                                             where: str) -> None:
+                                             where: str, block: int) -> None:
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     out = out_dir / "click.wav"
@@ -695,8 +698,8 @@ def test_render_failing_midway_leaves_nothing(tmp_path: Path, monkeypatch: pytes
     grid = build_grid(parse_click("a: 40 4/4 120\n"))
     calls = fail_after(monkeypatch, where, 5, exc)
     with pytest.raises((type(exc), IctusError)):
-        render_file(grid, out, voice=synth_voice("beep", 48000), rate=48000, block=4096)
-    assert calls["n"] == 6  # it failed midway, after five blocks
+        render_file(grid, out, voice=synth_voice("beep", 48000), rate=48000, block=block)
+    assert calls["n"] == 6  # it failed midway, after five blocks (or groups of runs)
     if existing:
         assert sorted(os.listdir(out_dir)) == ["click.wav"]
         assert out.read_bytes() == b"the previous take"
@@ -843,16 +846,18 @@ def test_plain_wav_is_byte_for_byte_what_libsndfile_writes(
 
 
 @pytest.mark.parametrize("depth", ["16", "24"])
+@pytest.mark.parametrize("block", [1001, 1 << 17], ids=["blocks", "runs"])
 def test_a_render_is_the_file_libsndfile_would_write(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: str, block: int) -> None:
     """The whole render, written by ictus's WAV writer and then (with it switched off)
-    by libsndfile: the same bytes (in blocks of an odd size, on three channels)."""
+    by libsndfile: the same bytes (in blocks of an odd size, or run by run, on three
+    channels)."""
     import ictus.render.writer as writer
 
     grid = build_grid(parse_click("2 7/8 133.33 sub=3\n"))
     ours, theirs = tmp_path / "ours.wav", tmp_path / "theirs.wav"
     args = dict(voice=synth_voice("beep", 44100), rate=44100, bit_depth=depth, channels=3,
-                click_on=[0, 2], block=1001)
+                click_on=[0, 2], block=block)
     frames = render_file(grid, ours, **args)  # type: ignore[arg-type]
     monkeypatch.setattr(writer, "_PCM_WIDTH", {})
     assert render_file(grid, theirs, **args) == frames  # type: ignore[arg-type]
@@ -871,3 +876,59 @@ def test_without_reserving_every_sample_is_written(
     monkeypatch.delattr(os, "posix_fallocate")
     render_file(grid, written, **args)  # type: ignore[arg-type]
     assert reserved.read_bytes() == written.read_bytes()
+
+
+# ------------------------------------------------------- run by run into a reserved file
+
+
+def _long_voice(rate: int, seconds: float, seed: int) -> Voice:
+    """A voice longer than the gap between clicks, so that clicks overlap and add up."""
+    rng = np.random.default_rng(seed)
+    n = max(1, round(seconds * rate))
+    levels = [(rng.random(n).astype(np.float32) - np.float32(0.5)) * np.float32(0.6)
+              for _ in range(3)]
+    return Voice("long", rate, *levels)
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.sampled_from([
+           "2 4/4 120\n", "count-in: 1 bar\na: 2 7/8 (2+2+3) e=312 sub=3\n",
+           "3 4/4 250 sub=4 sub-vol=0.5\nb: 2 5/4 61 poly=3,5\n",
+           "2 3/4 100 X.x vol=0.7\nm: 1 4/4 120 mute\n2 6/8 q.=92 sub=2\n"]),
+       sound=st.sampled_from(["beep", "rim", "long 0.3", "long 1.7", "impulse"]),
+       rate=st.sampled_from([8000, 44100, 48000]), depth=st.sampled_from(["16", "24"]),
+       channels=st.integers(1, 3), block=st.sampled_from([3001, 1 << 13, 1 << 17]),
+       seed=st.integers(0, 2**16))
+@example(text="3 4/4 250 sub=4 sub-vol=0.5\nb: 2 5/4 61 poly=3,5\n", sound="long 0.3",
+         rate=8000, depth="24", channels=3, block=1 << 17, seed=1)  # runs of 51 clicks
+def test_run_by_run_is_the_block_loop_and_libsndfile(
+        tmp_path_factory: pytest.TempPathFactory, text: str, sound: str, rate: int,
+        depth: str, channels: int, block: int, seed: int) -> None:
+    """The reserved WAV written run by run (the clicks only, many at a numpy call) is the
+    file of the block loop and the file libsndfile writes from every sample, byte for
+    byte: isolated clicks, overlapping ones (a voice longer than the beat), layers, a
+    count-in, mutes and gains, on one to three channels."""
+    import ictus.render.writer as writer
+
+    folder = tmp_path_factory.mktemp("runs")
+    if sound.startswith("long"):
+        voice = _long_voice(rate, float(sound.split()[1]), seed)
+    elif sound == "impulse":
+        one = np.array([0.9], dtype=np.float32)
+        voice = Voice("impulse", rate, one, one * np.float32(0.5), one * np.float32(0.25))
+    else:
+        voice = synth_voice(sound, rate)
+    grid = build_grid(parse_click(text))
+    click_on = [channels - 1] if channels > 1 and seed % 2 else None
+    args: dict[str, Any] = dict(voice=voice, rate=rate, bit_depth=depth, channels=channels,
+                                click_on=click_on, block=block,
+                                gains={"accent": 1.25, "sub": 0.5}, overs=Overs.WARN)
+    runs, blocks, theirs = folder / "runs.wav", folder / "blocks.wav", folder / "theirs.wav"
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
+        warnings.simplefilter("ignore", OversWarning)  # overs are clipped, as the rule says
+        frames = render_file(grid, runs, **args)
+        mp.setattr(writer, "_place_runs", lambda *a: False)
+        assert render_file(grid, blocks, **args) == frames
+        mp.setattr(writer, "_PCM_WIDTH", {})
+        assert render_file(grid, theirs, **args) == frames
+    assert runs.read_bytes() == blocks.read_bytes() == theirs.read_bytes()

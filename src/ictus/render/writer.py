@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import struct
 import warnings
@@ -210,6 +211,8 @@ def render_file(
         atomic_path(path) as tmp,
         _open(tmp, path, container.major, subtype, rate, channels, total) as f,
     ):
+        if isinstance(f, PcmWav) and f.reserved and _place_runs(mixer, router, f, block, progress):
+            return total
         done = 0
         while done < total:
             n = min(block, total - done)
@@ -224,6 +227,52 @@ def render_file(
             if progress is not None:
                 progress(done, total)
     return total
+
+
+def _place_runs(
+    mixer: BlockMixer, router: Router, f: PcmWav, block: int, progress: Progress | None
+) -> bool:
+    """Write the clicks into a reserved WAV file run by run (see
+    :meth:`BlockMixer.mix_runs`): the silence is in the file already, so only the
+    sounding samples are mixed, coded and written, many clicks to a numpy call.
+
+    The samples are those of the block loop (the same mixing and the one routing
+    path, each sample computed alike); ``block`` bounds the frames held at once.
+    False, with nothing written, when a run of overlapping clicks is longer than half
+    a block (a long sound on dense clicks): then the block loop writes the file.
+    """
+    runs = mixer.runs()
+    clicks = mixer.starts
+    lengths = np.array([len(v) for v in mixer.voices], dtype=np.int64)[mixer.levels]
+    ends = clicks + lengths
+    if len(clicks) and (int(clicks[0]) < 0 or int(ends.max()) > mixer.length):
+        return False  # not seen from render_file; the block loop handles every case
+    # a run's length: from its first click to the last end of its clicks
+    stops = np.maximum.reduceat(ends, runs[:-1]) if len(clicks) else ends
+    span = stops - clicks[runs[:-1]]
+    half = max(block // 2, 1)
+    if len(span) and int(span.max()) > half:
+        return False
+    # runs in groups of at most half a block of sound, plus one run: at most a block
+    group = np.concatenate(([0], np.cumsum(span))) // half
+    cuts = np.flatnonzero(np.diff(group[:-1])) + 1 if len(span) else np.zeros(0, np.intp)
+    bounds = [0, *cuts.tolist(), len(span)]
+    mono = np.empty(block, dtype=np.float32)
+    total = mixer.length
+    for a, b in itertools.pairwise(bounds):
+        if b <= a:
+            continue
+        placed = mixer.mix_runs(runs[a : b + 1], mono)
+        frames = sum(length for _, _, length in placed)
+        coded = router.block(((mono, [(0, frames)]),), frames)
+        f.place(coded, placed)
+        done = min(int(stops[b - 1]), total)
+        if progress is not None and done < total:
+            progress(done, total)
+    f.size = max(f.size, total * f.channels * f.width)  # the rest: reserved silence
+    if progress is not None:
+        progress(total, total)
+    return True
 
 
 @contextmanager
@@ -342,6 +391,27 @@ class PcmWav:
                 data = np.ascontiguousarray(as_bytes.reshape(-1, 4)[:, 1:])
             self._put(data.data, at + a * align)
         self.size += len(block) * align
+
+    def place(self, block: Any, runs: Sequence[tuple[int, int, int]]) -> None:
+        """Write stretches of ``block`` (frames x channels) where they belong in the
+        reserved file: ``(frame, offset, length)`` puts ``block[offset : offset +
+        length]`` at frame ``frame`` of the audio. The audio is then at least as long
+        as the last of them; frames never placed are the reserved zeros.
+        """
+        if not self.reserved:
+            raise ValueError("PcmWav.place needs a reserved file")
+        align = self.channels * self.width
+        if self.width == 2:
+            data = np.ascontiguousarray(block, dtype="<i2").reshape(len(block), -1)
+        else:
+            as_bytes = np.ascontiguousarray(block, dtype="<i4").view(np.uint8)
+            data = np.ascontiguousarray(as_bytes.reshape(len(block), -1, 4)[:, :, 1:])
+        end = 0
+        for frame, offset, length in runs:
+            if length > 0:
+                self._put(data[offset : offset + length].data, self.HEADER + frame * align)
+                end = max(end, frame + length)
+        self.size = max(self.size, end * align)
 
     def close(self) -> None:
         """Finish the file: the pad byte after odd-sized data, the header's sizes."""
