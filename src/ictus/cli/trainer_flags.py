@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ictus.cli.common import UsageError
 from ictus.errors import ParameterError
 from ictus.tempomap import TempoMap
-from ictus.tempomap.trainers import Gap, GapShare, SpeedTrainer
+
+if TYPE_CHECKING:  # loaded when a flag is given (start-up of a plain render)
+    from ictus.tempomap.trainers import Gap, SpeedTrainer
 
 _NUM = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _START_RE = re.compile(rf"^({_NUM})(?=[-+])")
@@ -27,6 +29,7 @@ _START_RE = re.compile(rf"^({_NUM})(?=[-+])")
 def parse_gap(text: str, seed: int | None) -> Gap:
     """``--gap PLAY:MUTE`` or ``--gap SHARE%`` (with ``--seed``), as the format's ``gap=``."""
     from ictus.formats.clickfile import parse_gap as read_gap
+    from ictus.tempomap.trainers import GapShare
 
     try:
         gap = read_gap(text)
@@ -94,7 +97,4 @@ def apply_trainers(
     if loop is None:
         return Drilled(drills.with_speed_trainer(tempo_map, trainer, start), from_label, None)
     drill = drills.faster_each_time(tempo_map, loop, trainer, start)
-    return Drilled(
-        drill.tempo_map, drill.first if from_label == loop else from_label, drill.loop
-    )
-
+    return Drilled(drill.tempo_map, drill.first if from_label == loop else from_label, drill.loop)

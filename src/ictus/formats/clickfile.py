@@ -37,10 +37,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from fractions import Fraction
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from ictus.errors import ParameterError, ParseError, SourcePos
 from ictus.limits import MAX_DIGITS, find_long_number
@@ -56,10 +56,12 @@ from ictus.tempomap.model import (
     parse_unit,
     unit_name,
 )
-from ictus.tempomap.trainers import GapCycle, GapShare, Layer, SpeedTrainer
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.numbers import format_number as format_number  # its old home
 from ictus.timebase.timecode import Timecode
+
+if TYPE_CHECKING:  # the trainers load when a file names one (start-up of a plain render)
+    from ictus.tempomap.trainers import GapCycle, GapShare, Layer, SpeedTrainer
 
 T = TypeVar("T")
 
@@ -103,8 +105,7 @@ _KLICK_LABEL_RE = lazy(r"^[A-Za-z0-9_-]+$")
 _CUE_AT_RE = lazy(r"^cue@(\d+)(?:\.(\d+))?$")
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     text: str
     column: int  # 1-based
 
@@ -362,15 +363,17 @@ def _check_tempo_list(
         )
 
 
-@dataclass
 class _Settings:
-    """What the words after the tempo set, each value with the column it was written at."""
+    """What the words after the tempo set, each value with the column it was written at.
 
-    fields: dict[str, tuple[object, int]] = field(default_factory=dict)
-    cues: list[Cue] = field(default_factory=list)
-    # klick's bare words follow the tempo in order: an accent pattern, then a volume
-    pattern_may_follow: bool = True
-    volume_may_follow: bool = True
+    A plain class (a dataclass costs a share of a short render's start-up to make)."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, tuple[object, int]] = {}
+        self.cues: list[Cue] = []
+        # klick's bare words follow the tempo in order: an accent pattern, then a volume
+        self.pattern_may_follow = True
+        self.volume_may_follow = True
 
     def set(self, name: str, value: object, tok: _Token) -> None:
         self.fields[name] = (value, tok.column)
@@ -388,9 +391,7 @@ class _Settings:
             # point at the option the model refused, when we know which one it was
             # the longest name first: "sub-pattern" is meant before "sub"
             named = sorted(self.fields.items(), key=lambda item: -len(item[0]))
-            at = next(
-                (c for name, (_, c) in named if name.replace("_", "-") in str(err)), column
-            )
+            at = next((c for name, (_, c) in named if name.replace("_", "-") in str(err)), column)
             raise line.error(str(err), at) from None
 
 
@@ -502,6 +503,8 @@ def parse_gap(text: str) -> GapCycle | GapShare:
     >>> parse_gap("3:1"), parse_gap("12.5%")
     (GapCycle(play=3, mute=1), GapShare(share=Fraction(1, 8), seed=0))
     """
+    from ictus.tempomap.trainers import GapCycle, GapShare
+
     cycle = _GAP_CYCLE_RE.match(text)
     if cycle is not None and max(len(cycle.group(1)), len(cycle.group(2))) <= 9:
         return GapCycle(int(cycle.group(1)), int(cycle.group(2)))
@@ -538,6 +541,8 @@ def parse_trainer(text: str) -> SpeedTrainer:
     ...
     ictus.errors.ParameterError: expected +STEP[/BARS]..END (e.g. +4/2..120: 4 BPM faster every 2 bars up to 120), got '+4..'
     """  # noqa: E501
+    from ictus.tempomap.trainers import SpeedTrainer
+
     m = _TRAINER_RE.match(text)
     if m is None:
         raise ParameterError(
@@ -552,6 +557,7 @@ def parse_trainer(text: str) -> SpeedTrainer:
 def format_trainer(trainer: SpeedTrainer) -> str:
     """The inverse of :func:`parse_trainer`.
 
+    >>> from ictus.tempomap.trainers import SpeedTrainer
     >>> format_trainer(SpeedTrainer(Fraction(-5, 2), 1, Fraction(60)))
     '-2.5..60'
     """
@@ -573,6 +579,8 @@ def parse_layers(text: str) -> tuple[Layer, ...]:
     >>> parse_layers("3:clave,5")
     (Layer(pulses=3, sound='clave'), Layer(pulses=5, sound=None))
     """
+    from ictus.tempomap.trainers import Layer
+
     layers = []
     for part in text.split(","):
         m = _LAYER_RE.match(part)
@@ -630,6 +638,8 @@ def _check_trainers(line: _Line, settings: _Settings) -> None:
     """``seed=`` goes with ``gap=SHARE%``; ``trainer=`` sets the steps, so not with ``steps=``."""
     fields = settings.fields
     if "seed" in fields:
+        from ictus.tempomap.trainers import GapShare
+
         seed, column = fields.pop("seed")
         gap = fields.get("gap", (None, 0))[0]
         if not isinstance(gap, GapShare):
@@ -908,6 +918,8 @@ def _format_trainers(section: Section) -> list[str]:
     """The gap click's and the layers' options (the speed trainer goes with the tempo)."""
     parts = []
     if section.gap is not None:
+        from ictus.tempomap.trainers import GapShare
+
         parts.append(f"gap={section.gap}")
         if isinstance(section.gap, GapShare) and section.gap.seed:
             parts.append(f"seed={section.gap.seed}")

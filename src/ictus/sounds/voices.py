@@ -35,6 +35,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -64,8 +65,7 @@ LOUDNESS_DB = {"accent": -18.0, "normal": -23.0, "sub": -28.0}
 LOUDNESS_WINDOWS = (0.020, 0.050)
 
 
-@dataclass(frozen=True)
-class _Level:
+class _Level(NamedTuple):
     """How one level deviates from the accent recipe."""
 
     pitch: float  # factor on every frequency
@@ -168,8 +168,7 @@ class _Canvas:
         return decayed
 
 
-@dataclass(frozen=True)
-class _Recipe:
+class _Recipe(NamedTuple):
     """A built-in voice: description, accent timing and the synthesis function."""
 
     description: str

@@ -23,15 +23,17 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, Inexact, localcontext
 from enum import IntEnum
 from fractions import Fraction
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ictus.errors import ParameterError
 from ictus.limits import MAX_PULSES
 from ictus.patterns import lazy
-from ictus.tempomap.trainers import Gap, GapCycle, GapShare, Layer, SpeedTrainer, check_layers
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.rates import FrameRate
 from ictus.timebase.timecode import Timecode
+
+if TYPE_CHECKING:  # the trainers load when a section has one (start-up of a plain render)
+    from ictus.tempomap.trainers import Gap, Layer, SpeedTrainer
 
 #: Ramp shapes (docs/REFERENCE.md section 2): how tempo moves from start to end.
 RAMP_SHAPES: tuple[str, ...] = ("beats", "time", "period")
@@ -126,9 +128,7 @@ def exact_text(value: Fraction) -> str:
 
 def check_tempo_range(bpm: Fraction, what: str = "tempo") -> Fraction:
     if not MIN_BPM <= bpm <= MAX_BPM:
-        raise ParameterError(
-            f"{what} must be between 0.001 and 100000 BPM, got {exact_text(bpm)}"
-        )
+        raise ParameterError(f"{what} must be between 0.001 and 100000 BPM, got {exact_text(bpm)}")
     return bpm
 
 
@@ -489,6 +489,11 @@ class Section:
 
     def _check_trainers(self) -> None:
         """The gap and layers are of their types; a speed trainer becomes tempo steps."""
+        plain = isinstance(self.layers, tuple) and not self.layers
+        if plain and self.gap is None and self.trainer is None:
+            return  # none (most sections): the trainers' module need not load
+        from ictus.tempomap.trainers import GapCycle, GapShare, SpeedTrainer, check_layers
+
         if self.gap is not None and not isinstance(self.gap, GapCycle | GapShare):
             raise ParameterError(f"gap must be a GapCycle or GapShare, got {self.gap!r}")
         object.__setattr__(self, "layers", check_layers(self.layers))
@@ -518,6 +523,7 @@ class Section:
     def gap_bars(self) -> tuple[int, ...]:
         """The 0-based bars of the section its gap click mutes (none without a gap).
 
+        >>> from ictus.tempomap.trainers import GapCycle
         >>> Section(6, Tempo(120), gap=GapCycle(2, 1)).gap_bars()
         (2, 5)
         """
