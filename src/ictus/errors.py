@@ -8,7 +8,7 @@ and exits non-zero, never with a traceback.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: The most characters of a source line or a message echoed to the terminal: a 10 MB
 #: token is shown by its start and end, not in full (twice).
@@ -93,8 +93,7 @@ class ParameterError(IctusError, ValueError):
     """
 
 
-@dataclass(frozen=True)
-class SourcePos:
+class SourcePos(NamedTuple):
     """Where in a text file something is: 1-based line and column."""
 
     file: str

@@ -39,8 +39,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -56,8 +55,7 @@ SourceBlock = tuple[NDArray[np.float32], Sequence[tuple[int, int]]]
 MAX_CHANNELS = 64
 
 
-@dataclass(frozen=True)
-class Coding:
+class Coding(NamedTuple):
     """How mixed float samples become the output's samples.
 
     Attributes

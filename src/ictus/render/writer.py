@@ -20,7 +20,6 @@ import struct
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -45,8 +44,7 @@ _BYTES_PER_SAMPLE = {"PCM_16": 2, "PCM_24": 3, "FLOAT": 4}
 MAX_32BIT_DATA = 0xFFFF_FFFF - (1 << 16)
 
 
-@dataclass(frozen=True)
-class FormatLimits:
+class FormatLimits(NamedTuple):
     """What one container (and its codec) can hold, checked before anything is written.
 
     Measured against libsndfile 1.2 (a Vorbis encoder above 200 kHz crashes the process,

@@ -38,8 +38,7 @@ from ictus.tempomap.timeline import times_in_section as times_in_section
 COUNT_IN = "count-in"
 
 
-@dataclass(frozen=True)
-class GridCue:
+class GridCue(NamedTuple):
     """A text cue placed in time."""
 
     time: float
