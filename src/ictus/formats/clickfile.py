@@ -58,10 +58,10 @@ from ictus.tempomap.model import (
 )
 from ictus.timebase.numbers import exact_number
 from ictus.timebase.numbers import format_number as format_number  # its old home
-from ictus.timebase.timecode import Timecode
 
-if TYPE_CHECKING:  # the trainers load when a file names one (start-up of a plain render)
+if TYPE_CHECKING:  # loaded when a file uses them (start-up of a plain render: neither)
     from ictus.tempomap.trainers import GapCycle, GapShare, Layer, SpeedTrainer
+    from ictus.timebase.timecode import Timecode
 
 T = TypeVar("T")
 
@@ -784,7 +784,8 @@ _START_RE = lazy(r"^(?P<label>\S+)\s*@\s*(?P<rate>\S+)$")
 
 def _parse_start(line: _Line, first: _Token, value: str) -> Timecode:
     """``start: 01:00:00:00 @ 23.976``: the timecode of the first downbeat and its rate."""
-    from ictus.timebase import parse_rate
+    from ictus.timebase.rates import parse_rate
+    from ictus.timebase.timecode import Timecode
 
     m = _START_RE.match(value.strip())
     if m is None:
@@ -847,7 +848,10 @@ def _parse(text: str, filename: str, klick: bool) -> TempoMap:
     start = headers.get("start")
     assert title is None or isinstance(title, str)
     assert isinstance(count_in, CountIn) and isinstance(scale, Fraction)
-    assert start is None or isinstance(start, Timecode)
+    if start is not None:
+        from ictus.timebase.timecode import Timecode
+
+        assert isinstance(start, Timecode)
     return TempoMap(tuple(sections), title=title, count_in=count_in, scale=scale, start=start)
 
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
@@ -90,15 +89,16 @@ def _ramp(x: Signal, start: float, stop: float) -> Signal:
     return ramp
 
 
-@dataclass(frozen=True)
 class _Canvas:
-    """One sound being synthesized: its rate, length, level style and noise source."""
+    """One sound being synthesized: its rate, length, level style and noise source.
 
-    rate: int
-    n: int
-    style: _Level
-    seed: int
-    transpose: float = 1.0  # factor on every frequency (octaves down at low rates)
+    A plain class: made for one sound and then dropped (a dataclass costs a share of a
+    short render's start-up to make).
+    """
+
+    def __init__(self, rate: int, n: int, style: _Level, seed: int, transpose: float = 1.0) -> None:
+        self.rate, self.n, self.style, self.seed = rate, n, style, seed
+        self.transpose = transpose  # factor on every frequency (octaves down at low rates)
 
     @cached_property
     def rng(self) -> np.random.Generator:

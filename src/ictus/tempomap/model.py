@@ -29,11 +29,11 @@ from ictus.errors import ParameterError
 from ictus.limits import MAX_PULSES
 from ictus.patterns import lazy
 from ictus.timebase.numbers import exact_number
-from ictus.timebase.rates import FrameRate
-from ictus.timebase.timecode import Timecode
 
-if TYPE_CHECKING:  # the trainers load when a section has one (start-up of a plain render)
+if TYPE_CHECKING:  # loaded where a map uses them (start-up of a plain render: neither)
     from ictus.tempomap.trainers import Gap, Layer, SpeedTrainer
+    from ictus.timebase.rates import FrameRate
+    from ictus.timebase.timecode import Timecode
 
 #: Ramp shapes (docs/REFERENCE.md section 2): how tempo moves from start to end.
 RAMP_SHAPES: tuple[str, ...] = ("beats", "time", "period")
@@ -350,6 +350,8 @@ def _check_frame_click(
     """A frame click must be whole eighth-frames (so ``F-e`` can say it) and match ``bpm``."""
     if not isinstance(frame_click, tuple) or len(frame_click) != 2:
         raise ParameterError(f"frame click must be (frames per beat, rate), got {frame_click!r}")
+    from ictus.timebase.rates import FrameRate
+
     frames, rate = frame_click
     if not isinstance(rate, FrameRate):
         raise ParameterError(f"frame click rate must be a FrameRate, got {rate!r}")
@@ -722,8 +724,11 @@ class TempoMap:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sections", tuple(self.sections))
-        if self.start is not None and not isinstance(self.start, Timecode):
-            raise ParameterError(f"map start must be a Timecode, got {self.start!r}")
+        if self.start is not None:
+            from ictus.timebase.timecode import Timecode
+
+            if not isinstance(self.start, Timecode):
+                raise ParameterError(f"map start must be a Timecode, got {self.start!r}")
         if not self.sections:
             raise ParameterError("a tempo map needs at least one section")
         object.__setattr__(self, "scale", _exact(self.scale, "tempo scale"))

@@ -29,33 +29,6 @@ from ictus.timebase.numbers import (
     format_number,
     round_fraction,
 )
-from ictus.timebase.rates import (
-    FPS_23_976,
-    FPS_24,
-    FPS_25,
-    FPS_29_97_DF,
-    FPS_29_97_NDF,
-    FPS_30,
-    FPS_48,
-    FPS_50,
-    FPS_59_94_DF,
-    FPS_59_94_NDF,
-    FPS_60,
-    RATE_CHOICES,
-    RATES,
-    FrameRate,
-    parse_rate,
-)
-from ictus.timebase.timecode import (
-    Timecode,
-    format_timecode,
-    frames_per_day,
-    frames_to_seconds,
-    parse_timecode,
-    seconds_to_frames,
-    seconds_to_timecode,
-    timecode_to_seconds,
-)
 
 if TYPE_CHECKING:
     from ictus.timebase.feet import (
@@ -77,10 +50,60 @@ if TYPE_CHECKING:
         format_click,
         parse_click,
     )
+    from ictus.timebase.rates import (
+        FPS_23_976,
+        FPS_24,
+        FPS_25,
+        FPS_29_97_DF,
+        FPS_29_97_NDF,
+        FPS_30,
+        FPS_48,
+        FPS_50,
+        FPS_59_94_DF,
+        FPS_59_94_NDF,
+        FPS_60,
+        RATE_CHOICES,
+        RATES,
+        FrameRate,
+        parse_rate,
+    )
+    from ictus.timebase.timecode import (
+        Timecode,
+        format_timecode,
+        frames_per_day,
+        frames_to_seconds,
+        parse_timecode,
+        seconds_to_frames,
+        seconds_to_timecode,
+        timecode_to_seconds,
+    )
 
-#: Names of the film modules (feet+frames, frame clicks), loaded on first use: a render
-#: needs neither, and ictus's start-up is measured (issue 9).
+#: Names of the modules loaded on first use (frame rates, timecode, feet+frames, frame
+#: clicks): a plain render needs none of them, and ictus's start-up is measured (issue 9).
 _LATER = {
+    "FPS_23_976": "rates",
+    "FPS_24": "rates",
+    "FPS_25": "rates",
+    "FPS_29_97_DF": "rates",
+    "FPS_29_97_NDF": "rates",
+    "FPS_30": "rates",
+    "FPS_48": "rates",
+    "FPS_50": "rates",
+    "FPS_59_94_DF": "rates",
+    "FPS_59_94_NDF": "rates",
+    "FPS_60": "rates",
+    "RATE_CHOICES": "rates",
+    "RATES": "rates",
+    "FrameRate": "rates",
+    "parse_rate": "rates",
+    "Timecode": "timecode",
+    "format_timecode": "timecode",
+    "frames_per_day": "timecode",
+    "frames_to_seconds": "timecode",
+    "parse_timecode": "timecode",
+    "seconds_to_frames": "timecode",
+    "seconds_to_timecode": "timecode",
+    "timecode_to_seconds": "timecode",
     "GAUGE_16MM": "feet",
     "GAUGE_35MM": "feet",
     "GAUGES": "feet",
