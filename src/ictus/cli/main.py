@@ -17,6 +17,7 @@ import gc
 import os
 import sys
 import warnings
+from types import FrameType
 
 from ictus import __version__
 
@@ -70,6 +71,36 @@ def main() -> None:
     except IctusError as err:
         fail(err)
         sys.exit(1)
+    if run is not None and sys.argv[1] == "render" and _whole_process(sys._getframe(1)):
+        _end_now()
+
+
+def _whole_process(caller: FrameType) -> bool:
+    """Whether main() is the process: called by the ``ictus`` script (or ``python -m``),
+    not by a program or a test that goes on after it."""
+    return caller.f_globals.get("__name__") == "__main__" and os.path.basename(sys.argv[0]) in (
+        "ictus",
+        "main.py",
+    )
+
+
+def _end_now() -> None:
+    """End a finished render's process at once, with status 0.
+
+    Its file is written and closed and its messages are out; what Python would still
+    do is take its objects apart one by one (numpy's among them), a few ms that the
+    OS does at once. The exit handlers run first (as at a normal exit), and a process
+    with threads of its own ends the normal way.
+    """
+    if "threading" in sys.modules and sys.modules["threading"].active_count() > 1:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return  # a stream that cannot take its last bytes: Python's own exit says so
+    atexit._run_exitfuncs()
+    os._exit(0)
 
 
 if __name__ == "__main__":
