@@ -354,13 +354,12 @@ class Router:
 
         Integers are ``round(x * full)`` clipped to ``[-full, full]``; clipping first
         gives the same integers (the bounds are integers) and lets the rounding write
-        the output's type directly. Two ufuncs stand for np.clip, whose Python wrapper
-        costs more than they do on a click.
+        the output's type directly. The array's own clip: as cheap as np.minimum and
+        np.maximum on a click, and a quarter of their time on long spans (numpy 2.4).
         """
         coding = self.coding
         if coding.dtype is not np.float32:
-            np.minimum(acc, self._full, out=acc)
-            np.maximum(acc, self._low, out=acc)
+            acc.clip(self._low, self._full, out=acc)
             if coding.factor == 1.0:
                 np.rint(acc, out=dest, casting="unsafe")
             else:
@@ -368,8 +367,7 @@ class Router:
                 # exact: a power of two on integers below 2**24
                 np.multiply(acc, coding.factor, out=dest, casting="unsafe")
         elif coding.clips:
-            np.minimum(acc, self._full, out=acc)
-            np.maximum(acc, self._low, out=dest)
+            acc.clip(self._low, self._full, out=dest)
         else:
             dest[...] = acc
 
