@@ -114,6 +114,7 @@ def test_render_starts_without_the_heavy_libraries(tmp_path: Path) -> None:
     (tmp_path / "song.click").write_text("2 4/4 120\n")
     code, err, modules = run_in_process(["render", "song.click", "-o", "out.wav"], tmp_path)
     assert code == 0, err
+    assert "ictus.render.writer" in modules  # main() returned to its caller, which listed them
     assert soundfile.info(tmp_path / "out.wav").frames == 4 * 48000  # 8 beats at 120
     assert sorted(m for m in HEAVY if m in modules) == []
     # nor the other areas' commands, nor Typer's pydantic coercion (0.1 s of start-up)

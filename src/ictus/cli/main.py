@@ -76,11 +76,14 @@ def main() -> None:
 
 
 def _whole_process(caller: FrameType) -> bool:
-    """Whether main() is the process: called by the ``ictus`` script (or ``python -m``),
-    not by a program or a test that goes on after it."""
-    return caller.f_globals.get("__name__") == "__main__" and os.path.basename(sys.argv[0]) in (
-        "ictus",
-        "main.py",
+    """Whether main() is the process: called at the top level of the script Python was
+    started with (the ``ictus`` script, or ``python -m ictus.cli.main``), not by a
+    program or a test that goes on after it (``python -c``, a test runner)."""
+    code = caller.f_code
+    return (
+        caller.f_globals.get("__name__") == "__main__"
+        and code.co_name == "<module>"
+        and os.path.abspath(code.co_filename) == os.path.abspath(sys.argv[0])
     )
 
 
