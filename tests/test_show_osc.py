@@ -62,8 +62,9 @@ map = "two.click"
 vamps = ["vamp"]
 """
 
-ONE = "count-in: 1 bar\nintro: 1 4/4 240\nverse: 2 4/4 240\nchorus: 2 4/4 240\n"
-TWO = "count-in: 1 bar\na: 1 3/4 180\nvamp: 1 3/4 180\nout: 1 3/4 180\n"
+# the parts a test tells apart by their samples have their own accent patterns
+ONE = "count-in: 1 bar\nintro: 1 4/4 240\nverse: 2 4/4 240\nchorus: 2 4/4 240 X.X.\n"
+TWO = "count-in: 1 bar\na: 1 3/4 180\nvamp: 1 3/4 180 Xx.\nout: 1 3/4 180 X.x\n"
 
 
 def frames(seconds: Fraction) -> int:
@@ -423,7 +424,7 @@ def test_osc_drives_the_show_through_jack_on_its_bar_lines(tmp_path, replies, mo
         replies.until(show, "one playing", lambda s: s["state"] == "playing")
         show.send("/ictus/show/jump", "chorus")
         replies.until(show, "the chorus", lambda s: s["part"] == "chorus")
-        time.sleep(0.5)
+        time.sleep(1.5)  # the chorus's first bar (1 s) played whole
         show.send("/ictus/show/stop")
         replies.until(show, "stopped", lambda s: s["state"] == "cued")
         rec.wait_cycles(40)
