@@ -307,6 +307,42 @@ def test_garbage_is_counted_and_ignored_and_the_show_plays_on(tmp_path, replies,
     assert not [x for x in show.lines if "Traceback" in x], show.lines
 
 
+def test_on_a_terminal_osc_and_the_keys_drive_the_same_show(tmp_path):
+    """The display shows the OSC server's line (where it listens, what it counted);
+    an OSC go plays the cued song, the display's ``n`` cues the next one, which the
+    status reply then names."""
+    from terminal import Terminal
+
+    replies = Replies()
+    cmd = [ICTUS, "show", "run", str(make_osc_show(tmp_path)), "-b", "null", "--osc", "0"]
+    try:
+        with Terminal(cmd, os.environ) as term:
+            term.wait_for(r"osc: on 127\.0\.0\.1:\d+ · 0 received", 30)
+            found = re.search(r"osc: on 127\.0\.0\.1:(\d+)", term.text())
+            assert found is not None
+            client = SimpleUDPClient("127.0.0.1", int(found.group(1)))
+            client.send_message("/ictus/show/go", [])
+            term.wait_for("one: playing", 10)
+            client.send_message("/ictus/show/nope", [])
+            term.wait_for("2 received · 1 ignored", 10)
+            term.press(b"n")
+            term.wait_for("two: cued", 10)
+            seen = len(replies.of("/ictus/show/status"))
+            client.send_message("/ictus/show/status", [replies.port])
+            deadline = time.monotonic() + 5
+            while len(replies.of("/ictus/show/status")) <= seen:
+                assert time.monotonic() < deadline, "no status reply"
+                time.sleep(0.005)
+            reply = replies.of("/ictus/show/status")[-1]
+            status = dict(zip(SHOW_STATUS_FIELDS, reply, strict=True))
+            assert (status["position"], status["song"], status["state"]) == (2, "two", "cued")
+            term.press(b"q")
+            assert term.proc.wait(timeout=15) == 0
+            assert "Traceback" not in term.text()
+    finally:
+        replies.close()
+
+
 def test_every_address_is_documented():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     doc = (Path(__file__).resolve().parent.parent / "docs" / "SHOW.md").read_text()

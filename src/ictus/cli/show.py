@@ -228,11 +228,13 @@ def run(
 
       ictus show run show.toml --osc 9000 --osc-send 127.0.0.1:9001
     """
+    from ictus.cli.common import option_values
     from ictus.cli.live import osc_settings
     from ictus.cli.webflags import check_web_flags
 
     where = check_web_flags(web, web_host, web_port)
-    settings = osc_settings(osc, osc_host, osc_send)
+    with option_values():  # a bad --osc-send is a usage mistake (exit 2)
+        settings = osc_settings(osc, osc_host, osc_send)
     run_show(
         show_file, backend, song, client_name, connect, midi_connect, midi_from, device,
         read_ahead, quiet, web=where, in_process=in_process,
