@@ -28,9 +28,15 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pythonosc.udp_client import SimpleUDPClient
 
-from ictus.remote.setlist import ADDRESSES, SHOW_STATUS_FIELDS, WATCH
+from ictus.engine.backends.null import NullBackend
+from ictus.remote.osc import encode
+from ictus.remote.setlist import ADDRESSES, SHOW_STATUS_FIELDS, WATCH, SetlistRemote
+from ictus.show import load_show
+from ictus.show.runner import ShowRunner
 from jackserver import JackServer, Recorder
 from showkit import speech_cache  # noqa: F401  (autouse)
 from test_osc import Subscriber
@@ -341,6 +347,57 @@ def test_on_a_terminal_osc_and_the_keys_drive_the_same_show(tmp_path):
             assert "Traceback" not in term.text()
     finally:
         replies.close()
+
+
+# ------------------------------------------------------------ any datagram at all
+
+OSC_VALUES = st.one_of(
+    st.integers(-(2**31), 2**31 - 1),
+    st.floats(width=32, allow_nan=False),
+    st.sampled_from(["", "one", "two", "chorus", "vamp", "out", "nowhere"]),
+    st.text(alphabet=st.characters(codec="ascii", exclude_characters="\0"), max_size=8),
+    st.booleans(),
+)
+
+
+@pytest.fixture(scope="module")
+def idle_setlist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SetlistRemote]:
+    """A real runner on the null backend that nothing drives (no audio thread): the
+    controls act on it, the transport never moves."""
+    show = load_show(make_osc_show(tmp_path_factory.mktemp("osc-show")))
+    with ShowRunner(show, NullBackend(rate=RATE, period=256)) as runner:
+        yield SetlistRemote(runner)  # handle() called directly: no socket needed
+
+
+def outcomes(remote: SetlistRemote) -> int:
+    c = remote.counts
+    return c.done + c.malformed + c.unknown + c.refused
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=200))
+def test_any_bytes_are_one_datagram_and_never_raise(idle_setlist, data):
+    received, before = idle_setlist.counts.received, outcomes(idle_setlist)
+    idle_setlist.handle(data, ("127.0.0.1", 9))
+    assert idle_setlist.counts.received == received + 1
+    assert outcomes(idle_setlist) >= before + 1
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.sampled_from([a for a in ADDRESSES if a != "/ictus/show/status"]),
+    st.lists(OSC_VALUES, max_size=3),
+)
+def test_any_arguments_to_any_address_are_one_outcome(idle_setlist, address, args):
+    before = outcomes(idle_setlist)
+    idle_setlist.handle(encode(address, args), ("127.0.0.1", 9))
+    assert outcomes(idle_setlist) == before + 1
+    status = idle_setlist.show.status()  # the show still answers, on a song of its own
+    assert status.song in ("one", "two")
 
 
 def test_every_address_is_documented():
