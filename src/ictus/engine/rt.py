@@ -74,7 +74,7 @@ def cpu_split(audio: int | None = None) -> CpuSplit | None:
     the frontends' process (display, OSC, web server), and then the callback waits for
     the lock. With the frontends kept off the audio's CPU that cannot happen: on the
     2-core VM of the README the show callback's p99.9 with the frontends busy went from
-    17-21 % of the period to 8 % (docs/REALTIME.md). ``audio`` picks the CPU; by
+    21-30 % of the period to 11-17 % (docs/REALTIME.md). ``audio`` picks the CPU; by
     default the last one allowed (the first is where interrupts and most else land).
 
     >>> split = cpu_split()
