@@ -19,7 +19,8 @@ source hook (:class:`ictus.engine.Route`). It runs three ways in the same run:
 machine's (CPU contention). Then ``ictus show run`` itself (:func:`run_show`: the show
 of bench_show.py, its display, OSC and the web remote with 50 pages): ``show:inside``
 with the audio in the frontends' process (``--in-process``), ``show:process`` with it
-in its own (:class:`ictus.show.process.ShowProcess`, the default), ``show:alone`` with
+in its own (:class:`ictus.show.process.ShowProcess`, the default, on a CPU of its own;
+``show:shared`` with both processes on every CPU), ``show:alone`` with
 no frontends (the show callback's floor). For every cycle the callback records, with JACK's clock:
 
 - *entry delay*: from the cycle's start to the first line of our Python callback (the
@@ -260,6 +261,14 @@ def _measured_backend(server: str, cycles: int, out: str | None = None) -> Any:
     return Measured()
 
 
+def _any_cpu() -> None:
+    """A client process may run on every CPU, whichever its starter keeps to: the show
+    process keeps its frontends off the audio's CPU (:func:`ictus.engine.rt.cpu_split`),
+    but the terminal, the OSC peer and the 50 pages stand for other machines, and here
+    they share both cores with the show, the audio's too."""
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
+
+
 class Frontends:
     """The display (to a pty), the OSC server and the web server of ``engine``, with
     their client processes: everything a show process serves while it plays."""
@@ -283,7 +292,11 @@ class Frontends:
         # the display: a pty read by a cat, as a terminal would
         master, slave = os.openpty()
         self.procs["terminal"] = subprocess.Popen(
-            ["cat"], stdin=master, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            ["cat"],
+            stdin=master,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_any_cpu,
         )
         os.close(master)
         self._tty = os.fdopen(slave, "w")
@@ -322,6 +335,7 @@ class Frontends:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            preexec_fn=_any_cpu,
         )
         self.procs[role] = proc
         return proc
@@ -517,7 +531,9 @@ def run_show(args: list[str]) -> dict[str, Any]:
     and beats from the song's engine) and the web remote with 50 pages, all in this
     process; MODE ``show:inside`` plays the audio here too (``--in-process``),
     ``show:process`` in the show's audio process (:class:`ictus.show.process.
-    ShowProcess`, the default), ``show:alone`` with no frontends at all (the floor).
+    ShowProcess`, the default: on a CPU of its own, the frontends off it),
+    ``show:shared`` the same sharing every CPU (``--audio-cpu off``), ``show:alone``
+    with no frontends at all (the floor).
     ``~SECONDS`` after the mode sets :data:`ictus.show.process.FRESH`. Only the cycles
     while the song plays count."""
     import bench_load as me  # by its module name: the audio process unpickles it
@@ -549,7 +565,9 @@ def run_show(args: list[str]) -> dict[str, Any]:
         backend, _ = audio.make()
         runner = ShowRunner(show, backend, read_ahead=ring).open()
     else:
-        runner = ShowProcess(show, audio, read_ahead=ring).open()
+        # show:shared: the audio's process and the frontends' share every CPU (the
+        # default before --audio-cpu)
+        runner = ShowProcess(show, audio, read_ahead=ring, pin=mode != "show:shared").open()
     try:
         cued = runner.loaded(0)
         frontends = None
@@ -749,7 +767,9 @@ def _engine_child(server: Any, stem_dir: Path, seconds: float, mode: str) -> dic
 #: (``--in-process``) and in its own process (the default). Also by name:
 #: ``inside:0.0005`` (the engine's switch interval before the first measurement),
 #: ``split`` (a status feed thread in the engine process).
-MODES = ("idle", "inside", "outside", "show:alone", "show:inside", "show:process")
+MODES = (
+    "idle", "inside", "outside", "show:alone", "show:inside", "show:shared", "show:process"
+)
 
 
 def conditions(seconds: float, modes: tuple[str, ...] = MODES) -> dict[str, Any]:
@@ -925,7 +945,8 @@ def print_results(results: dict[str, Any], facts: dict[str, Any]) -> None:
         )
     for mode, where in (
         ("show:inside", "in the frontends' process (--in-process)"),
-        ("show:process", "in its own process (the default)"),
+        ("show:shared", "in its own process, sharing the CPUs (--audio-cpu off)"),
+        ("show:process", "in its own process on its own CPU (the default)"),
     ):
         r = results.get(mode)
         if r is None:

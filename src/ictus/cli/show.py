@@ -207,6 +207,16 @@ def run(
             "(for debugging; by default it has a process of its own: docs/REALTIME.md).",
         ),
     ] = False,
+    audio_cpu: Annotated[
+        str,
+        typer.Option(
+            "--audio-cpu",
+            metavar="CPU",
+            help="The CPU the show's audio process keeps to, the display and the web "
+            "server keeping off it: 'auto' (the last one; none with one CPU), a CPU "
+            "number, or 'off' (docs/REALTIME.md).",
+        ),
+    ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
 ) -> None:
     """Run a show live: the setlist display and keys on a terminal.
@@ -237,9 +247,30 @@ def run(
         settings = osc_settings(osc, osc_host, osc_send)
     run_show(
         show_file, backend, song, client_name, connect, midi_connect, midi_from, device,
-        read_ahead, quiet, web=where, in_process=in_process,
+        read_ahead, quiet, web=where, in_process=in_process, pin=audio_cpu_choice(audio_cpu),
         osc=settings if settings[0] is not None or settings[2] else None,
     )
+
+
+def audio_cpu_choice(text: str) -> int | bool:
+    """``--audio-cpu``: True (auto), False (off) or a CPU this process may use.
+
+    >>> audio_cpu_choice("auto"), audio_cpu_choice("off")
+    (True, False)
+    """
+    word = text.strip().lower()
+    if word in ("auto", "off"):
+        return word == "auto"
+    from ictus.engine.rt import allowed_cpus
+
+    allowed = allowed_cpus()
+    listed = ", ".join(str(c) for c in sorted(allowed))
+    if not word.isdigit() or int(word) not in allowed:
+        raise typer.BadParameter(
+            f"{text!r}: expected auto, off or one of the CPUs this process may use ({listed})",
+            param_hint="--audio-cpu",
+        )
+    return int(word)
 
 
 def _checked_show(
@@ -288,6 +319,7 @@ def run_show(
     token: bool | None = None,
     visual_latency: float = 0.0,
     in_process: bool = False,
+    pin: int | bool = True,
     osc: OscSettings | None = None,
 ) -> None:
     """``ictus show run``, and ``ictus serve SHOW`` (``display`` False: the web remote
@@ -297,7 +329,8 @@ def run_show(
 
     The audio plays in a process of its own (:class:`ictus.show.process.ShowProcess`)
     unless ``in_process``: there the display and the web server's threads would make
-    the audio callback wait for Python's lock (docs/REALTIME.md).
+    the audio callback wait for Python's lock (docs/REALTIME.md). ``pin``: keep that
+    process on a CPU of its own (True: the last; a number: that one; False: no).
     """
     from ictus.show.process import Audio
 
@@ -319,7 +352,7 @@ def run_show(
     )
     ring = max(round(read_ahead * show.sample_rate), 1 << 14)
     _stop_on_sigterm()
-    runner, audio = _open_show(show, recipe, start, ring, in_process=in_process)
+    runner, audio = _open_show(show, recipe, start, ring, in_process=in_process, pin=pin)
     server = None
     remote = None
     try:
@@ -383,7 +416,7 @@ def _open_osc(runner: Any, settings: OscSettings, quiet: bool) -> Any:
 
 
 def _open_show(
-    show: "Show", recipe: "Audio", start: int, ring: int, *, in_process: bool
+    show: "Show", recipe: "Audio", start: int, ring: int, *, in_process: bool, pin: int | bool
 ) -> tuple[Any, Any]:
     """The running show (a :class:`ShowRunner`, or the :class:`ShowProcess` that runs
     one) and what the frontends read of its backend (``describe``, ``xruns``,
@@ -406,7 +439,14 @@ def _open_show(
             return runner, backend
         from ictus.show.process import ShowProcess
 
-        process = ShowProcess(show, recipe, start=start, read_ahead=ring).open()
+        process = ShowProcess(
+            show,
+            recipe,
+            start=start,
+            read_ahead=ring,
+            pin=pin is not False,
+            audio_cpu=None if isinstance(pin, bool) else pin,
+        ).open()
         return process, process.audio
     except NoOutput as err:
         raise BackendError(str(err)) from None
