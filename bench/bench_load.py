@@ -18,6 +18,7 @@ source hook (:class:`ictus.engine.Route`). It runs three ways in the same run:
 ``inside`` against ``outside`` is the GIL's share; ``outside`` against ``idle`` is the
 machine's (CPU contention). Then ``ictus show run`` itself (:func:`run_show`: the show
 of bench_show.py, its display, OSC and the web remote with 50 pages): ``show:inside``
+(the OSC peer asks the setlist's status too, ``/ictus/show/status``, as often)
 with the audio in the frontends' process (``--in-process``), ``show:process`` with it
 in its own (:class:`ictus.show.process.ShowProcess`, the default, on a CPU of its own;
 ``show:shared`` with both processes on every CPU), ``show:alone`` with
@@ -316,8 +317,16 @@ class Frontends:
         assert osc.stdout is not None
         sub_port = int(osc.stdout.readline())
         self.osc = OscRemote(engine, port=0, send_to=[("127.0.0.1", sub_port)]).open()
+        # a show answers its setlist's status too (ictus show run --osc), as often
+        self.setlist = None
+        ports = f"{self.osc.address[1]}"
+        if show is not None:
+            from ictus.remote.setlist import SetlistRemote
+
+            self.setlist = SetlistRemote(show, port=0).open()
+            ports += f" {self.setlist.address[1]}"
         assert osc.stdin is not None
-        osc.stdin.write(f"{self.osc.address[1]}\n")
+        osc.stdin.write(f"{ports}\n")
         osc.stdin.flush()
         # the web server and its 50 pages
         self.web = WebRemote(None if show else engine, "127.0.0.1", 0, show=show).start()
@@ -351,6 +360,8 @@ class Frontends:
         self.live.stop()
         self.web.stop()
         self.osc.close()
+        if self.setlist is not None:
+            self.setlist.close()
         self._tty.close()
         self.procs["terminal"].wait(5)
         return counts
@@ -656,8 +667,9 @@ def run_frontends_only(args: list[str]) -> None:
 
 
 def run_osc_client() -> None:
-    """``osc``: print a subscriber port, read the server's port, then send
-    ``/ictus/status`` 200 times a second and count replies and beats until SIGTERM."""
+    """``osc``: print a subscriber port, read the server's port (and a show's setlist
+    port), then send ``/ictus/status`` (and ``/ictus/show/status``) 200 times a second
+    and count replies and beats until SIGTERM."""
     import selectors
     import socket
 
@@ -667,12 +679,15 @@ def run_osc_client() -> None:
     sub = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sub.bind(("127.0.0.1", 0))
     print(sub.getsockname()[1], flush=True)
-    port = int(sys.stdin.readline())
+    port, *setlist = (int(p) for p in sys.stdin.readline().split())
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     client.setblocking(False)
     sub.setblocking(False)
     status = build_msg("/ictus/status", []).dgram
+    show_status = build_msg("/ictus/show/status", []).dgram
     counts = {"sent": 0, "replies": 0, "beats": 0, "other_events": 0}
+    if setlist:
+        counts |= {"show_sent": 0, "show_replies": 0}
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sel = selectors.DefaultSelector()
@@ -685,6 +700,9 @@ def run_osc_client() -> None:
         if now >= due:
             client.sendto(status, ("127.0.0.1", port))
             counts["sent"] += 1
+            if setlist:
+                client.sendto(show_status, ("127.0.0.1", setlist[0]))
+                counts["show_sent"] += 1
             due += step
         for key, _ in sel.select(max(due - time.monotonic(), 0)):
             sock = key.fileobj
@@ -694,7 +712,11 @@ def run_osc_client() -> None:
                     data = sock.recv(65536)
                 except BlockingIOError:
                     break
-                if sock is client:
+                if sock is client and setlist and OscMessage(data).address.startswith(
+                    "/ictus/show/"
+                ):
+                    counts["show_replies"] += 1
+                elif sock is client:
                     counts["replies"] += 1
                 elif OscMessage(data).address == "/ictus/beat":
                     counts["beats"] += 1
