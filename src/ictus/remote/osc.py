@@ -155,6 +155,12 @@ class OscCounts:
         """Messages that did nothing: malformed, unknown or refused."""
         return self.malformed + self.unknown + self.refused
 
+    @property
+    def outcomes(self) -> int:
+        """Messages dealt with, one way or the other: done or ignored (a datagram
+        holding a bundle can hold several, or none)."""
+        return self.done + self.ignored
+
 
 class _Malformed(Exception):
     """The arguments do not fit the address."""
