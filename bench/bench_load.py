@@ -18,8 +18,10 @@ source hook (:class:`ictus.engine.Route`). It runs three ways in the same run:
 ``inside`` against ``outside`` is the GIL's share; ``outside`` against ``idle`` is the
 machine's (CPU contention). Then ``ictus show run`` itself (:func:`run_show`: the show
 of bench_show.py, its display, OSC and the web remote with 50 pages): ``show:inside``
+(the OSC peer asks the setlist's status too, ``/ictus/show/status``, as often)
 with the audio in the frontends' process (``--in-process``), ``show:process`` with it
-in its own (:class:`ictus.show.process.ShowProcess`, the default), ``show:alone`` with
+in its own (:class:`ictus.show.process.ShowProcess`, the default, on a CPU of its own;
+``show:shared`` with both processes on every CPU), ``show:alone`` with
 no frontends (the show callback's floor). For every cycle the callback records, with JACK's clock:
 
 - *entry delay*: from the cycle's start to the first line of our Python callback (the
@@ -260,6 +262,14 @@ def _measured_backend(server: str, cycles: int, out: str | None = None) -> Any:
     return Measured()
 
 
+def _any_cpu() -> None:
+    """A client process may run on every CPU, whichever its starter keeps to: the show
+    process keeps its frontends off the audio's CPU (:func:`ictus.engine.rt.cpu_split`),
+    but the terminal, the OSC peer and the 50 pages stand for other machines, and here
+    they share both cores with the show, the audio's too."""
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
+
+
 class Frontends:
     """The display (to a pty), the OSC server and the web server of ``engine``, with
     their client processes: everything a show process serves while it plays."""
@@ -283,7 +293,11 @@ class Frontends:
         # the display: a pty read by a cat, as a terminal would
         master, slave = os.openpty()
         self.procs["terminal"] = subprocess.Popen(
-            ["cat"], stdin=master, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            ["cat"],
+            stdin=master,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_any_cpu,
         )
         os.close(master)
         self._tty = os.fdopen(slave, "w")
@@ -303,8 +317,16 @@ class Frontends:
         assert osc.stdout is not None
         sub_port = int(osc.stdout.readline())
         self.osc = OscRemote(engine, port=0, send_to=[("127.0.0.1", sub_port)]).open()
+        # a show answers its setlist's status too (ictus show run --osc), as often
+        self.setlist = None
+        ports = f"{self.osc.address[1]}"
+        if show is not None:
+            from ictus.remote.setlist import SetlistRemote
+
+            self.setlist = SetlistRemote(show, port=0).open()
+            ports += f" {self.setlist.address[1]}"
         assert osc.stdin is not None
-        osc.stdin.write(f"{self.osc.address[1]}\n")
+        osc.stdin.write(f"{ports}\n")
         osc.stdin.flush()
         # the web server and its 50 pages
         self.web = WebRemote(None if show else engine, "127.0.0.1", 0, show=show).start()
@@ -322,6 +344,7 @@ class Frontends:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            preexec_fn=_any_cpu,
         )
         self.procs[role] = proc
         return proc
@@ -337,6 +360,8 @@ class Frontends:
         self.live.stop()
         self.web.stop()
         self.osc.close()
+        if self.setlist is not None:
+            self.setlist.close()
         self._tty.close()
         self.procs["terminal"].wait(5)
         return counts
@@ -517,7 +542,9 @@ def run_show(args: list[str]) -> dict[str, Any]:
     and beats from the song's engine) and the web remote with 50 pages, all in this
     process; MODE ``show:inside`` plays the audio here too (``--in-process``),
     ``show:process`` in the show's audio process (:class:`ictus.show.process.
-    ShowProcess`, the default), ``show:alone`` with no frontends at all (the floor).
+    ShowProcess`, the default: on a CPU of its own, the frontends off it),
+    ``show:shared`` the same sharing every CPU (``--audio-cpu off``), ``show:alone``
+    with no frontends at all (the floor).
     ``~SECONDS`` after the mode sets :data:`ictus.show.process.FRESH`. Only the cycles
     while the song plays count."""
     import bench_load as me  # by its module name: the audio process unpickles it
@@ -549,7 +576,9 @@ def run_show(args: list[str]) -> dict[str, Any]:
         backend, _ = audio.make()
         runner = ShowRunner(show, backend, read_ahead=ring).open()
     else:
-        runner = ShowProcess(show, audio, read_ahead=ring).open()
+        # show:shared: the audio's process and the frontends' share every CPU (the
+        # default before --audio-cpu)
+        runner = ShowProcess(show, audio, read_ahead=ring, pin=mode != "show:shared").open()
     try:
         cued = runner.loaded(0)
         frontends = None
@@ -638,8 +667,9 @@ def run_frontends_only(args: list[str]) -> None:
 
 
 def run_osc_client() -> None:
-    """``osc``: print a subscriber port, read the server's port, then send
-    ``/ictus/status`` 200 times a second and count replies and beats until SIGTERM."""
+    """``osc``: print a subscriber port, read the server's port (and a show's setlist
+    port), then send ``/ictus/status`` (and ``/ictus/show/status``) 200 times a second
+    and count replies and beats until SIGTERM."""
     import selectors
     import socket
 
@@ -649,12 +679,15 @@ def run_osc_client() -> None:
     sub = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sub.bind(("127.0.0.1", 0))
     print(sub.getsockname()[1], flush=True)
-    port = int(sys.stdin.readline())
+    port, *setlist = (int(p) for p in sys.stdin.readline().split())
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     client.setblocking(False)
     sub.setblocking(False)
     status = build_msg("/ictus/status", []).dgram
+    show_status = build_msg("/ictus/show/status", []).dgram
     counts = {"sent": 0, "replies": 0, "beats": 0, "other_events": 0}
+    if setlist:
+        counts |= {"show_sent": 0, "show_replies": 0}
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sel = selectors.DefaultSelector()
@@ -667,6 +700,9 @@ def run_osc_client() -> None:
         if now >= due:
             client.sendto(status, ("127.0.0.1", port))
             counts["sent"] += 1
+            if setlist:
+                client.sendto(show_status, ("127.0.0.1", setlist[0]))
+                counts["show_sent"] += 1
             due += step
         for key, _ in sel.select(max(due - time.monotonic(), 0)):
             sock = key.fileobj
@@ -676,7 +712,11 @@ def run_osc_client() -> None:
                     data = sock.recv(65536)
                 except BlockingIOError:
                     break
-                if sock is client:
+                if sock is client and setlist and OscMessage(data).address.startswith(
+                    "/ictus/show/"
+                ):
+                    counts["show_replies"] += 1
+                elif sock is client:
                     counts["replies"] += 1
                 elif OscMessage(data).address == "/ictus/beat":
                     counts["beats"] += 1
@@ -749,7 +789,9 @@ def _engine_child(server: Any, stem_dir: Path, seconds: float, mode: str) -> dic
 #: (``--in-process``) and in its own process (the default). Also by name:
 #: ``inside:0.0005`` (the engine's switch interval before the first measurement),
 #: ``split`` (a status feed thread in the engine process).
-MODES = ("idle", "inside", "outside", "show:alone", "show:inside", "show:process")
+MODES = (
+    "idle", "inside", "outside", "show:alone", "show:inside", "show:shared", "show:process"
+)
 
 
 def conditions(seconds: float, modes: tuple[str, ...] = MODES) -> dict[str, Any]:
@@ -925,7 +967,8 @@ def print_results(results: dict[str, Any], facts: dict[str, Any]) -> None:
         )
     for mode, where in (
         ("show:inside", "in the frontends' process (--in-process)"),
-        ("show:process", "in its own process (the default)"),
+        ("show:shared", "in its own process, sharing the CPUs (--audio-cpu off)"),
+        ("show:process", "in its own process on its own CPU (the default)"),
     ):
         r = results.get(mode)
         if r is None:

@@ -16,6 +16,7 @@ machine's audio would; both JACK servers do too (jackd's own real-time threads).
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -28,15 +29,21 @@ sys.path.insert(0, str(HERE))
 
 from jackserver import JackServer  # noqa: E402
 
-#: 4/4, a steady stretch, a ramp up and one down, a 3/4 bar; 1-bar count-in
+#: 4/4, a steady stretch, a ramp up and one down, a 3/4 bar; 1-bar count-in; then
+#: 4/4 at 110 for as long as the rig runs (at least 40 bars: 87 s)
 MAP = """title: rig
 count-in: 1 bar
 a: 2 4/4 120
 b: 2 4/4 120-150
 c: 1 3/4 150
 d: 2 4/4 150-110 ramp=time
-e: 40 4/4 110
+e: {bars} 4/4 110
 """
+
+
+def rig_map(seconds: float) -> str:
+    """The map, long enough to still play after ``seconds`` (a soak's hour too)."""
+    return MAP.format(bars=max(40, math.ceil(seconds * 110 / 4 / 60)))
 
 
 def now_us() -> int:
@@ -53,7 +60,7 @@ def _rt() -> list[str]:
 
 def main(seconds: float, kill_at: float, out: str) -> None:
     map_file = Path(out).with_suffix(".click")
-    map_file.write_text(MAP)
+    map_file.write_text(rig_map(seconds))
     servers = [JackServer().start(), JackServer().start()]
     procs: list[subprocess.Popen[str]] = []
     try:
@@ -107,7 +114,7 @@ def main(seconds: float, kill_at: float, out: str) -> None:
         from ictus.formats import parse_click
         from ictus.tempomap import build_grid
 
-        grid = build_grid(parse_click(MAP))
+        grid = build_grid(parse_click(rig_map(seconds)))
         result = {
             "main": results[0],
             "backup": results[1],

@@ -220,6 +220,7 @@ def test_a_backup_follows_the_main_within_1_ms_and_takes_over_when_it_dies(backu
 
 @pytest.mark.soak
 @pytest.mark.jack
+@pytest.mark.timeout(3600 + 30 + 600)  # the rig's hour, then its checks
 @needs_rig
 def test_soak_a_backup_follows_the_main_for_an_hour(tmp_path):
     rig = run_rig(3600 + 30, 3600, tmp_path)

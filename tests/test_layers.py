@@ -33,7 +33,7 @@ LAYERS = {
     "film": 6,
     "show": 7,
     "practice": 7,
-    "remote": 7,
+    "remote": 8,  # frontends: the engine's remote and a running show's
     "web": 8,
     "cli": 9,
 }

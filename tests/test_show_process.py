@@ -10,6 +10,7 @@ exit code and stderr.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -321,3 +322,88 @@ def test_jack_gone_ends_the_show_with_the_line_it_gave_in_process(tmp_path):
     split, inside = results
     assert split == inside
     assert split[0] == 1 and len(split[1]) == 1 and "JACK server went away" in split[1][0]
+
+
+def _cpus_of(pid: int) -> dict[int, frozenset[int]]:
+    """Every thread of ``pid`` and the CPUs Linux lets it run on (from /proc, not from
+    ictus)."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith("Cpus_allowed_list:"):
+                    found[int(task.name)] = _cpu_list(line.split(":", 1)[1].strip())
+    return found
+
+
+def _cpu_list(text: str) -> frozenset[int]:
+    """'0-2,5' -> {0, 1, 2, 5} (the kernel's list format)."""
+    cpus: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return frozenset(cpus)
+
+
+needs_two_cpus = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="one CPU: nothing to keep apart"
+)
+
+
+@pytest.mark.jack
+@needs_two_cpus
+def test_the_audio_keeps_to_its_own_cpu_and_the_frontends_keep_off_it(jack_server, tmp_path):
+    """By default every thread of the audio process (JACK's callback thread, the stem
+    readers, the control thread) runs on the last CPU, and every thread of the
+    display's process on the others; with --audio-cpu off nobody is pinned."""
+    mine = frozenset(os.sched_getaffinity(0))
+    audio = max(mine)
+    parent, child = _start_show(jack_server, tmp_path, "ictus-pin")
+    try:
+        children, parents = _cpus_of(child), _cpus_of(parent.pid)
+        assert len(children) >= 3  # the main thread, JACK's thread, the runner's
+        assert set(children.values()) == {frozenset({audio})}
+        assert set(parents.values()) == {mine - {audio}}
+    finally:
+        parent.send_signal(signal.SIGINT)
+        parent.wait(30)
+    show = tmp_path / "show.toml"
+    free = subprocess.Popen(
+        [ICTUS, "show", "run", str(show), "-b", "jack", "--client-name", "ictus-free",
+         "--connect", "none", "--audio-cpu", "off"],
+        env=jack_server.env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        wait_for(lambda: _client_ports(jack_server, "ictus-free"), 30, "the JACK client")
+        (loose,) = _children(free.pid)
+        assert set(_cpus_of(loose).values()) == {mine}
+        assert set(_cpus_of(free.pid).values()) == {mine}
+    finally:
+        free.send_signal(signal.SIGINT)
+        free.wait(30)
+
+
+@needs_two_cpus
+def test_the_frontends_get_their_cpus_back_when_the_show_closes(tmp_path):
+    """In a program that opens a show and goes on (the tests, an embedding app), every
+    thread is back on all its CPUs after close; a CPU the process may not use is
+    refused before anything starts."""
+    mine = frozenset(os.sched_getaffinity(0))
+    show = load_show(make_show(tmp_path))
+    with ShowProcess(show, Audio("null", 48000), audio_cpu=min(mine)) as proc:
+        assert set(_cpus_of(proc.pid).values()) == {frozenset({min(mine)})}
+        assert set(_cpus_of(os.getpid()).values()) == {mine - {min(mine)}}
+    assert set(_cpus_of(os.getpid()).values()) == {mine}
+    with pytest.raises(ValueError, match="not one this process may use"):
+        ShowProcess(show, Audio("null", 48000), audio_cpu=max(mine) + 1)
+
+
+def test_audio_cpu_that_is_not_there_is_a_usage_error(tmp_path):
+    show = make_show(tmp_path)
+    done = subprocess.run(
+        [ICTUS, "show", "run", str(show), "-b", "null", "--audio-cpu", "99"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2
+    assert "--audio-cpu" in done.stderr and "99" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -26,6 +26,7 @@ import typer
 
 from ictus.cli import options as m
 from ictus.cli.common import UsageError
+from ictus.cli.live import OscHostOpt, OscOpt
 from ictus.cli.webflags import WebHostOpt, WebOpt, WebPortOpt
 
 if TYPE_CHECKING:
@@ -45,6 +46,18 @@ app = m.area(
 
 ShowFile = Annotated[Path, typer.Argument(metavar="SHOW", help="The show file (TOML).")]
 BACKENDS = ("jack", "portaudio", "null")
+
+OscSendOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--osc-send",
+        metavar="HOST:PORT[,...]",
+        help="Send the show's status (/ictus/show/status) to these when it changes.",
+    ),
+]
+
+#: ``--osc``, ``--osc-host``, ``--osc-send``, checked: (port or None, host, subscribers)
+OscSettings = tuple[int | None, str, list[tuple[str, int]]]
 
 KEYS_HELP = "g go · n/p next/previous · s stop · v vamp · r release · 1-9 jump to part · q quit"
 
@@ -183,6 +196,9 @@ def run(
     web: WebOpt = False,
     web_host: WebHostOpt = None,
     web_port: WebPortOpt = None,
+    osc: OscOpt = None,
+    osc_host: OscHostOpt = None,
+    osc_send: OscSendOpt = None,
     in_process: Annotated[
         bool,
         typer.Option(
@@ -191,13 +207,25 @@ def run(
             "(for debugging; by default it has a process of its own: docs/REALTIME.md).",
         ),
     ] = False,
+    audio_cpu: Annotated[
+        str,
+        typer.Option(
+            "--audio-cpu",
+            metavar="CPU",
+            help="The CPU the show's audio process keeps to, the display and the web "
+            "server keeping off it: 'auto' (the last one; none with one CPU), a CPU "
+            "number, or 'off' (docs/REALTIME.md).",
+        ),
+    ] = "auto",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No messages.")] = False,
 ) -> None:
     """Run a show live: the setlist display and keys on a terminal.
 
     Without a terminal the cued song starts at once and the show plays on as the
     songs' advance settings say, ending when a song waits for go (or the last ends);
-    with --web it waits for the page's go instead, until Ctrl-C.
+    with --web or --osc it waits for the page's (or an OSC message's) go instead,
+    until Ctrl-C. --osc takes the setlist's controls over OSC (/ictus/show/go, /next,
+    /previous, /stop, /vamp, /release, /jump, /status: docs/SHOW.md).
     The show is checked first: nothing plays if anything is wrong.
     \f
     Examples:
@@ -207,14 +235,42 @@ def run(
       ictus show run show.toml -b jack --connect system --midi-connect a2j --song 3
 
       ictus show run show.toml --web --web-host 0.0.0.0
+
+      ictus show run show.toml --osc 9000 --osc-send 127.0.0.1:9001
     """
+    from ictus.cli.common import option_values
+    from ictus.cli.live import osc_settings
     from ictus.cli.webflags import check_web_flags
 
     where = check_web_flags(web, web_host, web_port)
+    with option_values():  # a bad --osc-send is a usage mistake (exit 2)
+        settings = osc_settings(osc, osc_host, osc_send)
     run_show(
         show_file, backend, song, client_name, connect, midi_connect, midi_from, device,
-        read_ahead, quiet, web=where, in_process=in_process,
+        read_ahead, quiet, web=where, in_process=in_process, pin=audio_cpu_choice(audio_cpu),
+        osc=settings if settings[0] is not None or settings[2] else None,
     )
+
+
+def audio_cpu_choice(text: str) -> int | bool:
+    """``--audio-cpu``: True (auto), False (off) or a CPU this process may use.
+
+    >>> audio_cpu_choice("auto"), audio_cpu_choice("off")
+    (True, False)
+    """
+    word = text.strip().lower()
+    if word in ("auto", "off"):
+        return word == "auto"
+    from ictus.engine.rt import allowed_cpus
+
+    allowed = allowed_cpus()
+    listed = ", ".join(str(c) for c in sorted(allowed))
+    if not word.isdigit() or int(word) not in allowed:
+        raise typer.BadParameter(
+            f"{text!r}: expected auto, off or one of the CPUs this process may use ({listed})",
+            param_hint="--audio-cpu",
+        )
+    return int(word)
 
 
 def _checked_show(
@@ -263,13 +319,18 @@ def run_show(
     token: bool | None = None,
     visual_latency: float = 0.0,
     in_process: bool = False,
+    pin: int | bool = True,
+    osc: OscSettings | None = None,
 ) -> None:
     """``ictus show run``, and ``ictus serve SHOW`` (``display`` False: the web remote
-    alone). With ``web`` (host, port) the web remote drives the show too.
+    alone). With ``web`` (host, port) the web remote drives the show too; with ``osc``
+    (``--osc``'s port, host and subscribers) the OSC remote
+    (:class:`ictus.remote.setlist.SetlistRemote`).
 
     The audio plays in a process of its own (:class:`ictus.show.process.ShowProcess`)
     unless ``in_process``: there the display and the web server's threads would make
-    the audio callback wait for Python's lock (docs/REALTIME.md).
+    the audio callback wait for Python's lock (docs/REALTIME.md). ``pin``: keep that
+    process on a CPU of its own (True: the last; a number: that one; False: no).
     """
     from ictus.show.process import Audio
 
@@ -277,10 +338,12 @@ def run_show(
         show_file, backend, song, read_ahead, midi_connect=midi_connect, midi_from=midi_from
     )
     interactive = display and sys.stdin.isatty()
+    listens = osc is not None and osc[0] is not None  # OSC messages may drive it
     recipe = Audio(
         name,
         show.sample_rate,
-        realtime=interactive or web is not None,  # a page follows it too: in real time
+        # a page or an OSC peer follows it too: in real time
+        realtime=interactive or web is not None or osc is not None,
         client_name=client_name,
         connect=_connect(connect),
         device=device,
@@ -289,9 +352,12 @@ def run_show(
     )
     ring = max(round(read_ahead * show.sample_rate), 1 << 14)
     _stop_on_sigterm()
-    runner, audio = _open_show(show, recipe, start, ring, in_process=in_process)
+    runner, audio = _open_show(show, recipe, start, ring, in_process=in_process, pin=pin)
     server = None
+    remote = None
     try:
+        if osc is not None:
+            remote = _open_osc(runner, osc, quiet)
         if web is not None:
             from ictus.cli.webflags import start_web
 
@@ -299,11 +365,14 @@ def run_show(
                 None, web, show=runner, token=token, visual_latency=visual_latency
             )
         if interactive:
-            _display(runner)
-        elif server is not None:
-            sys.stderr.write("ictus: the show waits for go on the page; Ctrl-C to stop\n")
+            _display(runner, remote)
+        elif server is not None or listens:
+            where = " or ".join(
+                w for w, on in (("on the page", server), ("over OSC", listens)) if on
+            )
+            sys.stderr.write(f"ictus: the show waits for go {where}; Ctrl-C to stop\n")
             while runner.failure is None and audio.failure is None:
-                time.sleep(0.25)  # the server and the show run on their own threads
+                time.sleep(0.25)  # the servers and the show run on their own threads
         else:
             if not quiet:
                 sys.stderr.write(f"ictus: show {show_file} on {audio.describe()}\n")
@@ -314,14 +383,40 @@ def run_show(
     finally:
         if server is not None:
             server.stop()
+        if remote is not None:
+            remote.close()  # before the show: no message reaches a closed runner
+            _say_what_osc_ignored(remote, quiet)
         failure = runner.failure
         underruns = _last_underruns(runner)
         runner.close()
     _say_how_it_went(failure, underruns, audio, quiet=quiet, interactive=interactive)
 
 
+def _say_what_osc_ignored(remote: Any, quiet: bool) -> None:
+    """After the show (also after Ctrl-C): how many OSC messages did nothing, and why."""
+    c = remote.counts
+    if c.ignored and not quiet:
+        sys.stderr.write(
+            f"ictus: OSC: ignored {c.ignored} message(s) ({c.malformed} malformed, "
+            f"{c.unknown} unknown, {c.refused} refused)\n"
+        )
+
+
+def _open_osc(runner: Any, settings: OscSettings, quiet: bool) -> Any:
+    """The show's OSC remote, open: the setlist's controls on ``--osc``'s port, its
+    status to ``--osc-send``'s subscribers."""
+    from ictus.remote.setlist import SetlistRemote
+
+    port, host, targets = settings
+    remote = SetlistRemote(runner, port=port, host=host, send_to=targets).open()
+    if not quiet and port is not None:
+        where = ":".join(str(x) for x in remote.address)
+        sys.stderr.write(f"ictus: OSC control on {where} (/ictus/show/...)\n")
+    return remote
+
+
 def _open_show(
-    show: "Show", recipe: "Audio", start: int, ring: int, *, in_process: bool
+    show: "Show", recipe: "Audio", start: int, ring: int, *, in_process: bool, pin: int | bool
 ) -> tuple[Any, Any]:
     """The running show (a :class:`ShowRunner`, or the :class:`ShowProcess` that runs
     one) and what the frontends read of its backend (``describe``, ``xruns``,
@@ -344,7 +439,14 @@ def _open_show(
             return runner, backend
         from ictus.show.process import ShowProcess
 
-        process = ShowProcess(show, recipe, start=start, read_ahead=ring).open()
+        process = ShowProcess(
+            show,
+            recipe,
+            start=start,
+            read_ahead=ring,
+            pin=pin is not False,
+            audio_cpu=None if isinstance(pin, bool) else pin,
+        ).open()
         return process, process.audio
     except NoOutput as err:
         raise BackendError(str(err)) from None
@@ -408,8 +510,9 @@ def _stop_on_sigterm() -> None:
 # -- the display -----------------------------------------------------------------------------
 
 
-def render_show(status: "ShowStatus", message: str = "") -> Any:
-    """The show display: the setlist, the song and part, the next cue, the time left."""
+def render_show(status: "ShowStatus", message: str = "", osc: str = "") -> Any:
+    """The show display: the setlist, the song and part, the next cue, the time left
+    (and ``osc``: the OSC remote's line, :meth:`~ictus.remote.osc.OscServer.summary`)."""
     from rich.console import Group
     from rich.panel import Panel
     from rich.text import Text
@@ -449,6 +552,8 @@ def render_show(status: "ShowStatus", message: str = "") -> Any:
     lines.append(Text(f"to the end: {minutes}:{seconds:02d}   then: {status.advance}"))
     if status.underruns:
         lines.append(Text(f"stem underruns: {status.underruns}", style="yellow"))
+    if osc:
+        lines.append(Text(f"osc: {osc}", style="dim"))
     lines.append(Text(message, style="yellow") if message else Text(""))
     lines.append(Text(KEYS_HELP, style="dim"))
     return Panel(Group(*lines), title=status.title or "ictus show", expand=False)
@@ -484,7 +589,7 @@ def act(runner: "ShowRunner | ShowProcess", key: str) -> str | None:
     return None
 
 
-def _display(runner: "ShowRunner | ShowProcess", fps: float = 20.0) -> None:
+def _display(runner: "ShowRunner | ShowProcess", remote: Any = None, fps: float = 20.0) -> None:
     from rich.console import Console
     from rich.live import Live
 
@@ -507,7 +612,8 @@ def _display(runner: "ShowRunner | ShowProcess", fps: float = 20.0) -> None:
     def screen() -> Any:
         said, until = message[0]
         text = said if time.monotonic() < until else ""
-        return render_show(runner.status(), runner.failure or text)
+        osc = remote.summary() if remote is not None else ""
+        return render_show(runner.status(), runner.failure or text, osc)
 
     with (
         Keys(on_key),

@@ -61,7 +61,7 @@ import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
@@ -154,6 +154,12 @@ class OscCounts:
     def ignored(self) -> int:
         """Messages that did nothing: malformed, unknown or refused."""
         return self.malformed + self.unknown + self.refused
+
+    @property
+    def outcomes(self) -> int:
+        """Messages dealt with, one way or the other: done or ignored (a datagram
+        holding a bundle can hold several, or none)."""
+        return self.done + self.ignored
 
 
 class _Malformed(Exception):
@@ -307,12 +313,15 @@ def encode(address: str, args: Sequence[Any]) -> bytes:
     return builder.build().dgram
 
 
-class OscRemote:
-    """The OSC control server and event sender of one engine.
+class OscServer:
+    """An OSC control server and event sender: the sockets, the server's thread and the
+    counts, shared by the remotes (:class:`OscRemote` of one engine,
+    :class:`ictus.remote.setlist.SetlistRemote` of a show). A remote says what each
+    address does (:meth:`_do`), what its status reply holds (:meth:`_status_arguments`)
+    and what it sends subscribers (:meth:`_subscribe`).
 
     Parameters
     ----------
-    engine : Engine (or anything with its ``request``, ``status``, ``add_listener``)
     port : int or None
         UDP port to listen on (0: any free one, see :attr:`address`); None: no server,
         only events sent.
@@ -322,26 +331,26 @@ class OscRemote:
         Subscribers of the events.
     """
 
+    #: the address that asks for the status, and that the reply comes back on
+    status_address = STATUS_ADDRESS
+
     def __init__(
         self,
-        engine: Remote,
         *,
         port: int | None = None,
         host: str = "127.0.0.1",
         send_to: Sequence[tuple[str, int]] = (),
     ) -> None:
-        self.engine = engine
         self.port = port
         self.host = host
         self.send_to = tuple(send_to)
         self.counts = OscCounts()
         self._server: socket.socket | None = None
         self._sender: socket.socket | None = None
+        self._targets: list[tuple[str, int]] = []
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()
         self._remove: Callable[[], None] | None = None
-        self._state: State | None = None
-        self._lost: str | None = None  # the follower's last loss sent ("" : following)
         self._send_lock = threading.Lock()  # two threads send: the supervisor and ours
         self._watcher: threading.Thread | None = None
 
@@ -353,38 +362,45 @@ class OscRemote:
         host, port = self._server.getsockname()[:2]
         return str(host), int(port)
 
-    def open(self) -> OscRemote:
-        """Listen and subscribe to the engine's events."""
+    def open(self) -> Self:
+        """Listen and subscribe to the events."""
         if self.port is not None:
-            try:
-                infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)
-                family, _, _, _, where = infos[0]
-                server = socket.socket(family, socket.SOCK_DGRAM)
-                try:
-                    server.bind(where)
-                except OSError:
-                    server.close()
-                    raise
-            except OSError as err:
-                raise OscError(
-                    f"OSC: cannot listen on {self.host}:{self.port}: {err.strerror or err}"
-                ) from None
-            server.settimeout(0.1)  # to notice close(); replies go out on this socket
-            self._server = server
-            logging.getLogger().addFilter(_not_pythonosc)
-            self._thread = threading.Thread(target=self._serve, name="ictus-osc", daemon=True)
-            self._thread.start()
+            self._listen()
         if self.send_to:
-            sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sender.setblocking(False)  # the supervisor thread never waits for the network
-            self._sender = sender
-            self._targets = [self._resolve(host, port) for host, port in self.send_to]
-            self._remove = self.engine.add_listener(self._on_event)
-            if self._server is None:  # no server thread to look at the follower
-                self._watcher = threading.Thread(target=self._watch, name="ictus-osc-watch")
-                self._watcher.daemon = True
-                self._watcher.start()
+            self._subscribe()
         return self
+
+    def _listen(self) -> None:
+        """Bind the server's socket and start its thread."""
+        try:
+            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_DGRAM)
+            family, _, _, _, where = infos[0]
+            server = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                server.bind(where)
+            except OSError:
+                server.close()
+                raise
+        except OSError as err:
+            raise OscError(
+                f"OSC: cannot listen on {self.host}:{self.port}: {err.strerror or err}"
+            ) from None
+        server.settimeout(0.1)  # to notice close(); replies go out on this socket
+        self._server = server
+        logging.getLogger().addFilter(_not_pythonosc)
+        self._thread = threading.Thread(target=self._serve, name="ictus-osc", daemon=True)
+        self._thread.start()
+
+    def _open_sender(self) -> None:
+        """The socket events go out on, and the subscribers' addresses."""
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sender.setblocking(False)  # the supervisor thread never waits for the network
+        self._sender = sender
+        self._targets = [self._resolve(host, port) for host, port in self.send_to]
+
+    def _subscribe(self) -> None:
+        """Start sending events to the subscribers (the remote's own)."""
+        self._open_sender()
 
     @staticmethod
     def _resolve(host: str, port: int) -> tuple[str, int]:
@@ -411,7 +427,7 @@ class OscRemote:
                 sock.close()
         self._server = self._sender = None
 
-    def __enter__(self) -> OscRemote:
+    def __enter__(self) -> Self:
         return self.open()
 
     def __exit__(self, *exc: object) -> None:
@@ -439,13 +455,16 @@ class OscRemote:
             try:
                 data, sender = server.recvfrom(_MAX_DATAGRAM)
             except TimeoutError:
-                self._follower()
+                self._quiet()
                 continue
             except OSError:
                 if self._closing.is_set():
                     return
                 continue  # e.g. an ICMP error of an earlier reply: keep serving
             self.handle(data, sender)
+
+    def _quiet(self) -> None:
+        """Called on the server's thread after 0.1 s without a datagram."""
 
     def handle(self, data: bytes, sender: tuple[str, int]) -> None:
         """Do what one datagram asks (the server's thread); never raises."""
@@ -470,15 +489,13 @@ class OscRemote:
     def _one(self, address: str, args: list[Any], sender: tuple[str, int]) -> None:
         counts = self.counts
         try:
-            if address == STATUS_ADDRESS:
+            if address == self.status_address:
                 port = _whole(_one(args)) if args else sender[1]
                 if not 1 <= port <= 65535:
                     raise _Malformed
                 self._reply(sender[0], port)
             else:
-                request = _request(address, args)
-                if request is not None:
-                    self.engine.request(request)
+                self._do(address, args)
         except KeyError:
             counts.unknown += 1
         except _Malformed:
@@ -490,15 +507,83 @@ class OscRemote:
         else:
             counts.done += 1
 
+    def _do(self, address: str, args: list[Any]) -> None:
+        """Do what one message asks. Raises ``KeyError`` for an address not ours,
+        :class:`_Malformed` for arguments that do not fit, IctusError when refused."""
+        raise KeyError(address)
+
+    def _status_arguments(self) -> list[Any]:
+        """The status reply's arguments."""
+        raise NotImplementedError
+
     def _reply(self, host: str, port: int) -> None:
-        status = self.engine.status()
-        data = encode(STATUS_ADDRESS, status_arguments(status, self.counts.ignored))
+        data = encode(self.status_address, self._status_arguments())
         server = self._server
         if server is not None:
             try:
                 server.sendto(data, (host, port))
             except OSError:
                 self.counts.dropped += 1
+
+    # -- sending ---------------------------------------------------------------------
+
+    def _send(self, address: str, args: Sequence[Any]) -> None:
+        sender = self._sender
+        if sender is None:
+            return
+        data = encode(address, args)
+        with self._send_lock:
+            for target in self._targets:
+                try:
+                    sender.sendto(data, target)
+                except OSError:  # full buffer, unreachable: an event lost, not the show
+                    self.counts.dropped += 1
+                else:
+                    self.counts.sent += 1
+
+
+class OscRemote(OscServer):
+    """The OSC control server and event sender of one engine.
+
+    Parameters
+    ----------
+    engine : Engine (or anything with its ``request``, ``status``, ``add_listener``)
+    port, host, send_to
+        As :class:`OscServer`.
+    """
+
+    def __init__(
+        self,
+        engine: Remote,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        send_to: Sequence[tuple[str, int]] = (),
+    ) -> None:
+        super().__init__(port=port, host=host, send_to=send_to)
+        self.engine = engine
+        self._state: State | None = None
+        self._lost: str | None = None  # the follower's last loss sent ("" : following)
+
+    def _subscribe(self) -> None:
+        """Send the engine's events to the subscribers."""
+        self._open_sender()
+        self._remove = self.engine.add_listener(self._on_event)
+        if self._server is None:  # no server thread to look at the follower
+            self._watcher = threading.Thread(target=self._watch, name="ictus-osc-watch")
+            self._watcher.daemon = True
+            self._watcher.start()
+
+    def _do(self, address: str, args: list[Any]) -> None:
+        request = _request(address, args)
+        if request is not None:
+            self.engine.request(request)
+
+    def _status_arguments(self) -> list[Any]:
+        return status_arguments(self.engine.status(), self.counts.ignored)
+
+    def _quiet(self) -> None:
+        self._follower()
 
     # -- sending ---------------------------------------------------------------------
 
@@ -538,17 +623,3 @@ class OscRemote:
         if lost != self._lost:
             self._lost = lost
             self._send("/ictus/follow", (status.follow, lost))
-
-    def _send(self, address: str, args: Sequence[Any]) -> None:
-        sender = self._sender
-        if sender is None:
-            return
-        data = encode(address, args)
-        with self._send_lock:
-            for target in self._targets:
-                try:
-                    sender.sendto(data, target)
-                except OSError:  # full buffer, unreachable: an event lost, not the show
-                    self.counts.dropped += 1
-                else:
-                    self.counts.sent += 1

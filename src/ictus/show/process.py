@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-from ictus.engine import Backend, Event, Status, make_backend
+from ictus.engine import Backend, Event, Status, make_backend, rt
 from ictus.errors import IctusError
 from ictus.show.live import JackMidi, MidiPorts
 from ictus.show.model import Control, Show, Song
@@ -133,6 +133,7 @@ class Start:
     start: int
     read_ahead: int | None
     parent: int  # the parent's pid: the child ends if it is not its parent any more
+    cpus: frozenset[int] | None = None  # the CPU(s) the child keeps to (rt.cpu_split)
 
 
 # -- what the child answers -----------------------------------------------------------
@@ -340,16 +341,31 @@ class ShowProcess:
         Setlist index of the song cued first.
     read_ahead : int or None
         Frames of read-ahead per stem.
+    pin : bool
+        Keep the child on a CPU of its own and this process (the frontends) off it, on
+        a machine with two CPUs or more (:func:`ictus.engine.rt.cpu_split`); the CPUs
+        this process had come back at :meth:`close`.
+    audio_cpu : int or None
+        The child's CPU when pinning (default: the last one allowed).
     """
 
     def __init__(
-        self, show: Show, audio: AudioRecipe, *, start: int = 0, read_ahead: int | None = None
+        self,
+        show: Show,
+        audio: AudioRecipe,
+        *,
+        start: int = 0,
+        read_ahead: int | None = None,
+        pin: bool = True,
+        audio_cpu: int | None = None,
     ) -> None:
         self.show = show
         self.songs: tuple[Song, ...] = show.songs_in_order()
         self._recipe = audio
         self._start = start
         self._read_ahead = read_ahead
+        self._split = rt.cpu_split(audio_cpu) if pin else None
+        self._had_cpus: frozenset[int] | None = None  # this process's, while pinned
         self.audio = RemoteBackend(self)
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
@@ -388,16 +404,25 @@ class ShowProcess:
             theirs.close()
         self._conn = Connection(ours.detach())
         try:
+            split = self._split
             self._conn.send(
-                Start(self.show, self._recipe, self._start, self._read_ahead, os.getpid())
+                Start(
+                    self.show, self._recipe, self._start, self._read_ahead, os.getpid(),
+                    None if split is None else split.audio,
+                )
             )
+            if split is not None:
+                self._had_cpus = rt.allowed_cpus()
+                rt.pin_threads(split.rest)
             first = self._conn.recv()
         except (EOFError, OSError):
+            self._unpin()
             raise IctusError(self._why_gone()) from None
         except BaseException:
             self.close()  # Ctrl-C while the songs are made ready: the child goes too
             raise
         if isinstance(first, Failed):
+            self._unpin()
             self._closing = True
             try:
                 self._proc.wait(CLOSE_TIMEOUT)  # it ends by itself
@@ -415,6 +440,7 @@ class ShowProcess:
     def close(self) -> None:
         """Close the child's runner and wait for it to end (kill it if it does not)."""
         self._closing = True
+        self._unpin()
         proc = self._proc
         if proc is None:
             return
@@ -432,6 +458,12 @@ class ShowProcess:
             self._conn.close()
         if self._reader is not None:
             self._reader.join(2.0)
+
+    def _unpin(self) -> None:
+        """This process back on the CPUs it had before :meth:`open`."""
+        had, self._had_cpus = self._had_cpus, None
+        if had is not None:
+            rt.pin_threads(had)
 
     def __enter__(self) -> ShowProcess:
         return self.open()
@@ -806,6 +838,8 @@ def serve(fd: int) -> int:
             start = conn.recv()
             assert isinstance(start, Start)
             _die_with_parent(start.parent)
+            if start.cpus is not None:  # before any thread: they all inherit it
+                rt.pin_threads(start.cpus)
             backend, midi = start.audio.make()
             runner = ShowRunner(
                 start.show, backend, midi=midi, start=start.start, read_ahead=start.read_ahead
