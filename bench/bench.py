@@ -36,7 +36,7 @@ BIN = Path(sys.executable).parent
 ICTUS = str(BIN / "ictus")
 REPEATS = int(os.environ.get("ICTUS_BENCH_REPEATS", "3"))
 #: ictus/sox pairs for the 10-minute render (short runs: more of them, for a steady median)
-PAIRS = max(REPEATS, 9)
+PAIRS = max(REPEATS, 15)
 
 
 def run(cmd: list[str]) -> tuple[float, int]:
