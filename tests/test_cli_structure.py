@@ -128,11 +128,13 @@ def test_render_starts_without_the_heavy_libraries(tmp_path: Path) -> None:
 #: What `ictus render song.click -o out.wav` no longer imports (each was imported before,
 #: together 40 % of a 10-minute render's time): Typer (with its click), soundfile (with
 #: cffi and libsndfile), tempfile and shutil, pathlib (with urllib.parse), the JSON and
-#: klick writers, the film parts of ictus.timebase.
+#: klick writers, the film parts of ictus.timebase; then (a further 10 %) the practice
+#: trainers, frame rates and timecode, and numpy.ma (np.unique loads it, 10 ms).
 RENDER_NEVER = ("typer", "typer._click", "soundfile", "_cffi_backend", "tempfile", "shutil",
                 "pathlib", "urllib.parse", "ictus.formats.jsonmap",
                 "ictus.formats.klick_export", "ictus.timebase.feet",
-                "ictus.timebase.frameclick")
+                "ictus.timebase.frameclick", "ictus.tempomap.trainers",
+                "ictus.timebase.rates", "ictus.timebase.timecode", "numpy.ma")
 
 
 def test_help_and_mistakes_still_go_through_typer(tmp_path: Path) -> None:
