@@ -2,7 +2,10 @@
 
 Both ``ictus render`` (block by block into a file) and the live engine (block by block
 inside the audio callback) call :meth:`BlockMixer.mix` with an absolute sample position,
-so the file and the live output are the same samples by construction.
+so the file and the live output are the same samples by construction. A plain WAV file,
+whose silence is reserved on the disk, is written run by run instead
+(:meth:`BlockMixer.mix_runs`): the same clicks, sounds, gains and order of additions,
+so the same samples (tests/test_render.py holds the two ways to the same bytes).
 
 Callback contract for :meth:`BlockMixer.mix` (the engine relies on it):
 
