@@ -407,6 +407,8 @@ def test_installed_script_fails_the_same_way(folder: Path, cli: Runner, case: st
         (("render", "song.click", "-o", "out.wav", "--count-in", "two"), ("--count-in",)),
         (("render", "song.click", "-o", "out.wav", "--sound", "gong"), ("gong",)),
         (("render", "song.click", "-o", "out.wav", "--click-on", "x"), ("--click-on",)),
+        (("render", "song.click", "-o", "out.wav", "-c", "2", "--click-on", ""),
+         ("--click-on names no output", "1..2")),
         (("play", "song.click", "--backend", "alsa"), ("alsa", "jack, portaudio, null")),
         (("play", "song.click", "--latency", "soon"), ("--latency",)),
         (("play", "song.click", "-b", "null", "--gain", "loud"), ("loud",)),

@@ -108,9 +108,12 @@ def render(
         overs_rule = Overs.parse(overs)
         # the file's format and depth are checked before the (possibly long) map is read
         subtype_for(guess_audio_format(output, fmt), bit_depth)
-        targets = parse_channels(
-            channels, common.parse_int_list(click_on, "--click-on") if click_on else None
-        )
+        asked = common.parse_int_list(click_on, "--click-on") if click_on is not None else None
+        if asked == []:  # as ictus play: leaving it out means every output
+            raise common.UsageError(
+                f"--click-on names no output: give outputs 1..{channels} (leave it out for all)"
+            )
+        targets = parse_channels(channels, asked)
         gains = parse_gains(gain) if gain else None
     tempo_map = common.load_map(
         map_file,
