@@ -360,10 +360,13 @@ def test_the_audio_keeps_to_its_own_cpu_and_the_frontends_keep_off_it(jack_serve
     audio = max(mine)
     parent, child = _start_show(jack_server, tmp_path, "ictus-pin")
     try:
-        children, parents = _cpus_of(child), _cpus_of(parent.pid)
+        # the parent keeps off the CPU once the child says it plays
+        wait_for(
+            lambda: set(_cpus_of(parent.pid).values()) == {mine - {audio}}, 30, "the parent"
+        )
+        children = _cpus_of(child)
         assert len(children) >= 3  # the main thread, JACK's thread, the runner's
         assert set(children.values()) == {frozenset({audio})}
-        assert set(parents.values()) == {mine - {audio}}
     finally:
         parent.send_signal(signal.SIGINT)
         parent.wait(30)
@@ -383,19 +386,36 @@ def test_the_audio_keeps_to_its_own_cpu_and_the_frontends_keep_off_it(jack_serve
         free.wait(30)
 
 
+@pytest.mark.jack
 @needs_two_cpus
-def test_the_frontends_get_their_cpus_back_when_the_show_closes(tmp_path):
+def test_the_frontends_get_their_cpus_back_when_the_show_closes(jack_server, tmp_path):
     """In a program that opens a show and goes on (the tests, an embedding app), every
     thread is back on all its CPUs after close; a CPU the process may not use is
     refused before anything starts."""
     mine = frozenset(os.sched_getaffinity(0))
     show = load_show(make_show(tmp_path))
-    with ShowProcess(show, Audio("null", 48000), audio_cpu=min(mine)) as proc:
+    audio = Audio("jack", 48000, client_name="ictus-pin-back", connect=())
+    with ShowProcess(show, audio, audio_cpu=min(mine)) as proc:
         assert set(_cpus_of(proc.pid).values()) == {frozenset({min(mine)})}
         assert set(_cpus_of(os.getpid()).values()) == {mine - {min(mine)}}
     assert set(_cpus_of(os.getpid()).values()) == {mine}
     with pytest.raises(ValueError, match="not one this process may use"):
-        ShowProcess(show, Audio("null", 48000), audio_cpu=max(mine) + 1)
+        ShowProcess(show, audio, audio_cpu=max(mine) + 1)
+
+
+@needs_two_cpus
+def test_a_show_rendered_as_fast_as_it_goes_is_not_pinned(tmp_path):
+    """The null backend without pacing runs its blocks back to back: kept to one CPU, its
+    thread (real-time like the engine's others) would starve the stem readers, and the
+    show would never start (it happened: the README's example hung). Nobody is pinned,
+    and the show plays through."""
+    mine = frozenset(os.sched_getaffinity(0))
+    show = load_show(make_show(tmp_path))
+    with ShowProcess(show, Audio("null", 48000)) as proc:
+        assert set(_cpus_of(proc.pid).values()) == {mine}
+        assert set(_cpus_of(os.getpid()).values()) == {mine}
+        proc.go()
+        wait_for(lambda: proc.status().playing, 30, "the song playing")
 
 
 def test_audio_cpu_that_is_not_there_is_a_usage_error(tmp_path):

@@ -142,6 +142,7 @@ class Start:
 @dataclass(frozen=True)
 class Ready:
     describe: str  # the backend's description
+    pinned: bool = False  # the child keeps to its CPU: the parent keeps off it
 
 
 @dataclass(frozen=True)
@@ -411,9 +412,6 @@ class ShowProcess:
                     None if split is None else split.audio,
                 )
             )
-            if split is not None:
-                self._had_cpus = rt.allowed_cpus()
-                rt.pin_threads(split.rest)
             first = self._conn.recv()
         except (EOFError, OSError):
             self._unpin()
@@ -432,6 +430,9 @@ class ShowProcess:
             self._conn.close()
             raise first.error
         assert isinstance(first, Ready)
+        if first.pinned and split is not None:
+            self._had_cpus = rt.allowed_cpus()
+            rt.pin_threads(split.rest)
         self.audio.described = first.describe
         self._reader = threading.Thread(target=self._read, name="ictus-show-link", daemon=True)
         self._reader.start()
@@ -838,9 +839,12 @@ def serve(fd: int) -> int:
             start = conn.recv()
             assert isinstance(start, Start)
             _die_with_parent(start.parent)
-            if start.cpus is not None:  # before any thread: they all inherit it
-                rt.pin_threads(start.cpus)
             backend, midi = start.audio.make()
+            # on a real clock only: a backend that runs as fast as it can (the null
+            # backend) would take the one CPU from the stem readers for good
+            cpus = start.cpus if backend.realtime else None
+            if cpus is not None:  # every thread so far; those started later inherit it
+                rt.pin_threads(cpus)
             runner = ShowRunner(
                 start.show, backend, midi=midi, start=start.start, read_ahead=start.read_ahead
             )
@@ -849,7 +853,7 @@ def serve(fd: int) -> int:
         except Exception as err:  # no JACK, a port not found, a song that cannot load
             conn.send(Failed(portable(err)))
             return 1
-        conn.send(Ready(backend.describe()))
+        conn.send(Ready(backend.describe(), cpus is not None))
         child = Child(conn, runner)
         child.serve()
         if child.closed:
