@@ -7,12 +7,24 @@ import fcntl
 import os
 import pty
 import re
+import signal
 import struct
 import subprocess
 import termios
 import threading
 import time
 from collections.abc import Mapping, Sequence
+
+
+def as_at_a_terminal() -> None:
+    """``preexec_fn`` for a command a test will stop with a signal: the signals a user's
+    terminal leaves at their defaults. A background job (``make test &``), ``nohup`` or
+    a CI runner can hand SIGINT, SIGQUIT or SIGHUP down ignored, and a process keeps an
+    ignored signal ignored (ictus does too, on purpose): the test would wait for
+    nothing."""
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 

@@ -25,6 +25,7 @@ import soundfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from terminal import as_at_a_terminal
 from test_clickfile import tempo_maps
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
@@ -185,8 +186,7 @@ def test_terminating_signal_leaves_no_part_file(tmp_path: Path, sig: int) -> Non
     proc = subprocess.Popen(
         [ICTUS, "render", str(tmp_path / "long.click"), "-o", str(out_dir / "click.wav")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        # a background job may inherit SIGINT ignored; a user's Ctrl-C is not
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=as_at_a_terminal)
     try:
         deadline = time.monotonic() + 30
         while not any(p.stat().st_size > 1 << 20 for p in out_dir.iterdir()):

@@ -37,6 +37,7 @@ from ictus.render.writer import PcmWav
 from ictus.sounds import Voice, load_voice, synth_voice
 from ictus.tempomap import build_grid
 from inprocess import run_ictus
+from terminal import as_at_a_terminal
 
 ICTUS = str(Path(sys.executable).parent / "ictus")
 RATES = (44100, 48000, 96000, 192000)
@@ -715,8 +716,7 @@ def start_long_render(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     proc = subprocess.Popen(
         [ICTUS, "render", str(song), "-o", str(out_dir / "click.wav")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        # a background job may inherit SIGINT ignored; a user's Ctrl-C is not
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=as_at_a_terminal,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -39,6 +39,7 @@ from ictus.show import load_show
 from ictus.show.runner import ShowRunner
 from jackserver import JackServer, Recorder
 from showkit import speech_cache  # noqa: F401  (autouse)
+from terminal import as_at_a_terminal
 from test_osc import Subscriber
 from test_show_run import ICTUS
 
@@ -105,6 +106,7 @@ class Show:
         self.proc = subprocess.Popen(
             [ICTUS, "show", "run", str(show), "--osc", "0", *args],
             env=env or os.environ.copy(),
+            preexec_fn=as_at_a_terminal,  # stopped with Ctrl-C
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

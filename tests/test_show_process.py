@@ -29,7 +29,7 @@ from ictus.show import load_show
 from ictus.show.process import Audio, ShowProcess
 from jackserver import JackServer
 from showkit import make_show, speech_cache  # noqa: F401  (autouse)
-from terminal import Terminal
+from terminal import Terminal, as_at_a_terminal
 from test_show_run import (
     BAR_FAST,
     BAR_FOUR,
@@ -171,6 +171,7 @@ def _start_show(server: JackServer, folder: Path, client: str) -> tuple[Any, int
         stdin=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=as_at_a_terminal,  # stopped with Ctrl-C
     )
     wait_for(lambda: _client_ports(server, client), 30, "the show's JACK client")
     (child,) = _children(parent.pid)
@@ -375,6 +376,7 @@ def test_the_audio_keeps_to_its_own_cpu_and_the_frontends_keep_off_it(jack_serve
         [ICTUS, "show", "run", str(show), "-b", "jack", "--client-name", "ictus-free",
          "--connect", "none", "--audio-cpu", "off"],
         env=jack_server.env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        preexec_fn=as_at_a_terminal,
     )
     try:
         wait_for(lambda: _client_ports(jack_server, "ictus-free"), 30, "the JACK client")
