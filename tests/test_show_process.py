@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -429,3 +431,44 @@ def test_audio_cpu_that_is_not_there_is_a_usage_error(tmp_path):
     assert done.returncode == 2
     assert "--audio-cpu" in done.stderr and "99" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+_HELPER_SCRIPT = """
+import json, os, subprocess, sys
+from ictus.engine import rt
+mine = sorted(rt.allowed_cpus())
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+except OSError:
+    print(json.dumps(None)); sys.exit()
+rt.pin_threads({mine[-1]})
+def seen(pid):
+    policy = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[38])
+    cpus = [l for l in open(f"/proc/{pid}/status") if l.startswith("Cpus_allowed_list")]
+    return policy, cpus[0].split(":")[1].strip()
+with subprocess.Popen(["sleep", "5"]) as child:
+    before = seen(child.pid)
+    rt.as_ordinary_process(child.pid)
+    after = seen(child.pid)
+    child.kill()
+print(json.dumps({"mine": mine, "before": before, "after": after}))
+"""
+
+
+@needs_two_cpus
+def test_a_helper_program_runs_as_an_ordinary_process_anywhere():
+    """A program the audio process starts (espeak-ng, for a song made ready while another
+    plays) would inherit the starting thread's real-time policy and its one CPU; after
+    ``as_ordinary_process`` it is SCHED_OTHER on every CPU the process had. Read from
+    /proc (policy: field 41 of stat; 1 = SCHED_FIFO, 0 = SCHED_OTHER), in a process of
+    its own so that the test runner is neither pinned nor real-time."""
+    ran = subprocess.run(
+        [sys.executable, "-c", _HELPER_SCRIPT], capture_output=True, text=True, check=True
+    )
+    seen = json.loads(ran.stdout)
+    if seen is None:
+        pytest.skip("no real-time priority allowed here")
+    mine = seen["mine"]
+    assert seen["before"] == [1, str(mine[-1])]
+    assert _cpu_list(seen["after"][1]) == frozenset(mine)
+    assert seen["after"][0] == 0

@@ -91,9 +91,16 @@ def cpu_split(audio: int | None = None) -> CpuSplit | None:
     return CpuSplit(frozenset({chosen}), allowed - {chosen})
 
 
+#: The CPUs this process had before :func:`pin_threads` first moved it.
+_before_pinning: frozenset[int] | None = None
+
+
 def pin_threads(cpus: Collection[int]) -> bool:
     """Keep every thread of this process on ``cpus``; threads started later inherit
     their starter's CPUs. Returns whether it worked (Linux only)."""
+    global _before_pinning
+    if _before_pinning is None:
+        _before_pinning = allowed_cpus()
     try:
         tasks = os.listdir("/proc/self/task")
         for tid in tasks:
@@ -102,6 +109,22 @@ def pin_threads(cpus: Collection[int]) -> bool:
     except (AttributeError, OSError):
         return False
     return True
+
+
+def as_ordinary_process(pid: int) -> None:
+    """Let child process ``pid`` (a helper program, such as espeak-ng) run as an ordinary
+    process: not real-time, on every CPU this process had before it pinned its threads.
+
+    A child inherits the real-time priority and the CPUs of the thread that started it;
+    started from a show's audio process it would take the audio's CPU from the stem
+    readers while it runs. Quietly does nothing where it is not allowed or the child has
+    ended already.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(pid, os.SCHED_OTHER, os.sched_param(0))
+    if _before_pinning is not None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setaffinity(pid, _before_pinning)
 
 
 class Doorbell:

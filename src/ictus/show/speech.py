@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ictus.engine import rt
 from ictus.errors import AudioFileError, IctusError, ParameterError
 from ictus.sounds import check_rate
 
@@ -183,15 +184,23 @@ def _espeak(text: str, voice: str, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(suffix=".wav", dir=path.parent)
     os.close(fd)
     try:
-        done = subprocess.run(
+        with subprocess.Popen(
             [_espeak_binary(), "-v", voice, "-w", tmp, "--", text],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=60,
-            check=False,
-        )
-        if done.returncode != 0 or os.path.getsize(tmp) == 0:
-            reason = " ".join((done.stderr or done.stdout or "no output").split())
+        ) as proc:
+            # started from a show's audio process (a song made ready while another
+            # plays), it must not keep that thread's real-time priority or CPU
+            rt.as_ordinary_process(proc.pid)
+            try:
+                stdout, stderr = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                raise
+        if proc.returncode != 0 or os.path.getsize(tmp) == 0:
+            reason = " ".join((stderr or stdout or "no output").split())
             raise IctusError(f"espeak-ng could not speak {text!r} with voice {voice!r}: {reason}")
         os.replace(tmp, path)
     finally:
